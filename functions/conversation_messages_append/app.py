@@ -1,0 +1,16 @@
+"""POST /v1/conversations/{conversation_id}/messages: append a message, or append it and
+generate the assistant's reply (document 000)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.messages import append_message
+from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
+
+app = create_app()
+
+
+@app.post("/v1/conversations/<conversation_id>/messages")
+def append(conversation_id: str, request: AppendMessageRequest) -> AppendMessageResponse:
+    return append_message(principal(app), conversation_id, request)
+
+
+lambda_handler = http_handler(app)

@@ -1,0 +1,23 @@
+"""GET /v1/conversations/{conversation_id}/messages: the history page of document 001."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.messages import message_history
+from parley.models.api.conversations import MessageHistory
+
+app = create_app()
+
+
+@app.get("/v1/conversations/<conversation_id>/messages")
+def history(
+    conversation_id: str,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[str | None, Query(description="A message id: return the messages older than it.")] = None,
+) -> MessageHistory:
+    return message_history(principal(app), conversation_id, limit, before)
+
+
+lambda_handler = http_handler(app)

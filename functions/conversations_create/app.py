@@ -1,0 +1,15 @@
+"""POST /v1/conversations: start a conversation owned by the caller."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.conversations import create_conversation
+from parley.models.api.conversations import ConversationEnvelope, CreateConversationRequest
+
+app = create_app()
+
+
+@app.post("/v1/conversations", status_code=201)
+def create(request: CreateConversationRequest) -> ConversationEnvelope:
+    return ConversationEnvelope(conversation=create_conversation(principal(app), request))
+
+
+lambda_handler = http_handler(app)

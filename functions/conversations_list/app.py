@@ -1,0 +1,22 @@
+"""GET /v1/conversations: the caller's conversations, newest first, a page at a time."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.conversations import list_conversations
+from parley.models.api.conversations import ConversationPage
+
+app = create_app()
+
+
+@app.get("/v1/conversations")
+def list_page(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
+) -> ConversationPage:
+    return list_conversations(principal(app), limit, cursor)
+
+
+lambda_handler = http_handler(app)

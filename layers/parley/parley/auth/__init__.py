@@ -1,0 +1,1 @@
+"""Who is calling: JWT verification (used by the authorizer) and the principal the functions see."""

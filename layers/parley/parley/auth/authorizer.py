@@ -1,0 +1,40 @@
+"""The API Gateway REQUEST authorizer: a verified token becomes an Allow policy whose context
+carries the principal; anything else becomes API Gateway's 401 (templated to {error, message})."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.auth.tokens import TokenVerifier, token_from_request
+from parley.config import settings
+from parley.errors import Unauthorized
+from parley.observability import logger
+
+# API Gateway answers 401 UNAUTHORIZED only for an authorizer error with exactly this text.
+UNAUTHORIZED = "Unauthorized"
+
+
+def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        principal = TokenVerifier(settings()).verify(token_from_request(event.get("headers") or {}))
+    except Unauthorized as refusal:
+        logger.info("request refused by the authorizer", extra={"reason": refusal.message})
+        raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - API Gateway's contract
+    return {
+        "principalId": principal.user_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": _whole_api(event["methodArn"])}
+            ],
+        },
+        "context": principal.to_context(),
+    }
+
+
+def _whole_api(method_arn: str) -> str:
+    """Allow every route of this API and stage: scopes are checked by each function, so a cached
+    policy stays correct for any route the same token calls next."""
+    api_arn, _, path = method_arn.partition("/")
+    stage = path.split("/", 1)[0]
+    return f"{api_arn}/{stage}/*"

@@ -1,0 +1,43 @@
+"""Settings read from the environment, validated once per cold start (`settings()` is cached)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Settings(BaseModel):
+    """Every knob Parley reads. Field names are the environment variables, lower-cased."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field("parley", min_length=3, max_length=255)
+    max_message_bytes: int = Field(256 * 1024, ge=1, le=350 * 1024)
+    default_model: str = "parley-offline"
+    history_max_messages: int = Field(200, ge=1, le=1000)
+
+    jwt_issuer: str = "parley-local"
+    jwt_audience: str = "parley"
+    jwt_jwks_url: str | None = None
+    jwt_hs256_secret: str | None = None
+    jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+
+
+class ConfigurationError(RuntimeError):
+    """The function's environment is wrong: a deployment mistake, never a client's."""
+
+
+@functools.cache
+def settings() -> Settings:
+    """The validated settings of this process; read on first use, not at import time."""
+    values = {
+        name: os.environ[name.upper()]
+        for name in Settings.model_fields
+        if os.environ.get(name.upper(), "") != ""
+    }
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        raise ConfigurationError(f"invalid environment: {error}") from error

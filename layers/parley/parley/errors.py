@@ -1,0 +1,95 @@
+"""The layer's own exceptions. Each carries its HTTP status and error code; `parley.http` maps
+them to `{error, message}` responses in one place."""
+
+from __future__ import annotations
+
+
+class ParleyError(Exception):
+    """Base of every error a client may see. `code` is the snake_case `error` field."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(ParleyError):
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, message: str, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Unauthorized(ParleyError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ParleyError):
+    status = 403
+    code = "forbidden"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This operation needs the '{scope}' scope, which the token does not grant.")
+        self.scope = scope
+
+
+class NotFound(ParleyError):
+    status = 404
+    code = "not_found"
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__(f"Conversation '{conversation_id}' was not found.")
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"Message '{message_id}' was not found in this conversation.")
+
+
+class ContentTooLarge(ParleyError):
+    status = 413
+    code = "content_too_large"
+
+
+class UnknownModel(InvalidRequest):
+    def __init__(self, model: str, valid: list[str]) -> None:
+        super().__init__(
+            f"Unknown model '{model}'. Valid models: {', '.join(valid)}.", code="unknown_model"
+        )
+
+
+class ProviderNotConfigured(ParleyError):
+    status = 503
+    code = "provider_not_configured"
+
+
+class ProviderError(ParleyError):
+    status = 502
+    code = "provider_error"
+
+
+class ProviderTimeout(ParleyError):
+    status = 504
+    code = "provider_timeout"
+
+
+class StoreUnavailable(ParleyError):
+    """DynamoDB failed or throttled after the SDK's retries: the client may retry."""
+
+    status = 503
+    code = "service_unavailable"

@@ -1,0 +1,97 @@
+"""The shared resolver factory: request validation, the principal, and the one place where the
+layer's errors become `{error, message}` responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.auth.principal import Principal
+from parley.errors import ParleyError
+from parley.models.api.errors import ErrorBody
+from parley.observability import logger, metrics, tracer
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+def error_response(status: int, code: str, message: str) -> Response[ErrorBody]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(error=code, message=message).model_dump_json(),
+    )
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
+    """One sentence naming each bad field: `body.content: String should have at least 1 character`."""
+    parts = []
+    for error in errors[:5]:
+        if error.get("type") == "json_invalid":
+            return f"The request body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})."
+        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body" or len(error["loc"]) == 1)
+        parts.append(f"{location or 'body'}: {error.get('msg', 'is invalid')}")
+    return "Invalid request: " + "; ".join(parts) + "."
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A REST resolver with validation on and every error mapped to `{error, message}`."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[ErrorBody]:
+        return error_response(400, "invalid_request", describe_validation_errors(list(error.errors())))
+
+    @app.exception_handler(ParleyError)
+    def _domain(error: ParleyError) -> Response[ErrorBody]:
+        if error.status >= 500:
+            logger.warning("request failed", extra={"error": error.code, "detail": error.message})
+        return error_response(error.status, error.code, error.message)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[ErrorBody]:
+        return error_response(404, "route_not_found", "No such route.")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[ErrorBody]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+    return app
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    """The authenticated caller of the current request, from the authorizer's context."""
+    return Principal.from_context(app.current_event.raw_event.get("requestContext", {}).get("authorizer"))
+
+
+def http_handler(app: APIGatewayRestResolver) -> Handler:
+    """The Lambda entry point of a function: logging with the API Gateway request id as
+    correlation id, tracing and metrics around `app.resolve`."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(_as_json_request(event), context)
+
+    return lambda_handler
+
+
+def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """Parley speaks only JSON: a body is read as JSON whatever its Content-Type says (curl's
+    `-d` sends a form type), and a body that is not JSON is a 400 that says so."""
+    if not event.get("body"):
+        return event
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            del headers[name]
+    event.setdefault("headers", {})
+    event["headers"] = {**(event["headers"] or {}), "Content-Type": "application/json"}
+    if event.get("multiValueHeaders") is not None:
+        event["multiValueHeaders"]["Content-Type"] = ["application/json"]
+    return event

@@ -1,0 +1,80 @@
+"""A conversation's messages: the history page (document 001) and append (document 000)."""
+
+from __future__ import annotations
+
+from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
+from parley.config import settings
+from parley.errors import ConversationNotFound, InvalidRequest
+from parley.ids import created_at, uuid7
+from parley.logic.chat import generate_reply
+from parley.logic.limits import check_content_size, check_json_size, require_uuid
+from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
+from parley.models.domain import Message, timestamp
+from parley.store.conversations import ConversationStore, conversation_store
+
+_REPLY_TO_ROLES = ("user", "tool")
+
+
+def message_history(
+    principal: Principal,
+    conversation_id: str,
+    limit: int,
+    before: str | None = None,
+    store: ConversationStore | None = None,
+) -> MessageHistory:
+    """The latest `limit` messages in chronological order (older than `before` when given);
+    `total` counts the whole conversation."""
+    principal.require(CONVERSATIONS_READ)
+    conversation_id = require_uuid(conversation_id, "conversation_id")
+    if before is not None:
+        before = require_uuid(before, "before")
+    page = (store or conversation_store()).history(conversation_id, limit, before)
+    if page is None or page.owner != principal.user_id:
+        raise ConversationNotFound(conversation_id)
+    return MessageHistory(total=page.message_count, messages=page.messages)
+
+
+def append_message(
+    principal: Principal,
+    conversation_id: str,
+    request: AppendMessageRequest,
+    store: ConversationStore | None = None,
+) -> AppendMessageResponse:
+    """Store the message; in `chat-completion` mode also generate and store the reply. The two
+    are written together after the provider answers, so a failed generation writes nothing."""
+    principal.require(CONVERSATIONS_WRITE)
+    conversation_id = require_uuid(conversation_id, "conversation_id")
+    check_content_size(request.content)
+    check_json_size(request.metadata, "metadata")
+    check_json_size(request.tool_calls, "tool_calls")
+    if request.mode == "chat-completion":
+        principal.require(AI_CHAT)
+        if request.role not in _REPLY_TO_ROLES:
+            raise InvalidRequest("mode 'chat-completion' answers a 'user' or 'tool' message; "
+                                 f"role '{request.role}' can only be appended.")
+    store = store or conversation_store()
+    message = _new_message(conversation_id, request)
+    reply = None
+    if request.mode == "chat-completion":
+        context = store.completion_context(conversation_id, settings().history_max_messages)
+        if context is None or context.conversation.user_id != principal.user_id:
+            raise ConversationNotFound(conversation_id)
+        reply = generate_reply(context.conversation, [*context.recent, message])
+    written = [message] if reply is None else [message, reply]
+    if not store.append(conversation_id, principal.user_id, written, now=written[-1].created_at):
+        raise ConversationNotFound(conversation_id)
+    return AppendMessageResponse(message=message, assistant_message=reply)
+
+
+def _new_message(conversation_id: str, request: AppendMessageRequest) -> Message:
+    identifier = uuid7()
+    return Message(
+        id=str(identifier),
+        conversation_id=conversation_id,
+        role=request.role,
+        content=request.content,
+        tool_calls=request.tool_calls,
+        token_usage=None,
+        metadata=request.metadata or {},
+        created_at=timestamp(created_at(identifier)),
+    )

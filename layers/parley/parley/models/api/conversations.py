@@ -1,0 +1,55 @@
+"""Bodies of the conversations API (`/v1/conversations`): documents 000 and 001, and the
+conversation resource around them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.models.domain import Conversation, ConversationSummary, Message, Role
+
+Mode = Literal["append", "chat-completion"]
+
+MAX_METADATA_KEYS = 64
+
+
+class AppendMessageRequest(BaseModel):
+    """Document 000's request body. Unknown fields are ignored, as that schema allows them."""
+
+    role: Role
+    content: str = Field(min_length=1)
+    mode: Mode = "append"
+    metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
+    tool_calls: list[dict[str, Any]] | None = Field(None, max_length=128)
+
+
+class AppendMessageResponse(BaseModel):
+    message: Message
+    assistant_message: Message | None
+
+
+class MessageHistory(BaseModel):
+    """Document 001's response: `total` counts the whole conversation, `messages` is one page."""
+
+    total: int = Field(ge=0)
+    messages: list[Message]
+
+
+class CreateConversationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    model: str | None = Field(None, min_length=1, max_length=100)
+    system_prompt: str | None = Field(None, min_length=1, max_length=32_000)
+    metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
+    brand_id: str | None = Field(None, min_length=1, max_length=100)
+
+
+class ConversationEnvelope(BaseModel):
+    conversation: Conversation
+
+
+class ConversationPage(BaseModel):
+    conversations: list[ConversationSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")

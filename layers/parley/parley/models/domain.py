@@ -1,0 +1,57 @@
+"""What Parley stores. A `Message` is also, field for field, the message object of the
+conversations API documents (000 and 001), so it is served as it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Role = Literal["user", "assistant", "system", "tool"]
+
+
+class TokenUsage(BaseModel):
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
+
+
+class Message(BaseModel):
+    id: str = Field(description="UUIDv7: messages sort by creation time.", json_schema_extra={"format": "uuid"})
+    conversation_id: str = Field(json_schema_extra={"format": "uuid"})
+    role: Role
+    content: str
+    tool_calls: list[Any] | None
+    token_usage: TokenUsage | None
+    metadata: dict[str, Any]
+    created_at: str
+
+
+class Conversation(BaseModel):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    user_id: str = Field(description="The owner: the `sub` of the token that created it.")
+    brand_id: str | None
+    title: str | None
+    model: str
+    system_prompt: str | None
+    metadata: dict[str, Any]
+    message_count: int = Field(ge=0)
+    created_at: str
+    updated_at: str
+
+
+class ConversationSummary(BaseModel):
+    """A conversation as listed: what the user index holds, without the counters."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    brand_id: str | None
+    title: str | None
+    model: str
+    created_at: str
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """ISO 8601 in UTC with milliseconds, as the API documents show: 2024-02-04T12:00:00.000Z."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,42 @@
+"""The provider-neutral request and result of one chat completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from parley.models.domain import Role, TokenUsage
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
+
+
+@dataclass(frozen=True)
+class PromptMessage:
+    role: Role
+    content: str
+    tool_calls: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: list[PromptMessage]
+    system_prompt: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class Completion:
+    content: str
+    finish_reason: FinishReason
+    usage: TokenUsage
+    model: str
+    tool_calls: list[Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatProvider(Protocol):
+    name: str
+
+    def complete(self, request: ChatRequest) -> Completion: ...

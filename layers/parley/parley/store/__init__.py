@@ -1,0 +1,1 @@
+"""DynamoDB access: items in, domain models out. No business rules live here."""

@@ -1,0 +1,256 @@
+"""Conversations and their messages in the single table. Costs are part of the contract
+(DESIGN §4): an append is one TransactWriteItems on two small items, a history page one Query."""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from parley.config import settings
+from parley.models.domain import Conversation, ConversationSummary, Message
+from parley.store import items, keys
+from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_CAPACITY = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
+_CONFLICT_RETRIES = 8
+_BATCH_SIZE = 25
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    owner: str
+    message_count: int
+    messages: list[Message]  # chronological
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    conversation: Conversation
+    recent: list[Message]  # chronological, the newest last
+
+
+class ConversationStore:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client = client or dynamodb_client()
+
+    def create(self, conversation: Conversation) -> None:
+        puts = [items.meta_item(conversation), items.profile_item(conversation)]
+        with translated_errors():
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self.table_name, "Item": item,
+                             "ConditionExpression": "attribute_not_exists(PK)"}}
+                    for item in puts
+                ],
+                ReturnConsumedCapacity=_CAPACITY,
+            )
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        """Both conversation items in one Query (`SK >= ~META` covers ~META and ~PROFILE only)."""
+        found = self._query(conversation_id, "SK >= :meta", {":meta": {"S": keys.META}}, limit=2)
+        by_sk = {item["SK"]["S"]: item for item in found}
+        if keys.META not in by_sk or keys.PROFILE not in by_sk:
+            return None
+        return items.conversation_from_items(by_sk[keys.META], by_sk[keys.PROFILE])
+
+    def history(self, conversation_id: str, limit: int, before: str | None = None) -> HistoryPage | None:
+        """The latest `limit` messages (older than message `before`, when given) and the counter."""
+        if before is None:
+            # One Query: ~META sorts right after the newest message, so it comes first.
+            found = self._query(conversation_id, "SK <= :meta", {":meta": {"S": keys.META}}, limit=limit + 1)
+            if not found or found[0]["SK"]["S"] != keys.META:
+                return None
+            meta, newest_first = found[0], found[1:]
+        else:
+            meta = self._get_meta(conversation_id)
+            if meta is None:
+                return None
+            # Only MSG# keys sort below MSG#<before>, so no lower bound is needed.
+            newest_first = self._query(
+                conversation_id, "SK < :before", {":before": {"S": keys.message_sk(before)}}, limit=limit
+            )
+        messages = [items.message_from_item(item) for item in reversed(newest_first)]
+        return HistoryPage(meta["owner"]["S"], int(meta["message_count"]["N"]), messages)
+
+    def completion_context(self, conversation_id: str, recent: int) -> CompletionContext | None:
+        """The conversation and its newest `recent` messages in one Query (no upper bound on SK:
+        ~PROFILE, then ~META, then messages newest first)."""
+        found = self._query(conversation_id, None, {}, limit=recent + 2)
+        if len(found) < 2 or found[0]["SK"]["S"] != keys.PROFILE or found[1]["SK"]["S"] != keys.META:
+            return None
+        conversation = items.conversation_from_items(found[1], found[0])
+        messages = [items.message_from_item(item) for item in reversed(found[2:])]
+        return CompletionContext(conversation, messages)
+
+    def append(self, conversation_id: str, owner: str, messages: list[Message], now: str) -> bool:
+        """Write `messages` and add them to the counter, all or nothing, in one round trip.
+
+        Returns False when the conversation does not exist or belongs to someone else.
+        """
+        update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+                "UpdateExpression": "ADD message_count :n SET updated_at = :now",
+                "ConditionExpression": "attribute_exists(PK) AND #owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {
+                    ":n": {"N": str(len(messages))},
+                    ":now": {"S": now},
+                    ":owner": {"S": owner},
+                },
+            }
+        }
+        puts = [
+            {"Put": {"TableName": self.table_name, "Item": items.message_item(message),
+                     "ConditionExpression": "attribute_not_exists(PK)"}}
+            for message in messages
+        ]
+        return self._transact([update, *puts])
+
+    def delete(self, conversation_id: str, owner: str) -> bool:
+        """Remove the conversation: ~META first (conditionally, so it is hidden at once and no
+        append can land after), then every other item of its partition."""
+        try:
+            with translated_errors():
+                self.client.delete_item(
+                    TableName=self.table_name,
+                    Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+                    ConditionExpression="attribute_exists(PK) AND #owner = :owner",
+                    ExpressionAttributeNames={"#owner": "owner"},
+                    ExpressionAttributeValues={":owner": {"S": owner}},
+                    ReturnConsumedCapacity=_CAPACITY,
+                )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        self._delete_partition(conversation_id)
+        return True
+
+    def list_for_owner(
+        self, owner: str, limit: int, after: str | None = None
+    ) -> tuple[list[ConversationSummary], str | None]:
+        """A page of the owner's conversations, newest first, from the user index. `after` and the
+        returned cursor are the index sort key of the last conversation of the previous page."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": keys.USER_INDEX,
+            "KeyConditionExpression": "GSI1PK = :user",
+            "ExpressionAttributeValues": {":user": {"S": keys.user_pk(owner)}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ReturnConsumedCapacity": _CAPACITY,
+        }
+        if after is not None:
+            conversation_id = after.rsplit("#", 1)[-1]
+            request["ExclusiveStartKey"] = {
+                "GSI1PK": {"S": keys.user_pk(owner)},
+                "GSI1SK": {"S": after},
+                "PK": {"S": keys.conversation_pk(conversation_id)},
+                "SK": {"S": keys.PROFILE},
+            }
+        with translated_errors():
+            response = self.client.query(**request)
+        summaries = [items.summary_from_index_item(item) for item in response["Items"]]
+        last = response.get("LastEvaluatedKey")
+        return summaries, (last["GSI1SK"]["S"] if last else None)
+
+    def _query(self, conversation_id: str, sk_condition: str | None, values: dict[str, Any],
+               limit: int) -> list[dict[str, Any]]:
+        condition = "PK = :pk" + (f" AND {sk_condition}" if sk_condition else "")
+        with translated_errors():
+            response = self.client.query(
+                TableName=self.table_name,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues={":pk": {"S": keys.conversation_pk(conversation_id)}, **values},
+                ScanIndexForward=False,
+                Limit=limit,
+                ConsistentRead=True,  # read-your-writes: a client reads history right after appending
+                ReturnConsumedCapacity=_CAPACITY,
+            )
+        return list(response["Items"])
+
+    def _get_meta(self, conversation_id: str) -> dict[str, Any] | None:
+        with translated_errors():
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+                ConsistentRead=True,
+                ReturnConsumedCapacity=_CAPACITY,
+            )
+        return response.get("Item")
+
+    def _transact(self, transact_items: list[Any]) -> bool:
+        """Run a transaction whose first item carries the existence/ownership condition.
+
+        Concurrent appends to one conversation all update its ~META, so DynamoDB may cancel some
+        with TransactionConflict; nothing was written then, and the same items are sent again.
+        """
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with translated_errors():
+                    self.client.transact_write_items(
+                        TransactItems=transact_items, ReturnConsumedCapacity=_CAPACITY
+                    )
+                return True
+            except ClientError as error:
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False
+                if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
+        raise AssertionError("unreachable")
+
+    def _partition_keys(self, conversation_id: str) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.conversation_pk(conversation_id)}},
+            "ProjectionExpression": "PK, SK",
+        }
+        while True:
+            with translated_errors():
+                response = self.client.query(**request)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _delete_partition(self, conversation_id: str) -> None:
+        batch: list[dict[str, Any]] = []
+        for key in self._partition_keys(conversation_id):
+            batch.append({"DeleteRequest": {"Key": key}})
+            if len(batch) == _BATCH_SIZE:
+                self._write_batch(batch)
+                batch = []
+        if batch:
+            self._write_batch(batch)
+
+    def _write_batch(self, requests: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self.table_name: requests}
+        for attempt in range(10):
+            with translated_errors():
+                response = self.client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise RuntimeError(f"{len(pending[self.table_name])} deletes still unprocessed after retries")
+
+
+@functools.cache
+def conversation_store() -> ConversationStore:
+    """The store of this process, on the configured table."""
+    return ConversationStore(settings().table_name)

@@ -1,0 +1,57 @@
+"""The DynamoDB client, made once per process, and translation of its errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from parley.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Throttling and 5xx are retried by botocore's standard mode; the budget stays well inside the
+# function timeout. The endpoint comes from boto3's own AWS_ENDPOINT_URL_DYNAMODB.
+_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": 4},
+    tcp_keepalive=True,
+)
+
+_UNAVAILABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+@functools.cache
+def dynamodb_client() -> DynamoDBClient:
+    """One client per warm Lambda: connections are reused across invocations."""
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Raise the layer's StoreUnavailable for capacity and service faults; let the rest through."""
+    try:
+        yield
+    except ClientError as error:
+        if error_code(error) in _UNAVAILABLE:
+            raise StoreUnavailable("The conversation store is busy; retry in a moment.") from error
+        raise
+    except BotoCoreError as error:
+        raise StoreUnavailable("The conversation store could not be reached; retry in a moment.") from error

@@ -1,0 +1,114 @@
+"""Conversion between DynamoDB items and domain models. JSON-shaped fields (metadata, tool calls,
+usage) are stored as JSON strings: compact, and free of the number type's float restrictions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from parley.models.domain import Conversation, ConversationSummary, Message, TokenUsage
+from parley.store import keys
+
+Item = dict[str, Any]
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _json(value: Any) -> dict[str, str]:
+    return {"S": json.dumps(value, separators=(",", ":"), ensure_ascii=False)}
+
+
+def _optional(item: Item, name: str) -> str | None:
+    return item[name]["S"] if name in item else None
+
+
+def _loads(item: Item, name: str, default: Any) -> Any:
+    return json.loads(item[name]["S"]) if name in item else default
+
+
+def message_item(message: Message) -> Item:
+    item: Item = {
+        "PK": _s(keys.conversation_pk(message.conversation_id)),
+        "SK": _s(keys.message_sk(message.id)),
+        "role": _s(message.role),
+        "content": _s(message.content),
+        "created_at": _s(message.created_at),
+    }
+    if message.tool_calls is not None:
+        item["tool_calls"] = _json(message.tool_calls)
+    if message.token_usage is not None:
+        item["token_usage"] = _json(message.token_usage.model_dump())
+    if message.metadata:
+        item["metadata"] = _json(message.metadata)
+    return item
+
+
+def message_from_item(item: Item) -> Message:
+    usage = _loads(item, "token_usage", None)
+    return Message(
+        id=item["SK"]["S"].removeprefix(keys.MESSAGE_PREFIX),
+        conversation_id=item["PK"]["S"].removeprefix("CONV#"),
+        role=item["role"]["S"],
+        content=item["content"]["S"],
+        tool_calls=_loads(item, "tool_calls", None),
+        token_usage=TokenUsage.model_validate(usage) if usage is not None else None,
+        metadata=_loads(item, "metadata", {}),
+        created_at=item["created_at"]["S"],
+    )
+
+
+def meta_item(conversation: Conversation) -> Item:
+    """The hot item: every append rewrites it, so it holds only small, bounded fields."""
+    return {
+        "PK": _s(keys.conversation_pk(conversation.id)),
+        "SK": _s(keys.META),
+        "owner": _s(conversation.user_id),
+        "message_count": {"N": str(conversation.message_count)},
+        "created_at": _s(conversation.created_at),
+        "updated_at": _s(conversation.updated_at),
+    }
+
+
+def profile_item(conversation: Conversation) -> Item:
+    item: Item = {
+        "PK": _s(keys.conversation_pk(conversation.id)),
+        "SK": _s(keys.PROFILE),
+        "GSI1PK": _s(keys.user_pk(conversation.user_id)),
+        "GSI1SK": _s(keys.user_sk(conversation.created_at, conversation.id)),
+        "owner": _s(conversation.user_id),
+        "model": _s(conversation.model),
+        "created_at": _s(conversation.created_at),
+    }
+    for name in ("brand_id", "title", "system_prompt"):
+        if (value := getattr(conversation, name)) is not None:
+            item[name] = _s(value)
+    if conversation.metadata:
+        item["metadata"] = _json(conversation.metadata)
+    return item
+
+
+def conversation_from_items(meta: Item, profile: Item) -> Conversation:
+    return Conversation(
+        id=meta["PK"]["S"].removeprefix("CONV#"),
+        user_id=meta["owner"]["S"],
+        brand_id=_optional(profile, "brand_id"),
+        title=_optional(profile, "title"),
+        model=profile["model"]["S"],
+        system_prompt=_optional(profile, "system_prompt"),
+        metadata=_loads(profile, "metadata", {}),
+        message_count=int(meta["message_count"]["N"]),
+        created_at=meta["created_at"]["S"],
+        updated_at=meta["updated_at"]["S"],
+    )
+
+
+def summary_from_index_item(item: Item) -> ConversationSummary:
+    return ConversationSummary(
+        id=item["PK"]["S"].removeprefix("CONV#"),
+        brand_id=_optional(item, "brand_id"),
+        title=_optional(item, "title"),
+        model=item["model"]["S"],
+        created_at=item["created_at"]["S"],
+    )

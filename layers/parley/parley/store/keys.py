@@ -1,0 +1,33 @@
+"""Key layout of the single table (DESIGN §4).
+
+A conversation is one partition `CONV#<id>`:
+    MSG#<uuid7>  one item per message; uuid7 makes key order creation order
+    ~META        small and hot: owner, message_count, updated_at (updated by every append)
+    ~PROFILE     cold and possibly large: title, model, system prompt, metadata; carries the
+                 user-index keys, so appends never touch the index
+`~` sorts after `M`, so a descending Query on `SK <= ~META` yields ~META then the newest messages,
+and one on `SK >= ~META` yields exactly the two conversation items.
+"""
+
+from __future__ import annotations
+
+META = "~META"
+PROFILE = "~PROFILE"
+MESSAGE_PREFIX = "MSG#"
+USER_INDEX = "GSI1"
+
+
+def conversation_pk(conversation_id: str) -> str:
+    return f"CONV#{conversation_id}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def user_sk(created_at: str, conversation_id: str) -> str:
+    return f"{created_at}#{conversation_id}"

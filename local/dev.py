@@ -1,0 +1,59 @@
+"""`make dev`: DynamoDB Local (persisted under .local/, unless AWS_ENDPOINT_URL_DYNAMODB points
+elsewhere), the table from template.yaml, and the local gateway. Ctrl-C stops what it started."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from local.dynamodb import DynamoDBLocal, create_table, free_port, wait_until_ready
+from local.settings import local_environment
+from local.template import ROOT
+
+DATA_DIR = ROOT / ".local" / "dynamodb"
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    port = int(os.environ.get("PORT", "3000"))
+    database = None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+    if endpoint:
+        wait_until_ready(endpoint, timeout=10)
+        print(f"DynamoDB: using {endpoint} (AWS_ENDPOINT_URL_DYNAMODB)")
+    else:
+        ddb_port = int(os.environ.get("DYNAMODB_PORT") or free_port())
+        database = DynamoDBLocal(ddb_port, DATA_DIR).start()
+        endpoint = database.endpoint
+        print(f"DynamoDB Local: {endpoint}, data in {DATA_DIR.relative_to(ROOT)}/")
+    os.environ.update(local_environment(endpoint))
+    created = create_table(endpoint, os.environ["TABLE_NAME"])
+    print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
+
+    from local.gateway import LocalServer  # imports the functions' environment-dependent code
+
+    server = LocalServer(port).start()
+    print(f"Parley is listening on {server.url}")
+    print("Providers: offline (parley-offline) is live; OpenAI and Anthropic are not configured.")
+    print('Mint a token:  make token SUB=alice BRANDS=acme')
+    print("Stop with Ctrl-C.")
+    sys.stdout.flush()
+
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping…")
+        server.stop()
+        if database:
+            database.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""The local API Gateway: routes from template.yaml, the same REST (payload 1.0) events, the same
+REQUEST authorizer, the same gateway responses, then the function's own `lambda_handler`."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.lambda_runtime import FunctionPool, FunctionTimeout
+from local.template import Route, Template, load
+
+log = logging.getLogger("parley.gateway")
+
+STAGE = "dev"
+ACCOUNT = "123456789012"
+API_ID = "local"
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit, below API Gateway's 10 MB
+
+
+class Gateway:
+    def __init__(self, template: Template | None = None) -> None:
+        self.template = template or load()
+        self.pools = {name: FunctionPool(spec) for name, spec in self.template.functions.items()}
+
+    def handle(self, method: str, url: str, headers: dict[str, list[str]], body: bytes,
+               source_ip: str = "127.0.0.1") -> tuple[int, dict[str, str], bytes]:
+        """One request through the gateway: returns (status, headers, body)."""
+        split = urlsplit(url)
+        if len(body) > MAX_BODY_BYTES:
+            return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
+        route, path_parameters = self._route(method, split.path)
+        if route is None:
+            return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+        event = self._event(route, method, split.path, split.query, headers, body, path_parameters, source_ip)
+        if route.authorized and self.template.authorizer:
+            denied = self._authorize(event)
+            if denied is not None:
+                return denied
+        try:
+            result = self.pools[route.function].invoke(event)
+        except FunctionTimeout:
+            log.exception("function timed out")
+            return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
+        except Exception:
+            log.exception("function raised")
+            return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
+        return self._proxy_response(result)
+
+    def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        for route in self.template.routes:
+            parameters = route.match(method, path)
+            if parameters is not None:
+                return route, parameters
+        return None, {}
+
+    def _event(self, route: Route, method: str, path: str, query: str, headers: dict[str, list[str]],
+               body: bytes, path_parameters: dict[str, str], source_ip: str) -> dict[str, Any]:
+        multi_query = parse_qs(query, keep_blank_values=True)
+        now = time.time()
+        text = body.decode("utf-8", errors="replace") if body else None
+        return {
+            "resource": route.resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in headers.items()} or None,
+            "multiValueHeaders": headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": ACCOUNT,
+                "apiId": API_ID,
+                "resourceId": "local",
+                "resourcePath": route.resource,
+                "httpMethod": method,
+                "path": f"/{STAGE}{path}",
+                "stage": STAGE,
+                "protocol": "HTTP/1.1",
+                "requestId": str(uuid.uuid4()),
+                "extendedRequestId": str(uuid.uuid4()),
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": int(now * 1000),
+                "domainName": "localhost",
+                "identity": {"sourceIp": source_ip, "userAgent": (headers.get("User-Agent") or [""])[-1]},
+            },
+            "body": text,
+            "isBase64Encoded": False,
+        }
+
+    def _authorize(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
+        """Run the REQUEST authorizer; on Allow, put its context into the event as API Gateway does."""
+        method_arn = (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/"
+                      f"{event['httpMethod']}{event['path']}")
+        authorizer_event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            **{k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                                     "queryStringParameters", "multiValueQueryStringParameters",
+                                     "pathParameters", "stageVariables", "requestContext")},
+        }
+        try:
+            result = self.pools[self.template.authorizer].invoke(authorizer_event)  # type: ignore[index]
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                return self.gateway_response("UNAUTHORIZED", 401, "Unauthorized")
+            log.exception("authorizer failed")
+            return self.gateway_response("AUTHORIZER_FAILURE", 500, "Authorizer error")
+        if not _allows(result.get("policyDocument", {}), method_arn):
+            return self.gateway_response("ACCESS_DENIED", 403, "User is not authorized to access this resource")
+        context = {k: v for k, v in (result.get("context") or {}).items() if isinstance(v, str | int | float | bool)}
+        event["requestContext"]["authorizer"] = {"principalId": result.get("principalId"), **context}
+        return None
+
+    def _proxy_response(self, result: Any) -> tuple[int, dict[str, str], bytes]:
+        if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+            log.error("malformed Lambda proxy response: %r", result)
+            return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
+        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(str(v) for v in values)
+        body = result.get("body") or ""
+        return result["statusCode"], headers, body.encode("utf-8") if isinstance(body, str) else body
+
+    def gateway_response(self, kind: str, default_status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+        """API Gateway's own response of this kind, templated as the template's GatewayResponses say
+        (falling back to DEFAULT_4XX / DEFAULT_5XX as API Gateway does)."""
+        fallback = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
+        responses = self.template.gateway_responses
+        spec = responses.get(kind) or responses.get(fallback)
+        status = spec.status if spec and spec.status else default_status
+        template = spec.template if spec else None
+        body = (template.replace("$context.error.messageString", json.dumps(message)) if template
+                else json.dumps({"message": message}))
+        return status, {"Content-Type": "application/json", **(spec.headers if spec else {})}, body.encode()
+
+
+def _allows(policy: dict[str, Any], method_arn: str) -> bool:
+    def matches(statement: dict[str, Any]) -> bool:
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        return any(fnmatch.fnmatchcase(method_arn, pattern) for pattern in resources)
+
+    statements = policy.get("Statement", [])
+    if any(s.get("Effect") == "Deny" and matches(s) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    gateway: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name, []).append(value)
+        status, response_headers, payload = self.gateway.handle(
+            self.command, self.path, headers, body, self.client_address[0]
+        )
+        self.send_response(status)
+        for name, value in response_headers.items():
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class LocalServer:
+    """The gateway on a real HTTP port, in a background thread."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", gateway: Gateway | None = None) -> None:
+        handler = type("Handler", (_RequestHandler,), {"gateway": gateway or Gateway()})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="gateway", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LocalServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

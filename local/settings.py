@@ -1,0 +1,29 @@
+"""The environment a local run gives the functions: the same variables the template sets in AWS,
+with development values. Nothing here is a production secret."""
+
+from __future__ import annotations
+
+import os
+
+LOCAL_SECRET = "parley-local-development-secret-not-for-production"
+LOCAL_ISSUER = "parley-local"
+LOCAL_AUDIENCE = "parley"
+LOCAL_TABLE = "parley"
+
+
+def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        "TABLE_NAME": os.environ.get("TABLE_NAME", LOCAL_TABLE),
+        "JWT_ISSUER": LOCAL_ISSUER,
+        "JWT_AUDIENCE": LOCAL_AUDIENCE,
+        "JWT_HS256_SECRET": LOCAL_SECRET,
+        "POWERTOOLS_SERVICE_NAME": "parley",
+        "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+    }
