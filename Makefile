@@ -53,6 +53,8 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@# Every function module is `app`: type-check each on its own.
+	@for f in functions/*/app.py; do $(VENV)/bin/mypy "$$f" >/dev/null || $(VENV)/bin/mypy "$$f" || exit 1; done
 
 validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint

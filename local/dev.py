@@ -9,7 +9,8 @@ import signal
 import sys
 import threading
 
-from local.dynamodb import DynamoDBLocal, create_table, free_port, wait_until_ready
+from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_until_ready
+from local.gateway import LocalServer
 from local.settings import local_environment
 from local.template import ROOT
 
@@ -30,15 +31,13 @@ def main() -> None:
         endpoint = database.endpoint
         print(f"DynamoDB Local: {endpoint}, data in {DATA_DIR.relative_to(ROOT)}/")
     os.environ.update(local_environment(endpoint))
-    created = create_table(endpoint, os.environ["TABLE_NAME"])
+    created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
-
-    from local.gateway import LocalServer  # imports the functions' environment-dependent code
 
     server = LocalServer(port).start()
     print(f"Parley is listening on {server.url}")
     print("Providers: offline (parley-offline) is live; OpenAI and Anthropic are not configured.")
-    print('Mint a token:  make token SUB=alice BRANDS=acme')
+    print("Mint a token:  make token SUB=alice BRANDS=acme")
     print("Stop with Ctrl-C.")
     sys.stdout.flush()
 

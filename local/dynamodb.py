@@ -49,10 +49,19 @@ class DynamoDBLocal:
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             storage = ["-dbPath", str(self.data_dir)]
-        command = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-                   "-port", str(self.port), "-sharedDb", *storage]
-        self.process = subprocess.Popen(command, cwd=jar.parent, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        command = [
+            "java",
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-port",
+            str(self.port),
+            "-sharedDb",
+            *storage,
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         wait_until_ready(self.endpoint, timeout, self.process)
         return self
 
@@ -67,9 +76,14 @@ class DynamoDBLocal:
 
 
 def client(endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local",
-                        config=Config(retries={"mode": "standard", "max_attempts": 2}))
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"mode": "standard", "max_attempts": 2}),
+    )
 
 
 def wait_until_ready(endpoint: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -87,10 +101,9 @@ def wait_until_ready(endpoint: str, timeout: float, process: subprocess.Popen[by
             time.sleep(0.2)
 
 
-def create_table(endpoint: str, table_name: str) -> bool:
+def create_table(dynamodb: Any, table_name: str) -> bool:
     """Create the table as template.yaml defines it, if it does not exist. True if created."""
     spec = load().table
-    dynamodb = client(endpoint)
     try:
         dynamodb.create_table(
             TableName=table_name,
@@ -103,7 +116,7 @@ def create_table(endpoint: str, table_name: str) -> bool:
         if error.response["Error"]["Code"] == "ResourceInUseException":
             return False
         raise
-    dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2})
+    dynamodb.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1})
     ttl = spec.get("TimeToLiveSpecification")
     if ttl:
         dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)

@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,21 +25,36 @@ API_ID = "local"
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit, below API Gateway's 10 MB
 
 
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, list[str]]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.url).query
+
+
 class Gateway:
     def __init__(self, template: Template | None = None) -> None:
         self.template = template or load()
         self.pools = {name: FunctionPool(spec) for name, spec in self.template.functions.items()}
 
-    def handle(self, method: str, url: str, headers: dict[str, list[str]], body: bytes,
-               source_ip: str = "127.0.0.1") -> tuple[int, dict[str, str], bytes]:
+    def handle(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
         """One request through the gateway: returns (status, headers, body)."""
-        split = urlsplit(url)
-        if len(body) > MAX_BODY_BYTES:
+        if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
-        route, path_parameters = self._route(method, split.path)
+        route, path_parameters = self._route(request.method, request.path)
         if route is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
-        event = self._event(route, method, split.path, split.query, headers, body, path_parameters, source_ip)
+        event = self._event(route, request, path_parameters)
         if route.authorized and self.template.authorizer:
             denied = self._authorize(event)
             if denied is not None:
@@ -60,9 +76,9 @@ class Gateway:
                 return route, parameters
         return None, {}
 
-    def _event(self, route: Route, method: str, path: str, query: str, headers: dict[str, list[str]],
-               body: bytes, path_parameters: dict[str, str], source_ip: str) -> dict[str, Any]:
-        multi_query = parse_qs(query, keep_blank_values=True)
+    def _event(self, route: Route, request: HttpRequest, path_parameters: dict[str, str]) -> dict[str, Any]:
+        method, path, headers, body = request.method, request.path, request.headers, request.body
+        multi_query = parse_qs(request.query, keep_blank_values=True)
         now = time.time()
         text = body.decode("utf-8", errors="replace") if body else None
         return {
@@ -89,7 +105,10 @@ class Gateway:
                 "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
                 "requestTimeEpoch": int(now * 1000),
                 "domainName": "localhost",
-                "identity": {"sourceIp": source_ip, "userAgent": (headers.get("User-Agent") or [""])[-1]},
+                "identity": {
+                    "sourceIp": request.source_ip,
+                    "userAgent": (headers.get("User-Agent") or [""])[-1],
+                },
             },
             "body": text,
             "isBase64Encoded": False,
@@ -97,14 +116,27 @@ class Gateway:
 
     def _authorize(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
         """Run the REQUEST authorizer; on Allow, put its context into the event as API Gateway does."""
-        method_arn = (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/"
-                      f"{event['httpMethod']}{event['path']}")
+        method_arn = (
+            f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{event['httpMethod']}{event['path']}"
+        )
         authorizer_event = {
             "type": "REQUEST",
             "methodArn": method_arn,
-            **{k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
-                                     "queryStringParameters", "multiValueQueryStringParameters",
-                                     "pathParameters", "stageVariables", "requestContext")},
+            **{
+                k: event[k]
+                for k in (
+                    "resource",
+                    "path",
+                    "httpMethod",
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                    "pathParameters",
+                    "stageVariables",
+                    "requestContext",
+                )
+            },
         }
         try:
             result = self.pools[self.template.authorizer].invoke(authorizer_event)  # type: ignore[index]
@@ -114,8 +146,12 @@ class Gateway:
             log.exception("authorizer failed")
             return self.gateway_response("AUTHORIZER_FAILURE", 500, "Authorizer error")
         if not _allows(result.get("policyDocument", {}), method_arn):
-            return self.gateway_response("ACCESS_DENIED", 403, "User is not authorized to access this resource")
-        context = {k: v for k, v in (result.get("context") or {}).items() if isinstance(v, str | int | float | bool)}
+            return self.gateway_response(
+                "ACCESS_DENIED", 403, "User is not authorized to access this resource"
+            )
+        context = {
+            k: v for k, v in (result.get("context") or {}).items() if isinstance(v, str | int | float | bool)
+        }
         event["requestContext"]["authorizer"] = {"principalId": result.get("principalId"), **context}
         return None
 
@@ -129,7 +165,9 @@ class Gateway:
         body = result.get("body") or ""
         return result["statusCode"], headers, body.encode("utf-8") if isinstance(body, str) else body
 
-    def gateway_response(self, kind: str, default_status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    def gateway_response(
+        self, kind: str, default_status: int, message: str
+    ) -> tuple[int, dict[str, str], bytes]:
         """API Gateway's own response of this kind, templated as the template's GatewayResponses say
         (falling back to DEFAULT_4XX / DEFAULT_5XX as API Gateway does)."""
         fallback = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
@@ -137,8 +175,11 @@ class Gateway:
         spec = responses.get(kind) or responses.get(fallback)
         status = spec.status if spec and spec.status else default_status
         template = spec.template if spec else None
-        body = (template.replace("$context.error.messageString", json.dumps(message)) if template
-                else json.dumps({"message": message}))
+        body = (
+            template.replace("$context.error.messageString", json.dumps(message))
+            if template
+            else json.dumps({"message": message})
+        )
         return status, {"Content-Type": "application/json", **(spec.headers if spec else {})}, body.encode()
 
 
@@ -164,9 +205,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name, []).append(value)
-        status, response_headers, payload = self.gateway.handle(
-            self.command, self.path, headers, body, self.client_address[0]
-        )
+        request = HttpRequest(self.command, self.path, headers, body, self.client_address[0])
+        status, response_headers, payload = self.gateway.handle(request)
         self.send_response(status)
         for name, value in response_headers.items():
             if name.lower() != "content-length":
@@ -175,9 +215,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)
 
 
@@ -192,8 +232,7 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def start(self) -> LocalServer:
         self.thread.start()

@@ -82,7 +82,7 @@ class FunctionPool:
         def run() -> None:
             try:
                 outcome["result"] = handler(event, LambdaContext(self.spec.logical_id, self.spec.timeout))
-            except BaseException as error:  # noqa: BLE001 - reported to the caller below
+            except BaseException as error:
                 outcome["error"] = error
 
         worker = threading.Thread(target=run, name=f"lambda-{self.spec.logical_id}", daemon=True)

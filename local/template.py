@@ -41,7 +41,7 @@ class Route:
     pattern: re.Pattern[str]
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
-        if method != self.method and self.method != "ANY":
+        if self.method not in (method, "ANY"):
             return None
         found = self.pattern.fullmatch(path)
         return found.groupdict() if found else None
@@ -85,7 +85,7 @@ def _pattern(resource: str) -> re.Pattern[str]:
 
 @functools.cache
 def load(path: Path = TEMPLATE) -> Template:
-    document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    document = yaml.load(path.read_text(), Loader=_CfnLoader)
     resources: dict[str, Any] = document["Resources"]
     defaults = document.get("Globals", {}).get("Function", {})
     api = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Api")
@@ -113,13 +113,22 @@ def load(path: Path = TEMPLATE) -> Template:
                 continue
             ev = event["Properties"]
             authorizer = (ev.get("Auth") or {}).get("Authorizer", default_authorizer)
-            routes.append(Route(ev["Method"].upper(), ev["Path"], logical_id,
-                                authorized=authorizer not in (None, "NONE"), pattern=_pattern(ev["Path"])))
+            routes.append(
+                Route(
+                    ev["Method"].upper(),
+                    ev["Path"],
+                    logical_id,
+                    authorized=authorizer not in (None, "NONE"),
+                    pattern=_pattern(ev["Path"]),
+                )
+            )
 
     responses = {
         name: GatewayResponse(
             status=int(spec["StatusCode"]) if "StatusCode" in spec else None,
-            headers={k: v.strip("'") for k, v in (spec.get("ResponseParameters", {}).get("Headers") or {}).items()},
+            headers={
+                k: v.strip("'") for k, v in (spec.get("ResponseParameters", {}).get("Headers") or {}).items()
+            },
             template=(spec.get("ResponseTemplates") or {}).get("application/json"),
         )
         for name, spec in (api.get("GatewayResponses") or {}).items()

@@ -12,8 +12,14 @@ from local.settings import LOCAL_AUDIENCE, LOCAL_ISSUER, LOCAL_SECRET
 from parley.auth.principal import ALL_SCOPES
 
 
-def mint(sub: str, brands: list[str] | None = None, scopes: list[str] | None = None, ttl: int = 3600,
-         secret: str = LOCAL_SECRET, **claims: Any) -> str:
+def mint(
+    sub: str,
+    brands: list[str] | None = None,
+    scopes: list[str] | None = None,
+    ttl: int = 3600,
+    secret: str = LOCAL_SECRET,
+    **claims: Any,
+) -> str:
     now = int(time.time())
     payload = {
         "iss": LOCAL_ISSUER,

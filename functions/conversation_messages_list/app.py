@@ -15,7 +15,9 @@ app = create_app()
 def history(
     conversation_id: str,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(description="A message id: return the messages older than it.")] = None,
+    before: Annotated[
+        str | None, Query(description="A message id: return the messages older than it.")
+    ] = None,
 ) -> MessageHistory:
     return message_history(principal(app), conversation_id, limit, before)
 

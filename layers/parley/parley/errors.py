@@ -68,9 +68,7 @@ class ContentTooLarge(ParleyError):
 
 class UnknownModel(InvalidRequest):
     def __init__(self, model: str, valid: list[str]) -> None:
-        super().__init__(
-            f"Unknown model '{model}'. Valid models: {', '.join(valid)}.", code="unknown_model"
-        )
+        super().__init__(f"Unknown model '{model}'. Valid models: {', '.join(valid)}.", code="unknown_model")
 
 
 class ProviderNotConfigured(ParleyError):

@@ -18,7 +18,8 @@ from parley.observability import logger, metrics, tracer
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-def error_response(status: int, code: str, message: str) -> Response[ErrorBody]:
+
+def error_response(status: int, code: str, message: str) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -32,7 +33,9 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     for error in errors[:5]:
         if error.get("type") == "json_invalid":
             return f"The request body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})."
-        location = ".".join(str(part) for part in error.get("loc", ()) if part != "body" or len(error["loc"]) == 1)
+        location = ".".join(
+            str(part) for part in error.get("loc", ()) if part != "body" or len(error["loc"]) == 1
+        )
         parts.append(f"{location or 'body'}: {error.get('msg', 'is invalid')}")
     return "Invalid request: " + "; ".join(parts) + "."
 
@@ -42,21 +45,21 @@ def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response[ErrorBody]:
+    def _invalid(error: RequestValidationError) -> Response[str]:
         return error_response(400, "invalid_request", describe_validation_errors(list(error.errors())))
 
     @app.exception_handler(ParleyError)
-    def _domain(error: ParleyError) -> Response[ErrorBody]:
+    def _domain(error: ParleyError) -> Response[str]:
         if error.status >= 500:
             logger.warning("request failed", extra={"error": error.code, "detail": error.message})
         return error_response(error.status, error.code, error.message)
 
     @app.not_found
-    def _no_route(_: Exception) -> Response[ErrorBody]:
+    def _no_route(_: Exception) -> Response[str]:
         return error_response(404, "route_not_found", "No such route.")
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[ErrorBody]:
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 

@@ -12,9 +12,33 @@ _RAND_BITS = 74
 _RAND_MASK = (1 << _RAND_BITS) - 1
 # A fresh millisecond starts in the lower half of the random space, leaving room to count up.
 _FRESH_MASK = _RAND_MASK >> 1
-_lock = threading.Lock()
-_last_ms = 0
-_last_rand = 0
+
+
+class _Clock:
+    """The last (millisecond, random) pair handed out, so the next id sorts after it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last_ms = 0
+        self.last_rand = 0
+
+    def next(self) -> tuple[int, int]:
+        with self.lock:
+            now_ms = time.time_ns() // 1_000_000
+            if now_ms > self.last_ms:
+                self.last_ms, self.last_rand = now_ms, _fresh_random()
+            else:
+                self.last_rand += 1 + (int.from_bytes(os.urandom(4)) & 0xFFFF)
+                if self.last_rand > _RAND_MASK:  # random part used up within one ms: borrow the next
+                    self.last_ms, self.last_rand = self.last_ms + 1, _fresh_random()
+            return self.last_ms, self.last_rand
+
+
+def _fresh_random() -> int:
+    return int.from_bytes(os.urandom(10)) & _FRESH_MASK
+
+
+_clock = _Clock()
 
 
 def uuid7() -> uuid.UUID:
@@ -24,16 +48,7 @@ def uuid7() -> uuid.UUID:
     timestamp and add a small random step to the 74 random bits (RFC 9562 §6.2, method 2),
     so ids from one writer never tie or go backwards.
     """
-    global _last_ms, _last_rand
-    with _lock:
-        now_ms = time.time_ns() // 1_000_000
-        if now_ms > _last_ms:
-            _last_ms, _last_rand = now_ms, int.from_bytes(os.urandom(10)) & _FRESH_MASK
-        else:
-            _last_rand += 1 + (int.from_bytes(os.urandom(4)) & 0xFFFF)
-            if _last_rand > _RAND_MASK:  # random part exhausted within one ms: borrow the next ms
-                _last_ms, _last_rand = _last_ms + 1, int.from_bytes(os.urandom(10)) & _FRESH_MASK
-        ms, rand = _last_ms, _last_rand
+    ms, rand = _clock.next()
     rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

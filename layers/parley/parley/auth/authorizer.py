@@ -19,13 +19,17 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         principal = TokenVerifier(settings()).verify(token_from_request(event.get("headers") or {}))
     except Unauthorized as refusal:
         logger.info("request refused by the authorizer", extra={"reason": refusal.message})
-        raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - API Gateway's contract
+        raise Exception(UNAUTHORIZED) from None
     return {
         "principalId": principal.user_id,
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": _whole_api(event["methodArn"])}
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": _whole_api(event["methodArn"]),
+                }
             ],
         },
         "context": principal.to_context(),

@@ -64,12 +64,14 @@ class TokenVerifier:
             claims = jwt.decode(
                 token,
                 key=self._key_for(token, algorithm),
-                algorithms=[algorithm],
+                algorithms=[str(algorithm)],
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 leeway=self.settings.jwt_leeway_seconds,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
+        except jwt.PyJWKClientConnectionError:
+            raise  # the issuer's keys cannot be fetched: the authorizer fails (5xx), it does not refuse
         except jwt.PyJWTError as error:
             raise Unauthorized(f"Invalid token: {error}.") from error
         return _principal(claims)

@@ -32,6 +32,10 @@ def assistant_message(conversation_id: str, completion: Completion) -> Message:
         content=completion.content,
         tool_calls=completion.tool_calls,
         token_usage=completion.usage,
-        metadata={**completion.metadata, "model": completion.model, "finish_reason": completion.finish_reason},
+        metadata={
+            **completion.metadata,
+            "model": completion.model,
+            "finish_reason": completion.finish_reason,
+        },
         created_at=timestamp(created_at(identifier)),
     )

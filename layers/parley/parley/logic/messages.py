@@ -50,8 +50,10 @@ def append_message(
     if request.mode == "chat-completion":
         principal.require(AI_CHAT)
         if request.role not in _REPLY_TO_ROLES:
-            raise InvalidRequest("mode 'chat-completion' answers a 'user' or 'tool' message; "
-                                 f"role '{request.role}' can only be appended.")
+            raise InvalidRequest(
+                "mode 'chat-completion' answers a 'user' or 'tool' message; "
+                f"role '{request.role}' can only be appended."
+            )
     store = store or conversation_store()
     message = _new_message(conversation_id, request)
     reply = None

@@ -18,7 +18,9 @@ class TokenUsage(BaseModel):
 
 
 class Message(BaseModel):
-    id: str = Field(description="UUIDv7: messages sort by creation time.", json_schema_extra={"format": "uuid"})
+    id: str = Field(
+        description="UUIDv7: messages sort by creation time.", json_schema_extra={"format": "uuid"}
+    )
     conversation_id: str = Field(json_schema_extra={"format": "uuid"})
     role: Role
     content: str

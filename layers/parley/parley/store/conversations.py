@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -20,7 +20,7 @@ from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CAPACITY = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
+_CAPACITY: Final = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
 _CONFLICT_RETRIES = 8
 _BATCH_SIZE = 25
 
@@ -48,8 +48,13 @@ class ConversationStore:
         with translated_errors():
             self.client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": self.table_name, "Item": item,
-                             "ConditionExpression": "attribute_not_exists(PK)"}}
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    }
                     for item in puts
                 ],
                 ReturnConsumedCapacity=_CAPACITY,
@@ -72,9 +77,10 @@ class ConversationStore:
                 return None
             meta, newest_first = found[0], found[1:]
         else:
-            meta = self._get_meta(conversation_id)
-            if meta is None:
+            found_meta = self._get_meta(conversation_id)
+            if found_meta is None:
                 return None
+            meta = found_meta
             # Only MSG# keys sort below MSG#<before>, so no lower bound is needed.
             newest_first = self._query(
                 conversation_id, "SK < :before", {":before": {"S": keys.message_sk(before)}}, limit=limit
@@ -112,8 +118,13 @@ class ConversationStore:
             }
         }
         puts = [
-            {"Put": {"TableName": self.table_name, "Item": items.message_item(message),
-                     "ConditionExpression": "attribute_not_exists(PK)"}}
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": items.message_item(message),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
             for message in messages
         ]
         return self._transact([update, *puts])
@@ -166,8 +177,9 @@ class ConversationStore:
         last = response.get("LastEvaluatedKey")
         return summaries, (last["GSI1SK"]["S"] if last else None)
 
-    def _query(self, conversation_id: str, sk_condition: str | None, values: dict[str, Any],
-               limit: int) -> list[dict[str, Any]]:
+    def _query(
+        self, conversation_id: str, sk_condition: str | None, values: dict[str, Any], limit: int
+    ) -> list[dict[str, Any]]:
         condition = "PK = :pk" + (f" AND {sk_condition}" if sk_condition else "")
         with translated_errors():
             response = self.client.query(

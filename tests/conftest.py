@@ -1,0 +1,82 @@
+"""Fixtures shared by the integration and contract tests: DynamoDB Local (in memory) and the
+local gateway on real HTTP ports, started once per session and only when a test asks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from local.dynamodb import DynamoDBLocal, client, create_table, free_port
+from local.gateway import LocalServer
+from local.settings import local_environment
+from local.token import mint
+from parley.config import settings
+from parley.store.conversations import conversation_store
+from parley.store.dynamodb import dynamodb_client
+
+
+def clear_process_caches() -> None:
+    """Settings and clients are made once per process (as in a warm Lambda); tests that change
+    the environment start them again."""
+    settings.cache_clear()
+    dynamodb_client.cache_clear()
+    conversation_store.cache_clear()
+
+
+@dataclass
+class LocalStack:
+    url: str
+    dynamodb_endpoint: str
+    table_name: str
+    database: DynamoDBLocal
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    database = DynamoDBLocal(free_port()).start()
+    environment = local_environment(database.endpoint)
+    environment["TABLE_NAME"] = "parley-test"
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    clear_process_caches()
+    create_table(client(database.endpoint), environment["TABLE_NAME"])
+    server = LocalServer(free_port()).start()
+    try:
+        yield LocalStack(server.url, database.endpoint, environment["TABLE_NAME"], database)
+    finally:
+        server.stop()
+        database.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        clear_process_caches()
+
+
+@pytest.fixture
+def api(local_stack: LocalStack) -> Iterator[httpx.Client]:
+    """An HTTP client of the local gateway. The process environment is the stack's again, in case
+    a unit test changed it."""
+    os.environ["TABLE_NAME"] = local_stack.table_name
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local_stack.dynamodb_endpoint
+    clear_process_caches()
+    with httpx.Client(base_url=local_stack.url, timeout=30) as http:
+        yield http
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth() -> TokenFactory:
+    """`auth("alice", brands=["acme"], scopes=[...])` → Authorization header for that caller."""
+
+    def headers(sub: str, **claims: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint(sub, **claims)}"}  # type: ignore[arg-type]
+
+    return headers
