@@ -15,7 +15,7 @@ BRANDS ?=
 SCOPES ?=
 TTL ?= 3600
 
-.PHONY: help install dev token test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token events test test-unit test-integration lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test: install lint ## lint, type-check, unit, integration and contract tests
 
 test-unit: $(VENV)/.installed ## unit tests only (no network)
 	$(PY) -m pytest tests/unit
+
+events: $(VENV)/.installed ## regenerate events/*.json from the local gateway's event builder
+	$(PY) -m local.events
 
 lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .

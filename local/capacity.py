@@ -22,7 +22,9 @@ class CapacityRecorder:
     calls: list[Call] = field(default_factory=list)
 
     def __enter__(self) -> CapacityRecorder:
-        self.client.meta.events.register("after-call.dynamodb", self._record, unique_id=f"capacity-{id(self)}")
+        self.client.meta.events.register(
+            "after-call.dynamodb", self._record, unique_id=f"capacity-{id(self)}"
+        )
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -51,10 +51,10 @@ class Gateway:
         """One request through the gateway: returns (status, headers, body)."""
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
-        route, path_parameters = self._route(request.method, request.path)
+        route, path_parameters = self.route(request.method, request.path)
         if route is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
-        event = self._event(route, request, path_parameters)
+        event = self.event(route, request, path_parameters)
         if route.authorized and self.template.authorizer:
             denied = self._authorize(event)
             if denied is not None:
@@ -69,14 +69,14 @@ class Gateway:
             return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
         return self._proxy_response(result)
 
-    def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+    def route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.template.routes:
             parameters = route.match(method, path)
             if parameters is not None:
                 return route, parameters
         return None, {}
 
-    def _event(self, route: Route, request: HttpRequest, path_parameters: dict[str, str]) -> dict[str, Any]:
+    def event(self, route: Route, request: HttpRequest, path_parameters: dict[str, str]) -> dict[str, Any]:
         method, path, headers, body = request.method, request.path, request.headers, request.body
         multi_query = parse_qs(request.query, keep_blank_values=True)
         now = time.time()
@@ -114,30 +114,29 @@ class Gateway:
             "isBase64Encoded": False,
         }
 
-    def _authorize(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
-        """Run the REQUEST authorizer; on Allow, put its context into the event as API Gateway does."""
+    def authorizer_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The REQUEST authorizer's input for a request event, as API Gateway builds it."""
         method_arn = (
             f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API_ID}/{STAGE}/{event['httpMethod']}{event['path']}"
         )
-        authorizer_event = {
-            "type": "REQUEST",
-            "methodArn": method_arn,
-            **{
-                k: event[k]
-                for k in (
-                    "resource",
-                    "path",
-                    "httpMethod",
-                    "headers",
-                    "multiValueHeaders",
-                    "queryStringParameters",
-                    "multiValueQueryStringParameters",
-                    "pathParameters",
-                    "stageVariables",
-                    "requestContext",
-                )
-            },
-        }
+        shared = (
+            "resource",
+            "path",
+            "httpMethod",
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "pathParameters",
+            "stageVariables",
+            "requestContext",
+        )
+        return {"type": "REQUEST", "methodArn": method_arn, **{k: event[k] for k in shared}}
+
+    def _authorize(self, event: dict[str, Any]) -> tuple[int, dict[str, str], bytes] | None:
+        """Run the REQUEST authorizer; on Allow, put its context into the event as API Gateway does."""
+        authorizer_event = self.authorizer_event(event)
+        method_arn = authorizer_event["methodArn"]
         try:
             result = self.pools[self.template.authorizer].invoke(authorizer_event)  # type: ignore[index]
         except Exception as error:

@@ -51,7 +51,7 @@ class LambdaContext:
 _module_numbers = itertools.count()
 
 
-def _load(spec: FunctionSpec) -> Handler:
+def load_handler(spec: FunctionSpec) -> Handler:
     module_file, _, attribute = spec.handler.rpartition(".")
     path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
     name = f"_parley_fn_{spec.logical_id}_{next(_module_numbers)}"
@@ -75,7 +75,7 @@ class FunctionPool:
         with self._lock:
             handler = self._idle.pop() if self._idle else None
         if handler is None:
-            handler = _load(self.spec)
+            handler = load_handler(self.spec)
             self.cold_starts += 1
         outcome: dict[str, Any] = {}
 

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 from pytest_socket import disable_socket, enable_socket
 
+import parley.observability  # noqa: F401 - the X-Ray SDK opens its UDP emitter socket on import
 from local.dynamodb import create_table
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.store.conversations import ConversationStore
@@ -59,6 +60,7 @@ def store(dynamodb: Any) -> ConversationStore:
     return ConversationStore(TABLE, dynamodb)
 
 
-def principal(user_id: str = "alice", brands: tuple[str, ...] = ("acme",),
-              scopes: tuple[str, ...] = ALL_SCOPES) -> Principal:
+def principal(
+    user_id: str = "alice", brands: tuple[str, ...] = ("acme",), scopes: tuple[str, ...] = ALL_SCOPES
+) -> Principal:
     return Principal(user_id=user_id, brands=frozenset(brands), scopes=frozenset(scopes))

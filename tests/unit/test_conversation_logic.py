@@ -13,7 +13,12 @@ from parley.errors import (
     InsufficientScope,
     InvalidRequest,
 )
-from parley.logic.conversations import create_conversation, delete_conversation, get_conversation, list_conversations
+from parley.logic.conversations import (
+    create_conversation,
+    delete_conversation,
+    get_conversation,
+    list_conversations,
+)
 from parley.logic.messages import append_message, message_history
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
 from parley.store.conversations import ConversationStore
@@ -67,7 +72,10 @@ def test_chat_completion_stores_the_message_and_the_offline_reply(store: Convers
     conversation_id = new_conversation(store, system_prompt="Be brief.")
 
     result = append_message(
-        ALICE, conversation_id, AppendMessageRequest(role="user", content="Hi there", mode="chat-completion"), store
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="user", content="Hi there", mode="chat-completion"),
+        store,
     )
 
     reply = result.assistant_message
@@ -107,14 +115,20 @@ def test_content_over_the_limit_is_413_and_writes_nothing(
     assert item_count(dynamodb, store) == before
 
 
-def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(store: ConversationStore, dynamodb: Any) -> None:
+def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(
+    store: ConversationStore, dynamodb: Any
+) -> None:
     conversation_id = new_conversation(store)
     before = item_count(dynamodb, store)
     writer = principal("alice", scopes=("conversations:read", "conversations:write"))
 
     with pytest.raises(InsufficientScope):
-        append_message(writer, conversation_id, AppendMessageRequest(role="user", content="Hi", mode="chat-completion"),
-                       store)
+        append_message(
+            writer,
+            conversation_id,
+            AppendMessageRequest(role="user", content="Hi", mode="chat-completion"),
+            store,
+        )
 
     assert item_count(dynamodb, store) == before
 
@@ -123,8 +137,12 @@ def test_chat_completion_answers_only_user_or_tool_messages(store: ConversationS
     conversation_id = new_conversation(store)
 
     with pytest.raises(InvalidRequest, match="role 'assistant'"):
-        append_message(ALICE, conversation_id,
-                       AppendMessageRequest(role="assistant", content="Hi", mode="chat-completion"), store)
+        append_message(
+            ALICE,
+            conversation_id,
+            AppendMessageRequest(role="assistant", content="Hi", mode="chat-completion"),
+            store,
+        )
 
 
 def test_another_users_conversation_reads_as_missing(store: ConversationStore, dynamodb: Any) -> None:
@@ -139,8 +157,12 @@ def test_another_users_conversation_reads_as_missing(store: ConversationStore, d
     with pytest.raises(ConversationNotFound):
         append_message(mallory, conversation_id, AppendMessageRequest(role="user", content="x"), store)
     with pytest.raises(ConversationNotFound):
-        append_message(mallory, conversation_id, AppendMessageRequest(role="user", content="x", mode="chat-completion"),
-                       store)
+        append_message(
+            mallory,
+            conversation_id,
+            AppendMessageRequest(role="user", content="x", mode="chat-completion"),
+            store,
+        )
     with pytest.raises(ConversationNotFound):
         delete_conversation(mallory, conversation_id, store)
 
@@ -210,8 +232,12 @@ def test_the_history_before_cursor_must_be_a_message_id(store: ConversationStore
 
 def test_history_pages_never_overlap(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
-    ids = [append_message(ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), store).message.id
-           for n in range(5)]
+    ids = [
+        append_message(
+            ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), store
+        ).message.id
+        for n in range(5)
+    ]
 
     newest = message_history(ALICE, conversation_id, limit=2, store=store)
     older = message_history(ALICE, conversation_id, limit=2, before=newest.messages[0].id, store=store)

@@ -11,15 +11,32 @@ from parley.store.conversations import ConversationStore
 
 def conversation(owner: str = "alice", **fields: Any) -> Conversation:
     now = timestamp()
-    values = {"id": str(uuid7()), "user_id": owner, "brand_id": "acme", "title": "Trip", "model": "parley-offline",
-              "system_prompt": "Be brief.", "metadata": {"channel": "web"}, "message_count": 0,
-              "created_at": now, "updated_at": now}
+    values = {
+        "id": str(uuid7()),
+        "user_id": owner,
+        "brand_id": "acme",
+        "title": "Trip",
+        "model": "parley-offline",
+        "system_prompt": "Be brief.",
+        "metadata": {"channel": "web"},
+        "message_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
     return Conversation.model_validate({**values, **fields})
 
 
 def message(conversation_id: str, content: str, role: str = "user") -> Message:
-    return Message(id=str(uuid7()), conversation_id=conversation_id, role=role, content=content,  # type: ignore[arg-type]
-                   tool_calls=None, token_usage=None, metadata={}, created_at=timestamp())
+    return Message(
+        id=str(uuid7()),
+        conversation_id=conversation_id,
+        role=role,
+        content=content,  # type: ignore[arg-type]
+        tool_calls=None,
+        token_usage=None,
+        metadata={},
+        created_at=timestamp(),
+    )
 
 
 def fill(store: ConversationStore, conv: Conversation, count: int) -> list[Message]:
@@ -47,7 +64,9 @@ def test_append_adds_the_messages_and_counts_them(store: ConversationStore) -> N
     assert stored.message_count == 3
 
 
-def test_append_to_a_missing_or_foreign_conversation_writes_nothing(store: ConversationStore, dynamodb: Any) -> None:
+def test_append_to_a_missing_or_foreign_conversation_writes_nothing(
+    store: ConversationStore, dynamodb: Any
+) -> None:
     conv = conversation(owner="alice")
     store.create(conv)
 
@@ -105,8 +124,12 @@ def test_json_fields_round_trip(store: ConversationStore) -> None:
     conv = conversation()
     store.create(conv)
     rich = message(conv.id, "call it", role="assistant").model_copy(
-        update={"tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
-                "metadata": {"score": 0.5, "tags": ["a"]}}
+        update={
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ],
+            "metadata": {"score": 0.5, "tags": ["a"]},
+        }
     )
     store.append(conv.id, "alice", [rich], now=rich.created_at)
 

@@ -18,8 +18,16 @@ HS = Settings(jwt_hs256_secret=SECRET, jwt_issuer="https://issuer.example", jwt_
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": "https://issuer.example", "aud": "parley", "sub": "alice", "brands": ["acme"],
-            "scope": "conversations:read ai:chat", "iat": now, "nbf": now, "exp": now + 600}
+    base = {
+        "iss": "https://issuer.example",
+        "aud": "parley",
+        "sub": "alice",
+        "brands": ["acme"],
+        "scope": "conversations:read ai:chat",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     return {**base, **overrides}
 
 
@@ -54,7 +62,9 @@ def test_tokens_with_bad_claims_are_refused(token_claims: dict[str, Any], reason
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:
     with pytest.raises(Unauthorized, match="Signature"):
-        TokenVerifier(HS).verify(jwt.encode(claims(), "another-secret-also-32-bytes-long!!", algorithm="HS256"))
+        TokenVerifier(HS).verify(
+            jwt.encode(claims(), "another-secret-also-32-bytes-long!!", algorithm="HS256")
+        )
 
 
 def test_alg_none_is_refused() -> None:
@@ -65,8 +75,9 @@ def test_alg_none_is_refused() -> None:
 
 
 def test_hs256_is_refused_when_no_secret_is_configured() -> None:
-    production = Settings(jwt_issuer="https://issuer.example", jwt_audience="parley",
-                          jwt_jwks_url="file:///nonexistent")
+    production = Settings(
+        jwt_issuer="https://issuer.example", jwt_audience="parley", jwt_jwks_url="file:///nonexistent"
+    )
 
     with pytest.raises(Unauthorized, match="not accepted"):
         TokenVerifier(production).verify(jwt.encode(claims(), SECRET, algorithm="HS256"))

@@ -1,0 +1,73 @@
+"""Writes events/<function>.json: one API Gateway REST event per function, built by the local
+gateway's own event builder, for `sam local invoke -e` and the events test. `make events`."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from local.gateway import Gateway, HttpRequest
+from local.settings import LOCAL_SECRET
+from local.template import ROOT, load
+from local.token import mint
+from parley.auth.principal import ALL_SCOPES, Principal
+
+EVENTS_DIR = ROOT / "events"
+CONVERSATION_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d"
+USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
+FAR_FUTURE = int(time.mktime((2100, 1, 1, 0, 0, 0, 0, 0, 0)))
+
+REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "ConversationsCreateFunction": (
+        "POST",
+        "/v1/conversations",
+        {"title": "Trip planning", "system_prompt": "You are a concise travel assistant."},
+    ),
+    "ConversationsListFunction": ("GET", "/v1/conversations?limit=20", None),
+    "ConversationsGetFunction": ("GET", f"/v1/conversations/{CONVERSATION_ID}", None),
+    "ConversationsDeleteFunction": ("DELETE", f"/v1/conversations/{CONVERSATION_ID}", None),
+    "ConversationMessagesListFunction": (
+        "GET",
+        f"/v1/conversations/{CONVERSATION_ID}/messages?limit=50",
+        None,
+    ),
+    "ConversationMessagesAppendFunction": (
+        "POST",
+        f"/v1/conversations/{CONVERSATION_ID}/messages",
+        {"role": "user", "content": "Where should I go in May?", "mode": "chat-completion"},
+    ),
+}
+
+
+def event_name(logical_id: str) -> str:
+    """ConversationMessagesAppendFunction → conversation_messages_append (the function's folder)."""
+    return load().functions[logical_id].code_dir.name
+
+
+def build() -> dict[str, dict[str, Any]]:
+    gateway = Gateway()
+    token = mint(USER.user_id, sorted(USER.brands), ttl=FAR_FUTURE - int(time.time()), secret=LOCAL_SECRET)
+    events: dict[str, dict[str, Any]] = {}
+    for logical_id, (method, url, body) in REQUESTS.items():
+        headers = {"Content-Type": ["application/json"], "Authorization": [f"Bearer {token}"]}
+        request = HttpRequest(method, url, headers, json.dumps(body).encode() if body else b"")
+        route, parameters = gateway.route(method, request.path)
+        assert route is not None and route.function == logical_id, f"{method} {url} is not {logical_id}"
+        event = gateway.event(route, request, parameters)
+        if logical_id == "ConversationMessagesListFunction":
+            events["authorizer"] = gateway.authorizer_event(event)
+        event["requestContext"]["authorizer"] = {"principalId": USER.user_id, **USER.to_context()}
+        events[event_name(logical_id)] = event
+    return events
+
+
+def main() -> None:
+    EVENTS_DIR.mkdir(exist_ok=True)
+    for name, event in build().items():
+        (EVENTS_DIR / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
+        print(f"events/{name}.json")
+
+
+if __name__ == "__main__":
+    main()
