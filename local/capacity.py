@@ -12,6 +12,7 @@ class Call:
     operation: str
     read_units: float
     write_units: float
+    index_units: float = 0.0
 
 
 @dataclass
@@ -38,7 +39,12 @@ class CapacityRecorder:
         if not read and not write:  # some responses report only the total
             total = sum(c.get("CapacityUnits", 0) or 0 for c in consumed)
             read, write = (0, total) if _writes(model.name) else (total, 0)
-        self.calls.append(Call(model.name, read, write))
+        index = sum(
+            units.get("CapacityUnits", 0) or 0
+            for c in consumed
+            for units in (c.get("GlobalSecondaryIndexes") or {}).values()
+        )
+        self.calls.append(Call(model.name, read, write, index))
 
     @property
     def operations(self) -> list[str]:
@@ -47,6 +53,10 @@ class CapacityRecorder:
     @property
     def write_units(self) -> float:
         return sum(call.write_units for call in self.calls)
+
+    @property
+    def index_units(self) -> float:
+        return sum(call.index_units for call in self.calls)
 
     @property
     def read_units(self) -> float:

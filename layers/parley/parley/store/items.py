@@ -4,9 +4,11 @@ usage) are stored as JSON strings: compact, and free of the number type's float 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
-from parley.models.domain import Conversation, ConversationSummary, Message, TokenUsage
+from parley.ids import created_at
+from parley.models.domain import Conversation, ConversationSummary, Message, TokenUsage, timestamp
 from parley.store import keys
 
 Item = dict[str, Any]
@@ -34,7 +36,6 @@ def message_item(message: Message) -> Item:
         "SK": _s(keys.message_sk(message.id)),
         "role": _s(message.role),
         "content": _s(message.content),
-        "created_at": _s(message.created_at),
     }
     if message.tool_calls is not None:
         item["tool_calls"] = _json(message.tool_calls)
@@ -46,16 +47,18 @@ def message_item(message: Message) -> Item:
 
 
 def message_from_item(item: Item) -> Message:
+    """A message item stores no created_at: the UUIDv7 in its key carries that time."""
     usage = _loads(item, "token_usage", None)
+    message_id = item["SK"]["S"].removeprefix(keys.MESSAGE_PREFIX)
     return Message(
-        id=item["SK"]["S"].removeprefix(keys.MESSAGE_PREFIX),
+        id=message_id,
         conversation_id=item["PK"]["S"].removeprefix("CONV#"),
         role=item["role"]["S"],
         content=item["content"]["S"],
         tool_calls=_loads(item, "tool_calls", None),
         token_usage=TokenUsage.model_validate(usage) if usage is not None else None,
         metadata=_loads(item, "metadata", {}),
-        created_at=item["created_at"]["S"],
+        created_at=timestamp(created_at(uuid.UUID(message_id))),
     )
 
 

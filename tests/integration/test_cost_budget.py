@@ -1,0 +1,126 @@
+"""DESIGN §4's cost budget, measured with ReturnConsumedCapacity against DynamoDB Local on the
+client the functions themselves use, while requests go through the gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from local.capacity import CapacityRecorder
+from parley.ids import created_at, uuid7
+from parley.models.domain import Message, timestamp
+from parley.store import items, keys
+from parley.store.dynamodb import dynamodb_client
+from tests.conftest import LocalStack, TokenFactory
+
+pytestmark = pytest.mark.integration
+
+NEAR_1_KB = "x" * 700  # with its keys and attributes the stored item stays within 1 KB
+
+
+def seed_messages(table: str, conversation_id: str, count: int) -> None:
+    """Put `count` messages straight into the table and set the counter to match: setup, not the
+    path under test."""
+    client = dynamodb_client()
+    for start in range(0, count, 25):
+        batch = []
+        for n in range(start, min(start + 25, count)):
+            identifier = uuid7()
+            message = Message(
+                id=str(identifier),
+                conversation_id=conversation_id,
+                role="user",
+                content=f"seed {n}",
+                tool_calls=None,
+                token_usage=None,
+                metadata={},
+                created_at=timestamp(created_at(identifier)),
+            )
+            batch.append({"PutRequest": {"Item": items.message_item(message)}})
+        client.batch_write_item(RequestItems={table: batch})
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+        UpdateExpression="SET message_count = :n",
+        ExpressionAttributeValues={":n": {"N": str(count)}},
+    )
+
+
+@pytest.fixture
+def conversation_with(api: httpx.Client, auth: TokenFactory, local_stack: LocalStack) -> Any:
+    alice = auth("alice")
+
+    def make(existing_messages: int) -> str:
+        body = {
+            "system_prompt": "You are helpful. " * 500,
+            "metadata": {"notes": "n" * 4000},
+        }  # a large profile
+        conversation_id: str = api.post("/v1/conversations", json=body, headers=alice).json()["conversation"][
+            "id"
+        ]
+        seed_messages(local_stack.table_name, conversation_id, existing_messages)
+        return conversation_id
+
+    return make
+
+
+def append_cost(
+    api: httpx.Client, headers: dict[str, str], conversation_id: str, **body: Any
+) -> CapacityRecorder:
+    with CapacityRecorder(dynamodb_client()) as recorder:
+        response = api.post(
+            f"/v1/conversations/{conversation_id}/messages",
+            json={"role": "user", "content": NEAR_1_KB, **body},
+            headers=headers,
+        )
+    assert response.status_code == 200, response.text
+    return recorder
+
+
+def test_an_append_is_one_round_trip_of_at_most_5_wcu_at_message_10_and_5000(
+    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+) -> None:
+    alice = auth("alice")
+    short, long = conversation_with(9), conversation_with(4_999)
+
+    at_10 = append_cost(api, alice, short)
+    at_5000 = append_cost(api, alice, long)
+
+    assert at_10.operations == ["TransactWriteItems"]
+    assert at_5000.operations == ["TransactWriteItems"]
+    assert 0 < at_10.write_units <= 5
+    assert at_5000.write_units == at_10.write_units
+    assert at_10.index_units == at_5000.index_units == 0  # the user index is never written by an append
+
+
+def test_a_history_page_is_one_query_whose_cost_does_not_grow_with_the_history(
+    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+) -> None:
+    alice = auth("alice")
+    short, long = conversation_with(60), conversation_with(5_000)
+
+    costs = []
+    for conversation_id in (short, long):
+        with CapacityRecorder(dynamodb_client()) as recorder:
+            page = api.get(
+                f"/v1/conversations/{conversation_id}/messages", params={"limit": 50}, headers=alice
+            )
+        assert page.status_code == 200 and len(page.json()["messages"]) == 50
+        assert recorder.operations == ["Query"]
+        costs.append(recorder.read_units)
+
+    assert costs[0] == costs[1]
+    assert page.json()["total"] == 5_000
+
+
+def test_a_chat_completion_is_two_round_trips(
+    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+) -> None:
+    alice = auth("alice")
+    conversation_id = conversation_with(30)
+
+    recorder = append_cost(api, alice, conversation_id, mode="chat-completion")
+
+    assert recorder.operations == ["Query", "TransactWriteItems"]
