@@ -8,13 +8,14 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_until_ready
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.template import ROOT
 
-DATA_DIR = ROOT / ".local" / "dynamodb"
+DEFAULT_DATA_DIR = ROOT / ".local" / "dynamodb"
 
 
 def main() -> None:
@@ -27,9 +28,10 @@ def main() -> None:
         print(f"DynamoDB: using {endpoint} (AWS_ENDPOINT_URL_DYNAMODB)")
     else:
         ddb_port = int(os.environ.get("DYNAMODB_PORT") or free_port())
-        database = DynamoDBLocal(ddb_port, DATA_DIR).start()
+        data_dir = Path(os.environ.get("LOCAL_DATA_DIR") or DEFAULT_DATA_DIR)
+        database = DynamoDBLocal(ddb_port, data_dir).start()
         endpoint = database.endpoint
-        print(f"DynamoDB Local: {endpoint}, data in {DATA_DIR.relative_to(ROOT)}/")
+        print(f"DynamoDB Local: {endpoint}, data in {data_dir}")
     os.environ.update(local_environment(endpoint))
     created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
