@@ -14,8 +14,19 @@ from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.template import ROOT
+from parley.providers.credentials import RemoteProvider, default_model, is_configured
 
 DEFAULT_DATA_DIR = ROOT / ".local" / "dynamodb"
+
+
+def describe_providers() -> str:
+    remote: tuple[RemoteProvider, ...] = ("openai", "anthropic")
+    live = ["offline (parley-offline)", *(p for p in remote if is_configured(p))]
+    line = f"Providers live: {', '.join(live)}; default model: {default_model()}."
+    if missing := [p for p in remote if not is_configured(p)]:
+        settings_needed = " / ".join(f"{p.upper()}_API_KEY" for p in missing)
+        line += f" Not configured: {', '.join(missing)} (set {settings_needed})."
+    return line
 
 
 def main() -> None:
@@ -38,7 +49,7 @@ def main() -> None:
 
     server = LocalServer(port).start()
     print(f"Parley is listening on {server.url}")
-    print("Providers: offline (parley-offline) is live; OpenAI and Anthropic are not configured.")
+    print(describe_providers())
     print("Mint a token:  make token SUB=alice BRANDS=acme")
     print("Stop with Ctrl-C.")
     sys.stdout.flush()

@@ -15,8 +15,10 @@ from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
+from parley.providers.provider_for import forget_clients
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
+from tests.fakes.provider_server import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 
 
 def clear_process_caches() -> None:
@@ -25,6 +27,7 @@ def clear_process_caches() -> None:
     settings.cache_clear()
     dynamodb_client.cache_clear()
     conversation_store.cache_clear()
+    forget_clients()
 
 
 @dataclass
@@ -80,3 +83,30 @@ def auth() -> TokenFactory:
         return {"Authorization": f"Bearer {mint(sub, **claims)}"}  # type: ignore[arg-type]
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def provider_server() -> Iterator[ProviderServer]:
+    server = ProviderServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def providers(provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
+    """The functions' OpenAI and Anthropic SDKs pointed at the local provider server, with a short
+    deadline so timeout cases finish quickly."""
+    for name, value in {
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "OPENAI_BASE_URL": provider_server.openai_url,
+        "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "ANTHROPIC_BASE_URL": provider_server.anthropic_url,
+        "PROVIDER_TIMEOUT_SECONDS": "3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    provider_server.reset()
+    clear_process_caches()
+    yield provider_server
+    provider_server.reset()
+    monkeypatch.undo()
+    clear_process_caches()

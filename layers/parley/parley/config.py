@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 
 class Settings(BaseModel):
@@ -15,8 +15,21 @@ class Settings(BaseModel):
 
     table_name: str = Field("parley", min_length=3, max_length=255)
     max_message_bytes: int = Field(256 * 1024, ge=1, le=350 * 1024)
-    default_model: str = "parley-offline"
+    default_model: str | None = None  # unset: the first configured provider's, else parley-offline
     history_max_messages: int = Field(200, ge=1, le=1000)
+
+    # A provider's API key comes from the environment (local), Secrets Manager or SSM.
+    openai_api_key: SecretStr | None = None
+    openai_api_key_secret: str | None = None
+    openai_api_key_parameter: str | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_api_key_secret: str | None = None
+    anthropic_api_key_parameter: str | None = None
+    anthropic_base_url: str | None = None
+    # The whole provider call, retries included, ends within this; below the function's timeout.
+    provider_timeout_seconds: float = Field(20, gt=0, le=25)
+    provider_max_retries: int = Field(2, ge=0, le=5)
 
     jwt_issuer: str = "parley-local"
     jwt_audience: str = "parley"

@@ -1,29 +1,46 @@
-"""Generating the assistant's reply to a conversation: prompt from history, one provider call."""
+"""Generating the assistant's reply to a conversation: the history that fits, one provider call
+within the deadline, and the reply with its usage and cost. Nothing is stored here."""
 
 from __future__ import annotations
 
+import time
+
+from parley.config import settings
 from parley.ids import created_at, uuid7
+from parley.logic.prompt import fit_history
 from parley.models.domain import Conversation, Message, timestamp
 from parley.providers.base import ChatRequest, Completion, PromptMessage
+from parley.providers.deadline import within
 from parley.providers.provider_for import provider_for
-from parley.providers.registry import model_spec
+from parley.providers.registry import ModelSpec, model_spec
 
 
 def generate_reply(conversation: Conversation, history: list[Message], model: str | None = None) -> Message:
-    """The assistant message answering `history` (chronological, the newest last). Nothing is
-    stored here: the caller writes the reply together with the message it answers."""
+    """The assistant message answering `history` (chronological, the newest last). The caller
+    writes it together with the message it answers, so a failure leaves nothing behind."""
     spec = model_spec(model or conversation.model)
+    max_output = spec.max_output_tokens
+    prompt = fit_history(spec, conversation.system_prompt, history, max_output)
     request = ChatRequest(
         model=spec.id,
         system_prompt=conversation.system_prompt,
-        messages=[PromptMessage(m.role, m.content, m.tool_calls) for m in history],
-        max_tokens=spec.max_output_tokens,
+        messages=[
+            PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id")) for m in prompt
+        ],
+        max_tokens=max_output,
     )
-    completion = provider_for(spec).complete(request)
-    return assistant_message(conversation.id, completion)
+    provider = provider_for(spec)
+    started = time.perf_counter()
+    completion = within(
+        settings().provider_timeout_seconds, provider.name, lambda: provider.complete(request)
+    )
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))
 
 
-def assistant_message(conversation_id: str, completion: Completion) -> Message:
+def assistant_message(
+    conversation_id: str, spec: ModelSpec, completion: Completion, latency_ms: int, context_messages: int
+) -> Message:
     identifier = uuid7()
     return Message(
         id=str(identifier),
@@ -35,7 +52,11 @@ def assistant_message(conversation_id: str, completion: Completion) -> Message:
         metadata={
             **completion.metadata,
             "model": completion.model,
+            "requested_model": spec.id,
             "finish_reason": completion.finish_reason,
+            "cost_usd": spec.cost_usd(completion.usage),
+            "latency_ms": latency_ms,
+            "context_messages": context_messages,
         },
         created_at=timestamp(created_at(identifier)),
     )

@@ -6,12 +6,12 @@ import base64
 import binascii
 
 from parley.auth.principal import CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
-from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
 from parley.ids import created_at, uuid7
 from parley.logic.limits import check_json_size, require_uuid
 from parley.models.api.conversations import ConversationPage, CreateConversationRequest
 from parley.models.domain import Conversation, timestamp
+from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
 from parley.store.conversations import ConversationStore, conversation_store
 
@@ -22,7 +22,7 @@ def create_conversation(
     principal.require(CONVERSATIONS_WRITE)
     if request.brand_id is not None:
         principal.require_brand(request.brand_id)
-    model = model_spec(request.model or settings().default_model).id
+    model = model_spec(request.model or default_model()).id
     check_json_size(request.metadata, "metadata")
     identifier = uuid7()
     now = timestamp(created_at(identifier))

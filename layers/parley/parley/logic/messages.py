@@ -61,7 +61,7 @@ def append_message(
         context = store.completion_context(conversation_id, settings().history_max_messages)
         if context is None or context.conversation.user_id != principal.user_id:
             raise ConversationNotFound(conversation_id)
-        reply = generate_reply(context.conversation, [*context.recent, message])
+        reply = generate_reply(context.conversation, [*context.recent, message], model=request.model)
     written = [message] if reply is None else [message, reply]
     if not store.append(conversation_id, principal.user_id, written, now=written[-1].created_at):
         raise ConversationNotFound(conversation_id)
@@ -77,6 +77,9 @@ def _new_message(conversation_id: str, request: AppendMessageRequest) -> Message
         content=request.content,
         tool_calls=request.tool_calls,
         token_usage=None,
-        metadata=request.metadata or {},
+        metadata={
+            **(request.metadata or {}),
+            **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
+        },
         created_at=timestamp(created_at(identifier)),
     )

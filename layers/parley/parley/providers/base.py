@@ -1,4 +1,5 @@
-"""The provider-neutral request and result of one chat completion."""
+"""The provider-neutral request and result of one chat completion. Tool calls use OpenAI's shape
+(`{id, type: "function", function: {name, arguments}}`) everywhere; providers translate."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class PromptMessage:
     role: Role
     content: str
     tool_calls: list[Any] | None = None
+    tool_call_id: str | None = None  # on a `tool` message: the call it answers
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,38 @@
-"""Which provider serves a model. Real providers are imported here, on first use, not before."""
+"""Which provider serves a model. A real provider's module (and its SDK) is imported on first use,
+so functions and requests that never reach it never pay its import time."""
 
 from __future__ import annotations
 
-from parley.errors import ProviderNotConfigured
+import functools
+
+from parley.config import settings
 from parley.providers.base import ChatProvider
+from parley.providers.credentials import RemoteProvider, api_key
 from parley.providers.offline import OfflineProvider
 from parley.providers.registry import ModelSpec
-
-_SETTING_FOR = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
 
 def provider_for(spec: ModelSpec) -> ChatProvider:
     if spec.provider == "offline":
         return OfflineProvider()
-    raise ProviderNotConfigured(
-        f"Model '{spec.id}' needs the {spec.provider} provider, which is not configured: "
-        f"set {_SETTING_FOR[spec.provider]}."
-    )
+    # The key is looked up per request (cached by Powertools), so a rotated key takes effect.
+    return _remote(spec.provider, api_key(spec.provider))
+
+
+@functools.cache
+def _remote(provider: RemoteProvider, key: str) -> ChatProvider:
+    """One SDK client per provider and key for the life of the warm function."""
+    config = settings()
+    timeout, retries = config.provider_timeout_seconds, config.provider_max_retries
+    if provider == "openai":
+        from parley.providers.openai_chat import OpenAIProvider
+
+        return OpenAIProvider.create(key, config.openai_base_url, timeout, retries)
+    from parley.providers.anthropic_chat import AnthropicProvider
+
+    return AnthropicProvider.create(key, config.anthropic_base_url, timeout, retries)
+
+
+def forget_clients() -> None:
+    """Drop cached SDK clients (tests change the environment between cases)."""
+    _remote.cache_clear()

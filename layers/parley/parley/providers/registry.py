@@ -1,4 +1,5 @@
-"""Every model id Parley accepts, with the provider that serves it and its limits."""
+"""Every model id Parley accepts: the provider that serves it, its context window, the output
+budget Parley asks for by default, and its list price per million tokens (USD)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from parley.errors import UnknownModel
+from parley.models.domain import TokenUsage
 
 ProviderName = Literal["offline", "openai", "anthropic"]
 
@@ -16,19 +18,37 @@ class ModelSpec:
     provider: ProviderName
     context_window: int
     max_output_tokens: int
+    input_per_million: float
+    output_per_million: float
+
+    def cost_usd(self, usage: TokenUsage) -> float:
+        cost = (
+            usage.prompt_tokens * self.input_per_million + usage.completion_tokens * self.output_per_million
+        )
+        return round(cost / 1_000_000, 8)
 
 
 OFFLINE_MODEL = "parley-offline"
 
+# List prices as published by the providers; update them here when they change.
 MODELS: dict[str, ModelSpec] = {
     spec.id: spec
     for spec in (
-        ModelSpec(OFFLINE_MODEL, "offline", 32_000, 1_024),
-        ModelSpec("claude-sonnet-4-6", "anthropic", 200_000, 8_192),
-        ModelSpec("gpt-4o", "openai", 128_000, 4_096),
-        ModelSpec("gpt-4o-mini", "openai", 128_000, 4_096),
-        ModelSpec("gpt-4-turbo", "openai", 128_000, 4_096),
-        ModelSpec("gpt-3.5-turbo", "openai", 16_385, 4_096),
+        ModelSpec(OFFLINE_MODEL, "offline", 32_000, 1_024, 0.0, 0.0),
+        # The five models of the API documents.
+        ModelSpec("claude-sonnet-4-6", "anthropic", 200_000, 8_192, 3.00, 15.00),
+        ModelSpec("gpt-4o", "openai", 128_000, 4_096, 2.50, 10.00),
+        ModelSpec("gpt-4o-mini", "openai", 128_000, 4_096, 0.15, 0.60),
+        ModelSpec("gpt-4-turbo", "openai", 128_000, 4_096, 10.00, 30.00),
+        ModelSpec("gpt-3.5-turbo", "openai", 16_385, 4_096, 0.50, 1.50),
+        # Current models users ask for.
+        ModelSpec("gpt-4.1", "openai", 1_047_576, 8_192, 2.00, 8.00),
+        ModelSpec("gpt-4.1-mini", "openai", 1_047_576, 8_192, 0.40, 1.60),
+        ModelSpec("gpt-5", "openai", 400_000, 8_192, 1.25, 10.00),
+        ModelSpec("gpt-5-mini", "openai", 400_000, 8_192, 0.25, 2.00),
+        ModelSpec("claude-opus-4-5", "anthropic", 200_000, 8_192, 5.00, 25.00),
+        ModelSpec("claude-sonnet-4-5", "anthropic", 200_000, 8_192, 3.00, 15.00),
+        ModelSpec("claude-haiku-4-5", "anthropic", 200_000, 8_192, 1.00, 5.00),
     )
 }
 

@@ -22,6 +22,15 @@ class AppendMessageRequest(BaseModel):
     mode: Mode = "append"
     metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
     tool_calls: list[dict[str, Any]] | None = Field(None, max_length=128)
+    tool_call_id: str | None = Field(
+        None, min_length=1, max_length=200, description="On a `tool` message: the id of the call it answers."
+    )
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="chat-completion: answer with this model, not the conversation's.",
+    )
 
 
 class AppendMessageResponse(BaseModel):

@@ -1,0 +1,44 @@
+"""Which part of a conversation's history goes to the model: the newest messages that fit its
+context window after the system prompt and the reply's budget, counted conservatively."""
+
+from __future__ import annotations
+
+import json
+
+from parley.errors import InvalidRequest
+from parley.models.domain import Message
+from parley.providers.registry import ModelSpec
+from parley.tokens import estimate_tokens
+
+MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators each provider adds per message
+
+
+def message_tokens(message: Message) -> int:
+    calls = json.dumps(message.tool_calls) if message.tool_calls else ""
+    return estimate_tokens(message.content) + estimate_tokens(calls) + MESSAGE_OVERHEAD_TOKENS
+
+
+def fit_history(
+    spec: ModelSpec, system_prompt: str | None, history: list[Message], max_output: int
+) -> list[Message]:
+    """The newest suffix of `history` (chronological) that fits; never one the provider would
+    reject for length. The newest message must fit, or the request is refused (400)."""
+    budget = spec.context_window - max_output - estimate_tokens(system_prompt or "") - MESSAGE_OVERHEAD_TOKENS
+    kept: list[Message] = []
+    for message in reversed(history):
+        cost = message_tokens(message)
+        if cost > budget:
+            break
+        budget -= cost
+        kept.append(message)
+    if history and not kept:
+        raise InvalidRequest(
+            f"The message needs about {message_tokens(history[-1])} tokens, more than {spec.id}'s context "
+            f"window of {spec.context_window} leaves after the system prompt and a {max_output}-token reply.",
+            code="context_too_long",
+        )
+    kept.reverse()
+    # A tool result whose calling assistant turn was trimmed away is rejected by both providers.
+    while len(kept) > 1 and kept[0].role == "tool":
+        kept.pop(0)
+    return kept

@@ -1,0 +1,63 @@
+"""API keys of the real providers: from the environment locally, or from Secrets Manager / SSM
+Parameter Store in AWS (Powertools parameters, cached for a few minutes per warm function)."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from parley.config import settings
+from parley.errors import ProviderNotConfigured
+
+RemoteProvider = Literal["openai", "anthropic"]
+_CACHE_SECONDS = 300
+
+DEFAULT_MODELS: dict[RemoteProvider, str] = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-6"}
+
+
+def setting_names(provider: RemoteProvider) -> str:
+    prefix = provider.upper()
+    return f"{prefix}_API_KEY (or {prefix}_API_KEY_SECRET / {prefix}_API_KEY_PARAMETER)"
+
+
+def is_configured(provider: RemoteProvider) -> bool:
+    config = settings()
+    return any(getattr(config, f"{provider}_api_key{suffix}") for suffix in ("", "_secret", "_parameter"))
+
+
+def api_key(provider: RemoteProvider) -> str:
+    """The provider's key; a 503 naming the missing setting when there is none."""
+    config = settings()
+    direct = getattr(config, f"{provider}_api_key")
+    if direct is not None:
+        return str(direct.get_secret_value())
+    secret_name, parameter_name = (
+        getattr(config, f"{provider}_api_key_{kind}") for kind in ("secret", "parameter")
+    )
+    if secret_name or parameter_name:
+        from aws_lambda_powertools.utilities import parameters  # only functions that generate pay for it
+
+        if secret_name:
+            return _unwrap(str(parameters.get_secret(secret_name, max_age=_CACHE_SECONDS)))
+        return str(parameters.get_parameter(parameter_name, decrypt=True, max_age=_CACHE_SECONDS))
+    raise ProviderNotConfigured(f"The {provider} provider is not configured: set {setting_names(provider)}.")
+
+
+def default_model() -> str:
+    """DEFAULT_MODEL if set; otherwise the first configured provider's model; otherwise the
+    offline model, so a first chat-completion works with no account anywhere."""
+    if configured := settings().default_model:
+        return configured
+    for provider, model in DEFAULT_MODELS.items():
+        if is_configured(provider):
+            return model
+    return "parley-offline"
+
+
+def _unwrap(secret: str) -> str:
+    """A secret may hold the bare key or JSON such as {"api_key": "..."}."""
+    if secret.lstrip().startswith("{"):
+        value = json.loads(secret).get("api_key")
+        if isinstance(value, str) and value:
+            return value
+    return secret.strip()

@@ -1,0 +1,78 @@
+"""OpenAI Chat Completions through the official SDK. `OPENAI_BASE_URL` points it at any
+OpenAI-compatible server (vLLM, Ollama, a proxy). Imported only when an OpenAI model is used."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import openai
+
+from parley.models.domain import TokenUsage
+from parley.providers.base import ChatRequest, Completion, FinishReason, PromptMessage
+from parley.providers.faults import translate
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self, client: openai.OpenAI) -> None:
+        self.client = client
+
+    @classmethod
+    def create(cls, api_key: str, base_url: str | None, timeout: float, max_retries: int) -> OpenAIProvider:
+        return cls(
+            openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        )
+
+    def complete(self, request: ChatRequest) -> Completion:
+        options: dict[str, Any] = {}
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            options["max_completion_tokens"] = request.max_tokens
+        try:
+            response = self.client.chat.completions.create(
+                model=request.model, messages=cast(Any, to_openai_messages(request)), **options
+            )
+        except openai.OpenAIError as error:
+            raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
+        choice = response.choices[0]
+        usage = response.usage
+        prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        tool_calls = [call.model_dump(exclude_none=True) for call in choice.message.tool_calls or []]
+        return Completion(
+            content=choice.message.content or "",
+            finish_reason=_FINISH.get(choice.finish_reason or "stop", "stop"),
+            usage=TokenUsage(
+                prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+            ),
+            model=response.model,
+            tool_calls=tool_calls or None,
+            metadata={"provider": self.name, "provider_response_id": response.id},
+        )
+
+
+def to_openai_messages(request: ChatRequest) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    if request.system_prompt:
+        messages.append({"role": "system", "content": request.system_prompt})
+    messages += [_message(m) for m in request.messages]
+    return messages
+
+
+def _message(message: PromptMessage) -> dict[str, Any]:
+    if message.role == "tool":
+        return {"role": "tool", "content": message.content, "tool_call_id": message.tool_call_id or ""}
+    converted: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        converted["tool_calls"] = message.tool_calls
+        converted["content"] = message.content or None
+    return converted

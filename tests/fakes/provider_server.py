@@ -1,0 +1,191 @@
+"""A local HTTP server that speaks OpenAI Chat Completions (`POST /v1/chat/completions`) and
+Anthropic Messages (`POST /v1/messages`), shaped like the providers' documented examples. The real
+SDKs talk to it through `base_url`. Tests script replies and faults and read what was sent."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+OPENAI_KEY = "sk-test-openai-0123456789"
+ANTHROPIC_KEY = "sk-ant-test-0123456789"
+OPENAI_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
+
+
+@dataclass
+class Scripted:
+    """One scripted answer: a status and body (None: a normal reply), headers, a delay."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    reply: dict[str, Any] = field(default_factory=dict)  # overrides merged into a normal reply
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class ProviderServer:
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._scripts: dict[str, deque[Scripted]] = {OPENAI_PATH: deque(), ANTHROPIC_PATH: deque()}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                status, headers, payload = server.answer(self.path, dict(self.headers.items()), body)
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    for name, value in {"Content-Type": "application/json", **headers}.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, name="provider-server", daemon=True).start()
+
+    @property
+    def openai_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def script(self, path: str, *answers: Scripted) -> None:
+        with self._lock:
+            self._scripts[path].extend(answers)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received.clear()
+            for queue in self._scripts.values():
+                queue.clear()
+
+    def requests_to(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def answer(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], Any]:
+        with self._lock:
+            self.received.append(Received(path, headers, body))
+            queue = self._scripts.get(path)
+            scripted = queue.popleft() if queue else Scripted()
+        if path not in self._scripts:
+            return 404, {}, {"error": {"message": f"no route {path}", "type": "not_found"}}
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if path == OPENAI_PATH and lowered.get("authorization") != f"Bearer {OPENAI_KEY}":
+            return (
+                401,
+                {},
+                openai_error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+            )
+        anthropic_key = lowered.get("x-api-key") or lowered.get("authorization", "").removeprefix("Bearer ")
+        if path == ANTHROPIC_PATH and (anthropic_key != ANTHROPIC_KEY or "anthropic-version" not in lowered):
+            return 401, {}, anthropic_error("authentication_error", "invalid x-api-key")
+        if scripted.delay:
+            time.sleep(scripted.delay)
+        if scripted.body is not None or scripted.status != 200:
+            return scripted.status, scripted.headers, scripted.body or {}
+        reply = openai_reply(body) if path == OPENAI_PATH else anthropic_reply(body)
+        return 200, scripted.headers, {**reply, **scripted.reply}
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
+    return ""
+
+
+def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
+    text = f"Echo: {_last_user_text(request['messages'])}"
+    prompt = sum(len(str(m.get("content") or "").split()) + 4 for m in request["messages"])
+    completion = len(text.split())
+    return {
+        "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": f"{request['model']}-2024-08-06",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_fc9f1d7035",
+    }
+
+
+def anthropic_reply(request: dict[str, Any]) -> dict[str, Any]:
+    text = f"Echo: {_last_user_text(request['messages'])}"
+    return {
+        "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",
+        "type": "message",
+        "role": "assistant",
+        "model": request["model"],
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 25,
+            "output_tokens": len(text.split()),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
+
+
+def openai_error(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def anthropic_error(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}}
