@@ -15,7 +15,7 @@ BRANDS ?=
 SCOPES ?=
 TTL ?= 3600
 
-.PHONY: help install dev token events test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token events bench test test-unit test-integration lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 
 build: validate ## sam validate --lint, then sam build (layer for python3.13/arm64)
 	$(SAM) build --parallel
+
+bench: install build ## print performance and cost figures (JSON lines, also in bench/results.jsonl)
+	$(PY) -m bench.run
 
 clean: ## remove build output and local data (keeps the virtualenvs)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
+from local.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
@@ -18,7 +19,6 @@ from parley.config import settings
 from parley.providers.provider_for import forget_clients
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
-from tests.fakes.provider_server import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 
 
 def clear_process_caches() -> None:

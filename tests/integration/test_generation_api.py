@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory, clear_process_caches
-from tests.fakes.provider_server import (
+from local.fake_providers import (
     ANTHROPIC_PATH,
     OPENAI_PATH,
     ProviderServer,
@@ -17,6 +16,7 @@ from tests.fakes.provider_server import (
     anthropic_error,
     openai_error,
 )
+from tests.conftest import TokenFactory, clear_process_caches
 
 pytestmark = pytest.mark.integration
 

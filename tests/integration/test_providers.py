@@ -6,11 +6,7 @@ import json
 
 import pytest
 
-from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
-from parley.providers.anthropic_chat import AnthropicProvider
-from parley.providers.base import ChatRequest, PromptMessage
-from parley.providers.openai_chat import OpenAIProvider
-from tests.fakes.provider_server import (
+from local.fake_providers import (
     ANTHROPIC_KEY,
     ANTHROPIC_PATH,
     OPENAI_KEY,
@@ -20,6 +16,10 @@ from tests.fakes.provider_server import (
     anthropic_error,
     openai_error,
 )
+from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
+from parley.providers.anthropic_chat import AnthropicProvider
+from parley.providers.base import ChatRequest, PromptMessage
+from parley.providers.openai_chat import OpenAIProvider
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,1 @@
+"""`make bench`: figures, not tests. Each prints JSON lines {"name", "value", "unit", ...}."""

@@ -1,0 +1,94 @@
+"""DynamoDB cost and round trips per operation, from ReturnConsumedCapacity against DynamoDB Local."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from bench.report import Report
+from local.capacity import CapacityRecorder
+from parley.auth.principal import ALL_SCOPES, Principal
+from parley.ids import created_at, uuid7
+from parley.logic.conversations import create_conversation
+from parley.logic.messages import append_message, message_history
+from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
+from parley.models.domain import Message, timestamp
+from parley.store import items, keys
+from parley.store.dynamodb import dynamodb_client
+
+CALLER = Principal("bench-user", frozenset({"acme"}), frozenset(ALL_SCOPES))
+MESSAGE_ITEM_UNDER_1_KB = "x" * 700
+
+
+def seed_messages(table: str, conversation_id: str, count: int) -> None:
+    client = dynamodb_client()
+    for start in range(0, count, 25):
+        batch: list[Any] = []
+        for n in range(start, min(start + 25, count)):
+            identifier = uuid7()
+            message = Message(
+                id=str(identifier),
+                conversation_id=conversation_id,
+                role="user",
+                content=f"seed message {n} " + "y" * 80,
+                tool_calls=None,
+                token_usage=None,
+                metadata={},
+                created_at=timestamp(created_at(identifier)),
+            )
+            batch.append({"PutRequest": {"Item": items.message_item(message)}})
+        client.batch_write_item(RequestItems={table: batch})
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+        UpdateExpression="SET message_count = :n",
+        ExpressionAttributeValues={":n": {"N": str(count)}},
+    )
+
+
+def cost(report: Report, name: str, operation: Callable[[], Any], **extra: Any) -> None:
+    with CapacityRecorder(dynamodb_client()) as recorder:
+        operation()
+    report.figure(f"dynamodb.{name}.wcu", recorder.write_units, "WCU", **extra)
+    report.figure(f"dynamodb.{name}.rcu", recorder.read_units, "RCU", **extra)
+    report.figure(
+        f"dynamodb.{name}.round_trips",
+        len(recorder.calls),
+        "requests",
+        operations=recorder.operations,
+        index_wcu=recorder.index_units,
+        **extra,
+    )
+
+
+def run(report: Report, table: str) -> None:
+    profile = {"system_prompt": "You are a helpful assistant. " * 100, "metadata": {"channel": "web"}}
+    cost(
+        report,
+        "create_conversation",
+        lambda: create_conversation(CALLER, CreateConversationRequest(**profile)),
+    )
+    message = AppendMessageRequest(role="user", content=MESSAGE_ITEM_UNDER_1_KB)
+    longest = ""
+    for position in (10, 1_000, 5_000):
+        longest = create_conversation(CALLER, CreateConversationRequest(**profile)).id
+        seed_messages(table, longest, position - 1)
+        cost(
+            report,
+            f"append_at_{position}",
+            partial(append_message, CALLER, longest, message),
+            content_bytes=len(MESSAGE_ITEM_UNDER_1_KB),
+        )
+    one_kib = AppendMessageRequest(role="user", content="x" * 1024)
+    cost(
+        report,
+        "append_1_kib_content_at_5001",
+        lambda: append_message(CALLER, longest, one_kib),
+        content_bytes=1024,
+    )
+    cost(report, "history_page_50", lambda: message_history(CALLER, longest, limit=50), history_length=5_001)
+    chat = AppendMessageRequest(role="user", content="Hello", mode="chat-completion")
+    cost(
+        report, "chat_completion_offline", lambda: append_message(CALLER, longest, chat), history_length=5_002
+    )
