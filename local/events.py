@@ -15,6 +15,7 @@ from parley.auth.principal import ALL_SCOPES, Principal
 
 EVENTS_DIR = ROOT / "events"
 CONVERSATION_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d"
+WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
 FAR_FUTURE = int(time.mktime((2100, 1, 1, 0, 0, 0, 0, 0, 0)))
 
@@ -37,7 +38,30 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         f"/v1/conversations/{CONVERSATION_ID}/messages",
         {"role": "user", "content": "Where should I go in May?", "mode": "chat-completion"},
     ),
+    "ChatsCreateFunction": ("POST", "/api/chats", {"title": "Research", "modelId": "parley-offline"}),
+    "ChatMessagesCreateFunction": (
+        "POST",
+        f"/api/chats/{CONVERSATION_ID}/messages",
+        {
+            "content": "How can I automate my research workflow?",
+            "modelId": "parley-offline",
+            "userId": "events-user",
+        },
+    ),
+    "ChatMessagesListFunction": ("GET", f"/api/chats/{CONVERSATION_ID}/messages?limit=20", None),
+    "WorkflowsCreateFunction": (
+        "POST",
+        "/api/workflows",
+        {
+            "name": "Summarise then translate",
+            "steps": [{"prompt": "Summarise: {{input}}"}, {"prompt": "Translate to French: {{previous}}"}],
+        },
+    ),
+    "WorkflowsGetFunction": ("GET", f"/api/workflows/{WORKFLOW_ID}", None),
+    "CorsPreflightFunction": ("OPTIONS", "/api/chats", None),
 }
+# The chats document authenticates with the session cookie; the others with the Bearer header.
+COOKIE_AUTH = {"ChatMessagesCreateFunction", "ChatMessagesListFunction"}
 
 
 def event_name(logical_id: str) -> str:
@@ -51,13 +75,18 @@ def build() -> dict[str, dict[str, Any]]:
     events: dict[str, dict[str, Any]] = {}
     for logical_id, (method, url, body) in REQUESTS.items():
         headers = {"Content-Type": ["application/json"], "Authorization": [f"Bearer {token}"]}
+        if logical_id in COOKIE_AUTH:
+            headers = {"Content-Type": ["application/json"], "Cookie": [f"session={token}"]}
+        if logical_id == "CorsPreflightFunction":
+            headers = {"Origin": ["https://app.example.com"], "Access-Control-Request-Method": ["POST"]}
         request = HttpRequest(method, url, headers, json.dumps(body).encode() if body else b"")
         route, parameters = gateway.route(method, request.path)
         assert route is not None and route.function == logical_id, f"{method} {url} is not {logical_id}"
         event = gateway.event(route, request, parameters)
         if logical_id == "ConversationMessagesListFunction":
             events["authorizer"] = gateway.authorizer_event(event)
-        event["requestContext"]["authorizer"] = {"principalId": USER.user_id, **USER.to_context()}
+        if route.authorized:
+            event["requestContext"]["authorizer"] = {"principalId": USER.user_id, **USER.to_context()}
         events[event_name(logical_id)] = event
     return events
 

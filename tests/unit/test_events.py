@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from local.events import CONVERSATION_ID, EVENTS_DIR, USER
+from local.events import CONVERSATION_ID, EVENTS_DIR, USER, WORKFLOW_ID
 from local.lambda_runtime import LambdaContext, load_handler
 from local.settings import LOCAL_SECRET
 from local.template import load
+from parley.models.api.workflows import Workflow, WorkflowStep
 from parley.models.domain import Conversation, timestamp
+from parley.store.catalog import CatalogStore
 from parley.store.conversations import ConversationStore
 from tests.conftest import clear_process_caches
 from tests.unit.conftest import TABLE
@@ -23,6 +25,12 @@ EXPECTED_STATUS = {
     "conversations_delete": 204,
     "conversation_messages_list": 200,
     "conversation_messages_append": 200,
+    "chats_create": 201,
+    "chat_messages_create": 201,
+    "chat_messages_list": 200,
+    "workflows_create": 201,
+    "workflows_get": 200,
+    "cors_preflight": 204,
 }
 FUNCTIONS = {spec.code_dir.name: spec for spec in load().functions.values()}
 
@@ -34,7 +42,18 @@ def test_every_function_has_an_event_file() -> None:
 @pytest.fixture
 def seeded(dynamodb: Any, environment: pytest.MonkeyPatch) -> None:
     environment.setenv("JWT_HS256_SECRET", LOCAL_SECRET)
+    environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
     clear_process_caches()
+    CatalogStore(TABLE, dynamodb).put_workflow(
+        Workflow(
+            id=WORKFLOW_ID,
+            name="Events",
+            steps=[WorkflowStep(prompt="{{input}}")],
+            brandId=None,
+            createdAt=timestamp(),
+        ),
+        owner=USER.user_id,
+    )
     now = timestamp()
     ConversationStore(TABLE, dynamodb).create(
         Conversation(

@@ -30,12 +30,21 @@ class Settings(BaseModel):
     # The whole provider call, retries included, ends within this; below the function's timeout.
     provider_timeout_seconds: float = Field(20, gt=0, le=25)
     provider_max_retries: int = Field(2, ge=0, le=5)
+    # All the steps of a workflow end within this (each step also within the provider deadline).
+    workflow_timeout_seconds: float = Field(25, gt=0, le=26)
+
+    # Browser origins allowed to call with credentials (the session cookie), comma-separated.
+    cors_allowed_origins: str = ""
 
     jwt_issuer: str = "parley-local"
     jwt_audience: str = "parley"
     jwt_jwks_url: str | None = None
     jwt_hs256_secret: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_allowed_origins.split(",") if o.strip())
 
 
 class ConfigurationError(RuntimeError):

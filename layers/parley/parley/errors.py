@@ -91,3 +91,23 @@ class StoreUnavailable(ParleyError):
 
     status = 503
     code = "service_unavailable"
+
+
+class ChatNotFound(NotFound):
+    code = "chat_not_found"
+
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(f"Chat '{chat_id}' does not exist.")
+
+
+class WorkflowNotFound(NotFound):
+    code = "workflow_not_found"
+
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__(
+            f"Workflow '{workflow_id}' does not exist (the chat does; it is the workflow that is missing)."
+        )
+
+
+class WorkflowStepFailed(ProviderError):
+    code = "workflow_step_failed"

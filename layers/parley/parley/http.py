@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.principal import Principal
+from parley.cors import with_cors
 from parley.errors import ParleyError
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, tracer
@@ -79,7 +80,7 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(_as_json_request(event), context)
+        return with_cors(event, app.resolve(_as_json_request(event), context))
 
     return lambda_handler
 

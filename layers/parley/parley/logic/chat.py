@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 
 from parley.config import settings
-from parley.ids import created_at, uuid7
 from parley.logic.prompt import fit_history
-from parley.models.domain import Conversation, Message, timestamp
+from parley.models.domain import Conversation, Message
 from parley.providers.base import ChatRequest, Completion, PromptMessage
 from parley.providers.deadline import within
 from parley.providers.provider_for import provider_for
@@ -41,12 +40,10 @@ def generate_reply(conversation: Conversation, history: list[Message], model: st
 def assistant_message(
     conversation_id: str, spec: ModelSpec, completion: Completion, latency_ms: int, context_messages: int
 ) -> Message:
-    identifier = uuid7()
-    return Message(
-        id=str(identifier),
-        conversation_id=conversation_id,
-        role="assistant",
-        content=completion.content,
+    return Message.new(
+        conversation_id,
+        "assistant",
+        completion.content,
         tool_calls=completion.tool_calls,
         token_usage=completion.usage,
         metadata={
@@ -58,5 +55,4 @@ def assistant_message(
             "latency_ms": latency_ms,
             "context_messages": context_messages,
         },
-        created_at=timestamp(created_at(identifier)),
     )

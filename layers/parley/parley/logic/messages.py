@@ -5,11 +5,10 @@ from __future__ import annotations
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
-from parley.ids import created_at, uuid7
 from parley.logic.chat import generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
-from parley.models.domain import Message, timestamp
+from parley.models.domain import Message
 from parley.store.conversations import ConversationStore, conversation_store
 
 _REPLY_TO_ROLES = ("user", "tool")
@@ -55,7 +54,13 @@ def append_message(
                 f"role '{request.role}' can only be appended."
             )
     store = store or conversation_store()
-    message = _new_message(conversation_id, request)
+    metadata = {
+        **(request.metadata or {}),
+        **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
+    }
+    message = Message.new(
+        conversation_id, request.role, request.content, tool_calls=request.tool_calls, metadata=metadata
+    )
     reply = None
     if request.mode == "chat-completion":
         context = store.completion_context(conversation_id, settings().history_max_messages)
@@ -66,20 +71,3 @@ def append_message(
     if not store.append(conversation_id, principal.user_id, written, now=written[-1].created_at):
         raise ConversationNotFound(conversation_id)
     return AppendMessageResponse(message=message, assistant_message=reply)
-
-
-def _new_message(conversation_id: str, request: AppendMessageRequest) -> Message:
-    identifier = uuid7()
-    return Message(
-        id=str(identifier),
-        conversation_id=conversation_id,
-        role=request.role,
-        content=request.content,
-        tool_calls=request.tool_calls,
-        token_usage=None,
-        metadata={
-            **(request.metadata or {}),
-            **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
-        },
-        created_at=timestamp(created_at(identifier)),
-    )

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from parley.ids import created_at, uuid7
+
 Role = Literal["user", "assistant", "system", "tool"]
 
 
@@ -28,6 +30,30 @@ class Message(BaseModel):
     token_usage: TokenUsage | None
     metadata: dict[str, Any]
     created_at: str
+
+    @classmethod
+    def new(
+        cls,
+        conversation_id: str,
+        role: Role,
+        content: str,
+        *,
+        tool_calls: list[Any] | None = None,
+        token_usage: TokenUsage | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Message:
+        """A message made now: its UUIDv7 id and `created_at` carry the same instant."""
+        identifier = uuid7()
+        return cls(
+            id=str(identifier),
+            conversation_id=conversation_id,
+            role=role,
+            content=content,
+            tool_calls=tool_calls,
+            token_usage=token_usage,
+            metadata=metadata or {},
+            created_at=timestamp(created_at(identifier)),
+        )
 
 
 class Conversation(BaseModel):

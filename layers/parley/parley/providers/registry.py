@@ -41,6 +41,8 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("gpt-4o-mini", "openai", 128_000, 4_096, 0.15, 0.60),
         ModelSpec("gpt-4-turbo", "openai", 128_000, 4_096, 10.00, 30.00),
         ModelSpec("gpt-3.5-turbo", "openai", 16_385, 4_096, 0.50, 1.50),
+        # The chats document's example model.
+        ModelSpec("gpt-4", "openai", 8_192, 2_048, 30.00, 60.00),
         # Current models users ask for.
         ModelSpec("gpt-4.1", "openai", 1_047_576, 8_192, 2.00, 8.00),
         ModelSpec("gpt-4.1-mini", "openai", 1_047_576, 8_192, 0.40, 1.60),

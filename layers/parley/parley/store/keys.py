@@ -31,3 +31,7 @@ def user_pk(user_id: str) -> str:
 
 def user_sk(created_at: str, conversation_id: str) -> str:
     return f"{created_at}#{conversation_id}"
+
+
+def workflow_pk(workflow_id: str) -> str:
+    return f"WF#{workflow_id}"

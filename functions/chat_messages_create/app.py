@@ -1,0 +1,17 @@
+"""POST /api/chats/{chatId}/messages: a message and the assistant's response (document 002)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.chats import send_chat_message
+from parley.models.api.chats import CreateChatMessageRequest, SentChatMessageEnvelope
+from parley.providers.priming import register_snapstart_priming
+
+app = create_app()
+register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
+
+
+@app.post("/api/chats/<chatId>/messages", status_code=201)
+def send(chatId: str, request: CreateChatMessageRequest) -> SentChatMessageEnvelope:  # noqa: N803 - the document's name
+    return SentChatMessageEnvelope(data=send_chat_message(principal(app), chatId, request))
+
+
+lambda_handler = http_handler(app)

@@ -1,0 +1,23 @@
+"""GET /api/chats/{chatId}/messages: the chat's messages, a page at a time."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.chats import chat_messages
+from parley.models.api.chats import ChatMessagePage
+
+app = create_app()
+
+
+@app.get("/api/chats/<chatId>/messages")
+def page(
+    chatId: str,  # noqa: N803 - the document's name
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+) -> ChatMessagePage:
+    return chat_messages(principal(app), chatId, limit, cursor)
+
+
+lambda_handler = http_handler(app)

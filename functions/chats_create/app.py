@@ -1,0 +1,15 @@
+"""POST /api/chats: start a chat owned by the caller."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.chats import create_chat
+from parley.models.api.chats import ChatEnvelope, CreateChatRequest
+
+app = create_app()
+
+
+@app.post("/api/chats", status_code=201)
+def create(request: CreateChatRequest) -> ChatEnvelope:
+    return ChatEnvelope(data=create_chat(principal(app), request))
+
+
+lambda_handler = http_handler(app)

@@ -1,0 +1,12 @@
+"""OPTIONS on any path: the CORS preflight, answered without the authorizer (browsers send no
+credentials with it)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.cors import preflight
+
+
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return preflight(event)

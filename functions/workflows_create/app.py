@@ -1,0 +1,15 @@
+"""POST /api/workflows: store a workflow of 1-10 prompt steps (scope admin)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.workflows import create_workflow
+from parley.models.api.workflows import CreateWorkflowRequest, WorkflowEnvelope
+
+app = create_app()
+
+
+@app.post("/api/workflows", status_code=201)
+def create(request: CreateWorkflowRequest) -> WorkflowEnvelope:
+    return WorkflowEnvelope(data=create_workflow(principal(app), request))
+
+
+lambda_handler = http_handler(app)

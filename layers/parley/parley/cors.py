@@ -1,0 +1,49 @@
+"""CORS for browser clients that send the session cookie cross-origin: only the configured
+origins, echoed one at a time, with credentials allowed (never `*` with credentials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.config import settings
+
+ALLOWED_METHODS = "GET,POST,DELETE,OPTIONS"
+ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def _origin(event: dict[str, Any]) -> str | None:
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "origin":
+            return str(value).rstrip("/")
+    return None
+
+
+def cors_headers(event: dict[str, Any]) -> dict[str, str]:
+    """The headers that let the request's origin read the response, if it is an allowed one."""
+    origin = _origin(event)
+    if origin is None or origin not in settings().allowed_origins:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+        "Vary": "Origin",
+    }
+
+
+def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    if headers := cors_headers(event):
+        response["headers"] = {**(response.get("headers") or {}), **headers}
+    return response
+
+
+def preflight(event: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a browser's OPTIONS preflight; an unlisted origin gets no CORS headers."""
+    headers = cors_headers(event)
+    if headers:
+        headers |= {
+            "Access-Control-Allow-Methods": ALLOWED_METHODS,
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+        }
+    return {"statusCode": 204, "headers": headers, "body": ""}

@@ -1,0 +1,90 @@
+"""The chats API's use cases (document 002). A chat is a conversation; unlike the conversations
+API, someone else's chat is a 403 (as the document says), not a 404."""
+
+from __future__ import annotations
+
+from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
+from parley.config import settings
+from parley.errors import ChatNotFound, Forbidden
+from parley.logic.chat import generate_reply
+from parley.logic.conversations import create_conversation
+from parley.logic.limits import check_content_size, require_uuid
+from parley.logic.workflows import run_workflow, usable_workflow
+from parley.models.api.chats import (
+    Chat,
+    ChatMessage,
+    ChatMessagePage,
+    CreateChatMessageRequest,
+    CreateChatRequest,
+    SentChatMessage,
+)
+from parley.models.api.conversations import CreateConversationRequest
+from parley.models.domain import Message
+from parley.providers.registry import model_spec
+from parley.store.catalog import CatalogStore
+from parley.store.conversations import ConversationStore, conversation_store
+
+
+def create_chat(
+    principal: Principal, request: CreateChatRequest, store: ConversationStore | None = None
+) -> Chat:
+    conversation = create_conversation(
+        principal, CreateConversationRequest(title=request.title, model=request.modelId), store
+    )
+    return Chat.of(conversation)
+
+
+def send_chat_message(
+    principal: Principal,
+    chat_id: str,
+    request: CreateChatMessageRequest,
+    store: ConversationStore | None = None,
+    catalog: CatalogStore | None = None,
+) -> SentChatMessage:
+    """Store the user's message and the assistant's response (from the model, or from the named
+    workflow's steps), both in one write after the response exists."""
+    principal.require(CONVERSATIONS_WRITE)
+    principal.require(AI_CHAT)
+    chat_id = require_uuid(chat_id, "chatId")
+    if request.userId != principal.user_id and ACT_AS not in principal.scopes:
+        raise Forbidden("userId must be the signed-in user.")
+    check_content_size(request.content)
+    model = model_spec(request.modelId).id
+    store = store or conversation_store()
+    context = store.completion_context(chat_id, settings().history_max_messages)
+    if context is None:
+        raise ChatNotFound(chat_id)
+    if context.conversation.user_id != request.userId:
+        raise Forbidden("This chat belongs to another user.")
+    message = Message.new(chat_id, "user", request.content)
+    if request.workflowId:
+        workflow = usable_workflow(principal, request.workflowId, catalog)
+        reply = run_workflow(workflow, context.conversation, request.content, default_model=model)
+    else:
+        reply = generate_reply(context.conversation, [*context.recent, message], model=model)
+    if not store.append(chat_id, context.conversation.user_id, [message, reply], now=reply.created_at):
+        raise ChatNotFound(chat_id)  # deleted while the response was generated
+    return SentChatMessage(**ChatMessage.of(message).model_dump(), response=ChatMessage.of(reply))
+
+
+def chat_messages(
+    principal: Principal,
+    chat_id: str,
+    limit: int,
+    cursor: str | None = None,
+    store: ConversationStore | None = None,
+) -> ChatMessagePage:
+    """A page of the chat's messages in order, the newest last; `nextCursor` pages back."""
+    principal.require(CONVERSATIONS_READ)
+    chat_id = require_uuid(chat_id, "chatId")
+    if cursor is not None:
+        cursor = require_uuid(cursor, "cursor")
+    page = (store or conversation_store()).history(chat_id, limit, cursor)
+    if page is None:
+        raise ChatNotFound(chat_id)
+    if page.owner != principal.user_id:
+        raise Forbidden("This chat belongs to another user.")
+    more = len(page.messages) == limit and page.message_count > limit
+    return ChatMessagePage(
+        data=[ChatMessage.of(m) for m in page.messages], nextCursor=page.messages[0].id if more else None
+    )

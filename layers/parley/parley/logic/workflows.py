@@ -1,0 +1,115 @@
+"""Workflows: an ordered list of prompt steps, each step's output feeding the next. Stored as
+configuration; run when a chat message names one."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from parley.auth.principal import ADMIN, Principal
+from parley.config import settings
+from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, WorkflowStepFailed
+from parley.ids import uuid7
+from parley.logic.limits import require_uuid
+from parley.models.api.workflows import CreateWorkflowRequest, Workflow
+from parley.models.domain import Conversation, Message, TokenUsage, timestamp
+from parley.providers.base import ChatRequest, PromptMessage
+from parley.providers.deadline import within
+from parley.providers.provider_for import provider_for
+from parley.providers.registry import model_spec
+from parley.store.catalog import CatalogStore, catalog_store
+
+
+def create_workflow(
+    principal: Principal, request: CreateWorkflowRequest, store: CatalogStore | None = None
+) -> Workflow:
+    principal.require(ADMIN)
+    if request.brandId is not None:
+        principal.require_brand(request.brandId)
+    for step in request.steps:
+        if step.modelId is not None:
+            model_spec(step.modelId)  # an unknown model is refused now, not when a chat runs the step
+    workflow = Workflow(
+        id=str(uuid7()),
+        name=request.name,
+        steps=request.steps,
+        brandId=request.brandId,
+        createdAt=timestamp(),
+    )
+    (store or catalog_store()).put_workflow(workflow, owner=principal.user_id)
+    return workflow
+
+
+def get_workflow(principal: Principal, workflow_id: str, store: CatalogStore | None = None) -> Workflow:
+    principal.require(ADMIN)
+    return usable_workflow(principal, workflow_id, store)
+
+
+def usable_workflow(principal: Principal, workflow_id: str, store: CatalogStore | None = None) -> Workflow:
+    """The workflow if it exists and the caller's brands may use it; a brand-scoped workflow of
+    another brand reads as missing."""
+    workflow_id = require_uuid(workflow_id, "workflow_id")
+    workflow = (store or catalog_store()).get_workflow(workflow_id)
+    if workflow is None or (workflow.brandId is not None and workflow.brandId not in principal.brands):
+        raise WorkflowNotFound(workflow_id)
+    return workflow
+
+
+def run_workflow(workflow: Workflow, conversation: Conversation, content: str, default_model: str) -> Message:
+    """Run the steps in order within one overall deadline; the last output is the reply. Per-step
+    model, usage and duration go into the reply's metadata. A failing step raises, naming it."""
+    deadline = time.monotonic() + settings().workflow_timeout_seconds
+    previous, records = "", []
+    prompt_tokens = completion_tokens = 0
+    total_cost, completion = 0.0, None
+    for number, step in enumerate(workflow.steps, start=1):
+        spec = model_spec(step.modelId or default_model)
+        prompt = step.prompt.replace("{{input}}", content).replace("{{previous}}", previous)
+        request = ChatRequest(
+            model=spec.id,
+            system_prompt=conversation.system_prompt,
+            messages=[PromptMessage("user", prompt)],
+            max_tokens=spec.max_output_tokens,
+        )
+        started = time.monotonic()
+        try:
+            provider = provider_for(spec)
+            remaining = min(settings().provider_timeout_seconds, deadline - started)
+            if remaining <= 0:
+                raise ProviderTimeout("the workflow ran out of time before this step")
+            completion = within(remaining, provider.name, partial(provider.complete, request))
+        except ParleyError as failure:
+            raise WorkflowStepFailed(
+                f"Workflow step {number} of {len(workflow.steps)} ({spec.id}) failed: {failure.message}"
+            ) from failure
+        duration_ms = round((time.monotonic() - started) * 1000)
+        previous = completion.content
+        prompt_tokens += completion.usage.prompt_tokens
+        completion_tokens += completion.usage.completion_tokens
+        total_cost += spec.cost_usd(completion.usage)
+        records.append(
+            {
+                "step": number,
+                "modelId": spec.id,
+                "model": completion.model,
+                "usage": completion.usage.model_dump(),
+                "durationMs": duration_ms,
+            }
+        )
+    assert completion is not None  # a workflow has at least one step
+    return Message.new(
+        conversation.id,
+        "assistant",
+        previous,
+        token_usage=TokenUsage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        ),
+        metadata={
+            "workflow": {"id": workflow.id, "name": workflow.name, "steps": records},
+            "model": completion.model,
+            "finish_reason": completion.finish_reason,
+            "cost_usd": round(total_cost, 8),
+        },
+    )
