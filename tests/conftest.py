@@ -17,6 +17,7 @@ from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
 from parley.providers.provider_for import forget_clients
+from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
 
@@ -27,6 +28,7 @@ def clear_process_caches() -> None:
     settings.cache_clear()
     dynamodb_client.cache_clear()
     conversation_store.cache_clear()
+    catalog_store.cache_clear()
     forget_clients()
 
 
