@@ -16,6 +16,8 @@ from parley.auth.principal import ALL_SCOPES, Principal
 EVENTS_DIR = ROOT / "events"
 CONVERSATION_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d"
 WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
+ASSISTANT_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7f"
+DOCUMENT_ID = "handbook"
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
 FAR_FUTURE = int(time.mktime((2100, 1, 1, 0, 0, 0, 0, 0, 0)))
 
@@ -59,6 +61,45 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     ),
     "WorkflowsGetFunction": ("GET", f"/api/workflows/{WORKFLOW_ID}", None),
     "CorsPreflightFunction": ("OPTIONS", "/api/chats", None),
+    "AiChatFunction": (
+        "POST",
+        "/v1/ai/chat",
+        {
+            "messages": [{"role": "user", "content": "How many vacation days do I get?"}],
+            "brand_id": "acme",
+            "user_id": "events-user",
+            "rag_scope": "hr",
+            "top_k": 3,
+        },
+    ),
+    "AiDocumentsIngestFunction": (
+        "POST",
+        "/v1/ai/documents",
+        {
+            "brand_id": "acme",
+            "rag_scope": "hr",
+            "document_id": DOCUMENT_ID,
+            "title": "Employee handbook",
+            "content": "Every employee gets 25 vacation days a year.\n\nUnused days carry over until March.",
+        },
+    ),
+    "AiDocumentsDeleteFunction": (
+        "DELETE",
+        f"/v1/ai/documents/{DOCUMENT_ID}?brand_id=acme&rag_scope=hr",
+        None,
+    ),
+    "AiTemplatesCreateFunction": (
+        "POST",
+        "/v1/ai/templates",
+        {"brand_id": "acme", "template_id": "support", "body": "Answer as Acme support.\n\n{{context}}"},
+    ),
+    "AiTemplatesGetFunction": ("GET", "/v1/ai/templates/parley-default?brand_id=acme", None),
+    "AiAssistantsCreateFunction": (
+        "POST",
+        "/v1/ai/assistants",
+        {"brand_id": "acme", "name": "HR helper", "rag_scope": "hr", "top_k": 3},
+    ),
+    "AiAssistantsGetFunction": ("GET", f"/v1/ai/assistants/{ASSISTANT_ID}", None),
 }
 # The chats document authenticates with the session cookie; the others with the Bearer header.
 COOKIE_AUTH = {"ChatMessagesCreateFunction", "ChatMessagesListFunction"}

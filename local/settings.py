@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from local.template import ROOT
+
 LOCAL_SECRET = "parley-local-development-secret-not-for-production"
 LOCAL_ISSUER = "parley-local"
 LOCAL_AUDIENCE = "parley"
@@ -26,4 +28,6 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "Parley",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        "RAG_VECTOR_STORE": os.environ.get("RAG_VECTOR_STORE", "local"),
+        "RAG_LOCAL_PATH": os.environ.get("RAG_LOCAL_PATH", str(ROOT / ".local" / "vectors.sqlite3")),
     }

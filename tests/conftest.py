@@ -16,7 +16,9 @@ from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
+from parley.providers.embedders import embedder
 from parley.providers.provider_for import forget_clients
+from parley.rag.stores import vector_store
 from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
@@ -29,6 +31,8 @@ def clear_process_caches() -> None:
     dynamodb_client.cache_clear()
     conversation_store.cache_clear()
     catalog_store.cache_clear()
+    vector_store.cache_clear()
+    embedder.cache_clear()
     forget_clients()
 
 
@@ -45,6 +49,7 @@ def local_stack() -> Iterator[LocalStack]:
     database = DynamoDBLocal(free_port()).start()
     environment = local_environment(database.endpoint)
     environment["TABLE_NAME"] = "parley-test"
+    environment["RAG_LOCAL_PATH"] = ":memory:"
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     clear_process_caches()

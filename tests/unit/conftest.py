@@ -38,6 +38,9 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
         "JWT_ISSUER": "parley-local",
         "JWT_AUDIENCE": "parley",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "RAG_VECTOR_STORE": "local",
+        "RAG_LOCAL_PATH": ":memory:",
+        "RAG_EMBEDDER": "hashing",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)

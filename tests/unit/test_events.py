@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from local.events import CONVERSATION_ID, EVENTS_DIR, USER, WORKFLOW_ID
+from local.events import ASSISTANT_ID, CONVERSATION_ID, DOCUMENT_ID, EVENTS_DIR, USER, WORKFLOW_ID
 from local.lambda_runtime import LambdaContext, load_handler
 from local.settings import LOCAL_SECRET
 from local.template import load
+from parley.logic.ingest import ingest_documents
+from parley.models.api.rag import Assistant, DocumentIn
 from parley.models.api.workflows import Workflow, WorkflowStep
 from parley.models.domain import Conversation, timestamp
 from parley.store.catalog import CatalogStore
@@ -31,6 +33,13 @@ EXPECTED_STATUS = {
     "workflows_create": 201,
     "workflows_get": 200,
     "cors_preflight": 204,
+    "ai_chat": 200,
+    "ai_documents_ingest": 201,
+    "ai_documents_delete": 204,
+    "ai_templates_create": 201,
+    "ai_templates_get": 200,
+    "ai_assistants_create": 201,
+    "ai_assistants_get": 200,
 }
 FUNCTIONS = {spec.code_dir.name: spec for spec in load().functions.values()}
 
@@ -53,6 +62,20 @@ def seeded(dynamodb: Any, environment: pytest.MonkeyPatch) -> None:
             createdAt=timestamp(),
         ),
         owner=USER.user_id,
+    )
+    CatalogStore(TABLE, dynamodb).put_assistant(
+        Assistant(assistant_id=ASSISTANT_ID, brand_id="acme", name="Events", created_at=timestamp())
+    )
+    ingest_documents(
+        USER,
+        [
+            DocumentIn(
+                brand_id="acme",
+                rag_scope="hr",
+                document_id=DOCUMENT_ID,
+                content="Every employee gets 25 vacation days a year.",
+            )
+        ],
     )
     now = timestamp()
     ConversationStore(TABLE, dynamodb).create(

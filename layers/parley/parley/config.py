@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -32,6 +33,20 @@ class Settings(BaseModel):
     provider_max_retries: int = Field(2, ge=0, le=5)
     # All the steps of a workflow end within this (each step also within the provider deadline).
     workflow_timeout_seconds: float = Field(25, gt=0, le=26)
+
+    # RAG: how documents are split and embedded, and where their vectors live.
+    rag_embedder: Literal["hashing", "openai", "sentence-transformers"] = "hashing"
+    rag_hashing_dimension: int = Field(384, ge=16, le=4096)
+    rag_openai_embedding_model: str = "text-embedding-3-small"
+    rag_sentence_model: str = "all-MiniLM-L6-v2"
+    rag_chunk_tokens: int = Field(300, ge=20, le=4000)
+    rag_chunk_overlap_tokens: int = Field(50, ge=0, le=1000)
+    rag_vector_store: Literal["local", "opensearch"] = "local"
+    rag_local_path: str = ".local/vectors.sqlite3"
+    opensearch_url: str | None = None
+    opensearch_service: Literal["es", "aoss", "none"] = "aoss"  # SigV4 service; "none" for a plain URL
+    opensearch_index_prefix: str = "parley-chunks"
+    opensearch_engine: Literal["lucene", "faiss"] = "lucene"
 
     # Browser origins allowed to call with credentials (the session cookie), comma-separated.
     cors_allowed_origins: str = ""

@@ -111,3 +111,25 @@ class WorkflowNotFound(NotFound):
 
 class WorkflowStepFailed(ProviderError):
     code = "workflow_step_failed"
+
+
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+
+    def __init__(self, document_id: str) -> None:
+        super().__init__(f"Document '{document_id}' was not found in that brand and scope.")
+
+
+class TemplateNotFound(NotFound):
+    code = "template_not_found"
+
+    def __init__(self, template_id: str, version: str | None = None) -> None:
+        which = f"version {version} of template '{template_id}'" if version else f"template '{template_id}'"
+        super().__init__(f"There is no {which} for this brand.")
+
+
+class AssistantNotFound(NotFound):
+    code = "assistant_not_found"
+
+    def __init__(self, assistant_id: str) -> None:
+        super().__init__(f"Assistant '{assistant_id}' was not found for this brand.")

@@ -4,27 +4,39 @@ context window after the system prompt and the reply's budget, counted conservat
 from __future__ import annotations
 
 import json
+from typing import Any, Protocol, TypeVar
 
 from parley.errors import InvalidRequest
-from parley.models.domain import Message
 from parley.providers.registry import ModelSpec
 from parley.tokens import estimate_tokens
 
 MESSAGE_OVERHEAD_TOKENS = 8  # role markers and separators each provider adds per message
 
 
-def message_tokens(message: Message) -> int:
+class Turn(Protocol):
+    """A stored message or one sent in a request: whatever has a role, content and tool calls."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def tool_calls(self) -> list[Any] | None: ...
+
+
+T = TypeVar("T", bound=Turn)
+
+
+def message_tokens(message: Turn) -> int:
     calls = json.dumps(message.tool_calls) if message.tool_calls else ""
     return estimate_tokens(message.content) + estimate_tokens(calls) + MESSAGE_OVERHEAD_TOKENS
 
 
-def fit_history(
-    spec: ModelSpec, system_prompt: str | None, history: list[Message], max_output: int
-) -> list[Message]:
+def fit_history(spec: ModelSpec, system_prompt: str | None, history: list[T], max_output: int) -> list[T]:
     """The newest suffix of `history` (chronological) that fits; never one the provider would
     reject for length. The newest message must fit, or the request is refused (400)."""
     budget = spec.context_window - max_output - estimate_tokens(system_prompt or "") - MESSAGE_OVERHEAD_TOKENS
-    kept: list[Message] = []
+    kept: list[T] = []
     for message in reversed(history):
         cost = message_tokens(message)
         if cost > budget:

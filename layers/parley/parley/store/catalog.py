@@ -1,5 +1,5 @@
-"""Configuration items of the single table: workflows (and, later, templates and assistants),
-each one `<KIND>#<id>` / `~META` item, read by key."""
+"""Configuration items of the single table: workflows and assistants (`WF#<id>` / `AST#<id>`,
+`~META`) and prompt template versions (`TPL#<brand>#<id>`, `V#<zero-padded n>`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from parley.config import settings
+from parley.models.api.rag import Assistant, PromptTemplate
 from parley.models.api.workflows import Workflow
 from parley.store import keys
-from parley.store.dynamodb import dynamodb_client, translated_errors
+from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,6 +55,82 @@ class CatalogStore:
             brandId=item["brand_id"]["S"] if "brand_id" in item else None,
             createdAt=item["created_at"]["S"],
         )
+
+    def add_template_version(
+        self, brand_id: str, template: PromptTemplate, attempts: int = 5
+    ) -> PromptTemplate:
+        """Store `template` as the next version of its id; concurrent writers each get their own."""
+        for _ in range(attempts):
+            latest = self.get_template(brand_id, template.template_id)
+            version = int(latest.version) + 1 if latest else 1
+            stored = template.model_copy(update={"version": str(version)})
+            item = {
+                "PK": {"S": keys.template_pk(brand_id, template.template_id)},
+                "SK": {"S": keys.template_sk(version)},
+                "body": {"S": stored.body},
+                "created_at": {"S": stored.created_at},
+            }
+            if stored.description:
+                item["description"] = {"S": stored.description}
+            try:
+                with translated_errors():
+                    self.client.put_item(
+                        TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+                    )
+                return stored
+            except ClientError as error:
+                if error_code(error) != "ConditionalCheckFailedException":
+                    raise
+        raise RuntimeError(f"template {template.template_id}: too many concurrent new versions")
+
+    def get_template(
+        self, brand_id: str, template_id: str, version: int | None = None
+    ) -> PromptTemplate | None:
+        """One version, or the latest (a descending Query with Limit 1)."""
+        condition = "PK = :pk AND " + ("SK = :sk" if version else "begins_with(SK, :sk)")
+        sort_key = keys.template_sk(version) if version else "V#"
+        with translated_errors():
+            found = self.client.query(
+                TableName=self.table_name,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.template_pk(brand_id, template_id)},
+                    ":sk": {"S": sort_key},
+                },
+                ScanIndexForward=False,
+                Limit=1,
+            )["Items"]
+        if not found:
+            return None
+        item = found[0]
+        return PromptTemplate(
+            template_id=template_id,
+            version=str(int(item["SK"]["S"].removeprefix("V#"))),
+            brand_id=brand_id,
+            body=item["body"]["S"],
+            description=item["description"]["S"] if "description" in item else None,
+            created_at=item["created_at"]["S"],
+        )
+
+    def put_assistant(self, assistant: Assistant) -> None:
+        item = {
+            "PK": {"S": keys.assistant_pk(assistant.assistant_id)},
+            "SK": {"S": keys.META},
+            "brand_id": {"S": assistant.brand_id},
+            "config": {"S": assistant.model_dump_json()},
+        }
+        with translated_errors():
+            self.client.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
+            )
+
+    def get_assistant(self, assistant_id: str) -> Assistant | None:
+        with translated_errors():
+            item = self.client.get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": keys.assistant_pk(assistant_id)}, "SK": {"S": keys.META}},
+            ).get("Item")
+        return Assistant.model_validate_json(item["config"]["S"]) if item else None
 
 
 @functools.cache

@@ -35,3 +35,16 @@ def user_sk(created_at: str, conversation_id: str) -> str:
 
 def workflow_pk(workflow_id: str) -> str:
     return f"WF#{workflow_id}"
+
+
+def template_pk(brand_id: str, template_id: str) -> str:
+    return f"TPL#{brand_id}#{template_id}"
+
+
+def template_sk(version: int) -> str:
+    """Zero-padded so versions sort by number: the latest is a descending Query with Limit 1."""
+    return f"V#{version:06d}"
+
+
+def assistant_pk(assistant_id: str) -> str:
+    return f"AST#{assistant_id}"

@@ -1,0 +1,15 @@
+"""POST /v1/ai/assistants: a brand's assistant, the defaults a RAG chat starts from (scope admin)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.catalog import create_assistant
+from parley.models.api.rag import AssistantEnvelope, AssistantIn
+
+app = create_app()
+
+
+@app.post("/v1/ai/assistants", status_code=201)
+def create(request: AssistantIn) -> AssistantEnvelope:
+    return AssistantEnvelope(assistant=create_assistant(principal(app), request))
+
+
+lambda_handler = http_handler(app)

@@ -1,0 +1,17 @@
+"""POST /v1/ai/chat: a RAG-grounded answer with its context and citations (document 003)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.rag_chat import rag_chat
+from parley.models.api.rag import RagChatRequest, RagChatResponse
+from parley.providers.priming import register_snapstart_priming
+
+app = create_app()
+register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
+
+
+@app.post("/v1/ai/chat")
+def chat(request: RagChatRequest) -> RagChatResponse:
+    return rag_chat(principal(app), request)
+
+
+lambda_handler = http_handler(app)

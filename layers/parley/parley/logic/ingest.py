@@ -1,0 +1,80 @@
+"""Document ingestion: chunk, embed in batches, and make the chunks the document's only ones in
+the vector store. Deletion removes every chunk of a document."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from parley.auth.principal import AI_INGEST, Principal
+from parley.config import settings
+from parley.errors import ContentTooLarge, DocumentNotFound
+from parley.ids import uuid7
+from parley.logic.limits import check_json_size
+from parley.models.api.rag import DocumentIn, IngestedDocument, IngestResponse
+from parley.providers.embedders import Embedder, embedder
+from parley.rag.chunking import chunk_text
+from parley.rag.stores import vector_store
+from parley.rag.vectors import ChunkRecord, VectorStore
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+EMBED_BATCH = 256
+
+
+def ingest_documents(
+    principal: Principal,
+    documents: list[DocumentIn],
+    store: VectorStore | None = None,
+    embed: Embedder | None = None,
+) -> IngestResponse:
+    """All documents are checked before any is written."""
+    principal.require(AI_INGEST)
+    total = 0
+    for document in documents:
+        principal.require_brand(document.brand_id)
+        size = len(document.content.encode())
+        if size > MAX_DOCUMENT_BYTES:
+            raise ContentTooLarge(f"Document content is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}.")
+        check_json_size(document.metadata, "metadata")
+        total += size
+    if total > MAX_BATCH_BYTES:
+        raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
+    store, embed = store or vector_store(), embed or embedder()
+    return IngestResponse(documents=[_ingest_one(document, store, embed) for document in documents])
+
+
+def _ingest_one(document: DocumentIn, store: VectorStore, embed: Embedder) -> IngestedDocument:
+    config = settings()
+    document_id = document.document_id or str(uuid7())
+    texts = chunk_text(document.content, config.rag_chunk_tokens, config.rag_chunk_overlap_tokens)
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        vectors += embed.embed(texts[start : start + EMBED_BATCH])
+    expires_at = document.expires_at.astimezone(UTC).isoformat() if document.expires_at else None
+    chunks = [
+        ChunkRecord(
+            brand_id=document.brand_id,
+            rag_scope=document.rag_scope,
+            document_id=document_id,
+            chunk_index=index,
+            content=text,
+            embedding=vector,
+            title=document.title,
+            metadata=document.metadata or {},
+            expires_at=expires_at,
+        )
+        for index, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+    ]
+    store.replace_document(document.brand_id, document.rag_scope, document_id, chunks)
+    return IngestedDocument(
+        document_id=document_id, brand_id=document.brand_id, rag_scope=document.rag_scope, chunks=len(chunks)
+    )
+
+
+def delete_document(
+    principal: Principal, document_id: str, brand_id: str, rag_scope: str, store: VectorStore | None = None
+) -> None:
+    principal.require(AI_INGEST)
+    principal.require_brand(brand_id)
+    if (store or vector_store()).delete_document(brand_id, rag_scope, document_id) == 0:
+        raise DocumentNotFound(document_id)

@@ -1,0 +1,81 @@
+"""The stateless RAG chat of document 003: retrieve the brand's chunks for the latest user
+message, answer from a stored, versioned prompt template, and cite what the answer used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.auth.principal import ACT_AS, AI_CHAT, Principal
+from parley.config import settings
+from parley.errors import Forbidden, InvalidRequest
+from parley.logic.catalog import find_assistant, find_template
+from parley.logic.prompt import fit_history
+from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
+from parley.providers.base import ChatRequest, PromptMessage
+from parley.providers.credentials import default_model
+from parley.providers.deadline import within
+from parley.providers.embedders import embedder
+from parley.providers.provider_for import provider_for
+from parley.providers.registry import model_spec
+from parley.rag.prompting import citations, render
+from parley.rag.stores import vector_store
+
+DEFAULT_TOP_K = 5
+DEFAULT_THRESHOLD = 0.0
+
+
+def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
+    principal.require(AI_CHAT)
+    principal.require_brand(request.brand_id)
+    if request.user_id != principal.user_id and ACT_AS not in principal.scopes:
+        raise Forbidden("user_id must be the caller.")
+    question = next((m.content for m in reversed(request.messages) if m.role == "user"), None)
+    if not question or not question.strip():
+        raise InvalidRequest("messages needs a user message with content: it is what retrieval searches for.")
+
+    assistant = (
+        find_assistant(principal, request.assistant_id, request.brand_id) if request.assistant_id else None
+    )
+    preset: dict[str, Any] = assistant.model_dump() if assistant else {}
+
+    def pick(name: str, requested: Any, default: Any = None) -> Any:
+        """The request's value, else the assistant's, else Parley's default."""
+        for value in (requested, preset.get(name)):
+            if value is not None:
+                return value
+        return default
+
+    spec = model_spec(pick("model", request.model, default_model()))
+    scope: str | None = pick("rag_scope", request.rag_scope)
+    top_k: int = pick("top_k", request.top_k, DEFAULT_TOP_K)
+    threshold: float = pick("threshold", request.threshold, DEFAULT_THRESHOLD)
+    temperature: float | None = pick("temperature", request.temperature)
+    template = find_template(request.brand_id, preset.get("template_id"), preset.get("template_version"))
+
+    chunks = vector_store().search(request.brand_id, scope, embedder().embed([question])[0], top_k, threshold)
+    system_prompt = render(template, request.brand_id, chunks)
+    if assistant is not None and assistant.system_prompt:
+        system_prompt = f"{assistant.system_prompt}\n\n{system_prompt}"
+    max_output = request.max_tokens or spec.max_output_tokens
+    turns = fit_history(
+        spec, system_prompt, [PromptMessage(m.role, m.content) for m in request.messages], max_output
+    )
+    chat = ChatRequest(
+        model=spec.id,
+        messages=turns,
+        system_prompt=system_prompt,
+        max_tokens=max_output,
+        temperature=temperature,
+    )
+    provider = provider_for(spec)
+    completion = within(settings().provider_timeout_seconds, provider.name, lambda: provider.complete(chat))
+    return RagChatResponse(
+        content=completion.content,
+        model=completion.model,
+        usage=Usage(**completion.usage.model_dump()),
+        rag_context=[ContextChunk(id=c.id, content=c.content, score=c.score) for c in chunks],
+        citations=citations(completion.content, chunks),
+        finish_reason=completion.finish_reason,
+        template_id=template.template_id,
+        template_version=template.version,
+    )

@@ -1,0 +1,147 @@
+"""Bodies of the AI API (`/v1/ai/...`): the RAG chat of document 003, document ingestion, prompt
+templates and assistants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+SeedModel = Literal["claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"]
+Number = StrictInt | StrictFloat  # JSON numbers only: "0.5" or true is not a number
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
+
+class ChatTurn(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class RagChatRequest(BaseModel):
+    """Document 003's request body; unknown fields are ignored, as that schema allows."""
+
+    messages: list[ChatTurn] = Field(min_length=1, max_length=200)
+    brand_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=200)
+    model: SeedModel | None = None
+    assistant_id: str | None = Field(None, max_length=128)
+    rag_scope: str | None = Field(None, max_length=100)
+    top_k: StrictInt | None = Field(None, gt=0, le=50)
+    threshold: Number | None = Field(None, ge=0, le=1)
+    temperature: Number | None = Field(None, ge=0, le=2)
+    max_tokens: StrictInt | None = Field(None, gt=0, le=32_000)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ContextChunk(BaseModel):
+    id: str
+    content: str
+    score: float
+
+
+class Citation(BaseModel):
+    index: int = Field(description="The n of the answer's [n] marker: rag_context[n - 1].")
+    content: str
+    document_id: str | None
+    score: float
+
+
+class RagChatResponse(BaseModel):
+    content: str
+    model: str
+    usage: Usage
+    rag_context: list[ContextChunk]
+    citations: list[Citation]
+    finish_reason: str
+    template_id: str
+    template_version: str
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brand_id: str = Field(min_length=1, max_length=100)
+    rag_scope: Identifier
+    document_id: Identifier | None = None
+    title: str | None = Field(None, max_length=500)
+    content: str = Field(min_length=1)
+    metadata: dict[str, Any] | None = Field(None, max_length=64)
+    expires_at: datetime | None = Field(
+        None, description="After this instant the document is never retrieved."
+    )
+
+
+class DocumentBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentIn] = Field(min_length=1, max_length=100)
+
+
+class IngestedDocument(BaseModel):
+    document_id: str
+    brand_id: str
+    rag_scope: str
+    chunks: int
+
+
+class IngestResponse(BaseModel):
+    documents: list[IngestedDocument]
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brand_id: str = Field(min_length=1, max_length=100)
+    template_id: Identifier | None = None
+    body: str = Field(
+        min_length=1,
+        max_length=32_000,
+        description="The system prompt; {{context}} becomes the numbered sources, {{brand_id}} the brand.",
+    )
+    description: str | None = Field(None, max_length=500)
+
+
+class PromptTemplate(BaseModel):
+    template_id: str
+    version: str
+    brand_id: str | None
+    body: str
+    description: str | None
+    created_at: str
+
+
+class TemplateEnvelope(BaseModel):
+    template: PromptTemplate
+
+
+class AssistantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brand_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    system_prompt: str | None = Field(None, max_length=32_000)
+    model: str | None = Field(None, max_length=100)
+    template_id: Identifier | None = None
+    template_version: str | None = Field(None, pattern=r"^[1-9][0-9]{0,5}$")
+    rag_scope: Identifier | None = None
+    top_k: StrictInt | None = Field(None, gt=0, le=50)
+    threshold: Number | None = Field(None, ge=0, le=1)
+    temperature: Number | None = Field(None, ge=0, le=2)
+
+
+class Assistant(AssistantIn):
+    model_config = ConfigDict(extra="ignore")
+
+    assistant_id: str
+    created_at: str
+
+
+class AssistantEnvelope(BaseModel):
+    assistant: Assistant

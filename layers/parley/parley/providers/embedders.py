@@ -1,0 +1,123 @@
+"""Text embedders behind one interface: a dependency-free hashing embedder (offline default),
+OpenAI embeddings (production default) and a local sentence-transformers model where installed.
+Every embedder returns unit-length vectors, so cosine similarity is a dot product."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+import re
+from typing import Any, Protocol
+
+from parley.config import settings
+from parley.errors import ProviderNotConfigured
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+OPENAI_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+OPENAI_BATCH = 256
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+
+def normalise(vector: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector] if norm else vector
+
+
+class HashingEmbedder:
+    """Words and word pairs hashed into a fixed number of signed buckets (the hashing trick):
+    texts that share words get similar vectors. No model, no network, stable across processes."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+        self.name = f"hashing{dimension}"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(text) for text in texts]
+
+    def _one(self, text: str) -> list[float]:
+        words = [w.lower() for w in _WORDS.findall(text)]
+        vector = [0.0] * self.dimension
+        for feature in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4]) % self.dimension
+            vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        if not any(vector):
+            vector[0] = 1.0  # an empty text still gets a valid (non-zero) vector
+        return normalise(vector)
+
+
+class OpenAIEmbedder:
+    def __init__(self, model: str, api_key: str, base_url: str | None, timeout: float, retries: int) -> None:
+        import openai
+
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=retries)
+        self._openai = openai
+        self.model = model
+        self.dimension = OPENAI_DIMENSIONS.get(model, 1536)
+        self.name = f"openai-{model}"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        from parley.providers.faults import translate
+
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), OPENAI_BATCH):
+            try:
+                response = self._client.embeddings.create(
+                    model=self.model, input=texts[start : start + OPENAI_BATCH]
+                )
+            except self._openai.OpenAIError as error:
+                raise translate(error, self._openai, "OpenAI embeddings", "OPENAI_API_KEY") from error
+            vectors += [
+                normalise(list(item.embedding)) for item in sorted(response.data, key=lambda d: d.index)
+            ]
+        return vectors
+
+
+class SentenceTransformerEmbedder:
+    """A local model; loaded from the machine only (no download at run time)."""
+
+    def __init__(self, model: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
+        except ImportError:
+            raise ProviderNotConfigured(
+                "RAG_EMBEDDER=sentence-transformers needs the sentence-transformers package and a local "
+                "model."
+            ) from None
+        self._model: Any = SentenceTransformer(model, local_files_only=True)
+        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.name = f"st-{model.rsplit('/', 1)[-1]}"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [normalise([float(x) for x in row]) for row in self._model.encode(texts)]
+
+
+@functools.cache
+def embedder() -> Embedder:
+    """The configured embedder of this process."""
+    config = settings()
+    if config.rag_embedder == "openai":
+        from parley.providers.credentials import api_key
+
+        return OpenAIEmbedder(
+            config.rag_openai_embedding_model,
+            api_key("openai"),
+            config.openai_base_url,
+            config.provider_timeout_seconds,
+            config.provider_max_retries,
+        )
+    if config.rag_embedder == "sentence-transformers":
+        return SentenceTransformerEmbedder(config.rag_sentence_model)
+    return HashingEmbedder(config.rag_hashing_dimension)

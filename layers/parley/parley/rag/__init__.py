@@ -1,0 +1,1 @@
+"""Retrieval: chunking, vector stores (OpenSearch, local), prompt rendering and citations."""

@@ -1,0 +1,211 @@
+"""Amazon OpenSearch Service / Serverless (or any OpenSearch cluster) as the vector store.
+
+One index per embedder (its name carries the embedder and dimension), created on first use with
+a `knn_vector` field: HNSW, `cosinesimil`. Search is one k-NN query with the brand, scope and
+expiry filter inside the `knn` clause (efficient filtering: `top_k` results come back whenever
+that many match). Documents are replaced without custom ids or `_delete_by_query` (neither is
+available on every flavour): the new chunks are indexed under a fresh `generation`, then the
+document's older chunks are found by a filtered search and removed with `_bulk` deletes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from parley.rag.vectors import ChunkRecord, ScoredChunk
+
+BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
+PAGE = 500
+VECTOR_FIELD = "embedding"
+
+
+def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
+    return {
+        "settings": {"index": {"knn": True}},
+        "mappings": {
+            "properties": {
+                VECTOR_FIELD: {
+                    "type": "knn_vector",
+                    "dimension": dimension,
+                    "method": {
+                        "name": "hnsw",
+                        "engine": engine,
+                        "space_type": "cosinesimil",
+                        "parameters": {"m": 16, "ef_construction": 128},
+                    },
+                },
+                "brand_id": {"type": "keyword"},
+                "rag_scope": {"type": "keyword"},
+                "document_id": {"type": "keyword"},
+                "generation": {"type": "keyword"},
+                "chunk_index": {"type": "integer"},
+                "content": {"type": "text"},
+                "title": {"type": "text"},
+                "metadata": {"type": "object", "enabled": False},
+                "expires_at": {"type": "date"},
+            }
+        },
+    }
+
+
+class OpenSearchVectorStore:
+    def __init__(self, client: Any, index: str, dimension: int, engine: str = "lucene") -> None:
+        self.client = client
+        self.index = index
+        self.dimension = dimension
+        self.engine = engine
+        self._index_ready = False
+
+    def ensure_index(self) -> None:
+        if self._index_ready:
+            return
+        if not self.client.indices.exists(index=self.index):
+            self.client.indices.create(index=self.index, body=index_mapping(self.dimension, self.engine))
+        self._index_ready = True
+
+    def replace_document(
+        self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
+    ) -> None:
+        self.ensure_index()
+        generation = uuid.uuid4().hex
+        for start in range(0, len(chunks), BULK_CHUNKS):
+            lines: list[str] = []
+            for chunk in chunks[start : start + BULK_CHUNKS]:
+                lines.append(json.dumps({"index": {"_index": self.index}}))
+                lines.append(json.dumps(_document(chunk, generation)))
+            self._bulk(lines)
+        self._delete_matching(brand_id, rag_scope, document_id, keep_generation=generation)
+
+    def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
+        self.ensure_index()
+        return self._delete_matching(brand_id, rag_scope, document_id, keep_generation=None)
+
+    def search(
+        self, brand_id: str, rag_scope: str | None, vector: list[float], top_k: int, threshold: float
+    ) -> list[ScoredChunk]:
+        self.ensure_index()
+        body = {
+            "size": top_k,
+            "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
+            "query": {
+                "knn": {
+                    VECTOR_FIELD: {
+                        "vector": vector,
+                        "k": top_k,
+                        "filter": {"bool": {"filter": _tenant_filter(brand_id, rag_scope)}},
+                    }
+                }
+            },
+        }
+        hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+        return [
+            ScoredChunk(
+                id=f"{hit['_source']['document_id']}:{hit['_source']['chunk_index']}",
+                document_id=hit["_source"]["document_id"],
+                content=hit["_source"]["content"],
+                title=hit["_source"].get("title"),
+                score=float(hit["_score"]),
+            )
+            for hit in hits[:top_k]
+            if float(hit["_score"]) >= threshold
+        ]
+
+    def _delete_matching(
+        self, brand_id: str, rag_scope: str, document_id: str, keep_generation: str | None
+    ) -> int:
+        """Every chunk of the document (but those of `keep_generation`), page by page."""
+        query: dict[str, Any] = {
+            "bool": {
+                "filter": [
+                    {"term": {"brand_id": brand_id}},
+                    {"term": {"rag_scope": rag_scope}},
+                    {"term": {"document_id": document_id}},
+                ]
+            }
+        }
+        if keep_generation:
+            query["bool"]["must_not"] = [{"term": {"generation": keep_generation}}]
+        deleted, after = 0, None
+        while True:
+            body: dict[str, Any] = {
+                "size": PAGE,
+                "_source": False,
+                "query": query,
+                "sort": [{"generation": "asc"}, {"chunk_index": "asc"}],
+            }
+            if after is not None:
+                body["search_after"] = after
+            hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+            if not hits:
+                return deleted
+            self._bulk([json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}}) for hit in hits])
+            deleted += len(hits)
+            if len(hits) < PAGE:
+                return deleted
+            after = hits[-1]["sort"]
+
+    def _bulk(self, lines: list[str]) -> None:
+        response = self.client.bulk(body="\n".join(lines) + "\n")
+        if response.get("errors"):
+            failed = [item for item in response["items"] if next(iter(item.values())).get("error")]
+            raise RuntimeError(
+                f"OpenSearch refused {len(failed)} of {len(response['items'])} bulk actions: "
+                f"{next(iter(failed[0].values()))['error']}"
+            )
+
+
+def _document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        VECTOR_FIELD: chunk.embedding,
+        "brand_id": chunk.brand_id,
+        "rag_scope": chunk.rag_scope,
+        "document_id": chunk.document_id,
+        "generation": generation,
+        "chunk_index": chunk.chunk_index,
+        "content": chunk.content,
+        "title": chunk.title,
+        "metadata": chunk.metadata,
+    }
+    if chunk.expires_at:
+        document["expires_at"] = chunk.expires_at
+    return document
+
+
+def _tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]:
+    """Brand (always), scope (when given) and not expired: applied by the server inside k-NN."""
+    filters: list[dict[str, Any]] = [
+        {"term": {"brand_id": brand_id}},
+        {
+            "bool": {
+                "should": [
+                    {"bool": {"must_not": {"exists": {"field": "expires_at"}}}},
+                    {"range": {"expires_at": {"gt": "now"}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+    ]
+    if rag_scope is not None:
+        filters.insert(1, {"term": {"rag_scope": rag_scope}})
+    return filters
+
+
+def opensearch_client(url: str, service: str, region: str) -> Any:
+    """A client for a plain URL (`service` "none"), or signed with SigV4 for Amazon OpenSearch
+    Service ("es") or Serverless ("aoss") using the function's own credentials."""
+    import boto3
+    from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+
+    options: dict[str, Any] = {
+        "hosts": [url],
+        "connection_class": Urllib3HttpConnection,
+        "timeout": 10,
+        "max_retries": 2,
+        "retry_on_timeout": True,
+    }
+    if service != "none":
+        credentials = boto3.Session().get_credentials()
+        options["http_auth"] = Urllib3AWSV4SignerAuth(credentials, region, service)
+    return OpenSearch(**options)

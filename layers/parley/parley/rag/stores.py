@@ -1,0 +1,33 @@
+"""The configured vector store of this process."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from parley.config import settings
+from parley.providers.embedders import embedder
+from parley.rag.vectors import VectorStore
+
+
+@functools.cache
+def vector_store() -> VectorStore:
+    config = settings()
+    if config.rag_vector_store == "opensearch":
+        from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+
+        if not config.opensearch_url:
+            from parley.config import ConfigurationError
+
+            raise ConfigurationError("RAG_VECTOR_STORE=opensearch needs OPENSEARCH_URL")
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        index = f"{config.opensearch_index_prefix}-{embedder().name}".lower()
+        return OpenSearchVectorStore(
+            opensearch_client(config.opensearch_url, config.opensearch_service, region),
+            index,
+            embedder().dimension,
+            config.opensearch_engine,
+        )
+    from parley.rag.local_store import LocalVectorStore
+
+    return LocalVectorStore(config.rag_local_path)

@@ -1,0 +1,53 @@
+"""The vector store interface. Every store filters by brand (and scope) itself, applies `top_k`
+and `threshold` itself, and scores `(1 + cosine) / 2`, as OpenSearch does for `cosinesimil`, so a
+threshold means the same everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    brand_id: str
+    rag_scope: str
+    document_id: str
+    chunk_index: int
+    content: str
+    embedding: list[float]
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    expires_at: str | None = None  # ISO 8601; an expired chunk is never returned
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.document_id}:{self.chunk_index}"
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    id: str
+    document_id: str
+    content: str
+    score: float
+    title: str | None = None
+
+
+def score_of(cosine: float) -> float:
+    return (1.0 + cosine) / 2.0
+
+
+class VectorStore(Protocol):
+    def replace_document(
+        self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
+    ) -> None:
+        """Make `chunks` the document's only chunks, whatever it had before."""
+
+    def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
+        """Remove every chunk of the document; the number removed (0: it did not exist)."""
+
+    def search(
+        self, brand_id: str, rag_scope: str | None, vector: list[float], top_k: int, threshold: float
+    ) -> list[ScoredChunk]:
+        """The best `top_k` chunks of the brand (and scope) scoring at least `threshold`."""
