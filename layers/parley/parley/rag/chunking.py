@@ -29,7 +29,7 @@ def chunk_text(text: str, max_tokens: int, overlap_tokens: int) -> list[str]:
     chunks: list[list[_Unit]] = []
     current: list[_Unit] = []
     for unit in units:
-        if current and sum(u.tokens for u in current) + unit.tokens > max_tokens:
+        if current and estimate_tokens(_join([*current, unit])) > max_tokens:
             chunks.append(current)
             current = _tail(current, overlap_tokens, room=max_tokens - unit.tokens)
         current.append(unit)
@@ -80,12 +80,12 @@ def _cut(text: str, max_bytes: int) -> list[str]:
 def _tail(chunk: list[_Unit], overlap_tokens: int, room: int) -> list[_Unit]:
     """The last units of `chunk` within the overlap budget (and leaving room for the next unit)."""
     tail: list[_Unit] = []
-    budget = min(overlap_tokens, room)
+    budget = min(overlap_tokens, room - 1)  # a separator joins the tail to what follows
     for unit in reversed(chunk):
-        if unit.tokens > budget:
+        if unit.tokens + 1 > budget:
             break
         tail.insert(0, unit)
-        budget -= unit.tokens
+        budget -= unit.tokens + 1
     return tail
 
 

@@ -1,0 +1,259 @@
+"""A local HTTP server standing in for OpenSearch in tests: it checks each request the adapter
+sends against the documented format (index mapping, NDJSON `_bulk`, the k-NN query with its
+filter inside the `knn` clause, filtered searches with `search_after`) and answers with the
+documented response shapes. k-NN search is exact here, scored `(2 - d) / 2` for cosinesimil."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class BadRequest(Exception):
+    """The adapter sent something OpenSearch would refuse."""
+
+
+@dataclass
+class Index:
+    mapping: dict[str, Any]
+    dimension: int
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeOpenSearch:
+    def __init__(self) -> None:
+        self.indices: dict[str, Index] = {}
+        self.requests: list[tuple[str, str, Any]] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                try:
+                    status, payload = fake.handle(
+                        self.command, self.path, raw, self.headers.get("Content-Type", "")
+                    )
+                except BadRequest as error:
+                    status, payload = (
+                        400,
+                        {"error": {"type": "parsing_exception", "reason": str(error)}, "status": 400},
+                    )
+                data = b"" if self.command == "HEAD" else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve  # noqa: N815
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def requests_to(self, method: str, suffix: str) -> list[Any]:
+        return [
+            body
+            for m, path, body in self.requests
+            if m == method and path.split("?", maxsplit=1)[0].endswith(suffix)
+        ]
+
+    def handle(self, method: str, path: str, raw: str, content_type: str) -> tuple[int, Any]:
+        with self._lock:
+            route = path.split("?", maxsplit=1)[0].strip("/")
+            if route == "_bulk" and method in ("POST", "PUT"):
+                self.requests.append((method, path, raw))
+                return 200, self._bulk(raw, content_type)
+            body = json.loads(raw) if raw else None
+            self.requests.append((method, path, body))
+            name, _, action = route.partition("/")
+            if not action and method == "HEAD":
+                return (200 if name in self.indices else 404), {}
+            if not action and method == "PUT":
+                return self._create(name, body)
+            if action == "_search" and method in ("GET", "POST"):
+                return 200, self._search(name, body or {"query": {"match_all": {}}})
+            raise BadRequest(f"unexpected {method} {path}")
+
+    def _create(self, name: str, body: Any) -> tuple[int, Any]:
+        if name in self.indices:
+            return 400, {"error": {"type": "resource_already_exists_exception"}, "status": 400}
+        if body["settings"]["index"]["knn"] is not True:
+            raise BadRequest("index.knn must be true for a knn_vector field")
+        properties = body["mappings"]["properties"]
+        vectors = [(n, p) for n, p in properties.items() if p.get("type") == "knn_vector"]
+        if len(vectors) != 1:
+            raise BadRequest("expected one knn_vector field")
+        _, vector = vectors[0]
+        method = vector["method"]
+        if (
+            method["name"] != "hnsw"
+            or method["engine"] not in ("lucene", "faiss")
+            or method["space_type"] != "cosinesimil"
+        ):
+            raise BadRequest(f"unsupported method {method}")
+        for keyword in ("brand_id", "rag_scope", "document_id"):
+            if properties.get(keyword, {}).get("type") != "keyword":
+                raise BadRequest(f"{keyword} must be a keyword field (exact-match filters)")
+        self.indices[name] = Index(body, int(vector["dimension"]))
+        return 200, {"acknowledged": True, "shards_acknowledged": True, "index": name}
+
+    def _bulk(self, raw: str, content_type: str) -> dict[str, Any]:
+        if not raw.endswith("\n"):
+            raise BadRequest("the bulk request must be terminated by a newline [\\n]")
+        if "json" not in content_type:
+            raise BadRequest(f"bulk Content-Type {content_type!r}")
+        lines = raw.rstrip("\n").split("\n")
+        items, position = [], 0
+        while position < len(lines):
+            action = json.loads(lines[position])
+            ((kind, meta),) = action.items()
+            index = self.indices.get(meta["_index"])
+            if index is None:
+                raise BadRequest(f"no such index [{meta['_index']}]")
+            if kind == "index":
+                document = json.loads(lines[position + 1])
+                if len(document["embedding"]) != index.dimension:
+                    raise BadRequest(f"vector dimension {len(document['embedding'])} != {index.dimension}")
+                identifier = meta.get("_id") or uuid.uuid4().hex
+                index.documents[identifier] = document
+                items.append(
+                    {
+                        "index": {
+                            "_index": meta["_index"],
+                            "_id": identifier,
+                            "_version": 1,
+                            "result": "created",
+                            "status": 201,
+                        }
+                    }
+                )
+                position += 2
+            elif kind == "delete":
+                found = index.documents.pop(meta["_id"], None)
+                items.append(
+                    {
+                        "delete": {
+                            "_index": meta["_index"],
+                            "_id": meta["_id"],
+                            "result": "deleted" if found else "not_found",
+                            "status": 200 if found else 404,
+                        }
+                    }
+                )
+                position += 1
+            else:
+                raise BadRequest(f"unexpected bulk action {kind}")
+        return {"took": 3, "errors": False, "items": items}
+
+    def _search(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        index = self.indices.get(name)
+        if index is None:
+            raise BadRequest(f"no such index [{name}]")
+        query = body["query"]
+        if "knn" in query:
+            ((fieldname, knn),) = query["knn"].items()
+            vector, k = knn["vector"], knn["k"]
+            if len(vector) != index.dimension or not isinstance(k, int) or k < 1:
+                raise BadRequest("knn needs a vector of the field's dimension and k >= 1")
+            candidates = [(i, d) for i, d in index.documents.items() if _matches(d, knn.get("filter"))]
+            scored = sorted(
+                ((_score(vector, d[fieldname]), i, d) for i, d in candidates), key=lambda t: -t[0]
+            )
+            hits: list[dict[str, Any]] = [
+                {"_index": name, "_id": i, "_score": s, "_source": _source(d, body)}
+                for s, i, d in scored[: min(k, body.get("size", 10))]
+            ]
+        else:
+            matched = [(i, d) for i, d in index.documents.items() if _matches(d, query)]
+            keys = [next(iter(s)) for s in body.get("sort", [])]
+            matched.sort(key=lambda pair: [pair[1].get(key) for key in keys])
+            if "search_after" in body:
+                matched = [(i, d) for i, d in matched if [d.get(key) for key in keys] > body["search_after"]]
+            hits = [
+                {
+                    "_index": name,
+                    "_id": i,
+                    "_score": None,
+                    "sort": [d.get(key) for key in keys],
+                    **({"_source": _source(d, body)} if body.get("_source") is not False else {}),
+                }
+                for i, d in matched[: body.get("size", 10)]
+            ]
+        return {
+            "took": 2,
+            "timed_out": False,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {
+                "total": {"value": len(hits), "relation": "eq"},
+                "max_score": max((float(h["_score"] or 0) for h in hits), default=None),
+                "hits": hits,
+            },
+        }
+
+
+def _score(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return (2 - (1 - dot / norms)) / 2
+
+
+def _source(document: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    excluded = (
+        set((body.get("_source") or {}).get("excludes", []))
+        if isinstance(body.get("_source"), dict)
+        else set()
+    )
+    return {k: v for k, v in document.items() if k not in excluded}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _matches(document: dict[str, Any], clause: dict[str, Any] | None) -> bool:
+    """The few query clauses the adapter uses: bool (filter, must_not, should), term, exists, range."""
+    if not clause:
+        return True
+    ((kind, spec),) = clause.items()
+    if kind == "bool":
+        ok = all(_matches(document, c) for c in _as_list(spec.get("filter", [])))
+        ok = ok and not any(_matches(document, c) for c in _as_list(spec.get("must_not", [])))
+        should = _as_list(spec.get("should", []))
+        if should:
+            ok = ok and sum(_matches(document, c) for c in should) >= spec.get("minimum_should_match", 1)
+        return ok
+    if kind == "term":
+        ((name, value),) = spec.items()
+        return bool(document.get(name) == value)
+    if kind == "match_all":
+        return True
+    if kind == "exists":
+        return document.get(spec["field"]) is not None
+    if kind == "range":
+        ((name, bounds),) = spec.items()
+        value = document.get(name)
+        if value is None:
+            return False
+        moment = datetime.fromisoformat(value)
+        limit = datetime.now(UTC) if bounds["gt"] == "now" else datetime.fromisoformat(bounds["gt"])
+        return moment > limit
+    raise BadRequest(f"unsupported query clause {kind}")

@@ -1,0 +1,169 @@
+"""The OpenSearch vector store, through opensearch-py, against a local server that checks every
+request against OpenSearch's documented formats; and the same checks against a real cluster when
+OPENSEARCH_URL is set (skipped otherwise)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from local.fake_opensearch import FakeOpenSearch
+from parley.providers.embedders import HashingEmbedder
+from parley.rag.local_store import LocalVectorStore
+from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
+from parley.rag.vectors import ChunkRecord
+
+pytestmark = pytest.mark.integration
+
+EMBED = HashingEmbedder(64)
+
+
+def chunks(brand: str, scope: str, document: str, texts: list[str]) -> list[ChunkRecord]:
+    return [
+        ChunkRecord(
+            brand_id=brand,
+            rag_scope=scope,
+            document_id=document,
+            chunk_index=n,
+            content=text,
+            embedding=vector,
+        )
+        for n, (text, vector) in enumerate(zip(texts, EMBED.embed(texts), strict=True))
+    ]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenSearch]:
+    server = FakeOpenSearch()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(fake: FakeOpenSearch) -> OpenSearchVectorStore:
+    return OpenSearchVectorStore(
+        opensearch_client(fake.url, "none", "us-east-1"), "parley-test", EMBED.dimension
+    )
+
+
+def test_the_index_is_created_once_with_a_cosine_hnsw_knn_vector(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.replace_document("acme", "docs", "a", chunks("acme", "docs", "a", ["one"]))
+    store.replace_document("acme", "docs", "b", chunks("acme", "docs", "b", ["two"]))
+
+    created = fake.requests_to("PUT", "parley-test")
+    assert len(created) == 1
+    vector = created[0]["mappings"]["properties"]["embedding"]
+    assert vector["type"] == "knn_vector" and vector["dimension"] == 64
+    assert vector["method"]["name"] == "hnsw" and vector["method"]["space_type"] == "cosinesimil"
+
+
+def test_chunks_are_bulk_indexed_in_ndjson_batches(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    texts = [f"chunk number {n}" for n in range(BULK_CHUNKS * 2 + 10)]
+
+    store.replace_document("acme", "docs", "big", chunks("acme", "docs", "big", texts))
+
+    bulks = [body for body in fake.requests_to("POST", "_bulk") if '"index"' in body.split("\n")[0]]
+    assert len(bulks) == 3
+    first = bulks[0].rstrip("\n").split("\n")
+    assert len(first) == BULK_CHUNKS * 2
+    assert json.loads(first[0]) == {"index": {"_index": "parley-test"}}
+    assert json.loads(first[1])["brand_id"] == "acme"
+
+
+def test_reingesting_replaces_every_old_chunk_however_many(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.replace_document(
+        "acme", "docs", "doc", chunks("acme", "docs", "doc", [f"old {n}" for n in range(1200)])
+    )
+    store.replace_document("acme", "docs", "keep", chunks("acme", "docs", "keep", ["unrelated"]))
+
+    store.replace_document("acme", "docs", "doc", chunks("acme", "docs", "doc", ["new text"]))
+
+    remaining = fake.indices["parley-test"].documents.values()
+    assert sorted(d["content"] for d in remaining) == ["new text", "unrelated"]
+    paged = [body for body in fake.requests_to("POST", "_search") if "search_after" in body]
+    assert paged  # more than one page of old chunks was found and removed
+
+
+def test_search_is_one_knn_query_with_the_tenant_filter_inside(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.replace_document("acme", "docs", "a", chunks("acme", "docs", "a", ["vacation days policy"]))
+    before = len(fake.requests)
+
+    store.search("acme", "docs", EMBED.embed(["vacation"])[0], top_k=3, threshold=0.0)
+
+    sent = fake.requests[before:]
+    assert len(sent) == 1
+    knn = sent[0][2]["query"]["knn"]["embedding"]
+    assert knn["k"] == 3
+    filters = knn["filter"]["bool"]["filter"]
+    assert {"term": {"brand_id": "acme"}} in filters and {"term": {"rag_scope": "docs"}} in filters
+
+
+def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVectorStore) -> None:
+    local = LocalVectorStore(":memory:")
+    texts = [
+        "vacation days carry over",
+        "expense reports are due monthly",
+        "the office opens at nine",
+        "vacation requests need approval",
+    ]
+    for target in (store, local):
+        target.replace_document("acme", "hr", "handbook", chunks("acme", "hr", "handbook", texts))
+    query = EMBED.embed(["how many vacation days"])[0]
+
+    remote_hits = store.search("acme", "hr", query, top_k=2, threshold=0.5)
+    local_hits = local.search("acme", "hr", query, top_k=2, threshold=0.5)
+
+    assert [h.id for h in remote_hits] == [h.id for h in local_hits]
+    assert [h.score for h in remote_hits] == pytest.approx([h.score for h in local_hits], abs=1e-6)
+    assert len(remote_hits) <= 2 and all(h.score >= 0.5 for h in remote_hits)
+
+
+def test_brands_never_see_each_others_chunks(store: OpenSearchVectorStore) -> None:
+    store.replace_document(
+        "acme", "hr", "handbook", chunks("acme", "hr", "handbook", ["acme vacation policy"])
+    )
+    store.replace_document(
+        "globex", "hr", "handbook", chunks("globex", "hr", "handbook", ["globex vacation policy"])
+    )
+
+    hits = store.search("acme", None, EMBED.embed(["globex vacation policy"])[0], top_k=10, threshold=0.0)
+
+    assert [h.content for h in hits] == ["acme vacation policy"]
+
+
+def test_delete_counts_what_it_removed(store: OpenSearchVectorStore) -> None:
+    store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["a", "b", "c"]))
+
+    assert store.delete_document("acme", "hr", "doc") == 3
+    assert store.delete_document("acme", "hr", "doc") == 0
+    assert store.delete_document("globex", "hr", "doc") == 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OPENSEARCH_URL"), reason="set OPENSEARCH_URL to run against a real cluster"
+)
+def test_against_a_real_cluster() -> None:
+    client = opensearch_client(
+        os.environ["OPENSEARCH_URL"],
+        os.environ.get("OPENSEARCH_SERVICE", "none"),
+        os.environ.get("AWS_REGION", "us-east-1"),
+    )
+    live = OpenSearchVectorStore(client, f"parley-live-test-{os.getpid()}", EMBED.dimension)
+    try:
+        live.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation days", "expenses"]))
+        client.indices.refresh(index=live.index)
+        hits = live.search("acme", "hr", EMBED.embed(["vacation"])[0], top_k=1, threshold=0.0)
+        assert [h.content for h in hits] == ["vacation days"]
+    finally:
+        client.indices.delete(index=live.index, ignore_unavailable=True)

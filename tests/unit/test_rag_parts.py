@@ -1,0 +1,145 @@
+"""RAG parts that need nothing running: chunking, the hashing embedder, citations, the local store."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import UTC, datetime, timedelta
+
+from parley.providers.embedders import HashingEmbedder
+from parley.rag.chunking import chunk_text
+from parley.rag.local_store import LocalVectorStore
+from parley.rag.prompting import NO_SOURCES, citations, numbered_context
+from parley.rag.vectors import ChunkRecord, ScoredChunk
+from parley.tokens import estimate_tokens
+
+EMBED = HashingEmbedder(128)
+
+
+def test_short_text_is_one_chunk() -> None:
+    assert chunk_text("One paragraph.\n\nAnother one.", max_tokens=100, overlap_tokens=10) == [
+        "One paragraph.\n\nAnother one."
+    ]
+
+
+def test_chunks_respect_the_size_and_cut_on_sentences() -> None:
+    text = " ".join(f"Sentence number {n} says something useful." for n in range(60))
+
+    pieces = chunk_text(text, max_tokens=60, overlap_tokens=15)
+
+    assert len(pieces) > 3
+    assert all(estimate_tokens(p) <= 60 for p in pieces)
+    assert all(p.endswith(".") for p in pieces)
+
+
+def test_consecutive_chunks_overlap() -> None:
+    text = " ".join(f"Fact {n} is here." for n in range(80))
+
+    pieces = chunk_text(text, max_tokens=50, overlap_tokens=15)
+
+    for before, after in itertools.pairwise(pieces):
+        assert after.split(". ")[0] in before  # the next chunk starts inside the previous one
+
+
+def test_paragraph_boundaries_are_preferred() -> None:
+    paragraphs = [f"Paragraph {n}. " + "word " * 20 for n in range(6)]
+
+    pieces = chunk_text("\n\n".join(paragraphs), max_tokens=80, overlap_tokens=0)
+
+    assert all(p.startswith("Paragraph") for p in pieces)
+
+
+def test_a_huge_unbroken_token_is_still_cut_to_size() -> None:
+    pieces = chunk_text("x" * 10_000, max_tokens=100, overlap_tokens=0)
+
+    assert len(pieces) > 1 and all(estimate_tokens(p) <= 100 for p in pieces)
+
+
+def test_hashing_vectors_are_unit_length_stable_and_similar_for_similar_text() -> None:
+    a, b, c = EMBED.embed(["vacation days per year", "how many vacation days a year", "quarterly tax filing"])
+
+    assert math.isclose(sum(x * x for x in a), 1.0, rel_tol=1e-9)
+    assert HashingEmbedder(128).embed(["vacation days per year"])[0] == a
+    assert sum(x * y for x, y in zip(a, b, strict=True)) > sum(x * y for x, y in zip(a, c, strict=True))
+
+
+def test_an_empty_text_still_embeds() -> None:
+    assert any(EMBED.embed([""])[0])
+
+
+def scored(n: int) -> list[ScoredChunk]:
+    return [
+        ScoredChunk(id=f"d{i}:0", document_id=f"d{i}", content=f"text {i}", score=0.9 - i / 10)
+        for i in range(1, n + 1)
+    ]
+
+
+def test_citations_follow_the_markers_the_answer_uses() -> None:
+    found = citations("Yes [2], and also [1]; as [2] says.", scored(3))
+
+    assert [(c.index, c.document_id) for c in found] == [(2, "d2"), (1, "d1")]
+    assert found[0].content == "text 2" and found[0].score == scored(3)[1].score
+
+
+def test_a_marker_beyond_the_context_is_not_a_citation() -> None:
+    assert [c.index for c in citations("See [7] and [3] and [0].", scored(3))] == [3]
+
+
+def test_no_context_renders_a_placeholder_and_cites_nothing() -> None:
+    assert numbered_context([]) == NO_SOURCES
+    assert citations("As [1] says.", []) == []
+
+
+def record(
+    brand: str, scope: str, document: str, text: str, expires_at: str | None = None, index: int = 0
+) -> ChunkRecord:
+    return ChunkRecord(
+        brand_id=brand,
+        rag_scope=scope,
+        document_id=document,
+        chunk_index=index,
+        content=text,
+        embedding=EMBED.embed([text])[0],
+        expires_at=expires_at,
+    )
+
+
+def test_the_local_store_filters_by_brand_scope_and_expiry() -> None:
+    store = LocalVectorStore(":memory:")
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    store.replace_document("acme", "hr", "a", [record("acme", "hr", "a", "vacation policy")])
+    store.replace_document("acme", "it", "b", [record("acme", "it", "b", "vacation laptop policy")])
+    store.replace_document("acme", "hr", "c", [record("acme", "hr", "c", "vacation expired", past)])
+    store.replace_document("globex", "hr", "d", [record("globex", "hr", "d", "vacation policy")])
+    query = EMBED.embed(["vacation policy"])[0]
+
+    assert [h.document_id for h in store.search("acme", "hr", query, 10, 0.0)] == ["a"]
+    assert sorted(h.document_id for h in store.search("acme", None, query, 10, 0.0)) == ["a", "b"]
+
+
+def test_the_local_store_scores_like_opensearch_and_applies_top_k_and_threshold() -> None:
+    store = LocalVectorStore(":memory:")
+    texts = ["alpha beta", "alpha gamma", "delta epsilon"]
+    for n, text in enumerate(texts):
+        store.replace_document("acme", "s", f"d{n}", [record("acme", "s", f"d{n}", text)])
+    query = EMBED.embed(["alpha beta"])[0]
+
+    hits = store.search("acme", "s", query, top_k=2, threshold=0.0)
+    strict = store.search("acme", "s", query, top_k=10, threshold=0.99)
+
+    assert hits[0].document_id == "d0" and math.isclose(hits[0].score, 1.0, rel_tol=1e-6)  # (1 + cos 0) / 2
+    assert len(hits) == 2
+    assert [h.document_id for h in strict] == ["d0"]
+
+
+def test_replacing_a_document_leaves_only_its_new_chunks() -> None:
+    store = LocalVectorStore(":memory:")
+    store.replace_document(
+        "acme", "s", "d", [record("acme", "s", "d", f"old {n}", index=n) for n in range(3)]
+    )
+
+    store.replace_document("acme", "s", "d", [record("acme", "s", "d", "new")])
+
+    assert [h.content for h in store.search("acme", "s", EMBED.embed(["old new"])[0], 10, 0.0)] == ["new"]
+    assert store.delete_document("acme", "s", "d") == 1
+    assert store.delete_document("acme", "s", "d") == 0
