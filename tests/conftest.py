@@ -45,11 +45,11 @@ class LocalStack:
 
 
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     database = DynamoDBLocal(free_port()).start()
     environment = local_environment(database.endpoint)
     environment["TABLE_NAME"] = "parley-test"
-    environment["RAG_LOCAL_PATH"] = ":memory:"
+    environment["RAG_LOCAL_PATH"] = str(tmp_path_factory.mktemp("vectors") / "vectors.sqlite3")
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     clear_process_caches()
