@@ -13,9 +13,12 @@ PORT ?= 3000
 SUB ?= dev-user
 BRANDS ?=
 SCOPES ?=
+BRAND ?= acme
+SCOPE ?= docs
+FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install dev token events bench test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token ingest events bench test test-unit test-integration lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +51,9 @@ test: install lint ## lint, type-check, unit, integration and contract tests
 
 test-unit: $(VENV)/.installed ## unit tests only (no network)
 	$(PY) -m pytest tests/unit
+
+ingest: $(VENV)/.installed ## ingest files into a running make dev: make ingest BRAND=acme SCOPE=docs FILES="docs/*.md"
+	$(PY) -m local.ingest --api http://127.0.0.1:$(PORT) --brand "$(BRAND)" --scope "$(SCOPE)" $(FILES)
 
 events: $(VENV)/.installed ## regenerate events/*.json from the local gateway's event builder
 	$(PY) -m local.events

@@ -16,6 +16,53 @@ from parley.tokens import estimate_tokens
 _PREVIEW_CHARS = 200
 _SOURCE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 _WORD = re.compile(r"\w{3,}")
+_TITLE = re.compile(r"^\([^)]*\)\s*")
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "are",
+        "for",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "how",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "not",
+        "but",
+        "with",
+        "from",
+        "this",
+        "that",
+        "these",
+        "those",
+        "you",
+        "your",
+        "our",
+        "their",
+        "its",
+        "into",
+        "about",
+        "there",
+        "than",
+        "then",
+        "them",
+        "they",
+        "can",
+        "will",
+        "would",
+        "should",
+    ]
+)
 
 
 class OfflineProvider:
@@ -51,12 +98,25 @@ class OfflineProvider:
 
 
 def _cited_answer(question: str, sources: list[tuple[str, str]]) -> str:
-    """The first sentence of the (up to two) sources sharing most words with the question."""
-    asked = {w.lower() for w in _WORD.findall(question)}
-    overlap = sorted(
-        ((len(asked & {w.lower() for w in _WORD.findall(text)}), int(n), text) for n, text in sources),
-        key=lambda entry: (-entry[0], entry[1]),
-    )
-    best = [entry for entry in overlap if entry[0] > 0][:2] or overlap[:1]
-    parts = [f"{text.split('. ')[0].rstrip('.')} [{n}]." for _, n, text in sorted(best, key=lambda e: e[1])]
+    """Source [1] (the best-ranked), and the next source sharing the most content words with the
+    question, each quoted by its first sentence."""
+    asked = _content_words(question)
+    first, rest = sources[0], sources[1:]
+    ranked = sorted(rest, key=lambda source: -len(asked & _content_words(source[1])))
+    chosen = [first, *(ranked[:1] if ranked and asked & _content_words(ranked[0][1]) else [])]
+    parts = [
+        f"{_first_sentence(text)} [{n}]." for n, text in sorted(chosen, key=lambda source: int(source[0]))
+    ]
     return "Offline answer from your documents: " + " ".join(parts)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - _STOPWORDS
+
+
+def _first_sentence(source: str) -> str:
+    """The first sentence of a source, without its `(title)` prefix and Markdown headings."""
+    text = _TITLE.sub("", source, count=1)
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    body = " ".join(lines) or text
+    return body.split(". ")[0].strip().rstrip(".")

@@ -1,0 +1,66 @@
+"""`make ingest` against the gateway: a folder of Markdown files becomes documents that a RAG chat
+answers from, with citations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from local import ingest
+from local.template import ROOT
+from tests.conftest import LocalStack, TokenFactory
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_folder_of_markdown_is_ingested_and_cited(
+    local_stack: LocalStack, api: httpx.Client, auth: TokenFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = ingest.main(
+        ["--api", local_stack.url, "--brand", "acme", "--scope", "readme-docs", str(ROOT / "docs" / "*.md")]
+    )
+
+    assert status == 0
+    assert "3 document(s) ingested" in capsys.readouterr().out
+    answer = api.post(
+        "/v1/ai/chat",
+        headers=auth("alice", brands=["acme"]),
+        json={
+            "messages": [
+                {"role": "user", "content": "How are chunks scored and what does a threshold mean?"}
+            ],
+            "brand_id": "acme",
+            "user_id": "alice",
+            "rag_scope": "readme-docs",
+        },
+    ).json()
+    assert answer["rag_context"][0]["id"] == "docs:rag.md:0", answer
+    assert "docs:rag.md" in [c["document_id"] for c in answer["citations"]], answer
+
+
+def test_ingesting_again_replaces_rather_than_duplicates(local_stack: LocalStack, tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\n" + "A sentence about budgets. " * 300)
+    first = ingest.ingest(
+        local_stack.url, ingest.mint("dev", ["acme"], ["ai:ingest"]), [note], "acme", "notes"
+    )
+    note.write_text("# Note\n\nShort now.")
+
+    second = ingest.ingest(
+        local_stack.url, ingest.mint("dev", ["acme"], ["ai:ingest"]), [note], "acme", "notes"
+    )
+
+    assert first[0]["document_id"] == second[0]["document_id"]
+    assert first[0]["chunks"] > 1 and second[0]["chunks"] == 1
+
+
+def test_batches_respect_the_count_and_size_limits() -> None:
+    documents = [{"content": "x" * 1000}] * 120 + [{"content": "y" * (3 * 1024 * 1024)}] * 3
+
+    groups = ingest.batches(documents)
+
+    assert all(len(g) <= ingest.MAX_BATCH_DOCUMENTS for g in groups)
+    assert all(sum(len(d["content"]) for d in g) <= ingest.MAX_BATCH_BYTES for g in groups)
+    assert sum(len(g) for g in groups) == 123
