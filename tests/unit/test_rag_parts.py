@@ -6,7 +6,9 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
+from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.embedders import HashingEmbedder
+from parley.providers.offline import OfflineProvider
 from parley.rag.chunking import chunk_text
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.prompting import NO_SOURCES, citations, numbered_context
@@ -143,3 +145,18 @@ def test_replacing_a_document_leaves_only_its_new_chunks() -> None:
     assert [h.content for h in store.search("acme", "s", EMBED.embed(["old new"])[0], 10, 0.0)] == ["new"]
     assert store.delete_document("acme", "s", "d") == 1
     assert store.delete_document("acme", "s", "d") == 0
+
+
+def test_the_offline_provider_answers_from_and_cites_the_numbered_sources() -> None:
+    system = (
+        "Sources:\n[1] (Handbook) # Leave\n\nEmployees get 25 vacation days. More text.\n\n"
+        "[2] The office opens at nine.\n\n[3] Vacation requests need approval from a manager."
+    )
+    request = ChatRequest("parley-offline", [PromptMessage("user", "How do vacation requests work?")], system)
+
+    answer = OfflineProvider().complete(request).content
+
+    assert answer == (
+        "Offline answer from your documents: Employees get 25 vacation days [1]. "
+        "Vacation requests need approval from a manager [3]."
+    )

@@ -14,7 +14,7 @@ from parley.providers.registry import OFFLINE_MODEL
 from parley.tokens import estimate_tokens
 
 _PREVIEW_CHARS = 200
-_SOURCE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+_SOURCE = re.compile(r"^\[(\d+)\] (.+?)(?=^\[\d+\] |\Z)", re.MULTILINE | re.DOTALL)
 _WORD = re.compile(r"\w{3,}")
 _TITLE = re.compile(r"^\([^)]*\)\s*")
 _STOPWORDS = frozenset(
