@@ -18,7 +18,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install dev token ingest events bench test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token ingest openapi events bench test test-unit test-integration lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test-unit: $(VENV)/.installed ## unit tests only (no network)
 
 ingest: $(VENV)/.installed ## ingest files into a running make dev: make ingest BRAND=acme SCOPE=docs FILES="docs/*.md"
 	$(PY) -m local.ingest --api http://127.0.0.1:$(PORT) --brand "$(BRAND)" --scope "$(SCOPE)" $(FILES)
+
+openapi: $(VENV)/.installed ## regenerate openapi.json from the functions' routes
+	$(PY) -m local.openapi
 
 events: $(VENV)/.installed ## regenerate events/*.json from the local gateway's event builder
 	$(PY) -m local.events

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local import docs
 from local.lambda_runtime import FunctionPool, FunctionTimeout
 from local.template import Route, Template, load
 
@@ -49,6 +50,8 @@ class Gateway:
 
     def handle(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
         """One request through the gateway: returns (status, headers, body)."""
+        if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
+            return documentation
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
         route, path_parameters = self.route(request.method, request.path)

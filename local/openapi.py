@@ -1,0 +1,96 @@
+"""Writes openapi.json: one OpenAPI 3 document for the whole API, merged by Powertools from the
+functions' own routes, with the error responses every route can give. `make openapi`; a test
+fails when the committed document drifts from the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
+
+from local.template import ROOT, load
+
+DOCUMENT = ROOT / "openapi.json"
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+# What any route may answer besides its success: the gateway's 401/403/413/429, the functions'
+# 400/404/500, and the providers' 502/503/504 (only generating routes give those in practice).
+ERRORS = {
+    "400": "Invalid request: the message names the field",
+    "401": "Missing or invalid token",
+    "403": "The token lacks the scope, brand or ownership this needs",
+    "404": "Not found",
+    "409": "Conflict",
+    "413": "Content too large",
+    "429": "Too many requests",
+    "500": "Unexpected error",
+    "502": "The model provider failed",
+    "503": "A provider or store is not available",
+    "504": "The model provider did not answer in time",
+}
+
+
+def build() -> dict[str, Any]:
+    merger = OpenAPIMerge(
+        title="Parley",
+        version="1.0.0",
+        description="Serverless AI conversation and RAG API. Every error is {error, message}.",
+        security_schemes={
+            "bearer": HTTPBearer(bearerFormat="JWT"),
+            "session": APIKey(**{"in": APIKeyIn.cookie}, name="session"),
+        },
+        security=[{"bearer": []}, {"session": []}],
+        on_conflict="error",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for spec in sorted(load().functions.values(), key=lambda s: s.code_dir.name):
+            module = _module(spec.code_dir / "app.py")
+            if hasattr(module, "app"):  # the authorizer and the CORS preflight have no routes
+                merger.add_schema(module.app.get_openapi_schema())
+        document = json.loads(merger.get_openapi_json_schema())
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ErrorBody"] = {
+        "type": "object",
+        "title": "ErrorBody",
+        "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+    }
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path in document["paths"].values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # Powertools' default; Parley answers bad input with a 400
+            for status, description in ERRORS.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
+                )
+    return dict(sorted(document.items()))
+
+
+def _module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_openapi_{path.parent.name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    DOCUMENT.write_text(render())
+    print(f"wrote {DOCUMENT.name}")
+
+
+if __name__ == "__main__":
+    main()

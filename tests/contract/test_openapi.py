@@ -1,0 +1,50 @@
+"""openapi.json is generated from the code (`make openapi`) and committed; it must not drift, it
+covers every route of template.yaml, and the local gateway serves it with Swagger UI at /docs."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from local.openapi import DOCUMENT, render
+from local.template import load
+
+
+def test_the_committed_document_matches_the_code() -> None:
+    assert DOCUMENT.read_text() == render(), "openapi.json is stale: run `make openapi` and commit it"
+
+
+def test_every_api_route_of_the_template_is_documented() -> None:
+    documented = {
+        (method.upper(), path)
+        for path, item in json.loads(DOCUMENT.read_text())["paths"].items()
+        for method in item
+    }
+    routes = {(r.method, r.resource) for r in load().routes if r.method != "OPTIONS"}
+
+    assert documented == routes
+
+
+def test_every_error_response_is_the_one_error_shape() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+@pytest.mark.integration
+def test_the_local_gateway_serves_swagger_ui_and_the_document(api: httpx.Client) -> None:
+    page = api.get("/docs")
+    bundle = api.get("/docs/swagger-ui-bundle.js")
+    document = api.get("/openapi.json")
+    escape = api.get("/docs/../package.json")
+
+    assert page.status_code == 200 and "swagger-ui-bundle.js" in page.text
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+    assert document.json() == json.loads(DOCUMENT.read_text())
+    assert escape.status_code == 404
