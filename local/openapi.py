@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
 from local.template import ROOT, load
+from parley.providers.registry import MODELS
 
 DOCUMENT = ROOT / "openapi.json"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -61,6 +62,12 @@ def build() -> dict[str, Any]:
         "required": ["error", "message"],
         "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
     }
+    # The registry decides which model ids work; the document lists them (the code answers any
+    # other id with a 400 `unknown_model` that lists them too).
+    for schema in schemas.values():
+        for field, spec in schema.get("properties", {}).items():
+            if field in MODEL_FIELDS:
+                _enumerate_models(spec)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for path in document["paths"].values():
@@ -73,6 +80,17 @@ def build() -> dict[str, Any]:
                     {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
                 )
     return dict(sorted(document.items()))
+
+
+MODEL_FIELDS = ("model", "modelId")
+
+
+def _enumerate_models(spec: dict[str, Any]) -> None:
+    """Add the registry's ids to a model field's string schema (plain, or inside anyOf/oneOf)."""
+    if spec.get("type") == "string" and "enum" not in spec:
+        spec["enum"] = sorted(MODELS)
+    for option in spec.get("anyOf", []) + spec.get("oneOf", []):
+        _enumerate_models(option)
 
 
 def _module(path: Path) -> ModuleType:

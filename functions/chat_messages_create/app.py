@@ -1,6 +1,6 @@
 """POST /api/chats/{chatId}/messages: a message and the assistant's response (document 002)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.chats import send_chat_message
 from parley.models.api.chats import CreateChatMessageRequest, SentChatMessageEnvelope
 from parley.providers.priming import register_snapstart_priming
@@ -10,7 +10,7 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 
 
 @app.post("/api/chats/<chatId>/messages", status_code=201)
-def send(chatId: str, request: CreateChatMessageRequest) -> SentChatMessageEnvelope:  # noqa: N803 - the document's name
+def send(chatId: UuidPath, request: CreateChatMessageRequest) -> SentChatMessageEnvelope:  # noqa: N803 - the document's name
     return SentChatMessageEnvelope(data=send_chat_message(principal(app), chatId, request))
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidCursor, UuidPath, create_app, http_handler, principal
 from parley.logic.chats import chat_messages
 from parley.models.api.chats import ChatMessagePage
 
@@ -13,9 +13,9 @@ app = create_app()
 
 @app.get("/api/chats/<chatId>/messages")
 def page(
-    chatId: str,  # noqa: N803 - the document's name
+    chatId: UuidPath,  # noqa: N803 - the document's name
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(description="nextCursor of the previous page")] = None,
+    cursor: UuidCursor = None,
 ) -> ChatMessagePage:
     return chat_messages(principal(app), chatId, limit, cursor)
 

@@ -1,7 +1,7 @@
 """POST /v1/conversations/{conversation_id}/messages: append a message, or append it and
 generate the assistant's reply (document 000)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.messages import append_message
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
 from parley.providers.priming import register_snapstart_priming
@@ -11,7 +11,7 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 
 
 @app.post("/v1/conversations/<conversation_id>/messages")
-def append(conversation_id: str, request: AppendMessageRequest) -> AppendMessageResponse:
+def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMessageResponse:
     return append_message(principal(app), conversation_id, request)
 
 

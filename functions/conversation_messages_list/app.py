@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidCursor, UuidPath, create_app, http_handler, principal
 from parley.logic.messages import message_history
 from parley.models.api.conversations import MessageHistory
 
@@ -13,11 +13,9 @@ app = create_app()
 
 @app.get("/v1/conversations/<conversation_id>/messages")
 def history(
-    conversation_id: str,
+    conversation_id: UuidPath,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[
-        str | None, Query(description="A message id: return the messages older than it.")
-    ] = None,
+    before: UuidCursor = None,  # a message id: the page ends just before it
 ) -> MessageHistory:
     return message_history(principal(app), conversation_id, limit, before)
 

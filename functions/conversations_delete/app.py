@@ -2,14 +2,14 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.conversations import delete_conversation
 
 app = create_app()
 
 
 @app.delete("/v1/conversations/<conversation_id>", status_code=204)
-def delete(conversation_id: str) -> Response[None]:
+def delete(conversation_id: UuidPath) -> Response[None]:
     delete_conversation(principal(app), conversation_id)
     return Response(status_code=204)
 

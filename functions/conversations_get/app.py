@@ -1,6 +1,6 @@
 """GET /v1/conversations/{conversation_id}: one of the caller's conversations."""
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.conversations import get_conversation
 from parley.models.api.conversations import ConversationEnvelope
 
@@ -8,7 +8,7 @@ app = create_app()
 
 
 @app.get("/v1/conversations/<conversation_id>")
-def read(conversation_id: str) -> ConversationEnvelope:
+def read(conversation_id: UuidPath) -> ConversationEnvelope:
     return ConversationEnvelope(conversation=get_conversation(principal(app), conversation_id))
 
 

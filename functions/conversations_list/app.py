@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidCursor, create_app, http_handler, principal
 from parley.logic.conversations import list_conversations
 from parley.models.api.conversations import ConversationPage
 
@@ -14,7 +14,7 @@ app = create_app()
 @app.get("/v1/conversations")
 def list_page(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
+    cursor: UuidCursor = None,
 ) -> ConversationPage:
     return list_conversations(principal(app), limit, cursor)
 

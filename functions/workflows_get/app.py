@@ -1,6 +1,6 @@
 """GET /api/workflows/{workflowId}: one workflow (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.workflows import get_workflow
 from parley.models.api.workflows import WorkflowEnvelope
 
@@ -8,7 +8,7 @@ app = create_app()
 
 
 @app.get("/api/workflows/<workflowId>")
-def read(workflowId: str) -> WorkflowEnvelope:  # noqa: N803 - the document's style
+def read(workflowId: UuidPath) -> WorkflowEnvelope:  # noqa: N803 - the document's style
     return WorkflowEnvelope(data=get_workflow(principal(app), workflowId))
 
 

@@ -235,3 +235,20 @@ def test_an_unknown_route_is_a_json_404(api: httpx.Client, auth: TokenFactory) -
 
     assert response.status_code == 404
     assert response.json() == {"error": "route_not_found", "message": "No such route."}
+
+
+def test_any_uuid_is_a_listing_position(api: httpx.Client, auth: TokenFactory) -> None:
+    owner = auth("positions")
+    created = create(api, owner)["id"]
+
+    far_future = api.get(
+        "/v1/conversations", params={"cursor": "efb2332f-591e-2b8c-980e-c2221617e224"}, headers=owner
+    )
+    before_time = api.get(
+        "/v1/conversations", params={"cursor": "00000000-0000-7000-8000-000000000000"}, headers=owner
+    )
+
+    assert far_future.status_code == 200 and [c["id"] for c in far_future.json()["conversations"]] == [
+        created
+    ]
+    assert before_time.status_code == 200 and before_time.json()["conversations"] == []

@@ -238,7 +238,6 @@ INVALID = [
     ("threshold below 0", {"threshold": -0.1}),
     ("temperature above 2", {"temperature": 2.5}),
     ("max_tokens of 0", {"max_tokens": 0}),
-    ("no user message to search for", {"messages": [{"role": "system", "content": "be brief"}]}),
 ]
 
 
@@ -250,6 +249,15 @@ def test_every_schema_rule_is_a_400(
 
     assert response.status_code == 400, f"{case}: {response.text}"
     assert validator("ai_chat.400").is_valid(response.json())
+
+
+def test_without_a_user_message_it_answers_without_sources(
+    api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any]
+) -> None:
+    response = ask(api, acme, "unused", messages=[{"role": "system", "content": "Say hello."}])
+
+    assert response.status_code == 200
+    assert response.json()["rag_context"] == [] and response.json()["citations"] == []
 
 
 def test_templates_are_versioned_and_assistants_pin_them(

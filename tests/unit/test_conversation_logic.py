@@ -133,16 +133,18 @@ def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(
     assert item_count(dynamodb, store) == before
 
 
-def test_chat_completion_answers_only_user_or_tool_messages(store: ConversationStore) -> None:
+def test_chat_completion_may_follow_any_role(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
 
-    with pytest.raises(InvalidRequest, match="role 'assistant'"):
-        append_message(
-            ALICE,
-            conversation_id,
-            AppendMessageRequest(role="assistant", content="Hi", mode="chat-completion"),
-            store,
-        )
+    result = append_message(
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="system", content="Be terse.", mode="chat-completion"),
+        store,
+    )
+
+    assert result.message.role == "system"
+    assert result.assistant_message is not None
 
 
 def test_another_users_conversation_reads_as_missing(store: ConversationStore, dynamodb: Any) -> None:

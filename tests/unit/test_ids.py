@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from parley.ids import created_at, is_uuid, uuid7
@@ -27,3 +28,9 @@ def test_is_uuid_accepts_only_the_canonical_form() -> None:
     assert not is_uuid(identifier.replace("-", ""))
     assert not is_uuid("not-a-uuid")
     assert not is_uuid("")
+
+
+def test_any_uuid_has_a_creation_time_even_past_year_9999() -> None:
+    far = created_at(uuid.UUID("efb2332f-591e-2b8c-980e-c2221617e224"))
+
+    assert far.year == 9999

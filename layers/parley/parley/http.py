@@ -4,10 +4,11 @@ layer's errors become `{error, message}` responses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -18,6 +19,11 @@ from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, tracer
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+# A path id documented as a UUID. The use case checks it, so a malformed one is a 400 that names it.
+UuidPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+# A cursor: the id of the last item of the previous page (UUIDv7, so it also says when it was made).
+UuidCursor = Annotated[str | None, Query(json_schema_extra={"format": "uuid"})]
 
 
 def error_response(status: int, code: str, message: str) -> Response[str]:

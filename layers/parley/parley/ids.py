@@ -54,9 +54,13 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+_LAST_MS = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp() * 1000)
+
+
 def created_at(identifier: uuid.UUID) -> datetime:
-    """The creation time a UUIDv7 carries in its first 48 bits."""
-    return datetime.fromtimestamp((identifier.int >> 80) / 1000, tz=UTC)
+    """The creation time a UUIDv7 carries in its first 48 bits. Any UUID has such bits; those that
+    would fall after what `datetime` can hold (year 9999) read as its last day."""
+    return datetime.fromtimestamp(min(identifier.int >> 80, _LAST_MS) / 1000, tz=UTC)
 
 
 def is_uuid(text: str) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import uuid
 
 from parley.auth.principal import CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
-from parley.errors import ConversationNotFound, InvalidRequest
+from parley.errors import ConversationNotFound
 from parley.ids import created_at, uuid7
 from parley.logic.limits import check_json_size, require_uuid
 from parley.models.api.conversations import ConversationPage, CreateConversationRequest
@@ -14,6 +13,7 @@ from parley.models.domain import Conversation, timestamp
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
 from parley.store.conversations import ConversationStore, conversation_store
+from parley.store.keys import user_sk
 
 
 def create_conversation(
@@ -67,24 +67,11 @@ def list_conversations(
     principal: Principal, limit: int, cursor: str | None = None, store: ConversationStore | None = None
 ) -> ConversationPage:
     principal.require(CONVERSATIONS_READ)
-    after = _decode_cursor(cursor) if cursor else None
+    # The cursor is the id of the last conversation seen: its UUIDv7 carries its creation time,
+    # which with the id is exactly its place in the user index.
+    after = None
+    if cursor is not None:
+        after_id = require_uuid(cursor, "cursor")
+        after = user_sk(timestamp(created_at(uuid.UUID(after_id))), after_id)
     summaries, last = (store or conversation_store()).list_for_owner(principal.user_id, limit, after)
-    return ConversationPage(conversations=summaries, next_cursor=_encode_cursor(last) if last else None)
-
-
-def _encode_cursor(sort_key: str) -> str:
-    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    """The cursor is the index sort key `<created_at>#<id>` of the previous page's last item;
-    anything else is refused before it reaches DynamoDB."""
-    try:
-        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        sort_key = ""
-    created, _, conversation_id = sort_key.rpartition("#")
-    if not created or not conversation_id:
-        raise InvalidRequest("cursor is not one this API returned.", code="invalid_cursor")
-    require_uuid(conversation_id, "cursor")
-    return sort_key
+    return ConversationPage(conversations=summaries, next_cursor=last.rsplit("#", 1)[-1] if last else None)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
-from parley.errors import ConversationNotFound, InvalidRequest
+from parley.errors import ConversationNotFound
 from parley.logic.chat import generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.domain import Message
 from parley.store.conversations import ConversationStore, conversation_store
-
-_REPLY_TO_ROLES = ("user", "tool")
 
 
 def message_history(
@@ -48,11 +46,6 @@ def append_message(
     check_json_size(request.tool_calls, "tool_calls")
     if request.mode == "chat-completion":
         principal.require(AI_CHAT)
-        if request.role not in _REPLY_TO_ROLES:
-            raise InvalidRequest(
-                "mode 'chat-completion' answers a 'user' or 'tool' message; "
-                f"role '{request.role}' can only be appended."
-            )
     store = store or conversation_store()
     metadata = {
         **(request.metadata or {}),

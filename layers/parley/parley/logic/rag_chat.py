@@ -7,7 +7,7 @@ from typing import Any
 
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
 from parley.config import settings
-from parley.errors import Forbidden, InvalidRequest
+from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
 from parley.logic.prompt import fit_history
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
@@ -29,9 +29,9 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
     principal.require_brand(request.brand_id)
     if request.user_id != principal.user_id and ACT_AS not in principal.scopes:
         raise Forbidden("user_id must be the caller.")
-    question = next((m.content for m in reversed(request.messages) if m.role == "user"), None)
-    if not question or not question.strip():
-        raise InvalidRequest("messages needs a user message with content: it is what retrieval searches for.")
+    # Retrieval searches for the latest user message; with none (or an empty one) the model answers
+    # without sources, as it would with nothing above the threshold.
+    question = next((m.content for m in reversed(request.messages) if m.role == "user"), "").strip()
 
     assistant = (
         find_assistant(principal, request.assistant_id, request.brand_id) if request.assistant_id else None
@@ -52,7 +52,11 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
     temperature: float | None = pick("temperature", request.temperature)
     template = find_template(request.brand_id, preset.get("template_id"), preset.get("template_version"))
 
-    chunks = vector_store().search(request.brand_id, scope, embedder().embed([question])[0], top_k, threshold)
+    chunks = (
+        vector_store().search(request.brand_id, scope, embedder().embed([question])[0], top_k, threshold)
+        if question
+        else []
+    )
     system_prompt = render(template, request.brand_id, chunks)
     if assistant is not None and assistant.system_prompt:
         system_prompt = f"{assistant.system_prompt}\n\n{system_prompt}"

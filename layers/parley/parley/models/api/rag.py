@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.models.api.types import JSON_NUMBER
 
 SeedModel = Literal["claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"]
-Number = StrictInt | StrictFloat  # JSON numbers only: "0.5" or true is not a number
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
@@ -28,10 +29,10 @@ class RagChatRequest(BaseModel):
     model: SeedModel | None = None
     assistant_id: str | None = Field(None, max_length=128)
     rag_scope: str | None = Field(None, max_length=100)
-    top_k: StrictInt | None = Field(None, gt=0, le=50)
-    threshold: Number | None = Field(None, ge=0, le=1)
-    temperature: Number | None = Field(None, ge=0, le=2)
-    max_tokens: StrictInt | None = Field(None, gt=0, le=32_000)
+    top_k: Annotated[int, Field(gt=0, le=50), JSON_NUMBER] | None = None
+    threshold: Annotated[float, Field(ge=0, le=1), JSON_NUMBER] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
+    max_tokens: Annotated[int, Field(gt=0, le=32_000), JSON_NUMBER] | None = None
 
 
 class Usage(BaseModel):
@@ -131,9 +132,9 @@ class AssistantIn(BaseModel):
     template_id: Identifier | None = None
     template_version: str | None = Field(None, pattern=r"^[1-9][0-9]{0,5}$")
     rag_scope: Identifier | None = None
-    top_k: StrictInt | None = Field(None, gt=0, le=50)
-    threshold: Number | None = Field(None, ge=0, le=1)
-    temperature: Number | None = Field(None, ge=0, le=2)
+    top_k: Annotated[int, Field(gt=0, le=50), JSON_NUMBER] | None = None
+    threshold: Annotated[float, Field(ge=0, le=1), JSON_NUMBER] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
 
 
 class Assistant(AssistantIn):
