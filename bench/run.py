@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from bench import cold_start, costs, sizes, warm
+from bench import cold_start, costs, rag, sizes, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.events import CONVERSATION_ID, USER
@@ -58,6 +58,7 @@ def main() -> None:
             "ANTHROPIC_BASE_URL": providers.anthropic_url,
         }
         costs.run(report, env["TABLE_NAME"])
+        rag.run(report)
         cold_start.run(report, env, lambda: reseed(env["TABLE_NAME"]), provider_env)
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)

@@ -229,13 +229,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.info("%s %s", self.address_string(), format % args)
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 resets connections when many clients connect at once.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalServer:
     """The gateway on a real HTTP port, in a background thread."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", gateway: Gateway | None = None) -> None:
         handler = type("Handler", (_RequestHandler,), {"gateway": gateway or Gateway()})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="gateway", daemon=True)
 
     @property

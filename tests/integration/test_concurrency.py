@@ -12,7 +12,7 @@ from tests.conftest import LocalStack, TokenFactory
 
 pytestmark = pytest.mark.integration
 
-THREADS, EACH = 10, 5
+THREADS, EACH = 20, 10
 
 
 def test_concurrent_appends_are_all_kept_and_counted(

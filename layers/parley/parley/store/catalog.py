@@ -45,6 +45,7 @@ class CatalogStore:
             item = self.client.get_item(
                 TableName=self.table_name,
                 Key={"PK": {"S": keys.workflow_pk(workflow_id)}, "SK": {"S": keys.META}},
+                ReturnConsumedCapacity="TOTAL",
             ).get("Item")
         if item is None:
             return None
@@ -99,6 +100,7 @@ class CatalogStore:
                 },
                 ScanIndexForward=False,
                 Limit=1,
+                ReturnConsumedCapacity="TOTAL",
             )["Items"]
         if not found:
             return None
@@ -129,6 +131,7 @@ class CatalogStore:
             item = self.client.get_item(
                 TableName=self.table_name,
                 Key={"PK": {"S": keys.assistant_pk(assistant_id)}, "SK": {"S": keys.META}},
+                ReturnConsumedCapacity="TOTAL",
             ).get("Item")
         return Assistant.model_validate_json(item["config"]["S"]) if item else None
 

@@ -23,6 +23,7 @@ _CLIENT_CONFIG = Config(
     read_timeout=5,
     retries={"mode": "standard", "max_attempts": 4},
     tcp_keepalive=True,
+    max_pool_connections=32,  # one per Lambda container is enough; the local gateway shares it
 )
 
 _UNAVAILABLE = {
