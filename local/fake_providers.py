@@ -15,6 +15,7 @@ from typing import Any
 OPENAI_KEY = "sk-test-openai-0123456789"
 ANTHROPIC_KEY = "sk-ant-test-0123456789"
 OPENAI_PATH = "/v1/chat/completions"
+EMBEDDINGS_PATH = "/v1/embeddings"
 ANTHROPIC_PATH = "/v1/messages"
 
 
@@ -39,7 +40,11 @@ class Received:
 class ProviderServer:
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self._scripts: dict[str, deque[Scripted]] = {OPENAI_PATH: deque(), ANTHROPIC_PATH: deque()}
+        self._scripts: dict[str, deque[Scripted]] = {
+            OPENAI_PATH: deque(),
+            ANTHROPIC_PATH: deque(),
+            EMBEDDINGS_PATH: deque(),
+        }
         self._lock = threading.Lock()
         server = self
 
@@ -103,7 +108,7 @@ class ProviderServer:
         if path not in self._scripts:
             return 404, {}, {"error": {"message": f"no route {path}", "type": "not_found"}}
         lowered = {k.lower(): v for k, v in headers.items()}
-        if path == OPENAI_PATH and lowered.get("authorization") != f"Bearer {OPENAI_KEY}":
+        if path in (OPENAI_PATH, EMBEDDINGS_PATH) and lowered.get("authorization") != f"Bearer {OPENAI_KEY}":
             return (
                 401,
                 {},
@@ -116,6 +121,8 @@ class ProviderServer:
             time.sleep(scripted.delay)
         if scripted.body is not None or scripted.status != 200:
             return scripted.status, scripted.headers, scripted.body or {}
+        if path == EMBEDDINGS_PATH:
+            return 200, scripted.headers, embeddings_reply(body)
         reply = openai_reply(body) if path == OPENAI_PATH else anthropic_reply(body)
         return 200, scripted.headers, {**reply, **scripted.reply}
 
@@ -180,6 +187,27 @@ def anthropic_reply(request: dict[str, Any]) -> dict[str, Any]:
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
         },
+    }
+
+
+def embeddings_reply(request: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's embeddings response: one vector per input, deterministic, deliberately not unit length."""
+    inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
+    dimension = 1536 if request["model"] == "text-embedding-3-small" else 3072
+    data = [
+        {
+            "object": "embedding",
+            "index": i,
+            "embedding": [float((len(text) + i + k) % 7 + 1) for k in range(dimension)],
+        }
+        for i, text in enumerate(inputs)
+    ]
+    tokens = sum(len(str(text).split()) for text in inputs)
+    return {
+        "object": "list",
+        "data": data,
+        "model": request["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
 
 

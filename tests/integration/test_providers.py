@@ -9,6 +9,7 @@ import pytest
 from local.fake_providers import (
     ANTHROPIC_KEY,
     ANTHROPIC_PATH,
+    EMBEDDINGS_PATH,
     OPENAI_KEY,
     OPENAI_PATH,
     ProviderServer,
@@ -19,6 +20,7 @@ from local.fake_providers import (
 from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
 from parley.providers.anthropic_chat import AnthropicProvider
 from parley.providers.base import ChatRequest, PromptMessage
+from parley.providers.embedders import OPENAI_BATCH, OpenAIEmbedder
 from parley.providers.openai_chat import OpenAIProvider
 
 pytestmark = pytest.mark.integration
@@ -283,3 +285,27 @@ def test_anthropic_tool_use_and_results_round_trip(server: ProviderServer) -> No
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": '{"temp": 21}'}],
     }
+
+
+def test_openai_embeddings_are_batched_and_unit_length(server: ProviderServer) -> None:
+    embedder = OpenAIEmbedder("text-embedding-3-small", OPENAI_KEY, server.openai_url, timeout=5, retries=2)
+    texts = [f"chunk {n}" for n in range(OPENAI_BATCH * 2 + 5)]
+
+    vectors = embedder.embed(texts)
+
+    batches = server.requests_to(EMBEDDINGS_PATH)
+    assert [len(b.body["input"]) for b in batches] == [OPENAI_BATCH, OPENAI_BATCH, 5]
+    assert len(vectors) == len(texts) and len(vectors[0]) == embedder.dimension == 1536
+    assert all(abs(sum(x * x for x in v) - 1.0) < 1e-9 for v in vectors[:3])
+
+
+def test_an_embeddings_failure_is_a_provider_error(server: ProviderServer) -> None:
+    server.script(
+        EMBEDDINGS_PATH,
+        *[Scripted(status=500, body=openai_error("boom", "server_error"), headers={"retry-after-ms": "10"})]
+        * 3,
+    )
+    embedder = OpenAIEmbedder("text-embedding-3-small", OPENAI_KEY, server.openai_url, timeout=5, retries=2)
+
+    with pytest.raises(ProviderError, match="OpenAI embeddings"):
+        embedder.embed(["x"])
