@@ -8,43 +8,15 @@ from typing import Any
 
 from bench.report import Report
 from local.capacity import CapacityRecorder
+from local.seeding import seed_messages
 from parley.auth.principal import ALL_SCOPES, Principal
-from parley.ids import created_at, uuid7
 from parley.logic.conversations import create_conversation
 from parley.logic.messages import append_message, message_history
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
-from parley.models.domain import Message, timestamp
-from parley.store import items, keys
 from parley.store.dynamodb import dynamodb_client
 
 CALLER = Principal("bench-user", frozenset({"acme"}), frozenset(ALL_SCOPES))
 MESSAGE_ITEM_UNDER_1_KB = "x" * 700
-
-
-def seed_messages(table: str, conversation_id: str, count: int) -> None:
-    client = dynamodb_client()
-    for start in range(0, count, 25):
-        batch: list[Any] = []
-        for n in range(start, min(start + 25, count)):
-            identifier = uuid7()
-            message = Message(
-                id=str(identifier),
-                conversation_id=conversation_id,
-                role="user",
-                content=f"seed message {n} " + "y" * 80,
-                tool_calls=None,
-                token_usage=None,
-                metadata={},
-                created_at=timestamp(created_at(identifier)),
-            )
-            batch.append({"PutRequest": {"Item": items.message_item(message)}})
-        client.batch_write_item(RequestItems={table: batch})
-    client.update_item(
-        TableName=table,
-        Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
-        UpdateExpression="SET message_count = :n",
-        ExpressionAttributeValues={":n": {"N": str(count)}},
-    )
 
 
 def cost(report: Report, name: str, operation: Callable[[], Any], **extra: Any) -> None:
@@ -73,7 +45,7 @@ def run(report: Report, table: str) -> None:
     longest = ""
     for position in (10, 1_000, 5_000):
         longest = create_conversation(CALLER, CreateConversationRequest(**profile)).id
-        seed_messages(table, longest, position - 1)
+        seed_messages(dynamodb_client(), table, longest, position - 1)
         cost(
             report,
             f"append_at_{position}",

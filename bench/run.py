@@ -11,46 +11,14 @@ from pathlib import Path
 from bench import cold_start, costs, rag, sizes, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
-from local.events import CONVERSATION_ID, DOCUMENT_ID, USER
 from local.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
+from local.seeding import seed_events_data
 from local.settings import LOCAL_SECRET, local_environment
-from parley.logic.ingest import ingest_documents
-from parley.models.api.rag import DocumentIn
-from parley.models.domain import Conversation, timestamp
-from parley.store import items
 from parley.store.dynamodb import dynamodb_client
 
 
 def reseed(table: str) -> None:
-    """(Re)create the conversation and the document the events/ files address, unconditionally."""
-    now = timestamp()
-    conversation = Conversation(
-        id=CONVERSATION_ID,
-        user_id=USER.user_id,
-        brand_id="acme",
-        title="Bench",
-        model="parley-offline",
-        system_prompt=None,
-        metadata={},
-        message_count=0,
-        created_at=now,
-        updated_at=now,
-    )
-    for item in (items.meta_item(conversation), items.profile_item(conversation)):
-        dynamodb_client().put_item(TableName=table, Item=item)
-    ingest_documents(
-        USER,
-        [
-            DocumentIn(
-                brand_id="acme",
-                rag_scope="hr",
-                document_id=DOCUMENT_ID,
-                title="Handbook",
-                content="Every employee gets 25 vacation days a year.\n\n"
-                "Unused vacation days carry over until March.",
-            )
-        ],
-    )
+    seed_events_data(dynamodb_client(), table)
 
 
 def main() -> None:

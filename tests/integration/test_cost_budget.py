@@ -9,43 +9,13 @@ import httpx
 import pytest
 
 from local.capacity import CapacityRecorder
-from parley.ids import created_at, uuid7
-from parley.models.domain import Message, timestamp
-from parley.store import items, keys
+from local.seeding import seed_messages
 from parley.store.dynamodb import dynamodb_client
 from tests.conftest import LocalStack, TokenFactory
 
 pytestmark = pytest.mark.integration
 
 NEAR_1_KB = "x" * 700  # with its keys and attributes the stored item stays within 1 KB
-
-
-def seed_messages(table: str, conversation_id: str, count: int) -> None:
-    """Put `count` messages straight into the table and set the counter to match: setup, not the
-    path under test."""
-    client = dynamodb_client()
-    for start in range(0, count, 25):
-        batch = []
-        for n in range(start, min(start + 25, count)):
-            identifier = uuid7()
-            message = Message(
-                id=str(identifier),
-                conversation_id=conversation_id,
-                role="user",
-                content=f"seed {n}",
-                tool_calls=None,
-                token_usage=None,
-                metadata={},
-                created_at=timestamp(created_at(identifier)),
-            )
-            batch.append({"PutRequest": {"Item": items.message_item(message)}})
-        client.batch_write_item(RequestItems={table: batch})
-    client.update_item(
-        TableName=table,
-        Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
-        UpdateExpression="SET message_count = :n",
-        ExpressionAttributeValues={":n": {"N": str(count)}},
-    )
 
 
 @pytest.fixture
@@ -60,7 +30,7 @@ def conversation_with(api: httpx.Client, auth: TokenFactory, local_stack: LocalS
         conversation_id: str = api.post("/v1/conversations", json=body, headers=alice).json()["conversation"][
             "id"
         ]
-        seed_messages(local_stack.table_name, conversation_id, existing_messages)
+        seed_messages(dynamodb_client(), local_stack.table_name, conversation_id, existing_messages)
         return conversation_id
 
     return make

@@ -3,11 +3,6 @@ message that was acknowledged is still there afterwards, and the counter matches
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,8 +11,8 @@ import httpx
 import pytest
 
 from local.dynamodb import DynamoDBLocal, free_port
-from local.template import ROOT
 from local.token import mint
+from tests.integration.dev_process import interrupt, start_dev
 
 pytestmark = pytest.mark.integration
 
@@ -25,32 +20,10 @@ RUN_SECONDS = 8
 MAX_APPENDS = 400
 
 
-def start_dev(port: int, endpoint: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
-        "TABLE_NAME": "parley-restart",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.dev"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if re.search(r"listening on http://", line):
-            return process
-    raise AssertionError(f"make dev exited with {process.wait()}")
-
-
 def test_nothing_acknowledged_is_lost_across_a_database_restart(tmp_path: Path) -> None:
     database = DynamoDBLocal(free_port(), tmp_path / "ddb").start()
     port = free_port()
-    dev = start_dev(port, database.endpoint)
+    dev = start_dev(PORT=str(port), AWS_ENDPOINT_URL_DYNAMODB=database.endpoint, TABLE_NAME="parley-restart")
     headers = {"Authorization": f"Bearer {mint('restarter')}"}
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[str] = []
@@ -93,8 +66,7 @@ def test_nothing_acknowledged_is_lost_across_a_database_restart(tmp_path: Path) 
             older = httpx.get(url, params={"limit": 200, "before": stored[0]}, headers=headers).json()
             stored = [m["id"] for m in older["messages"]] + stored
     finally:
-        dev.send_signal(signal.SIGINT)
-        dev.wait(30)
+        interrupt(dev)
         database.stop()
 
     assert acknowledged and refused, "the restart should have refused some appends and allowed others"

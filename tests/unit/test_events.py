@@ -7,16 +7,11 @@ from typing import Any
 
 import pytest
 
-from local.events import ASSISTANT_ID, CONVERSATION_ID, DOCUMENT_ID, EVENTS_DIR, USER, WORKFLOW_ID
+from local.events import EVENTS_DIR, USER
 from local.lambda_runtime import LambdaContext, load_handler
+from local.seeding import seed_events_data
 from local.settings import LOCAL_SECRET
 from local.template import load
-from parley.logic.ingest import ingest_documents
-from parley.models.api.rag import Assistant, DocumentIn
-from parley.models.api.workflows import Workflow, WorkflowStep
-from parley.models.domain import Conversation, timestamp
-from parley.store.catalog import CatalogStore
-from parley.store.conversations import ConversationStore
 from tests.conftest import clear_process_caches
 from tests.unit.conftest import TABLE
 
@@ -53,45 +48,7 @@ def seeded(dynamodb: Any, environment: pytest.MonkeyPatch) -> None:
     environment.setenv("JWT_HS256_SECRET", LOCAL_SECRET)
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
     clear_process_caches()
-    CatalogStore(TABLE, dynamodb).put_workflow(
-        Workflow(
-            id=WORKFLOW_ID,
-            name="Events",
-            steps=[WorkflowStep(prompt="{{input}}")],
-            brandId=None,
-            createdAt=timestamp(),
-        ),
-        owner=USER.user_id,
-    )
-    CatalogStore(TABLE, dynamodb).put_assistant(
-        Assistant(assistant_id=ASSISTANT_ID, brand_id="acme", name="Events", created_at=timestamp())
-    )
-    ingest_documents(
-        USER,
-        [
-            DocumentIn(
-                brand_id="acme",
-                rag_scope="hr",
-                document_id=DOCUMENT_ID,
-                content="Every employee gets 25 vacation days a year.",
-            )
-        ],
-    )
-    now = timestamp()
-    ConversationStore(TABLE, dynamodb).create(
-        Conversation(
-            id=CONVERSATION_ID,
-            user_id=USER.user_id,
-            brand_id="acme",
-            title="Events",
-            model="parley-offline",
-            system_prompt=None,
-            metadata={},
-            message_count=0,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    seed_events_data(dynamodb, TABLE)
 
 
 @pytest.mark.usefixtures("seeded")

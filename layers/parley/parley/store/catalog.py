@@ -35,18 +35,10 @@ class CatalogStore:
         }
         if workflow.brandId:
             item["brand_id"] = {"S": workflow.brandId}
-        with translated_errors():
-            self.client.put_item(
-                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
-            )
+        self._put_new(item)
 
     def get_workflow(self, workflow_id: str) -> Workflow | None:
-        with translated_errors():
-            item = self.client.get_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": keys.workflow_pk(workflow_id)}, "SK": {"S": keys.META}},
-                ReturnConsumedCapacity="TOTAL",
-            ).get("Item")
+        item = self._get_meta(keys.workflow_pk(workflow_id))
         if item is None:
             return None
         return Workflow(
@@ -74,10 +66,7 @@ class CatalogStore:
             if stored.description:
                 item["description"] = {"S": stored.description}
             try:
-                with translated_errors():
-                    self.client.put_item(
-                        TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
-                    )
+                self._put_new(item)
                 return stored
             except ClientError as error:
                 if error_code(error) != "ConditionalCheckFailedException":
@@ -121,19 +110,30 @@ class CatalogStore:
             "brand_id": {"S": assistant.brand_id},
             "config": {"S": assistant.model_dump_json()},
         }
-        with translated_errors():
-            self.client.put_item(
-                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(PK)"
-            )
+        self._put_new(item)
 
     def get_assistant(self, assistant_id: str) -> Assistant | None:
-        with translated_errors():
-            item = self.client.get_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": keys.assistant_pk(assistant_id)}, "SK": {"S": keys.META}},
-                ReturnConsumedCapacity="TOTAL",
-            ).get("Item")
+        item = self._get_meta(keys.assistant_pk(assistant_id))
         return Assistant.model_validate_json(item["config"]["S"]) if item else None
+
+    def _put_new(self, item: dict[str, Any]) -> None:
+        """Write an item that must not exist yet (a taken key raises ConditionalCheckFailed)."""
+        with translated_errors():
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(PK)",
+                ReturnConsumedCapacity="TOTAL",
+            )
+
+    def _get_meta(self, partition: str) -> dict[str, Any] | None:
+        with translated_errors():
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key={"PK": {"S": partition}, "SK": {"S": keys.META}},
+                ReturnConsumedCapacity="TOTAL",
+            )
+        return response.get("Item")
 
 
 @functools.cache

@@ -1,0 +1,84 @@
+"""Data put straight into the stores for tests and `make bench`: messages in bulk, and what the
+events/ files address. Setup, not the paths under test, so it writes items directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.events import ASSISTANT_ID, CONVERSATION_ID, DOCUMENT_ID, USER, WORKFLOW_ID
+from parley.logic.ingest import ingest_documents
+from parley.models.api.rag import Assistant, DocumentIn
+from parley.models.api.workflows import Workflow, WorkflowStep
+from parley.models.domain import Conversation, Message, timestamp
+from parley.store import items, keys
+from parley.store.catalog import CatalogStore
+
+HANDBOOK = "Every employee gets 25 vacation days a year.\n\nUnused vacation days carry over until March."
+
+
+def seed_messages(client: Any, table: str, conversation_id: str, count: int) -> None:
+    """`count` short messages and a counter to match, 25 to a BatchWriteItem."""
+    for start in range(0, count, 25):
+        batch = [
+            {
+                "PutRequest": {
+                    "Item": items.message_item(Message.new(conversation_id, "user", f"seed message {n}"))
+                }
+            }
+            for n in range(start, min(start + 25, count))
+        ]
+        client.batch_write_item(RequestItems={table: batch})
+    client.update_item(
+        TableName=table,
+        Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+        UpdateExpression="SET message_count = :n",
+        ExpressionAttributeValues={":n": {"N": str(count)}},
+    )
+
+
+def seed_events_data(client: Any, table: str) -> None:
+    """(Re)create, unconditionally, the conversation, workflow, assistant and document the events/
+    files address, so every one of them finds what it asks for."""
+    now = timestamp()
+    conversation = Conversation(
+        id=CONVERSATION_ID,
+        user_id=USER.user_id,
+        brand_id="acme",
+        title="Events",
+        model="parley-offline",
+        system_prompt=None,
+        metadata={},
+        message_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+    for item in (items.meta_item(conversation), items.profile_item(conversation)):
+        client.put_item(TableName=table, Item=item)
+    catalog = CatalogStore(table, client)
+    client.delete_item(
+        TableName=table, Key={"PK": {"S": keys.workflow_pk(WORKFLOW_ID)}, "SK": {"S": keys.META}}
+    )
+    catalog.put_workflow(
+        Workflow(
+            id=WORKFLOW_ID,
+            name="Events",
+            steps=[WorkflowStep(prompt="{{input}}")],
+            brandId=None,
+            createdAt=now,
+        ),
+        owner=USER.user_id,
+    )
+    client.delete_item(
+        TableName=table, Key={"PK": {"S": keys.assistant_pk(ASSISTANT_ID)}, "SK": {"S": keys.META}}
+    )
+    catalog.put_assistant(
+        Assistant(assistant_id=ASSISTANT_ID, brand_id="acme", name="Events", created_at=now)
+    )
+    ingest_documents(
+        USER,
+        [
+            DocumentIn(
+                brand_id="acme", rag_scope="hr", document_id=DOCUMENT_ID, title="Handbook", content=HANDBOOK
+            )
+        ],
+    )

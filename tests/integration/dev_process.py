@@ -1,0 +1,39 @@
+"""`make dev` as a child process, for the tests that start, stop and restart it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+from local.template import ROOT
+
+READY = re.compile(r"listening on http://127\.0\.0\.1:\d+")
+
+
+def start_dev(**variables: str) -> subprocess.Popen[str]:
+    """Start `python -m local.dev` with these environment variables; return once it listens."""
+    env = {**os.environ, **variables}
+    if "AWS_ENDPOINT_URL_DYNAMODB" not in variables:
+        env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)  # let it start its own DynamoDB Local
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.dev"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if READY.search(line):
+            return process
+    raise AssertionError(f"make dev exited with {process.wait()}")
+
+
+def interrupt(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a developer would, and wait for it to finish."""
+    process.send_signal(signal.SIGINT)
+    process.wait(30)
