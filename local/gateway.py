@@ -62,6 +62,7 @@ class Gateway:
             denied = self._authorize(event)
             if denied is not None:
                 return denied
+        request_id = {"x-amzn-RequestId": event["requestContext"]["requestId"]}  # as API Gateway answers
         try:
             result = self.pools[route.function].invoke(event)
         except FunctionTimeout:
@@ -70,7 +71,8 @@ class Gateway:
         except Exception:
             log.exception("function raised")
             return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
-        return self._proxy_response(result)
+        status, headers, body = self._proxy_response(result)
+        return status, {**headers, **request_id}, body
 
     def route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.template.routes:

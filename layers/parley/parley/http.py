@@ -16,7 +16,7 @@ from parley.auth.principal import Principal
 from parley.cors import with_cors
 from parley.errors import ParleyError
 from parley.models.api.errors import ErrorBody
-from parley.observability import logger, metrics, tracer
+from parley.observability import logger, metrics, record_error, tracer
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -53,10 +53,12 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
+        record_error("invalid_request")
         return error_response(400, "invalid_request", describe_validation_errors(list(error.errors())))
 
     @app.exception_handler(ParleyError)
     def _domain(error: ParleyError) -> Response[str]:
+        record_error(error.code)
         if error.status >= 500:
             logger.warning("request failed", extra={"error": error.code, "detail": error.message})
         return error_response(error.status, error.code, error.message)
@@ -68,6 +70,7 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
+        record_error("internal_error")
         return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
     return app

@@ -3,8 +3,40 @@ POWERTOOLS_* variables in the template's Globals."""
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from parley.models.domain import TokenUsage
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def _metrics(**dimensions: str) -> EphemeralMetrics:
+    """A group of metrics with their own dimensions, flushed as one EMF record."""
+    group = EphemeralMetrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Parley")
+    for name, value in dimensions.items():
+        group.add_dimension(name=name, value=value)
+    return group
+
+
+def record_generation(
+    model: str, brand_id: str | None, usage: TokenUsage, cost_usd: float, latency_ms: int
+) -> None:
+    """Tokens in and out, cost and provider latency, per model and brand."""
+    group = _metrics(model=model, brand=brand_id or "none")
+    group.add_metric(name="PromptTokens", unit=MetricUnit.Count, value=usage.prompt_tokens)
+    group.add_metric(name="CompletionTokens", unit=MetricUnit.Count, value=usage.completion_tokens)
+    group.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=cost_usd)
+    group.add_metric(name="ProviderLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
+    group.flush_metrics()
+
+
+def record_error(code: str) -> None:
+    """One error answered to a client, by its `error` code (the alarms watch some of them)."""
+    group = _metrics(code=code)
+    group.add_metric(name="Errors", unit=MetricUnit.Count, value=1)
+    group.flush_metrics()

@@ -4,10 +4,12 @@ within the deadline, and the reply with its usage and cost. Nothing is stored he
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from parley.config import settings
 from parley.logic.prompt import fit_history
 from parley.models.domain import Conversation, Message
+from parley.observability import record_generation
 from parley.providers.base import ChatRequest, Completion, PromptMessage
 from parley.providers.deadline import within
 from parley.providers.provider_for import provider_for
@@ -28,13 +30,24 @@ def generate_reply(conversation: Conversation, history: list[Message], model: st
         ],
         max_tokens=max_output,
     )
+    completion, latency_ms = call_provider(spec, request, conversation.brand_id)
+    return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))
+
+
+def call_provider(
+    spec: ModelSpec, request: ChatRequest, brand_id: str | None, deadline_seconds: float | None = None
+) -> tuple[Completion, int]:
+    """One completion from the model's provider within the deadline, and its latency in ms;
+    tokens, cost and latency are recorded as metrics per model and brand."""
     provider = provider_for(spec)
     started = time.perf_counter()
-    completion = within(
-        settings().provider_timeout_seconds, provider.name, lambda: provider.complete(request)
-    )
+    deadline = settings().provider_timeout_seconds if deadline_seconds is None else deadline_seconds
+    completion = within(deadline, provider.name, partial(provider.complete, request))
     latency_ms = round((time.perf_counter() - started) * 1000)
-    return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))
+    record_generation(
+        completion.model, brand_id, completion.usage, spec.cost_usd(completion.usage), latency_ms
+    )
+    return completion, latency_ms
 
 
 def assistant_message(

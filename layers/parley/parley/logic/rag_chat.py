@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
-from parley.config import settings
 from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
+from parley.logic.chat import call_provider
 from parley.logic.prompt import fit_history
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
-from parley.providers.deadline import within
 from parley.providers.embedders import embedder
-from parley.providers.provider_for import provider_for
 from parley.providers.registry import model_spec
 from parley.rag.prompting import citations, render
 from parley.rag.stores import vector_store
@@ -71,8 +69,7 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
         max_tokens=max_output,
         temperature=temperature,
     )
-    provider = provider_for(spec)
-    completion = within(settings().provider_timeout_seconds, provider.name, lambda: provider.complete(chat))
+    completion, _ = call_provider(spec, chat, request.brand_id)
     return RagChatResponse(
         content=completion.content,
         model=completion.model,

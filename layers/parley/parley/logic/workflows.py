@@ -4,18 +4,16 @@ configuration; run when a chat message names one."""
 from __future__ import annotations
 
 import time
-from functools import partial
 
 from parley.auth.principal import ADMIN, Principal
 from parley.config import settings
 from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, WorkflowStepFailed
 from parley.ids import uuid7
+from parley.logic.chat import call_provider
 from parley.logic.limits import require_uuid
 from parley.models.api.workflows import CreateWorkflowRequest, Workflow
 from parley.models.domain import Conversation, Message, TokenUsage, timestamp
 from parley.providers.base import ChatRequest, PromptMessage
-from parley.providers.deadline import within
-from parley.providers.provider_for import provider_for
 from parley.providers.registry import model_spec
 from parley.store.catalog import CatalogStore, catalog_store
 
@@ -71,18 +69,15 @@ def run_workflow(workflow: Workflow, conversation: Conversation, content: str, d
             messages=[PromptMessage("user", prompt)],
             max_tokens=spec.max_output_tokens,
         )
-        started = time.monotonic()
         try:
-            provider = provider_for(spec)
-            remaining = min(settings().provider_timeout_seconds, deadline - started)
+            remaining = min(settings().provider_timeout_seconds, deadline - time.monotonic())
             if remaining <= 0:
                 raise ProviderTimeout("the workflow ran out of time before this step")
-            completion = within(remaining, provider.name, partial(provider.complete, request))
+            completion, duration_ms = call_provider(spec, request, conversation.brand_id, remaining)
         except ParleyError as failure:
             raise WorkflowStepFailed(
                 f"Workflow step {number} of {len(workflow.steps)} ({spec.id}) failed: {failure.message}"
             ) from failure
-        duration_ms = round((time.monotonic() - started) * 1000)
         previous = completion.content
         prompt_tokens += completion.usage.prompt_tokens
         completion_tokens += completion.usage.completion_tokens
