@@ -71,7 +71,9 @@ def build() -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for path in document["paths"].values():
-        for operation in path.values():
+        for method, operation in path.items():
+            if method == "post":
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)  # Powertools' default; Parley answers bad input with a 400
             for status, description in ERRORS.items():
@@ -83,6 +85,13 @@ def build() -> dict[str, Any]:
 
 
 MODEL_FIELDS = ("model", "modelId")
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: a retry with the same key gets the first response and writes nothing new.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 
 
 def _enumerate_models(spec: dict[str, Any]) -> None:

@@ -48,6 +48,9 @@ class Settings(BaseModel):
     opensearch_index_prefix: str = "parley-chunks"
     opensearch_engine: Literal["lucene", "faiss"] = "lucene"
 
+    # How long a POST's Idempotency-Key is remembered (its first response is replayed until then).
+    idempotency_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+
     # Browser origins allowed to call with credentials (the session cookie), comma-separated.
     cors_allowed_origins: str = ""
 

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from parley.auth.principal import Principal
 from parley.cors import with_cors
 from parley.errors import ParleyError
+from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, record_error, tracer
 
@@ -89,8 +90,12 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return with_cors(event, app.resolve(_as_json_request(event), context))
+        return with_cors(event, resolve_once(event, context))
 
+    def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(_as_json_request(event), context)
+
+    resolve_once = idempotent(resolve)  # a POST with an Idempotency-Key runs once
     return lambda_handler
 
 
