@@ -132,9 +132,24 @@ def build() -> dict[str, dict[str, Any]]:
     return events
 
 
+def scheduler_event() -> dict[str, Any]:
+    """What EventBridge Scheduler sends the cleanup function; its `time` is the job's clock."""
+    return {
+        "version": "0",
+        "id": "8d6f0f3c-3c69-4f2a-9a55-2c4f6e0c7a11",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "123456789012",
+        "time": "2026-11-23T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/parley-cleanup"],
+        "detail": "{}",
+    }
+
+
 def main() -> None:
     EVENTS_DIR.mkdir(exist_ok=True)
-    for name, event in build().items():
+    for name, event in {**build(), "cleanup": scheduler_event()}.items():
         (EVENTS_DIR / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         print(f"events/{name}.json")
 

@@ -254,6 +254,7 @@ def _matches(document: dict[str, Any], clause: dict[str, Any] | None) -> bool:
         if value is None:
             return False
         moment = datetime.fromisoformat(value)
-        limit = datetime.now(UTC) if bounds["gt"] == "now" else datetime.fromisoformat(bounds["gt"])
-        return moment > limit
+        ((operator, bound),) = bounds.items()
+        limit = datetime.now(UTC) if bound == "now" else datetime.fromisoformat(bound)
+        return moment > limit if operator == "gt" else moment <= limit
     raise BadRequest(f"unsupported query clause {kind}")

@@ -6,7 +6,9 @@ from typing import Any
 
 from parley.ids import uuid7
 from parley.models.domain import Conversation, Message, timestamp
+from parley.store import keys
 from parley.store.conversations import ConversationStore
+from parley.store.lifecycle import ConversationLifecycle
 
 
 def conversation(owner: str = "alice", **fields: Any) -> Conversation:
@@ -139,24 +141,34 @@ def test_json_fields_round_trip(store: ConversationStore) -> None:
     assert page.messages == [rich]
 
 
-def test_delete_removes_every_item_of_the_conversation(store: ConversationStore, dynamodb: Any) -> None:
+def test_delete_hides_at_once_and_the_purge_removes_every_item(
+    store: ConversationStore, dynamodb: Any
+) -> None:
     conv, other = conversation(), conversation()
     store.create(conv)
     store.create(other)
     fill(store, conv, 60)  # more than one delete batch
 
-    assert store.delete(conv.id, owner="alice")
+    assert store.delete(conv.id, owner="alice", now=timestamp())
 
-    assert store.get(conv.id) is None
+    assert store.get(conv.id) is None and store.history(conv.id, limit=5) is None
+    assert not store.append(conv.id, "alice", [message(conv.id, "late")], now=timestamp())
+    assert [c.id for c in store.list_for_owner("alice", 10)[0]] == [other.id]
+    lifecycle = ConversationLifecycle(store)
+    assert list(lifecycle.queued(keys.shard(conv.id))) == [conv.id]
+
+    assert lifecycle.purge(conv.id, should_stop=lambda: False)
+
     remaining = dynamodb.scan(TableName=store.table_name)["Items"]
     assert {item["PK"]["S"] for item in remaining} == {f"CONV#{other.id}"}
+    assert list(lifecycle.queued(keys.shard(conv.id))) == []
 
 
 def test_delete_refuses_another_owner(store: ConversationStore) -> None:
     conv = conversation(owner="alice")
     store.create(conv)
 
-    assert not store.delete(conv.id, owner="mallory")
+    assert not store.delete(conv.id, owner="mallory", now=timestamp())
     assert store.get(conv.id) is not None
 
 

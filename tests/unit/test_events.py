@@ -84,3 +84,13 @@ def test_the_authorizer_refuses_its_event_with_a_tampered_token() -> None:
 
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         load_handler(spec)(event, LambdaContext(spec.logical_id, spec.timeout))
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_cleanup_answers_its_scheduler_event() -> None:
+    spec = FUNCTIONS["cleanup"]
+    event = json.loads((EVENTS_DIR / "cleanup.json").read_text())
+
+    report = load_handler(spec)(event, LambdaContext(spec.logical_id, spec.timeout))
+
+    assert report["finished"] is True

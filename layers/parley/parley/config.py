@@ -48,6 +48,11 @@ class Settings(BaseModel):
     opensearch_index_prefix: str = "parley-chunks"
     opensearch_engine: Literal["lucene", "faiss"] = "lucene"
 
+    # Conversations untouched this many days are deleted by the cleanup job (0: kept forever).
+    conversation_retention_days: int = Field(0, ge=0, le=36500)
+    # The cleanup job stops this long before its function's timeout and resumes on its next run.
+    cleanup_stop_margin_seconds: float = Field(10, ge=1, le=120)
+
     # How long a POST's Idempotency-Key is remembered (its first response is replayed until then).
     idempotency_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
 

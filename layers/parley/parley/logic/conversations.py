@@ -59,7 +59,7 @@ def delete_conversation(
 ) -> None:
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, "conversation_id")
-    if not (store or conversation_store()).delete(conversation_id, owner=principal.user_id):
+    if not (store or conversation_store()).delete(conversation_id, owner=principal.user_id, now=timestamp()):
         raise ConversationNotFound(conversation_id)
 
 

@@ -112,10 +112,14 @@ class OpenSearchVectorStore:
             if float(hit["_score"]) >= threshold
         ]
 
+    def delete_expired(self, now: str) -> int:
+        self.ensure_index()
+        return self._delete_where({"range": {"expires_at": {"lte": now}}})
+
     def _delete_matching(
         self, brand_id: str, rag_scope: str, document_id: str, keep_generation: str | None
     ) -> int:
-        """Every chunk of the document (but those of `keep_generation`), page by page."""
+        """Every chunk of the document (but those of `keep_generation`)."""
         query: dict[str, Any] = {
             "bool": {
                 "filter": [
@@ -127,6 +131,10 @@ class OpenSearchVectorStore:
         }
         if keep_generation:
             query["bool"]["must_not"] = [{"term": {"generation": keep_generation}}]
+        return self._delete_where(query)
+
+    def _delete_where(self, query: dict[str, Any]) -> int:
+        """Every chunk matching `query`, found page by page and removed with _bulk deletes."""
         deleted, after = 0, None
         while True:
             body: dict[str, Any] = {

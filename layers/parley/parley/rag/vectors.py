@@ -47,6 +47,9 @@ class VectorStore(Protocol):
     def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
         """Remove every chunk of the document; the number removed (0: it did not exist)."""
 
+    def delete_expired(self, now: str) -> int:
+        """Remove every chunk whose `expires_at` is past `now` (ISO 8601); the number removed."""
+
     def search(
         self, brand_id: str, rag_scope: str | None, vector: list[float], top_k: int, threshold: float
     ) -> list[ScoredChunk]:

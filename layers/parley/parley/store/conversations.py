@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -15,14 +14,13 @@ from botocore.exceptions import ClientError
 from parley.config import settings
 from parley.models.domain import Conversation, ConversationSummary, Message
 from parley.store import items, keys
-from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
+from parley.store.dynamodb import dynamodb_client, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _CAPACITY: Final = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
 _CONFLICT_RETRIES = 8
-_BATCH_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ class ConversationStore:
         """Both conversation items in one Query (`SK >= ~META` covers ~META and ~PROFILE only)."""
         found = self._query(conversation_id, "SK >= :meta", {":meta": {"S": keys.META}}, limit=2)
         by_sk = {item["SK"]["S"]: item for item in found}
-        if keys.META not in by_sk or keys.PROFILE not in by_sk:
+        if keys.META not in by_sk or keys.PROFILE not in by_sk or "deleted_at" in by_sk[keys.META]:
             return None
         return items.conversation_from_items(by_sk[keys.META], by_sk[keys.PROFILE])
 
@@ -73,12 +71,12 @@ class ConversationStore:
         if before is None:
             # One Query: ~META sorts right after the newest message, so it comes first.
             found = self._query(conversation_id, "SK <= :meta", {":meta": {"S": keys.META}}, limit=limit + 1)
-            if not found or found[0]["SK"]["S"] != keys.META:
+            if not found or found[0]["SK"]["S"] != keys.META or "deleted_at" in found[0]:
                 return None
             meta, newest_first = found[0], found[1:]
         else:
             found_meta = self._get_meta(conversation_id)
-            if found_meta is None:
+            if found_meta is None or "deleted_at" in found_meta:
                 return None
             meta = found_meta
             # Only MSG# keys sort below MSG#<before>, so no lower bound is needed.
@@ -94,6 +92,8 @@ class ConversationStore:
         found = self._query(conversation_id, None, {}, limit=recent + 2)
         if len(found) < 2 or found[0]["SK"]["S"] != keys.PROFILE or found[1]["SK"]["S"] != keys.META:
             return None
+        if "deleted_at" in found[1]:
+            return None
         conversation = items.conversation_from_items(found[1], found[0])
         messages = [items.message_from_item(item) for item in reversed(found[2:])]
         return CompletionContext(conversation, messages)
@@ -108,7 +108,9 @@ class ConversationStore:
                 "TableName": self.table_name,
                 "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
                 "UpdateExpression": "ADD message_count :n SET updated_at = :now",
-                "ConditionExpression": "attribute_exists(PK) AND #owner = :owner",
+                "ConditionExpression": (
+                    "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(deleted_at)"
+                ),
                 "ExpressionAttributeNames": {"#owner": "owner"},
                 "ExpressionAttributeValues": {
                     ":n": {"N": str(len(messages))},
@@ -129,25 +131,12 @@ class ConversationStore:
         ]
         return self._transact([update, *puts])
 
-    def delete(self, conversation_id: str, owner: str) -> bool:
-        """Remove the conversation: ~META first (conditionally, so it is hidden at once and no
-        append can land after), then every other item of its partition."""
-        try:
-            with translated_errors():
-                self.client.delete_item(
-                    TableName=self.table_name,
-                    Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
-                    ConditionExpression="attribute_exists(PK) AND #owner = :owner",
-                    ExpressionAttributeNames={"#owner": "owner"},
-                    ExpressionAttributeValues={":owner": {"S": owner}},
-                    ReturnConsumedCapacity=_CAPACITY,
-                )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        self._delete_partition(conversation_id)
-        return True
+    def delete(self, conversation_id: str, owner: str, now: str) -> bool:
+        """Hide the conversation at once and queue it for the cleanup job, which purges its items:
+        so a DELETE costs the same for 10 messages as for 10,000. False if missing or not the owner's."""
+        return self._transact(
+            hide(self.table_name, conversation_id, now, "#owner = :owner", {":owner": {"S": owner}})
+        )
 
     def list_for_owner(
         self, owner: str, limit: int, after: str | None = None
@@ -225,41 +214,35 @@ class ConversationStore:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
         raise AssertionError("unreachable")
 
-    def _partition_keys(self, conversation_id: str) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.conversation_pk(conversation_id)}},
-            "ProjectionExpression": "PK, SK",
-        }
-        while True:
-            with translated_errors():
-                response = self.client.query(**request)
-            yield from response["Items"]
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def _delete_partition(self, conversation_id: str) -> None:
-        batch: list[dict[str, Any]] = []
-        for key in self._partition_keys(conversation_id):
-            batch.append({"DeleteRequest": {"Key": key}})
-            if len(batch) == _BATCH_SIZE:
-                self._write_batch(batch)
-                batch = []
-        if batch:
-            self._write_batch(batch)
-
-    def _write_batch(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self.table_name: requests}
-        for attempt in range(10):
-            with translated_errors():
-                response = self.client.batch_write_item(RequestItems=pending)
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))
-        raise RuntimeError(f"{len(pending[self.table_name])} deletes still unprocessed after retries")
+def hide(table: str, conversation_id: str, now: str, condition: str, values: dict[str, Any]) -> list[Any]:
+    """The transaction that deletes a conversation as readers see it: ~META is marked deleted and
+    moved from the activity set to the purge set of the work index, and ~PROFILE leaves the user
+    index. `condition` (on ~META, besides "exists and not yet deleted") guards who may do it."""
+    mark: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+        "UpdateExpression": "SET deleted_at = :now, GSI2PK = :purge, GSI2SK = :queued",
+        "ConditionExpression": f"attribute_exists(PK) AND attribute_not_exists(deleted_at) AND {condition}",
+        "ExpressionAttributeValues": {
+            ":now": {"S": now},
+            ":purge": {"S": keys.purge_pk(conversation_id)},
+            ":queued": {"S": f"{now}#{conversation_id}"},
+            **values,
+        },
+    }
+    if "#owner" in condition:
+        mark["ExpressionAttributeNames"] = {"#owner": "owner"}
+    return [
+        {"Update": mark},
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.PROFILE}},
+                "UpdateExpression": "REMOVE GSI1PK, GSI1SK",
+            }
+        },
+    ]
 
 
 @functools.cache

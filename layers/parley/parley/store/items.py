@@ -71,6 +71,8 @@ def meta_item(conversation: Conversation) -> Item:
         "message_count": {"N": str(conversation.message_count)},
         "created_at": _s(conversation.created_at),
         "updated_at": _s(conversation.updated_at),
+        "GSI2PK": _s(keys.activity_pk(conversation.id)),
+        "GSI2SK": _s(keys.activity_sk(conversation.updated_at[:10], conversation.id)),
     }
 
 

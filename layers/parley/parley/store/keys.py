@@ -48,3 +48,30 @@ def template_sk(version: int) -> str:
 
 def assistant_pk(assistant_id: str) -> str:
     return f"AST#{assistant_id}"
+
+
+# The work index (GSI2, keys only): each conversation's ~META sits in exactly one of two sparse
+# sets, spread over a few shards so no index partition runs hot:
+#   ACTIVE#<shard> / <check day>#<id>   the cleanup looks at it once the check day is past the
+#                                       retention cutoff: expires it, or moves the check day on
+#   PURGE#<shard>  / <deleted_at>#<id>  hidden (deleted), waiting to be purged
+# Appends never write this index (it would cost them an index write): the check day starts as
+# the creation day and only the cleanup job moves it.
+WORK_INDEX = "GSI2"
+SHARDS = 8
+
+
+def shard(conversation_id: str) -> int:
+    return int(conversation_id[-2:], 16) % SHARDS  # the UUID's last digits are random
+
+
+def activity_pk(conversation_id: str) -> str:
+    return f"ACTIVE#{shard(conversation_id)}"
+
+
+def activity_sk(day: str, conversation_id: str) -> str:
+    return f"{day}#{conversation_id}"
+
+
+def purge_pk(conversation_id: str) -> str:
+    return f"PURGE#{shard(conversation_id)}"
