@@ -129,12 +129,12 @@ class ConversationStore:
             }
             for message in messages
         ]
-        return self._transact([update, *puts])
+        return self.transact([update, *puts])
 
     def delete(self, conversation_id: str, owner: str, now: str) -> bool:
         """Hide the conversation at once and queue it for the cleanup job, which purges its items:
         so a DELETE costs the same for 10 messages as for 10,000. False if missing or not the owner's."""
-        return self._transact(
+        return self.transact(
             hide(self.table_name, conversation_id, now, "#owner = :owner", {":owner": {"S": owner}})
         )
 
@@ -192,7 +192,7 @@ class ConversationStore:
             )
         return response.get("Item")
 
-    def _transact(self, transact_items: list[Any]) -> bool:
+    def transact(self, transact_items: list[Any]) -> bool:
         """Run a transaction whose first item carries the existence/ownership condition.
 
         Concurrent appends to one conversation all update its ~META, so DynamoDB may cancel some

@@ -48,7 +48,7 @@ class ConversationLifecycle:
         """Hide an inactive conversation, unless it was written to since its activity was read."""
         condition = "GSI2SK = :seen AND updated_at = :updated"
         values = {":seen": {"S": check_key}, ":updated": {"S": updated_at}}
-        return self.conversations._transact(hide(self.table_name, conversation_id, now, condition, values))
+        return self.conversations.transact(hide(self.table_name, conversation_id, now, condition, values))
 
     def check_again(self, conversation_id: str, check_key: str, day: str) -> None:
         """Move a still-active conversation's check day on (to the day of its last activity)."""
