@@ -104,34 +104,34 @@ class ConversationLifecycle:
     def _index(
         self, partition: str, condition: str | None, values: dict[str, Any]
     ) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.WORK_INDEX,
-            "KeyConditionExpression": "GSI2PK = :pk" + (f" AND {condition}" if condition else ""),
-            "ExpressionAttributeValues": {":pk": {"S": partition}, **values},
-        }
-        while True:
-            with translated_errors():
-                response = self.client.query(**request)
-            yield from response["Items"]
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._pages(
+            {
+                "TableName": self.table_name,
+                "IndexName": keys.WORK_INDEX,
+                "KeyConditionExpression": "GSI2PK = :pk" + (f" AND {condition}" if condition else ""),
+                "ExpressionAttributeValues": {":pk": {"S": partition}, **values},
+            }
+        )
 
     def _keys(self, partition: str) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "ProjectionExpression": "PK, SK",
-        }
+        return self._pages(
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": partition}},
+                "ProjectionExpression": "PK, SK",
+            }
+        )
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a Query finds, page after page."""
         while True:
             with translated_errors():
                 response = self.client.query(**request)
             yield from response["Items"]
             if "LastEvaluatedKey" not in response:
                 return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
         """One BatchWriteItem, its unprocessed items retried with backoff."""
