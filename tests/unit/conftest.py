@@ -10,7 +10,6 @@ import pytest
 from moto import mock_aws
 from pytest_socket import disable_socket, enable_socket
 
-import parley.observability  # noqa: F401 - the X-Ray SDK opens its UDP emitter socket on import
 from local.dynamodb import create_table
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.store.conversations import ConversationStore

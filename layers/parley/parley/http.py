@@ -17,7 +17,7 @@ from parley.cors import with_cors
 from parley.errors import ParleyError
 from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
-from parley.observability import logger, metrics, record_error, tracer
+from parley.observability import logger, metrics, record_error
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -84,10 +84,9 @@ def principal(app: APIGatewayRestResolver) -> Principal:
 
 def http_handler(app: APIGatewayRestResolver) -> Handler:
     """The Lambda entry point of a function: logging with the API Gateway request id as
-    correlation id, tracing and metrics around `app.resolve`."""
+    correlation id, and metrics, around `app.resolve`."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return with_cors(event, resolve_once(event, context))

@@ -13,16 +13,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-
 from parley.config import settings
 from parley.store.dynamodb import dynamodb_client
 
@@ -67,6 +57,16 @@ def idempotent(handler: Handler) -> Handler:
                 400, "invalid_request", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
             )
         request = {"route": f"POST {event.get('path')}", "key": key, "body": event.get("body") or ""}
+        # Imported here: only a POST that carries a key pays for the idempotency utility.
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
 
         def run(request: dict[str, Any]) -> dict[str, Any]:
             response = handler(event, context)

@@ -1,18 +1,20 @@
-"""The module-level logger, tracer and metrics every function shares, configured by the
+"""The module-level logger and metrics every function shares, configured by the
 POWERTOOLS_* variables in the template's Globals."""
 
 from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from parley.models.domain import TokenUsage
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
+# No Powertools Tracer: importing the X-Ray SDK costs ~100 ms of every cold start (a third of a
+# handler's import, measured by `make bench`). Lambda's active tracing (template Globals) records
+# each invocation's segment without it.
 
 
 def _metrics(**dimensions: str) -> EphemeralMetrics:
