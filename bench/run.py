@@ -14,6 +14,7 @@ from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 from local.seeding import seed_events_data
 from local.settings import LOCAL_SECRET, local_environment
+from parley.observability import logger
 from parley.store.dynamodb import dynamodb_client
 
 
@@ -23,6 +24,7 @@ def reseed(table: str) -> None:
 
 def main() -> None:
     warnings.filterwarnings("ignore", "No application metrics to publish")
+    logger.setLevel("ERROR")  # created at import, before this process's environment was set
     report = Report()
     database = DynamoDBLocal(free_port()).start()
     providers = ProviderServer()
@@ -34,6 +36,7 @@ def main() -> None:
             "TABLE_NAME": "parley-bench",
             "JWT_HS256_SECRET": LOCAL_SECRET,
             "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # stdout is the figures, one per line
             "RAG_LOCAL_PATH": str(Path(scratch.name) / "vectors.sqlite3"),
         }
         os.environ.update(env)
