@@ -54,13 +54,6 @@ class ConversationNotFound(NotFound):
         super().__init__(f"Conversation '{conversation_id}' was not found.")
 
 
-class MessageNotFound(NotFound):
-    code = "message_not_found"
-
-    def __init__(self, message_id: str) -> None:
-        super().__init__(f"Message '{message_id}' was not found in this conversation.")
-
-
 class ContentTooLarge(ParleyError):
     status = 413
     code = "content_too_large"
