@@ -61,6 +61,14 @@ def new_conversation(api: httpx.Client, headers: dict[str, str], messages: int =
     return conversation_id
 
 
+def deleted_conversations(api: httpx.Client, headers: dict[str, str], count: int, messages: int) -> list[str]:
+    """Conversations deleted through the API: hidden, queued, their items still stored."""
+    doomed = [new_conversation(api, headers, messages=messages) for _ in range(count)]
+    for conversation_id in doomed:
+        assert api.delete(f"/v1/conversations/{conversation_id}", headers=headers).status_code == 204
+    return doomed
+
+
 def last_active(table: str, conversation_id: str, moment: datetime) -> None:
     """Fake clock: the conversation was last written to at `moment`."""
     dynamodb_client().update_item(
@@ -127,10 +135,7 @@ def test_without_a_retention_inactive_conversations_stay(
 def test_a_run_out_of_time_stops_and_the_next_run_resumes(
     api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
 ) -> None:
-    dan = auth("cleaner-d")
-    doomed = [new_conversation(api, dan, messages=30) for _ in range(3)]
-    for conversation_id in doomed:
-        api.delete(f"/v1/conversations/{conversation_id}", headers=dan)
+    doomed = deleted_conversations(api, auth("cleaner-d"), count=3, messages=30)
     clock = iter([60.0, 60.0] + [1.0] * 1000)  # a little time, then less than the stop margin
 
     partial = run_cleanup(NOW, lambda: next(clock))
@@ -144,10 +149,7 @@ def test_a_run_out_of_time_stops_and_the_next_run_resumes(
 def test_two_runs_at_once_are_harmless(
     api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
 ) -> None:
-    erin = auth("cleaner-e")
-    doomed = [new_conversation(api, erin, messages=40) for _ in range(4)]
-    for conversation_id in doomed:
-        api.delete(f"/v1/conversations/{conversation_id}", headers=erin)
+    doomed = deleted_conversations(api, auth("cleaner-e"), count=4, messages=40)
     errors: list[BaseException] = []
 
     def run() -> None:
