@@ -3,8 +3,10 @@ gateway's own event builder, for `sam local invoke -e` and the events test. `mak
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
+import uuid
 from typing import Any
 
 from local.gateway import Gateway, HttpRequest
@@ -19,7 +21,8 @@ WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
 ASSISTANT_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7f"
 DOCUMENT_ID = "handbook"
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
-FAR_FUTURE = int(time.mktime((2100, 1, 1, 0, 0, 0, 0, 0, 0)))
+ISSUED = int(calendar.timegm((2026, 1, 1, 0, 0, 0)))  # fixed, so `make events` rewrites nothing
+FAR_FUTURE = int(calendar.timegm((2100, 1, 1, 0, 0, 0)))
 
 REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "ConversationsCreateFunction": (
@@ -100,6 +103,13 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"brand_id": "acme", "name": "HR helper", "rag_scope": "hr", "top_k": 3},
     ),
     "AiAssistantsGetFunction": ("GET", f"/v1/ai/assistants/{ASSISTANT_ID}", None),
+    "UsageReportFunction": ("GET", "/v1/usage?brand_id=acme&from=2026-11-01&to=2026-11-30", None),
+    "QuotasGetFunction": ("GET", "/v1/quotas/acme", None),
+    "QuotasPutFunction": (
+        "PUT",
+        "/v1/quotas/acme",
+        {"user_daily_tokens": 100_000, "brand_daily_tokens": 2_000_000},
+    ),
 }
 # The chats document authenticates with the session cookie; the others with the Bearer header.
 COOKIE_AUTH = {"ChatMessagesCreateFunction", "ChatMessagesListFunction"}
@@ -112,7 +122,9 @@ def event_name(logical_id: str) -> str:
 
 def build() -> dict[str, dict[str, Any]]:
     gateway = Gateway()
-    token = mint(USER.user_id, sorted(USER.brands), ttl=FAR_FUTURE - int(time.time()), secret=LOCAL_SECRET)
+    token = mint(
+        USER.user_id, sorted(USER.brands), secret=LOCAL_SECRET, iat=ISSUED, nbf=ISSUED, exp=FAR_FUTURE
+    )
     events: dict[str, dict[str, Any]] = {}
     for logical_id, (method, url, body) in REQUESTS.items():
         headers = {"Content-Type": ["application/json"], "Authorization": [f"Bearer {token}"]}
@@ -124,12 +136,25 @@ def build() -> dict[str, dict[str, Any]]:
         route, parameters = gateway.route(method, request.path)
         assert route is not None and route.function == logical_id, f"{method} {url} is not {logical_id}"
         event = gateway.event(route, request, parameters)
+        _fix_request_identity(event, logical_id)
         if logical_id == "ConversationMessagesListFunction":
             events["authorizer"] = gateway.authorizer_event(event)
         if route.authorized:
             event["requestContext"]["authorizer"] = {"principalId": USER.user_id, **USER.to_context()}
         events[event_name(logical_id)] = event
     return events
+
+
+def _fix_request_identity(event: dict[str, Any], logical_id: str) -> None:
+    """The same ids and time on every run, so regenerating the events changes only what changed."""
+    context = event["requestContext"]
+    request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parley-event:{logical_id}"))
+    context.update(
+        requestId=request_id,
+        extendedRequestId=request_id,
+        requestTime=time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(ISSUED)),
+        requestTimeEpoch=ISSUED * 1000,
+    )
 
 
 def scheduler_event() -> dict[str, Any]:

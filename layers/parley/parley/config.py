@@ -56,6 +56,14 @@ class Settings(BaseModel):
     # How long a POST's Idempotency-Key is remembered (its first response is replayed until then).
     idempotency_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
 
+    # Daily token budgets (prompt + completion, UTC days; 0: no limit); a brand may override both.
+    quota_user_daily_tokens: int = Field(200_000, ge=0)
+    quota_brand_daily_tokens: int = Field(5_000_000, ge=0)
+    # How long a container trusts the brand overrides it read (a changed budget applies after this).
+    quota_cache_seconds: float = Field(60, ge=0, le=3600)
+    # How long a brand's daily usage (the usage report) is kept.
+    usage_retention_days: int = Field(400, ge=1, le=3650)
+
     # Browser origins allowed to call with credentials (the session cookie), comma-separated.
     cors_allowed_origins: str = ""
 

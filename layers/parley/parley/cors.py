@@ -7,7 +7,7 @@ from typing import Any
 
 from parley.config import settings
 
-ALLOWED_METHODS = "GET,POST,DELETE,OPTIONS"
+ALLOWED_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 PREFLIGHT_MAX_AGE = "600"
 

@@ -13,6 +13,7 @@ class ParleyError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: dict[str, str] = {}  # sent with the error response
 
 
 class InvalidRequest(ParleyError):
@@ -77,6 +78,15 @@ class ProviderError(ParleyError):
 class ProviderTimeout(ParleyError):
     status = 504
     code = "provider_timeout"
+
+
+class QuotaExceeded(ParleyError):
+    status = 429
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(max(1, retry_after_seconds))
 
 
 class StoreUnavailable(ParleyError):

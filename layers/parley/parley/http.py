@@ -27,11 +27,14 @@ UuidPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
 UuidCursor = Annotated[str | None, Query(json_schema_extra={"format": "uuid"})]
 
 
-def error_response(status: int, code: str, message: str) -> Response[str]:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=ErrorBody(error=code, message=message).model_dump_json(),
+        headers=headers,
     )
 
 
@@ -62,7 +65,7 @@ def create_app() -> APIGatewayRestResolver:
         record_error(error.code)
         if error.status >= 500:
             logger.warning("request failed", extra={"error": error.code, "detail": error.message})
-        return error_response(error.status, error.code, error.message)
+        return error_response(error.status, error.code, error.message, error.headers)
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:

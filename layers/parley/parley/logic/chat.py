@@ -8,6 +8,7 @@ from functools import partial
 
 from parley.config import settings
 from parley.logic.prompt import fit_history
+from parley.logic.quotas import Meter
 from parley.models.domain import Conversation, Message
 from parley.observability import record_generation
 from parley.providers.base import ChatRequest, Completion, PromptMessage
@@ -16,9 +17,12 @@ from parley.providers.provider_for import provider_for
 from parley.providers.registry import ModelSpec, model_spec
 
 
-def generate_reply(conversation: Conversation, history: list[Message], model: str | None = None) -> Message:
+def generate_reply(
+    conversation: Conversation, history: list[Message], meter: Meter, model: str | None = None
+) -> Message:
     """The assistant message answering `history` (chronological, the newest last). The caller
-    writes it together with the message it answers, so a failure leaves nothing behind."""
+    writes it together with the message it answers and the meter's charge, so a failure leaves
+    nothing behind."""
     spec = model_spec(model or conversation.model)
     max_output = spec.max_output_tokens
     prompt = fit_history(spec, conversation.system_prompt, history, max_output)
@@ -30,23 +34,23 @@ def generate_reply(conversation: Conversation, history: list[Message], model: st
         ],
         max_tokens=max_output,
     )
-    completion, latency_ms = call_provider(spec, request, conversation.brand_id)
+    completion, latency_ms = call_provider(spec, request, meter)
     return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))
 
 
 def call_provider(
-    spec: ModelSpec, request: ChatRequest, brand_id: str | None, deadline_seconds: float | None = None
+    spec: ModelSpec, request: ChatRequest, meter: Meter, deadline_seconds: float | None = None
 ) -> tuple[Completion, int]:
     """One completion from the model's provider within the deadline, and its latency in ms;
-    tokens, cost and latency are recorded as metrics per model and brand."""
+    tokens and cost go on the meter, and with latency into the metrics per model and brand."""
     provider = provider_for(spec)
     started = time.perf_counter()
     deadline = settings().provider_timeout_seconds if deadline_seconds is None else deadline_seconds
     completion = within(deadline, provider.name, partial(provider.complete, request))
     latency_ms = round((time.perf_counter() - started) * 1000)
-    record_generation(
-        completion.model, brand_id, completion.usage, spec.cost_usd(completion.usage), latency_ms
-    )
+    cost = spec.cost_usd(completion.usage)
+    meter.add(spec.id, completion.usage, cost)
+    record_generation(completion.model, meter.brand_id, completion.usage, cost, latency_ms)
     return completion, latency_ms
 
 

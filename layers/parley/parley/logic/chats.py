@@ -9,6 +9,7 @@ from parley.errors import ChatNotFound, Forbidden
 from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.limits import check_content_size, require_uuid
+from parley.logic.quotas import Meter
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
     Chat,
@@ -57,12 +58,17 @@ def send_chat_message(
     if context.conversation.user_id != request.userId:
         raise Forbidden("This chat belongs to another user.")
     message = Message.new(chat_id, "user", request.content)
-    if request.workflowId:
-        workflow = usable_workflow(principal, request.workflowId, catalog)
-        reply = run_workflow(workflow, context.conversation, request.content, default_model=model)
+    workflow = usable_workflow(principal, request.workflowId, catalog) if request.workflowId else None
+    meter = Meter.open(context.conversation.brand_id, context.conversation.user_id)
+    if workflow is not None:
+        reply = run_workflow(workflow, context.conversation, request.content, model, meter)
     else:
-        reply = generate_reply(context.conversation, [*context.recent, message], model=model)
-    if not store.append(chat_id, context.conversation.user_id, [message, reply], now=reply.created_at):
+        reply = generate_reply(context.conversation, [*context.recent, message], meter, model=model)
+    with meter.settling() as charge:
+        written = store.append(
+            chat_id, context.conversation.user_id, [message, reply], reply.created_at, charge
+        )
+    if not written:
         raise ChatNotFound(chat_id)  # deleted while the response was generated
     return SentChatMessage(**ChatMessage.of(message).model_dump(), response=ChatMessage.of(reply))
 

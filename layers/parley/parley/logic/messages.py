@@ -7,6 +7,7 @@ from parley.config import settings
 from parley.errors import ConversationNotFound
 from parley.logic.chat import generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
+from parley.logic.quotas import Meter
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.domain import Message
 from parley.store.conversations import ConversationStore, conversation_store
@@ -54,13 +55,17 @@ def append_message(
     message = Message.new(
         conversation_id, request.role, request.content, tool_calls=request.tool_calls, metadata=metadata
     )
-    reply = None
-    if request.mode == "chat-completion":
-        context = store.completion_context(conversation_id, settings().history_max_messages)
-        if context is None or context.conversation.user_id != principal.user_id:
+    if request.mode == "append":
+        if not store.append(conversation_id, principal.user_id, [message], now=message.created_at):
             raise ConversationNotFound(conversation_id)
-        reply = generate_reply(context.conversation, [*context.recent, message], model=request.model)
-    written = [message] if reply is None else [message, reply]
-    if not store.append(conversation_id, principal.user_id, written, now=written[-1].created_at):
+        return AppendMessageResponse(message=message, assistant_message=None)
+    context = store.completion_context(conversation_id, settings().history_max_messages)
+    if context is None or context.conversation.user_id != principal.user_id:
+        raise ConversationNotFound(conversation_id)
+    meter = Meter.open(context.conversation.brand_id, principal.user_id)
+    reply = generate_reply(context.conversation, [*context.recent, message], meter, model=request.model)
+    with meter.settling() as charge:
+        written = store.append(conversation_id, principal.user_id, [message, reply], reply.created_at, charge)
+    if not written:
         raise ConversationNotFound(conversation_id)
     return AppendMessageResponse(message=message, assistant_message=reply)

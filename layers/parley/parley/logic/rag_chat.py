@@ -10,6 +10,7 @@ from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
 from parley.logic.chat import call_provider
 from parley.logic.prompt import fit_history
+from parley.logic.quotas import Meter
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
@@ -17,6 +18,7 @@ from parley.providers.embedders import embedder
 from parley.providers.registry import model_spec
 from parley.rag.prompting import citations, render
 from parley.rag.stores import vector_store
+from parley.store.usage import usage_store
 
 DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD = 0.0
@@ -29,6 +31,7 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
         raise Forbidden("user_id must be the caller.")
     # Retrieval searches for the latest user message; with none (or an empty one) the model answers
     # without sources, as it would with nothing above the threshold.
+    meter = Meter.open(request.brand_id, request.user_id)  # before anything is spent
     question = next((m.content for m in reversed(request.messages) if m.role == "user"), "").strip()
 
     assistant = (
@@ -69,7 +72,9 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
         max_tokens=max_output,
         temperature=temperature,
     )
-    completion, _ = call_provider(spec, chat, request.brand_id)
+    completion, _ = call_provider(spec, chat, meter)
+    with meter.settling() as charge:
+        usage_store().charge(charge)
     return RagChatResponse(
         content=completion.content,
         model=completion.model,

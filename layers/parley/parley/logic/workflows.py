@@ -11,6 +11,7 @@ from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, Workfl
 from parley.ids import uuid7
 from parley.logic.chat import call_provider
 from parley.logic.limits import require_uuid
+from parley.logic.quotas import Meter
 from parley.models.api.workflows import CreateWorkflowRequest, Workflow
 from parley.models.domain import Conversation, Message, TokenUsage, timestamp
 from parley.providers.base import ChatRequest, PromptMessage
@@ -53,7 +54,9 @@ def usable_workflow(principal: Principal, workflow_id: str, store: CatalogStore 
     return workflow
 
 
-def run_workflow(workflow: Workflow, conversation: Conversation, content: str, default_model: str) -> Message:
+def run_workflow(
+    workflow: Workflow, conversation: Conversation, content: str, default_model: str, meter: Meter
+) -> Message:
     """Run the steps in order within one overall deadline; the last output is the reply. Per-step
     model, usage and duration go into the reply's metadata. A failing step raises, naming it."""
     deadline = time.monotonic() + settings().workflow_timeout_seconds
@@ -73,7 +76,7 @@ def run_workflow(workflow: Workflow, conversation: Conversation, content: str, d
             remaining = min(settings().provider_timeout_seconds, deadline - time.monotonic())
             if remaining <= 0:
                 raise ProviderTimeout("the workflow ran out of time before this step")
-            completion, duration_ms = call_provider(spec, request, conversation.brand_id, remaining)
+            completion, duration_ms = call_provider(spec, request, meter, remaining)
         except ParleyError as failure:
             raise WorkflowStepFailed(
                 f"Workflow step {number} of {len(workflow.steps)} ({spec.id}) failed: {failure.message}"

@@ -4,23 +4,19 @@
 from __future__ import annotations
 
 import functools
-import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-
-from botocore.exceptions import ClientError
 
 from parley.config import settings
 from parley.models.domain import Conversation, ConversationSummary, Message
 from parley.store import items, keys
-from parley.store.dynamodb import dynamodb_client, translated_errors
+from parley.store.dynamodb import dynamodb_client, transact, translated_errors
+from parley.store.usage import BudgetSpent, Charge, charge_items, spent_scope
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _CAPACITY: Final = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
-_CONFLICT_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -98,10 +94,19 @@ class ConversationStore:
         messages = [items.message_from_item(item) for item in reversed(found[2:])]
         return CompletionContext(conversation, messages)
 
-    def append(self, conversation_id: str, owner: str, messages: list[Message], now: str) -> bool:
-        """Write `messages` and add them to the counter, all or nothing, in one round trip.
+    def append(
+        self,
+        conversation_id: str,
+        owner: str,
+        messages: list[Message],
+        now: str,
+        charge: Charge | None = None,
+    ) -> bool:
+        """Write `messages` and add them to the counter, all or nothing, in one round trip; with
+        the `charge` of the generation that made them, within its budgets.
 
-        Returns False when the conversation does not exist or belongs to someone else.
+        Returns False when the conversation does not exist or belongs to someone else; raises
+        BudgetSpent (writing nothing) when a budget of the charge is already spent.
         """
         update = {
             "Update": {
@@ -129,7 +134,11 @@ class ConversationStore:
             }
             for message in messages
         ]
-        return self.transact([update, *puts])
+        charges = charge_items(self.table_name, charge) if charge is not None else []
+        failed = transact(self.client, [update, *puts, *charges])
+        if failed and failed[0] > len(puts):
+            raise BudgetSpent(spent_scope(failed[0] - 1 - len(puts)))
+        return not failed
 
     def delete(self, conversation_id: str, owner: str, now: str) -> bool:
         """Hide the conversation at once and queue it for the cleanup job, which purges its items:
@@ -193,26 +202,12 @@ class ConversationStore:
         return response.get("Item")
 
     def transact(self, transact_items: list[Any]) -> bool:
-        """Run a transaction whose first item carries the existence/ownership condition.
-
-        Concurrent appends to one conversation all update its ~META, so DynamoDB may cancel some
-        with TransactionConflict; nothing was written then, and the same items are sent again.
-        """
-        for attempt in range(_CONFLICT_RETRIES + 1):
-            try:
-                with translated_errors():
-                    self.client.transact_write_items(
-                        TransactItems=transact_items, ReturnConsumedCapacity=_CAPACITY
-                    )
-                return True
-            except ClientError as error:
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return False
-                if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
-                    raise
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
-        raise AssertionError("unreachable")
+        """Run a transaction whose first item carries the existence/ownership condition; False
+        when that condition fails."""
+        failed = transact(self.client, transact_items)
+        if failed and failed[0] != 0:
+            raise AssertionError(f"unexpected condition failure at item {failed[0]}")
+        return not failed
 
 
 def hide(table: str, conversation_id: str, now: str, condition: str, values: dict[str, Any]) -> list[Any]:

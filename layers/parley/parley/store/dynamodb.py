@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -25,6 +27,8 @@ _CLIENT_CONFIG = Config(
     tcp_keepalive=True,
     max_pool_connections=32,  # one per Lambda container is enough; the local gateway shares it
 )
+
+_CONFLICT_RETRIES = 8
 
 _UNAVAILABLE = {
     "ProvisionedThroughputExceededException",
@@ -56,3 +60,27 @@ def translated_errors() -> Iterator[None]:
         raise
     except BotoCoreError as error:
         raise StoreUnavailable("The conversation store could not be reached; retry in a moment.") from error
+
+
+def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
+    """Run a TransactWriteItems; [] when written, else the positions of the items whose
+    condition failed (nothing was written then).
+
+    Concurrent writers of one item (appends to a conversation, generations of a brand) make
+    DynamoDB cancel some transactions with TransactionConflict; nothing was written then, and
+    the same items are sent again after a jittered pause.
+    """
+    for attempt in range(_CONFLICT_RETRIES + 1):
+        try:
+            with translated_errors():
+                client.transact_write_items(TransactItems=transact_items, ReturnConsumedCapacity="INDEXES")
+            return []
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            failed = [position for position, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+            if failed:
+                return failed
+            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+                raise
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
+    raise AssertionError("unreachable")

@@ -75,3 +75,23 @@ def activity_sk(day: str, conversation_id: str) -> str:
 
 def purge_pk(conversation_id: str) -> str:
     return f"PURGE#{shard(conversation_id)}"
+
+
+# Usage and quotas: one partition per brand (unbranded conversations share one of their own).
+#   D#<day>          the brand's day: total tokens, cost and requests, and per model tokens/cost/calls
+#   U#<day>#<user>   one user's tokens that day in that brand (kept a few days, for the budget)
+#   ~QUOTA           the brand's budget overrides
+# A usage report is one Query on the D# range; no item grows with the number of users.
+QUOTA = "~QUOTA"
+
+
+def usage_pk(brand_id: str | None) -> str:
+    return f"USAGE#{brand_id}" if brand_id is not None else "USAGE~"  # `~`: no brand id can collide
+
+
+def usage_day_sk(day: str) -> str:
+    return f"D#{day}"
+
+
+def usage_user_sk(day: str, user_id: str) -> str:
+    return f"U#{day}#{user_id}"

@@ -1,0 +1,15 @@
+"""PUT /v1/quotas/{brand_id}: set a brand's daily token budgets (scope admin)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.usage import set_quota
+from parley.models.api.usage import QuotaEnvelope, QuotaIn
+
+app = create_app()
+
+
+@app.put("/v1/quotas/<brand_id>")
+def replace(brand_id: str, request: QuotaIn) -> QuotaEnvelope:
+    return QuotaEnvelope(quota=set_quota(principal(app), brand_id, request))
+
+
+lambda_handler = http_handler(app)

@@ -1,0 +1,138 @@
+"""Daily token budgets: what a request may spend, and what it spent.
+
+A `Meter` follows one request's generations. It is opened once the brand is known (before any
+provider call), refuses at once when this container already knows a budget is spent, adds up
+each provider call, and becomes the `Charge` written with the request's result. The write is
+what enforces the budgets, atomically, on the counters; a refusal there is remembered until the
+day ends (or the budget changes), so a container pays for at most one refused generation a day.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from parley.config import settings
+from parley.errors import QuotaExceeded
+from parley.models.domain import TokenUsage
+from parley.store.usage import BudgetSpent, Charge, ModelUsage, Scope, usage_store
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Daily tokens a user (in one brand) and a whole brand may use; 0 means no limit."""
+
+    user_daily_tokens: int
+    brand_daily_tokens: int
+
+    def of(self, scope: Scope) -> int:
+        return self.user_daily_tokens if scope == "user" else self.brand_daily_tokens
+
+
+def default_budgets() -> Budgets:
+    return Budgets(settings().quota_user_daily_tokens, settings().quota_brand_daily_tokens)
+
+
+# Per warm container: the brands' budgets as last read, and the budgets known to be spent today.
+_budgets: dict[str, tuple[Budgets, float]] = {}
+_spent: dict[tuple[Scope, str | None, str | None, str], int] = {}
+
+
+def budgets_for(brand_id: str | None) -> Budgets:
+    """The brand's budgets: its override where it has one, else the configured defaults. Read at
+    most once per `QUOTA_CACHE_SECONDS` per container; unbranded usage has the defaults."""
+    if brand_id is None:
+        return default_budgets()
+    cached = _budgets.get(brand_id)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    defaults = default_budgets()
+    override = usage_store().override(brand_id)
+    budgets = Budgets(
+        defaults.user_daily_tokens
+        if override is None or override.user_daily_tokens is None
+        else override.user_daily_tokens,
+        defaults.brand_daily_tokens
+        if override is None or override.brand_daily_tokens is None
+        else override.brand_daily_tokens,
+    )
+    _budgets[brand_id] = (budgets, time.monotonic() + settings().quota_cache_seconds)
+    return budgets
+
+
+def forget_budgets(brand_id: str | None = None) -> None:
+    """Drop what this container remembers (of one brand, or of all)."""
+    if brand_id is None:
+        _budgets.clear()
+        _spent.clear()
+    else:
+        _budgets.pop(brand_id, None)
+
+
+class Meter:
+    def __init__(self, brand_id: str | None, user_id: str, now: datetime | None = None) -> None:
+        self.brand_id = brand_id
+        self.user_id = user_id
+        self.now = now or datetime.now(UTC)
+        self.day = self.now.date().isoformat()
+        self.budgets = budgets_for(brand_id)
+        self.models: dict[str, ModelUsage] = {}
+
+    @classmethod
+    def open(cls, brand_id: str | None, user_id: str) -> Meter:
+        """A meter for a request about to generate; QuotaExceeded if a budget is known spent."""
+        meter = cls(brand_id, user_id)
+        scopes: tuple[Scope, ...] = ("user", "brand")
+        for scope in scopes:
+            if _spent.get(meter._spent_key(scope)) == meter.budgets.of(scope):
+                raise meter.exceeded(scope)
+        return meter
+
+    def add(self, model_id: str, usage: TokenUsage, cost_usd: float) -> None:
+        tally = self.models.setdefault(model_id, ModelUsage())
+        tally.prompt_tokens += usage.prompt_tokens
+        tally.completion_tokens += usage.completion_tokens
+        tally.cost_usd += Decimal(str(cost_usd))
+        tally.calls += 1
+
+    def charge(self) -> Charge:
+        return Charge(
+            brand_id=self.brand_id,
+            user_id=self.user_id,
+            day=self.day,
+            models=self.models,
+            user_budget=self.budgets.user_daily_tokens,
+            brand_budget=self.budgets.brand_daily_tokens,
+        )
+
+    @contextmanager
+    def settling(self) -> Iterator[Charge]:
+        """Around the write of the request's result with its charge: a budget found spent there
+        becomes QuotaExceeded, after the tokens the provider was paid for are recorded anyway."""
+        charge = self.charge()
+        try:
+            yield charge
+        except BudgetSpent as spent:
+            usage_store().record(charge)
+            for key in [key for key in _spent if key[-1] != self.day]:
+                del _spent[key]  # yesterday's refusals
+            _spent[self._spent_key(spent.scope)] = self.budgets.of(spent.scope)
+            raise self.exceeded(spent.scope) from None
+
+    def exceeded(self, scope: Scope) -> QuotaExceeded:
+        budget = f"{self.budgets.of(scope):,} tokens"
+        tomorrow = datetime.combine(self.now.date() + timedelta(days=1), datetime.min.time(), UTC)
+        retry_after = int((tomorrow - datetime.now(UTC)).total_seconds()) + 1
+        if scope == "user":
+            message = f"Your daily token budget ({budget}) is spent; it renews at 00:00 UTC."
+        else:
+            which = f"Brand '{self.brand_id}'" if self.brand_id else "Unbranded usage"
+            message = f"{which} has spent its daily token budget ({budget}); it renews at 00:00 UTC."
+        return QuotaExceeded(message, retry_after)
+
+    def _spent_key(self, scope: Scope) -> tuple[Scope, str | None, str | None, str]:
+        return (scope, self.brand_id, self.user_id if scope == "user" else None, self.day)

@@ -1,0 +1,109 @@
+"""The operations API's use cases (scope admin, for the caller's brands): a brand's budgets and
+its usage report."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from parley.auth.principal import ADMIN, Principal
+from parley.errors import InvalidRequest
+from parley.logic.quotas import default_budgets, forget_budgets
+from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
+from parley.models.domain import timestamp
+from parley.store.usage import QuotaOverride, UsageStore, usage_store
+
+DEFAULT_REPORT_DAYS = 30
+MAX_REPORT_DAYS = 366
+
+
+def get_quota(principal: Principal, brand_id: str, store: UsageStore | None = None) -> Quota:
+    principal.require(ADMIN)
+    principal.require_brand(brand_id)
+    return _quota(brand_id, (store or usage_store()).override(brand_id))
+
+
+def set_quota(
+    principal: Principal, brand_id: str, request: QuotaIn, store: UsageStore | None = None
+) -> Quota:
+    """Replace the brand's overrides. This container applies them at once; others within
+    QUOTA_CACHE_SECONDS."""
+    principal.require(ADMIN)
+    principal.require_brand(brand_id)
+    override = QuotaOverride(request.user_daily_tokens, request.brand_daily_tokens, updated_at=timestamp())
+    (store or usage_store()).put_override(brand_id, override, updated_by=principal.user_id)
+    forget_budgets(brand_id)
+    return _quota(brand_id, override)
+
+
+def _quota(brand_id: str, override: QuotaOverride | None) -> Quota:
+    override = override or QuotaOverride()
+    defaults = default_budgets()
+    return Quota(
+        brand_id=brand_id,
+        user_daily_tokens=defaults.user_daily_tokens
+        if override.user_daily_tokens is None
+        else override.user_daily_tokens,
+        brand_daily_tokens=defaults.brand_daily_tokens
+        if override.brand_daily_tokens is None
+        else override.brand_daily_tokens,
+        overrides=QuotaOverrides(
+            user_daily_tokens=override.user_daily_tokens, brand_daily_tokens=override.brand_daily_tokens
+        ),
+        updated_at=override.updated_at,
+    )
+
+
+def usage_report(
+    principal: Principal,
+    brand_id: str,
+    first: str | None = None,
+    last: str | None = None,
+    store: UsageStore | None = None,
+) -> UsageReport:
+    """Tokens and cost per day and model, from `first` to `last` (UTC days, both included; by
+    default the last 30 days up to today). One Query of the brand's day counters."""
+    principal.require(ADMIN)
+    principal.require_brand(brand_id)
+    to_day = _day(last, "to") if last else datetime.now(UTC).date()
+    from_day = _day(first, "from") if first else to_day - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    if from_day > to_day:
+        raise InvalidRequest(f"from ({from_day}) is after to ({to_day}).")
+    if (to_day - from_day).days >= MAX_REPORT_DAYS:
+        raise InvalidRequest(f"A report covers at most {MAX_REPORT_DAYS} days; ask for a shorter range.")
+    days = (store or usage_store()).days(brand_id, from_day.isoformat(), to_day.isoformat())
+    out = [
+        DayUsageOut(
+            date=day.day,
+            total_tokens=day.total_tokens,
+            cost_usd=float(day.cost_usd),
+            requests=day.requests,
+            models=[
+                ModelUsageOut(
+                    model=model,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    total_tokens=usage.total_tokens,
+                    cost_usd=float(usage.cost_usd),
+                    calls=usage.calls,
+                )
+                for model, usage in sorted(day.models.items())
+            ],
+        )
+        for day in days
+    ]
+    return UsageReport(
+        brand_id=brand_id,
+        from_=from_day.isoformat(),
+        to=to_day.isoformat(),
+        total_tokens=sum(day.total_tokens for day in days),
+        cost_usd=float(sum(day.cost_usd for day in days)),
+        requests=sum(day.requests for day in days),
+        days=out,
+    )
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a date, YYYY-MM-DD (got '{value}').") from None

@@ -1,0 +1,74 @@
+"""Bodies of the operations API: a brand's daily token budgets (`/v1/quotas/{brand_id}`) and its
+usage report (`/v1/usage`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.models.api.types import JSON_NUMBER
+
+Tokens = Annotated[int, Field(ge=0, le=10**15), JSON_NUMBER]
+
+
+class QuotaIn(BaseModel):
+    """A brand's budgets. A field left out or null goes back to the configured default; 0 means
+    no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_daily_tokens: Tokens | None = Field(
+        None, description="Tokens one user of the brand may use per UTC day."
+    )
+    brand_daily_tokens: Tokens | None = Field(None, description="Tokens the whole brand may use per UTC day.")
+
+
+class QuotaOverrides(BaseModel):
+    user_daily_tokens: int | None
+    brand_daily_tokens: int | None
+
+
+class Quota(BaseModel):
+    brand_id: str
+    user_daily_tokens: int = Field(
+        description="In effect: the brand's override, else the default. 0: no limit."
+    )
+    brand_daily_tokens: int = Field(
+        description="In effect: the brand's override, else the default. 0: no limit."
+    )
+    overrides: QuotaOverrides = Field(description="What the brand sets itself (null: the default applies).")
+    updated_at: str | None = Field(description="When the overrides were last set; null if never.")
+
+
+class QuotaEnvelope(BaseModel):
+    quota: Quota
+
+
+class ModelUsageOut(BaseModel):
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cost_usd: float
+    calls: int = Field(description="Provider calls (a workflow makes one per step).")
+
+
+class DayUsageOut(BaseModel):
+    date: str = Field(description="The UTC day, YYYY-MM-DD.")
+    total_tokens: int
+    cost_usd: float
+    requests: int = Field(description="Requests that generated (a chat message, a RAG chat, ...).")
+    models: list[ModelUsageOut]
+
+
+class UsageReport(BaseModel):
+    brand_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    total_tokens: int
+    cost_usd: float
+    requests: int
+    days: list[DayUsageOut] = Field(description="Days with any usage, oldest first.")
+
+    model_config = ConfigDict(populate_by_name=True)
