@@ -16,12 +16,14 @@ from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
+from parley.logic.quotas import forget_budgets
 from parley.providers.embedders import embedder
 from parley.providers.provider_for import forget_clients
 from parley.rag.stores import vector_store
 from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
+from parley.store.usage import usage_store
 
 
 def clear_process_caches() -> None:
@@ -34,6 +36,8 @@ def clear_process_caches() -> None:
     vector_store.cache_clear()
     embedder.cache_clear()
     forget_clients()
+    usage_store.cache_clear()
+    forget_budgets()
 
 
 @dataclass

@@ -3,6 +3,7 @@ client the functions themselves use, while requests go through the gateway."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -94,3 +95,42 @@ def test_a_chat_completion_is_two_round_trips(
     recorder = append_cost(api, alice, conversation_id, mode="chat-completion")
 
     assert recorder.operations == ["Query", "TransactWriteItems"]
+
+
+def test_a_chat_completion_in_a_brand_reads_its_budgets_once_then_is_two_round_trips(
+    api: httpx.Client, auth: TokenFactory
+) -> None:
+    brand = f"cost-{uuid.uuid4().hex[:10]}"
+    alice = auth("alice", brands=[brand])
+    conversation_id = api.post("/v1/conversations", json={"brand_id": brand}, headers=alice).json()[
+        "conversation"
+    ]["id"]
+
+    first = append_cost(api, alice, conversation_id, mode="chat-completion")
+    second = append_cost(api, alice, conversation_id, mode="chat-completion")
+
+    # The brand's overrides are read once per container and QUOTA_CACHE_SECONDS; the counters
+    # ride in the transaction that stores the exchange.
+    assert first.operations == ["Query", "GetItem", "TransactWriteItems"]
+    assert second.operations == ["Query", "TransactWriteItems"]
+
+
+def test_a_generation_refused_by_a_known_spent_budget_reads_once_and_writes_nothing(
+    api: httpx.Client, auth: TokenFactory
+) -> None:
+    brand = f"cost-{uuid.uuid4().hex[:10]}"
+    alice = auth("alice", brands=[brand])
+    admin = auth("ops", brands=[brand], scopes=["admin"])
+    assert api.put(f"/v1/quotas/{brand}", json={"user_daily_tokens": 1}, headers=admin).status_code == 200
+    conversation_id = api.post("/v1/conversations", json={"brand_id": brand}, headers=alice).json()[
+        "conversation"
+    ]["id"]
+    body = {"role": "user", "content": "Hi", "mode": "chat-completion"}
+    url = f"/v1/conversations/{conversation_id}/messages"
+    statuses = [api.post(url, json=body, headers=alice).status_code for _ in range(2)]  # served, refused
+
+    with CapacityRecorder(dynamodb_client()) as recorder:
+        refused = api.post(url, json=body, headers=alice)
+
+    assert statuses == [200, 429] and refused.status_code == 429
+    assert recorder.operations == ["Query"]
