@@ -72,7 +72,7 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 	$(SAM) validate --lint
 
 build: validate ## sam validate --lint, then sam build (layer for python3.13/arm64)
-	$(SAM) build --parallel
+	$(SAM) build --parallel --language-extensions  # Fn::ForEach: usage plans per brand
 
 bench: install build ## print performance and cost figures (JSON lines, also in bench/results.jsonl)
 	$(PY) -m bench.run

@@ -62,6 +62,8 @@ class Gateway:
             denied = self._authorize(event)
             if denied is not None:
                 return denied
+        if route.api_key_required and not event["requestContext"]["identity"].get("apiKey"):
+            return self.gateway_response("INVALID_API_KEY", 403, "Forbidden")  # no usage plan meters it
         request_id = {"x-amzn-RequestId": event["requestContext"]["requestId"]}  # as API Gateway answers
         try:
             result = self.pools[route.function].invoke(event)
@@ -157,6 +159,8 @@ class Gateway:
             k: v for k, v in (result.get("context") or {}).items() if isinstance(v, str | int | float | bool)
         }
         event["requestContext"]["authorizer"] = {"principalId": result.get("principalId"), **context}
+        if result.get("usageIdentifierKey"):  # API key source AUTHORIZER: the key the plan meters
+            event["requestContext"]["identity"]["apiKey"] = result["usageIdentifierKey"]
         return None
 
     def _proxy_response(self, result: Any) -> tuple[int, dict[str, str], bytes]:

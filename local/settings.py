@@ -24,6 +24,9 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
         "JWT_ISSUER": LOCAL_ISSUER,
         "JWT_AUDIENCE": LOCAL_AUDIENCE,
         "JWT_HS256_SECRET": LOCAL_SECRET,
+        # As the template's authorizer: every caller is metered on a usage plan's key.
+        "USAGE_KEY_PREFIX": "parley-local-usage",
+        "USAGE_PLAN_BRANDS": os.environ.get("USAGE_PLAN_BRANDS", "acme"),
         "POWERTOOLS_SERVICE_NAME": "parley",
         "POWERTOOLS_METRICS_NAMESPACE": "Parley",
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -39,6 +39,7 @@ class Route:
     function: str  # logical id
     authorized: bool
     pattern: re.Pattern[str]
+    api_key_required: bool = False  # the caller must be metered on a usage plan's API key
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in (method, "ANY"):
@@ -86,7 +87,10 @@ def _pattern(resource: str) -> re.Pattern[str]:
 @functools.cache
 def load(path: Path = TEMPLATE) -> Template:
     document = yaml.load(path.read_text(), Loader=_CfnLoader)
-    resources: dict[str, Any] = document["Resources"]
+    # Fn::ForEach entries (usage plans per brand) are not resources the gateway needs.
+    resources: dict[str, Any] = {
+        name: r for name, r in document["Resources"].items() if isinstance(r, dict) and "Type" in r
+    }
     defaults = document.get("Globals", {}).get("Function", {})
     api = next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Api")
     auth = api.get("Auth", {})
@@ -113,6 +117,7 @@ def load(path: Path = TEMPLATE) -> Template:
                 continue
             ev = event["Properties"]
             authorizer = (ev.get("Auth") or {}).get("Authorizer", default_authorizer)
+            key_required = (ev.get("Auth") or {}).get("ApiKeyRequired", auth.get("ApiKeyRequired", False))
             routes.append(
                 Route(
                     ev["Method"].upper(),
@@ -120,6 +125,7 @@ def load(path: Path = TEMPLATE) -> Template:
                     logical_id,
                     authorized=authorizer not in (None, "NONE"),
                     pattern=_pattern(ev["Path"]),
+                    api_key_required=bool(key_required),
                 )
             )
 

@@ -207,3 +207,21 @@ def test_hs256_keyed_with_the_public_key_is_a_401(
     forged = f"{signing_input}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
 
     assert api.get("/v1/conversations", headers=bearer(forged)).status_code == 401
+
+
+def test_a_caller_no_usage_plan_meters_is_refused_by_the_gateway(
+    api: httpx.Client, auth: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API requires an API key from the authorizer (usage plans); without one, API Gateway
+    answers 403 before any function runs."""
+    monkeypatch.setenv("USAGE_KEY_PREFIX", "")  # an authorizer that names no usage plan key
+    clear_process_caches()
+    try:
+        refused = api.get("/v1/conversations", headers=auth("alice"))
+    finally:
+        monkeypatch.undo()
+        clear_process_caches()
+
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "forbidden", "message": "No usage plan covers this caller."}
+    assert api.get("/v1/conversations", headers=auth("alice")).status_code == 200

@@ -64,6 +64,11 @@ class Settings(BaseModel):
     # How long a brand's daily usage (the usage report) is kept.
     usage_retention_days: int = Field(400, ge=1, le=3650)
 
+    # Usage plans: the authorizer names the API key API Gateway meters the caller's brand on,
+    # `<prefix>-brand-<brand>` for a brand with a plan of its own, else `<prefix>-default`.
+    usage_key_prefix: str | None = None  # unset: no usage plans (the API requires no key)
+    usage_plan_brands: str = ""  # comma-separated
+
     # Browser origins allowed to call with credentials (the session cookie), comma-separated.
     cors_allowed_origins: str = ""
 
@@ -72,6 +77,10 @@ class Settings(BaseModel):
     jwt_jwks_url: str | None = None
     jwt_hs256_secret: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+
+    @property
+    def brands_with_usage_plans(self) -> frozenset[str]:
+        return frozenset(b.strip() for b in self.usage_plan_brands.split(",") if b.strip())
 
     @property
     def allowed_origins(self) -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.auth.principal import Principal
 from parley.auth.tokens import TokenVerifier, token_from_request
 from parley.config import settings
 from parley.errors import Unauthorized
@@ -20,7 +21,9 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     except Unauthorized as refusal:
         logger.info("request refused by the authorizer", extra={"reason": refusal.message})
         raise Exception(UNAUTHORIZED) from None
+    key = usage_key(principal)
     return {
+        **({"usageIdentifierKey": key} if key else {}),
         "principalId": principal.user_id,
         "policyDocument": {
             "Version": "2012-10-17",
@@ -34,6 +37,16 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         },
         "context": principal.to_context(),
     }
+
+
+def usage_key(principal: Principal) -> str | None:
+    """The API key whose usage plan meters this caller: its brand's own plan (the first of its
+    brands, in order, that has one), else the default plan. None when no plans are deployed."""
+    config = settings()
+    if not config.usage_key_prefix:
+        return None
+    brand = next((b for b in sorted(principal.brands) if b in config.brands_with_usage_plans), None)
+    return f"{config.usage_key_prefix}-brand-{brand}" if brand else f"{config.usage_key_prefix}-default"
 
 
 def _whole_api(method_arn: str) -> str:

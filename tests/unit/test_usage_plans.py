@@ -1,0 +1,72 @@
+"""Usage plans: the key the authorizer names must be one the template creates, or API Gateway
+refuses every request. Checked by evaluating the template's own formulas for a stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from local.template import TEMPLATE, _CfnLoader, load
+from parley.auth.authorizer import usage_key
+from parley.auth.principal import Principal
+from tests.conftest import clear_process_caches
+
+STACK = "parley-prod"
+
+
+def substitute(value: dict[str, str], **names: str) -> str:
+    text = value["Sub"]
+    for name, replacement in {"AWS::StackName": STACK, **names}.items():
+        text = text.replace("${" + name + "}", replacement)
+    assert "${" not in text, text
+    return text
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, Any]:
+    document = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    return dict(document["Resources"])
+
+
+@pytest.fixture
+def deployed(resources: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The authorizer's environment as the template sets it, for brands acme and globex."""
+    variables = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    monkeypatch.setenv("USAGE_KEY_PREFIX", substitute(variables["USAGE_KEY_PREFIX"]))
+    monkeypatch.setenv("USAGE_PLAN_BRANDS", "acme,globex")
+    clear_process_caches()
+    yield
+    monkeypatch.undo()
+    clear_process_caches()
+
+
+def caller(*brands: str) -> Principal:
+    return Principal("alice", frozenset(brands), frozenset())
+
+
+@pytest.mark.usefixtures("deployed")
+def test_a_brand_with_a_plan_is_metered_on_the_key_the_template_creates_for_it(
+    resources: dict[str, Any],
+) -> None:
+    _, _, fragment = resources["Fn::ForEach::BrandPlans"]
+    brand_key = fragment["BrandApiKey&{Brand}"]["Properties"]["Value"]
+
+    assert usage_key(caller("globex")) == substitute(brand_key, Brand="globex")
+    assert usage_key(caller("globex", "acme")) == substitute(brand_key, Brand="acme")  # the first in order
+
+
+@pytest.mark.usefixtures("deployed")
+def test_any_other_brand_is_metered_on_the_default_plans_key(resources: dict[str, Any]) -> None:
+    default_key = resources["DefaultApiKey"]["Properties"]["Value"]
+
+    assert usage_key(caller("initech")) == substitute(default_key)
+    assert usage_key(caller()) == substitute(default_key)
+
+
+def test_every_authorized_route_needs_a_metered_key_and_the_preflight_none() -> None:
+    routes = load().routes
+
+    assert all(route.api_key_required for route in routes if route.authorized)
+    assert [route.method for route in routes if not route.api_key_required] == ["OPTIONS"]
