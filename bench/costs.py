@@ -12,6 +12,7 @@ from local.seeding import seed_messages
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.logic.conversations import create_conversation
 from parley.logic.messages import append_message, message_history
+from parley.logic.usage import usage_report
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
 from parley.store.dynamodb import dynamodb_client
 
@@ -64,3 +65,12 @@ def run(report: Report, table: str) -> None:
     cost(
         report, "chat_completion_offline", lambda: append_message(CALLER, longest, chat), history_length=5_002
     )
+    branded = create_conversation(CALLER, CreateConversationRequest(brand_id="acme", **profile)).id
+    append_message(CALLER, branded, chat)  # the container reads the brand's budgets once
+    cost(
+        report,
+        "chat_completion_in_a_brand",
+        lambda: append_message(CALLER, branded, chat),
+        note="usage counters (user, brand day) in the same transaction; budgets cached",
+    )
+    cost(report, "usage_report_30_days", lambda: usage_report(CALLER, "acme"))

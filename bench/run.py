@@ -38,6 +38,10 @@ def main() -> None:
             "POWERTOOLS_LOG_LEVEL": "ERROR",
             "POWERTOOLS_METRICS_DISABLED": "true",  # stdout is the figures, one per line
             "RAG_LOCAL_PATH": str(Path(scratch.name) / "vectors.sqlite3"),
+            # No limit: the warm figures time generations, and a 5,000-message history spends the
+            # default user budget in a few dozen (the counters are still written, and timed).
+            "QUOTA_USER_DAILY_TOKENS": "0",
+            "QUOTA_BRAND_DAILY_TOKENS": "0",
         }
         os.environ.update(env)
         create_table(client(database.endpoint), env["TABLE_NAME"])

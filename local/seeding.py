@@ -54,6 +54,8 @@ def seed_events_data(client: Any, table: str) -> None:
     )
     for item in (items.meta_item(conversation), items.profile_item(conversation)):
         client.put_item(TableName=table, Item=item)
+    # Back to the default budgets (the quotas_put event sets overrides for the brand).
+    client.delete_item(TableName=table, Key={"PK": {"S": keys.usage_pk("acme")}, "SK": {"S": keys.QUOTA}})
     catalog = CatalogStore(table, client)
     client.delete_item(
         TableName=table, Key={"PK": {"S": keys.workflow_pk(WORKFLOW_ID)}, "SK": {"S": keys.META}}
