@@ -97,14 +97,18 @@ def test_a_chat_completion_is_two_round_trips(
     assert recorder.operations == ["Query", "TransactWriteItems"]
 
 
+def branded_conversation(api: httpx.Client, headers: dict[str, str], brand: str) -> str:
+    response = api.post("/v1/conversations", json={"brand_id": brand}, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["conversation"]["id"])
+
+
 def test_a_chat_completion_in_a_brand_reads_its_budgets_once_then_is_two_round_trips(
     api: httpx.Client, auth: TokenFactory
 ) -> None:
     brand = f"cost-{uuid.uuid4().hex[:10]}"
     alice = auth("alice", brands=[brand])
-    conversation_id = api.post("/v1/conversations", json={"brand_id": brand}, headers=alice).json()[
-        "conversation"
-    ]["id"]
+    conversation_id = branded_conversation(api, alice, brand)
 
     first = append_cost(api, alice, conversation_id, mode="chat-completion")
     second = append_cost(api, alice, conversation_id, mode="chat-completion")
@@ -122,9 +126,7 @@ def test_a_generation_refused_by_a_known_spent_budget_reads_once_and_writes_noth
     alice = auth("alice", brands=[brand])
     admin = auth("ops", brands=[brand], scopes=["admin"])
     assert api.put(f"/v1/quotas/{brand}", json={"user_daily_tokens": 1}, headers=admin).status_code == 200
-    conversation_id = api.post("/v1/conversations", json={"brand_id": brand}, headers=alice).json()[
-        "conversation"
-    ]["id"]
+    conversation_id = branded_conversation(api, alice, brand)
     body = {"role": "user", "content": "Hi", "mode": "chat-completion"}
     url = f"/v1/conversations/{conversation_id}/messages"
     statuses = [api.post(url, json=body, headers=alice).status_code for _ in range(2)]  # served, refused

@@ -19,7 +19,7 @@ from decimal import Decimal
 from parley.config import settings
 from parley.errors import QuotaExceeded
 from parley.models.domain import TokenUsage
-from parley.store.usage import BudgetSpent, Charge, ModelUsage, Scope, usage_store
+from parley.store.usage import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, usage_store
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,17 @@ def default_budgets() -> Budgets:
     return Budgets(settings().quota_user_daily_tokens, settings().quota_brand_daily_tokens)
 
 
+def budgets_with(override: QuotaOverride | None) -> Budgets:
+    """The budgets in effect: the override's where it sets one, else the configured default."""
+    defaults = default_budgets()
+    if override is None:
+        return defaults
+    return Budgets(
+        defaults.user_daily_tokens if override.user_daily_tokens is None else override.user_daily_tokens,
+        defaults.brand_daily_tokens if override.brand_daily_tokens is None else override.brand_daily_tokens,
+    )
+
+
 # Per warm container: the brands' budgets as last read, and the budgets known to be spent today.
 _budgets: dict[str, tuple[Budgets, float]] = {}
 _spent: dict[tuple[Scope, str | None, str | None, str], int] = {}
@@ -50,16 +61,7 @@ def budgets_for(brand_id: str | None) -> Budgets:
     cached = _budgets.get(brand_id)
     if cached is not None and cached[1] > time.monotonic():
         return cached[0]
-    defaults = default_budgets()
-    override = usage_store().override(brand_id)
-    budgets = Budgets(
-        defaults.user_daily_tokens
-        if override is None or override.user_daily_tokens is None
-        else override.user_daily_tokens,
-        defaults.brand_daily_tokens
-        if override is None or override.brand_daily_tokens is None
-        else override.brand_daily_tokens,
-    )
+    budgets = budgets_with(usage_store().override(brand_id))
     _budgets[brand_id] = (budgets, time.monotonic() + settings().quota_cache_seconds)
     return budgets
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from parley.auth.principal import ADMIN, Principal
 from parley.errors import InvalidRequest
-from parley.logic.quotas import default_budgets, forget_budgets
+from parley.logic.quotas import budgets_with, forget_budgets
 from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
 from parley.models.domain import timestamp
 from parley.store.usage import QuotaOverride, UsageStore, usage_store
@@ -36,16 +36,12 @@ def set_quota(
 
 
 def _quota(brand_id: str, override: QuotaOverride | None) -> Quota:
+    in_effect = budgets_with(override)
     override = override or QuotaOverride()
-    defaults = default_budgets()
     return Quota(
         brand_id=brand_id,
-        user_daily_tokens=defaults.user_daily_tokens
-        if override.user_daily_tokens is None
-        else override.user_daily_tokens,
-        brand_daily_tokens=defaults.brand_daily_tokens
-        if override.brand_daily_tokens is None
-        else override.brand_daily_tokens,
+        user_daily_tokens=in_effect.user_daily_tokens,
+        brand_daily_tokens=in_effect.brand_daily_tokens,
         overrides=QuotaOverrides(
             user_daily_tokens=override.user_daily_tokens, brand_daily_tokens=override.brand_daily_tokens
         ),
