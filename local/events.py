@@ -133,7 +133,7 @@ def build() -> dict[str, dict[str, Any]]:
         if logical_id == "CorsPreflightFunction":
             headers = {"Origin": ["https://app.example.com"], "Access-Control-Request-Method": ["POST"]}
         request = HttpRequest(method, url, headers, json.dumps(body).encode() if body else b"")
-        route, parameters = gateway.route(method, request.path)
+        route, parameters = gateway.route(method, request.raw_path)
         assert route is not None and route.function == logical_id, f"{method} {url} is not {logical_id}"
         event = gateway.event(route, request, parameters)
         _fix_request_identity(event, logical_id)

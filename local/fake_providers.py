@@ -28,6 +28,7 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     reply: dict[str, Any] = field(default_factory=dict)  # overrides merged into a normal reply
+    raw: bytes | None = None  # sent as the body instead of JSON (a proxy's HTML page, say)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class ProviderServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, headers, payload = server.answer(self.path, dict(self.headers.items()), body)
-                data = json.dumps(payload).encode()
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
                     for name, value in {"Content-Type": "application/json", **headers}.items():
@@ -119,6 +120,8 @@ class ProviderServer:
             return 401, {}, anthropic_error("authentication_error", "invalid x-api-key")
         if scripted.delay:
             time.sleep(scripted.delay)
+        if scripted.raw is not None:
+            return scripted.status, scripted.headers, scripted.raw
         if scripted.body is not None or scripted.status != 200:
             return scripted.status, scripted.headers, scripted.body or {}
         if path == EMBEDDINGS_PATH:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from local import docs
 from local.lambda_runtime import FunctionPool, FunctionTimeout
@@ -35,8 +35,13 @@ class HttpRequest:
     source_ip: str = "127.0.0.1"
 
     @property
-    def path(self) -> str:
+    def raw_path(self) -> str:
         return urlsplit(self.url).path
+
+    @property
+    def path(self) -> str:
+        """The path as API Gateway hands it to a function: percent-decoded (`doc%3A0` is `doc:0`)."""
+        return unquote(self.raw_path)
 
     @property
     def query(self) -> str:
@@ -54,7 +59,7 @@ class Gateway:
             return documentation
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
-        route, path_parameters = self.route(request.method, request.path)
+        route, path_parameters = self.route(request.method, request.raw_path)
         if route is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
         event = self.event(route, request, path_parameters)
@@ -76,11 +81,13 @@ class Gateway:
         status, headers, body = self._proxy_response(result)
         return status, {**headers, **request_id}, body
 
-    def route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+    def route(self, method: str, raw_path: str) -> tuple[Route | None, dict[str, str]]:
+        """The route of a request and its path parameters, decoded. Routes match the raw path, so
+        an encoded slash (`%2F`) stays inside its segment."""
         for route in self.template.routes:
-            parameters = route.match(method, path)
+            parameters = route.match(method, raw_path)
             if parameters is not None:
-                return route, parameters
+                return route, {name: unquote(value) for name, value in parameters.items()}
         return None, {}
 
     def event(self, route: Route, request: HttpRequest, path_parameters: dict[str, str]) -> dict[str, Any]:

@@ -160,21 +160,35 @@ def test_a_slow_provider_is_a_504_within_the_deadline_and_writes_nothing(
     assert total(api, alice, conversation_id) == 0
 
 
-def test_a_provider_400_is_a_400_with_its_reason(
+def test_a_provider_400_is_a_400_that_never_echoes_the_providers_words(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
     conversation_id = conversation(api, alice, model="gpt-4o")
-    providers.script(
-        OPENAI_PATH, Scripted(status=400, body=openai_error("Invalid 'messages'.", "invalid_request_error"))
-    )
+    echoed = "Invalid header 'Authorization: Bearer sk-proxy-secret-77'."  # a proxy echoing credentials
+    providers.script(OPENAI_PATH, Scripted(status=400, body=openai_error(echoed, "invalid_request_error")))
 
     response = ask(api, alice, conversation_id)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "provider_rejected_request",
-        "message": "OpenAI refused the request: Invalid 'messages'.",
-    }
+    assert response.json()["error"] == "provider_rejected_request"
+    assert "OpenAI refused the request as invalid (HTTP 400)" in response.json()["message"]
+    assert "sk-proxy-secret-77" not in response.text
+    assert total(api, alice, conversation_id) == 0
+
+
+def test_a_provider_answering_200_with_a_non_json_body_is_a_502(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
+) -> None:
+    conversation_id = conversation(api, alice, model="gpt-4o")
+    providers.script(
+        OPENAI_PATH,
+        Scripted(status=200, raw=b"<html>proxy login</html>", headers={"content-type": "text/html"}),
+    )
+
+    response = ask(api, alice, conversation_id)
+
+    assert response.status_code == 502, response.text
+    assert response.json()["error"] == "provider_error"
     assert total(api, alice, conversation_id) == 0
 
 

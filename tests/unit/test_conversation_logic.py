@@ -133,18 +133,54 @@ def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(
     assert item_count(dynamodb, store) == before
 
 
-def test_chat_completion_may_follow_any_role(store: ConversationStore) -> None:
+@pytest.mark.parametrize("role", ["system", "assistant"])
+def test_chat_completion_answers_only_user_and_tool_messages(
+    store: ConversationStore, dynamodb: Any, role: str
+) -> None:
     conversation_id = new_conversation(store)
+    before = item_count(dynamodb, store)
 
-    result = append_message(
+    with pytest.raises(InvalidRequest, match="user or tool"):
+        append_message(
+            ALICE,
+            conversation_id,
+            AppendMessageRequest(role=role, content="Be terse.", mode="chat-completion"),
+            store,
+        )
+
+    assert item_count(dynamodb, store) == before
+
+
+def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
+    store: ConversationStore, dynamodb: Any
+) -> None:
+    conversation_id = new_conversation(store)
+    call = {"id": "call_7", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+    append_message(
         ALICE,
         conversation_id,
-        AppendMessageRequest(role="system", content="Be terse.", mode="chat-completion"),
+        AppendMessageRequest(role="assistant", content="Checking.", tool_calls=[call]),
         store,
     )
+    before = item_count(dynamodb, store)
 
-    assert result.message.role == "system"
-    assert result.assistant_message is not None
+    for missing in ({}, {"tool_call_id": "call_8"}):
+        with pytest.raises(InvalidRequest, match="tool_call_id"):
+            append_message(
+                ALICE,
+                conversation_id,
+                AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", **missing),
+                store,
+            )
+    assert item_count(dynamodb, store) == before
+
+    answered = append_message(
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", tool_call_id="call_7"),
+        store,
+    )
+    assert answered.assistant_message is not None
 
 
 def test_another_users_conversation_reads_as_missing(store: ConversationStore, dynamodb: Any) -> None:

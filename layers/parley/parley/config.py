@@ -77,10 +77,23 @@ class Settings(BaseModel):
     jwt_jwks_url: str | None = None
     jwt_hs256_secret: str | None = None
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
+    # JWKS keys are trusted this long, then fetched again (a revoked key stops working within it);
+    # a token naming an unknown key makes one re-fetch at most this often.
+    jwt_jwks_lifespan_seconds: float = Field(600, ge=1, le=86400)
+    jwt_jwks_refetch_cooldown_seconds: float = Field(30, ge=0, le=3600)
+    # Cognito access tokens carry `client_id` and `token_use: access` instead of `aud`: they are
+    # accepted for these app client ids (comma-separated; empty: only tokens with `aud`).
+    jwt_cognito_client_ids: str = ""
+    # Stripped from each scope of a token (Cognito names custom scopes `<resource server>/<scope>`).
+    jwt_scope_prefix: str = ""
 
     @property
     def brands_with_usage_plans(self) -> frozenset[str]:
         return frozenset(b.strip() for b in self.usage_plan_brands.split(",") if b.strip())
+
+    @property
+    def cognito_client_ids(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.jwt_cognito_client_ids.split(",") if c.strip())
 
     @property
     def allowed_origins(self) -> frozenset[str]:

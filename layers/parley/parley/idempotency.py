@@ -1,6 +1,13 @@
-"""Idempotent retries: a POST with an `Idempotency-Key` header runs once per caller, route and key.
+"""Idempotent retries: a POST with an `Idempotency-Key` header runs once per principal, route and key.
 A retry gets the first response back and writes nothing new; the same key with a different body is
 a 409 `idempotency_key_reused`; a retry while the first is still running, a 409 `request_in_progress`.
+
+A record is keyed on everything its response depends on: the caller's grants (user, brands and
+scopes, as the authorizer verified them for this request), the route with its ids normalised, and
+the key. A replay is therefore only ever served to a principal that the first request's
+authorization checks passed for; a token with other grants runs the request as a first request,
+through every check of the route (a token that lost a brand gets the route's 403, never the
+remembered answer).
 
 Records live in the single table (Powertools idempotency, DynamoDB persistence), one partition per
 caller (`IDEMPOTENCY#<sub>`), and expire through the table's TTL attribute. Only successful
@@ -9,11 +16,14 @@ responses are remembered: after a failure (a 502 from a provider, say) the same 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from parley.config import settings
+from parley.observability import logger
 from parley.store.dynamodb import dynamodb_client
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -29,12 +39,34 @@ class _NotRemembered(Exception):
         self.response = response
 
 
-def _json_error(status: int, code: str, message: str) -> dict[str, Any]:
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _json_error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **(headers or {})},
         "body": json.dumps({"error": code, "message": message}),
     }
+
+
+def route_key(event: dict[str, Any]) -> str:
+    """The route as the function resolves it: the resource with its path ids filled in, UUIDs
+    lower-cased (the use cases read `ABC…` and `abc…` as one id), so a retry that spells an id
+    differently is still the same request."""
+    route = str(event.get("resource") or event.get("path") or "")
+    for name, raw in sorted((event.get("pathParameters") or {}).items()):
+        value = str(raw)
+        route = route.replace(f"{{{name}}}", value.lower() if _UUID.match(value) else value)
+    return f"{event.get('httpMethod')} {route}"
+
+
+def principal_fingerprint(authorizer: dict[str, Any]) -> str:
+    """A digest of the grants the authorizer verified: user, brands and scopes."""
+    grants = {name: authorizer.get(name) for name in ("sub", "brands", "scope")}
+    return hashlib.sha256(json.dumps(grants, sort_keys=True).encode()).hexdigest()
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -49,14 +81,20 @@ def idempotent(handler: Handler) -> Handler:
 
     def wrapped(event: dict[str, Any], context: Any) -> dict[str, Any]:
         key = _header(event, HEADER)
-        caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("sub")
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        caller = authorizer.get("sub")
         if event.get("httpMethod") != "POST" or key is None or not caller:
             return handler(event, context)
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             return _json_error(
                 400, "invalid_request", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
             )
-        request = {"route": f"POST {event.get('path')}", "key": key, "body": event.get("body") or ""}
+        request = {
+            "route": route_key(event),
+            "key": key,
+            "principal": principal_fingerprint(authorizer),
+            "body": event.get("body") or "",
+        }
         # Imported here: only a POST that carries a key pays for the idempotency utility.
         from aws_lambda_powertools.utilities.idempotency import (
             DynamoDBPersistenceLayer,
@@ -65,6 +103,7 @@ def idempotent(handler: Handler) -> Handler:
         )
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
             IdempotencyValidationError,
         )
 
@@ -75,7 +114,7 @@ def idempotent(handler: Handler) -> Handler:
             return response
 
         config = IdempotencyConfig(
-            event_key_jmespath="[route, key]",
+            event_key_jmespath="[route, key, principal]",
             payload_validation_jmespath="body",
             expires_after_seconds=settings().idempotency_ttl_seconds,
             raise_on_no_idempotency_key=True,
@@ -108,6 +147,14 @@ def idempotent(handler: Handler) -> Handler:
                 409,
                 "request_in_progress",
                 "A request with this Idempotency-Key is still running; retry it shortly.",
+            )
+        except IdempotencyPersistenceLayerError:
+            logger.warning("idempotency record unavailable", exc_info=True)
+            return _json_error(
+                503,
+                "service_unavailable",
+                "The idempotency record could not be read or written; retry in a moment with the same key.",
+                {"Retry-After": "1"},
             )
 
     return wrapped

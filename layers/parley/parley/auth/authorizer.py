@@ -17,7 +17,9 @@ UNAUTHORIZED = "Unauthorized"
 
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
     try:
-        principal = TokenVerifier(settings()).verify(token_from_request(event.get("headers") or {}))
+        principal = TokenVerifier(settings()).verify(
+            token_from_request(event.get("headers"), event.get("multiValueHeaders"))
+        )
     except Unauthorized as refusal:
         logger.info("request refused by the authorizer", extra={"reason": refusal.message})
         raise Exception(UNAUTHORIZED) from None

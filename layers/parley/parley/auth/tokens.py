@@ -9,31 +9,38 @@ from typing import Any
 
 import jwt
 
+from parley.auth.jwks import JwksCache, UnknownKey
 from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.errors import Unauthorized
 
 _ASYMMETRIC = ("RS256", "ES256")
-_JWKS_LIFESPAN_SECONDS = 3600
 
 
 @functools.cache
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    """Cached per warm authorizer: keys are fetched once and re-fetched on an unknown `kid`."""
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=_JWKS_LIFESPAN_SECONDS, timeout=3)
+def jwks_cache(url: str, lifespan: float, cooldown: float) -> JwksCache:
+    """One key cache per warm authorizer (and per JWKS setting)."""
+    return JwksCache(url, lifespan=lifespan, cooldown=cooldown)
 
 
-def token_from_request(headers: dict[str, str]) -> str:
+def token_from_request(
+    headers: dict[str, str] | None, multi_value_headers: dict[str, list[str]] | None = None
+) -> str:
     """The token from `Authorization: Bearer` or the `session` cookie; when both are sent they
-    must be the same token."""
+    must be the same token. Ambiguous credentials (two Authorization headers, two `session`
+    cookies) are refused rather than resolved by picking one."""
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    repeated = {name.lower(): values for name, values in (multi_value_headers or {}).items()}
+    if len(repeated.get("authorization") or []) > 1:
+        raise Unauthorized("The request carries more than one Authorization header.")
     bearer = None
     if authorization := lowered.get("authorization"):
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
         bearer = value.strip()
-    cookie = _session_cookie(lowered.get("cookie"))
+    cookie_headers = repeated.get("cookie") or ([lowered["cookie"]] if lowered.get("cookie") else [])
+    cookie = _session_cookie(cookie_headers)
     if bearer and cookie and bearer != cookie:
         raise Unauthorized("The Authorization header and the session cookie carry different tokens.")
     token = bearer or cookie
@@ -42,16 +49,24 @@ def token_from_request(headers: dict[str, str]) -> str:
     return token
 
 
-def _session_cookie(header: str | None) -> str | None:
-    if not header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        raise Unauthorized("The Cookie header could not be parsed.") from None
-    morsel = jar.get("session")
-    return morsel.value if morsel and morsel.value else None
+def _session_cookie(cookie_headers: list[str]) -> str | None:
+    """The one `session` cookie of the request; more than one is a 401."""
+    sessions = []
+    for header in cookie_headers:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(header)
+        except CookieError:
+            raise Unauthorized("The Cookie header could not be parsed.") from None
+        # SimpleCookie keeps the last of repeated names: count them in the raw header instead.
+        names = [part.split("=", 1)[0].strip() for part in header.split(";")]
+        if names.count("session") > 1:
+            raise Unauthorized("The request carries more than one 'session' cookie.")
+        if (morsel := jar.get("session")) is not None:
+            sessions.append(morsel.value)
+    if len(sessions) > 1:
+        raise Unauthorized("The request carries more than one 'session' cookie.")
+    return sessions[0] if sessions and sessions[0] else None
 
 
 class TokenVerifier:
@@ -60,31 +75,56 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
+            header = jwt.get_unverified_header(token)
+            algorithm = header.get("alg")
+            key = self._key_for(header, algorithm)
+            access_token = self._is_access_token(token)
             claims = jwt.decode(
                 token,
-                key=self._key_for(token, algorithm),
+                key=key,
                 algorithms=[str(algorithm)],
-                audience=self.settings.jwt_audience,
+                audience=None if access_token else self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 leeway=self.settings.jwt_leeway_seconds,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={
+                    "require": ["exp", "iss", "sub"] if access_token else ["exp", "iss", "aud", "sub"],
+                    "verify_aud": not access_token,
+                },
             )
-        except jwt.PyJWKClientConnectionError:
-            raise  # the issuer's keys cannot be fetched: the authorizer fails (5xx), it does not refuse
+        except UnknownKey as error:
+            raise Unauthorized(f"Invalid token: {error}.") from error
         except jwt.PyJWTError as error:
             raise Unauthorized(f"Invalid token: {error}.") from error
-        return _principal(claims)
+        if access_token:
+            self._check_access_token(claims)
+        return _principal(claims, self.settings.jwt_scope_prefix)
 
-    def _key_for(self, token: str, algorithm: Any) -> Any:
+    def _key_for(self, header: dict[str, Any], algorithm: Any) -> Any:
         if algorithm == "HS256" and self.settings.jwt_hs256_secret:
             return self.settings.jwt_hs256_secret
         if algorithm in _ASYMMETRIC and self.settings.jwt_jwks_url:
-            return _jwks_client(self.settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
+            cache = jwks_cache(
+                self.settings.jwt_jwks_url,
+                self.settings.jwt_jwks_lifespan_seconds,
+                self.settings.jwt_jwks_refetch_cooldown_seconds,
+            )
+            return cache.key_for(header.get("kid"))  # JwksUnavailable: the authorizer fails, a 500
         raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
 
+    def _is_access_token(self, token: str) -> bool:
+        """A Cognito access token: no `aud`, a `client_id` instead; accepted only when app
+        client ids are configured."""
+        if not self.settings.cognito_client_ids:
+            return False
+        unverified = jwt.decode(token, options={"verify_signature": False})
+        return "aud" not in unverified and unverified.get("token_use") == "access"
 
-def _principal(claims: dict[str, Any]) -> Principal:
+    def _check_access_token(self, claims: dict[str, Any]) -> None:
+        if claims.get("client_id") not in self.settings.cognito_client_ids:
+            raise Unauthorized("Invalid token: its client_id is not one of this API's app clients.")
+
+
+def _principal(claims: dict[str, Any], scope_prefix: str = "") -> Principal:
     sub, brands, scope = claims.get("sub"), claims.get("brands", []), claims.get("scope", "")
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("Invalid token: 'sub' must be a non-empty string.")
@@ -92,4 +132,6 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise Unauthorized("Invalid token: 'brands' must be a list of brand ids.")
     if not isinstance(scope, str):
         raise Unauthorized("Invalid token: 'scope' must be a space-separated string.")
-    return Principal(user_id=sub, brands=frozenset(brands), scopes=frozenset(scope.split()))
+    # Cognito names custom scopes `<resource server>/<scope>`: the prefix is the resource server's.
+    scopes = [s.removeprefix(scope_prefix) if scope_prefix else s for s in scope.split()]
+    return Principal(user_id=sub, brands=frozenset(brands), scopes=frozenset(scopes))

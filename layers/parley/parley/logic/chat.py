@@ -4,15 +4,14 @@ within the deadline, and the reply with its usage and cost. Nothing is stored he
 from __future__ import annotations
 
 import time
-from functools import partial
 
 from parley.config import settings
-from parley.logic.prompt import fit_history
+from parley.logic.prompt import fit_history, without_dangling_tool_results
 from parley.logic.quotas import Meter
 from parley.models.domain import Conversation, Message
 from parley.observability import record_generation
 from parley.providers.base import ChatRequest, Completion, PromptMessage
-from parley.providers.deadline import within
+from parley.providers.deadline import deadline
 from parley.providers.provider_for import provider_for
 from parley.providers.registry import ModelSpec, model_spec
 
@@ -29,9 +28,9 @@ def generate_reply(
     request = ChatRequest(
         model=spec.id,
         system_prompt=conversation.system_prompt,
-        messages=[
-            PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id")) for m in prompt
-        ],
+        messages=without_dangling_tool_results(
+            [PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id")) for m in prompt]
+        ),
         max_tokens=max_output,
     )
     completion, latency_ms = call_provider(spec, request, meter)
@@ -45,8 +44,9 @@ def call_provider(
     tokens and cost go on the meter, and with latency into the metrics per model and brand."""
     provider = provider_for(spec)
     started = time.perf_counter()
-    deadline = settings().provider_timeout_seconds if deadline_seconds is None else deadline_seconds
-    completion = within(deadline, provider.name, partial(provider.complete, request))
+    seconds = settings().provider_timeout_seconds if deadline_seconds is None else deadline_seconds
+    with deadline(seconds):
+        completion = provider.complete(request)
     latency_ms = round((time.perf_counter() - started) * 1000)
     cost = spec.cost_usd(completion.usage)
     meter.add(spec.id, completion.usage, cost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
-from parley.errors import ConversationNotFound
+from parley.errors import ConversationNotFound, InvalidRequest
 from parley.logic.chat import generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.quotas import Meter
@@ -45,6 +45,7 @@ def append_message(
     check_content_size(request.content)
     check_json_size(request.metadata, "metadata")
     check_json_size(request.tool_calls, "tool_calls")
+    check_tool_reference(request)
     if request.mode == "chat-completion":
         principal.require(AI_CHAT)
     store = store or conversation_store()
@@ -62,6 +63,7 @@ def append_message(
     context = store.completion_context(conversation_id, settings().history_max_messages)
     if context is None or context.conversation.user_id != principal.user_id:
         raise ConversationNotFound(conversation_id)
+    check_tool_call_answered(request, context.recent)
     meter = Meter.open(context.conversation.brand_id, principal.user_id)
     reply = generate_reply(context.conversation, [*context.recent, message], meter, model=request.model)
     with meter.settling() as charge:
@@ -69,3 +71,39 @@ def append_message(
     if not written:
         raise ConversationNotFound(conversation_id)
     return AppendMessageResponse(message=message, assistant_message=reply)
+
+
+def check_tool_reference(request: AppendMessageRequest) -> None:
+    """Only a `user` or `tool` message asks for a reply (a model answers its user or the result of
+    its own tool call), and a tool message that does needs the id of the call it answers.
+    (Appended alone, a tool message may lack it, as document 000 allows; it is then never sent
+    to a provider.)"""
+    if request.mode == "chat-completion" and request.role == "tool" and not request.tool_call_id:
+        raise InvalidRequest(
+            "A tool message asking for a reply needs tool_call_id: the id of the call it answers."
+        )
+    if request.mode == "chat-completion" and request.role not in ("user", "tool"):
+        raise InvalidRequest(
+            f"mode chat-completion answers a user or tool message; a {request.role} message can only be "
+            "appended (mode append)."
+        )
+
+
+def check_tool_call_answered(request: AppendMessageRequest, recent: list[Message]) -> None:
+    """A tool result sent for a reply must answer a call an earlier assistant message made:
+    providers refuse a dangling id, so it is a 400 here and never forwarded."""
+    if request.role != "tool":
+        return
+    issued = {
+        str(call.get("id"))
+        for message in recent
+        if message.role == "assistant"
+        for call in message.tool_calls or []
+        if isinstance(call, dict)
+    }
+    if request.tool_call_id not in issued:
+        raise InvalidRequest(
+            f"tool_call_id '{request.tool_call_id}' names no tool call of an earlier assistant message "
+            "in this conversation.",
+            code="unknown_tool_call",
+        )

@@ -7,6 +7,7 @@ import json
 from typing import Any, Protocol, TypeVar
 
 from parley.errors import InvalidRequest
+from parley.providers.base import PromptMessage
 from parley.providers.registry import ModelSpec
 from parley.tokens import estimate_tokens
 
@@ -53,4 +54,18 @@ def fit_history(spec: ModelSpec, system_prompt: str | None, history: list[T], ma
     # A tool result whose calling assistant turn was trimmed away is rejected by both providers.
     while len(kept) > 1 and kept[0].role == "tool":
         kept.pop(0)
+    return kept
+
+
+def without_dangling_tool_results(messages: list[PromptMessage]) -> list[PromptMessage]:
+    """The prompt without tool results that answer no call of an earlier assistant turn (appended
+    without an id, or naming one that was never issued): providers refuse those outright."""
+    issued: set[str] = set()
+    kept = []
+    for message in messages:
+        if message.role == "assistant":
+            issued |= {str(call.get("id")) for call in message.tool_calls or [] if isinstance(call, dict)}
+        if message.role == "tool" and (message.tool_call_id is None or message.tool_call_id not in issued):
+            continue
+        kept.append(message)
     return kept

@@ -14,6 +14,7 @@ from parley.logic.limits import require_uuid
 from parley.logic.quotas import Meter
 from parley.models.api.workflows import CreateWorkflowRequest, Workflow
 from parley.models.domain import Conversation, Message, TokenUsage, timestamp
+from parley.placeholders import expand_placeholders
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.registry import model_spec
 from parley.store.catalog import CatalogStore, catalog_store
@@ -45,11 +46,16 @@ def get_workflow(principal: Principal, workflow_id: str, store: CatalogStore | N
 
 
 def usable_workflow(principal: Principal, workflow_id: str, store: CatalogStore | None = None) -> Workflow:
-    """The workflow if it exists and the caller's brands may use it; a brand-scoped workflow of
-    another brand reads as missing."""
+    """The workflow if it exists and the caller may use it: a brand's workflow by the brand's
+    users, a workflow created without a brand by its creator alone. Any other reads as missing."""
     workflow_id = require_uuid(workflow_id, "workflow_id")
-    workflow = (store or catalog_store()).get_workflow(workflow_id)
-    if workflow is None or (workflow.brandId is not None and workflow.brandId not in principal.brands):
+    found = (store or catalog_store()).get_workflow(workflow_id)
+    if found is None:
+        raise WorkflowNotFound(workflow_id)
+    workflow, owner = found
+    if workflow.brandId is None and owner != principal.user_id:
+        raise WorkflowNotFound(workflow_id)
+    if workflow.brandId is not None and workflow.brandId not in principal.brands:
         raise WorkflowNotFound(workflow_id)
     return workflow
 
@@ -65,7 +71,7 @@ def run_workflow(
     total_cost, completion = 0.0, None
     for number, step in enumerate(workflow.steps, start=1):
         spec = model_spec(step.modelId or default_model)
-        prompt = step.prompt.replace("{{input}}", content).replace("{{previous}}", previous)
+        prompt = expand_placeholders(step.prompt, {"input": content, "previous": previous})
         request = ChatRequest(
             model=spec.id,
             system_prompt=conversation.system_prompt,

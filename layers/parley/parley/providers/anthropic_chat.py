@@ -11,7 +11,8 @@ import anthropic
 
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, FinishReason, PromptMessage
-from parley.providers.faults import translate
+from parley.providers.deadline import http_client as deadline_bound_client
+from parley.providers.faults import malformed_response, translate
 
 _FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -36,7 +37,13 @@ class AnthropicProvider:
         cls, api_key: str, base_url: str | None, timeout: float, max_retries: int
     ) -> AnthropicProvider:
         return cls(
-            anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+            anthropic.Anthropic(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=deadline_bound_client(),
+            )
         )
 
     def complete(self, request: ChatRequest) -> Completion:
@@ -55,6 +62,12 @@ class AnthropicProvider:
             )
         except anthropic.AnthropicError as error:
             raise translate(error, anthropic, "Anthropic", "ANTHROPIC_API_KEY") from error
+        try:
+            return self._completion(response)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            raise malformed_response("Anthropic", error) from error
+
+    def _completion(self, response: Any) -> Completion:
         text = "".join(block.text for block in response.content if block.type == "text")
         tool_calls = [
             {

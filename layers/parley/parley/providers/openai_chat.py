@@ -9,7 +9,8 @@ import openai
 
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, FinishReason, PromptMessage
-from parley.providers.faults import translate
+from parley.providers.deadline import http_client as deadline_bound_client
+from parley.providers.faults import malformed_response, translate
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -29,7 +30,13 @@ class OpenAIProvider:
     @classmethod
     def create(cls, api_key: str, base_url: str | None, timeout: float, max_retries: int) -> OpenAIProvider:
         return cls(
-            openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+            openai.OpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                http_client=deadline_bound_client(),
+            )
         )
 
     def complete(self, request: ChatRequest) -> Completion:
@@ -44,6 +51,12 @@ class OpenAIProvider:
             )
         except openai.OpenAIError as error:
             raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
+        try:
+            return self._completion(response)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            raise malformed_response("OpenAI", error) from error
+
+    def _completion(self, response: Any) -> Completion:
         choice = response.choices[0]
         usage = response.usage
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)

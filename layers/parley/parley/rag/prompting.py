@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from parley.models.api.rag import Citation, PromptTemplate
+from parley.placeholders import expand_placeholders
 from parley.rag.vectors import ScoredChunk
 
 DEFAULT_TEMPLATE = PromptTemplate(
@@ -34,7 +35,7 @@ def numbered_context(chunks: list[ScoredChunk]) -> str:
 
 
 def render(template: PromptTemplate, brand_id: str, chunks: list[ScoredChunk]) -> str:
-    return template.body.replace("{{context}}", numbered_context(chunks)).replace("{{brand_id}}", brand_id)
+    return expand_placeholders(template.body, {"context": numbered_context(chunks), "brand_id": brand_id})
 
 
 def citations(answer: str, chunks: list[ScoredChunk]) -> list[Citation]:

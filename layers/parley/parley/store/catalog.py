@@ -37,7 +37,8 @@ class CatalogStore:
             item["brand_id"] = {"S": workflow.brandId}
         self._put_new(item)
 
-    def get_workflow(self, workflow_id: str) -> Workflow | None:
+    def get_workflow(self, workflow_id: str) -> tuple[Workflow, str] | None:
+        """The workflow and the user who created it."""
         item = self._get_meta(keys.workflow_pk(workflow_id))
         if item is None:
             return None
@@ -47,7 +48,7 @@ class CatalogStore:
             steps=json.loads(item["steps"]["S"]),
             brandId=item["brand_id"]["S"] if "brand_id" in item else None,
             createdAt=item["created_at"]["S"],
-        )
+        ), item["owner"]["S"]
 
     def add_template_version(
         self, brand_id: str, template: PromptTemplate, attempts: int = 5

@@ -17,6 +17,18 @@ MAX_METADATA_KEYS = 64
 class AppendMessageRequest(BaseModel):
     """Document 000's request body. Unknown fields are ignored, as that schema allows them."""
 
+    # `mode: chat-completion` answers a user message, or a tool message naming the call it answers.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"mode": {"const": "chat-completion"}}, "required": ["mode"]},
+            "then": {
+                "properties": {"role": {"enum": ["user", "tool"]}},
+                "if": {"properties": {"role": {"const": "tool"}}},
+                "then": {"required": ["tool_call_id"]},
+            },
+        }
+    )
+
     role: Role
     content: str = Field(min_length=1)
     mode: Mode = "append"
