@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 
 from local.template import ROOT
 
@@ -29,6 +30,8 @@ def start_dev(**variables: str) -> subprocess.Popen[str]:
     assert process.stdout is not None
     for line in process.stdout:
         if READY.search(line):
+            # Keep reading what it prints: a full pipe would block its logging, and so the process.
+            threading.Thread(target=process.stdout.read, name="dev-output", daemon=True).start()
             return process
     raise AssertionError(f"make dev exited with {process.wait()}")
 

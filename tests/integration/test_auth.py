@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -225,3 +226,29 @@ def test_a_caller_no_usage_plan_meters_is_refused_by_the_gateway(
     assert refused.status_code == 403
     assert refused.json() == {"error": "forbidden", "message": "No usage plan covers this caller."}
     assert api.get("/v1/conversations", headers=auth("alice")).status_code == 200
+
+
+@pytest.fixture
+def silent_identity_provider(api: httpx.Client) -> Iterator[None]:
+    """A JWKS URL whose server accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    os.environ["JWT_JWKS_URL"] = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks.json"
+    clear_process_caches()
+    yield
+    os.environ.pop("JWT_JWKS_URL")
+    clear_process_caches()
+    listener.close()
+
+
+def test_an_unanswering_jwks_is_a_clean_gateway_error_not_a_hang(
+    api: httpx.Client, silent_identity_provider: None
+) -> None:
+    signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(claims(), signer, algorithm="RS256", headers={"kid": "rsa-1"})
+
+    response = api.get("/v1/conversations", headers=bearer(token))
+
+    assert response.status_code == 500
+    assert set(response.json()) == {"error", "message"}

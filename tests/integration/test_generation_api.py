@@ -156,8 +156,34 @@ def test_a_slow_provider_is_a_504_within_the_deadline_and_writes_nothing(
 
     assert response.status_code == 504
     assert response.json()["error"] == "provider_timeout"
-    assert response.elapsed.total_seconds() < 5.5  # PROVIDER_TIMEOUT_SECONDS=3, the function's timeout is 28
+    # PROVIDER_TIMEOUT_SECONDS=3: the first attempt used the whole deadline, so the SDK's retries
+    # never reached the provider (a retry after the 504 would be billed and never metered)
+    assert len(providers.requests_to(ANTHROPIC_PATH)) == 1
     assert total(api, alice, conversation_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "error"),
+    [
+        ("claude-sonnet-4-6", ANTHROPIC_PATH, anthropic_error("rate_limit_error", "slow down")),
+        ("gpt-4o", OPENAI_PATH, openai_error("slow down", "requests")),
+    ],
+)
+def test_a_retry_after_longer_than_the_deadline_is_a_504_and_nothing_more_reaches_the_provider(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer, model: str, path: str, error: Any
+) -> None:
+    conversation_id = conversation(api, alice, model=model)
+    providers.script(path, Scripted(status=429, body=error, headers={"retry-after": "60"}))
+
+    response = ask(api, alice, conversation_id)
+    after = len(providers.requests_to(path))
+    served = ask(api, alice, conversation_id)
+
+    assert response.status_code == 504 and response.json()["error"] == "provider_timeout"
+    assert after == 1  # no retry was sent, now or later
+    assert served.status_code == 200
+    assert len(providers.requests_to(path)) == 2
+    assert total(api, alice, conversation_id) == 2
 
 
 def test_a_provider_400_is_a_400_that_never_echoes_the_providers_words(

@@ -13,11 +13,23 @@ import pytest
 
 from local.fake_providers import OPENAI_PATH, ProviderServer
 from parley.config import settings
-from tests.conftest import TokenFactory
+from tests.conftest import TokenFactory, clear_process_caches
 
 pytestmark = pytest.mark.integration
 
 USER_SCOPES = ["conversations:read", "conversations:write", "ai:chat"]
+
+
+# The functions run at this moment (an injected clock), noon UTC: no test depends on today's date
+# or can straddle a midnight.
+NOON = datetime(2031, 3, 14, 12, 0, tzinfo=UTC)
+TODAY = NOON.date()
+
+
+@pytest.fixture(autouse=True)
+def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOCK_OFFSET_SECONDS", str((NOON - datetime.now(UTC)).total_seconds()))
+    clear_process_caches()
 
 
 @pytest.fixture
@@ -60,9 +72,7 @@ def total(api: httpx.Client, headers: dict[str, str], conversation_id: str) -> i
     return int(api.get(f"/v1/conversations/{conversation_id}/messages", headers=headers).json()["total"])
 
 
-def seconds_to_midnight() -> float:
-    now = datetime.now(UTC)
-    return (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) - now).total_seconds()
+HALF_A_DAY = 12 * 3600
 
 
 def test_a_brand_has_the_defaults_until_it_sets_its_own_budgets(
@@ -141,7 +151,8 @@ def test_a_user_past_the_budget_gets_a_429_with_retry_after_and_nothing_is_writt
     assert second.status_code == 429
     assert second.json()["error"] == "quota_exceeded"
     assert "1 tokens" in second.json()["message"] and "00:00 UTC" in second.json()["message"]
-    assert abs(int(second.headers["Retry-After"]) - seconds_to_midnight()) < 10
+    # noon on the functions' clock: the budget renews in half a day, less the seconds the test took
+    assert HALF_A_DAY - 300 < int(second.headers["Retry-After"]) <= HALF_A_DAY + 1
     assert total(api, alice, conversation_id) == 2  # the first exchange only
     assert ask(api, bob, conversation(api, bob, brand)).status_code == 200  # bob has his own budget
 
@@ -262,7 +273,7 @@ def test_the_usage_report_has_tokens_and_cost_per_day_and_model(
 
     assert report.status_code == 200, report.text
     body = report.json()
-    today = datetime.now(UTC).date()
+    today = TODAY
     assert (body["brand_id"], body["to"]) == (brand, today.isoformat())
     assert body["from"] == (today - timedelta(days=29)).isoformat()
     [day] = body["days"]
@@ -282,7 +293,9 @@ def test_the_usage_report_has_tokens_and_cost_per_day_and_model(
 
     yesterday = (today - timedelta(days=1)).isoformat()
     earlier = api.get(
-        "/v1/usage", params={"brand_id": brand, "from": "2026-01-01", "to": yesterday}, headers=admin
+        "/v1/usage",
+        params={"brand_id": brand, "from": (today - timedelta(days=365)).isoformat(), "to": yesterday},
+        headers=admin,
     )
     assert earlier.json()["days"] == [] and earlier.json()["total_tokens"] == 0
 

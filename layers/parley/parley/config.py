@@ -72,6 +72,9 @@ class Settings(BaseModel):
     # Browser origins allowed to call with credentials (the session cookie), comma-separated.
     cors_allowed_origins: str = ""
 
+    # Shifts the functions' clock (tests and demos run at a chosen moment); 0 in AWS.
+    clock_offset_seconds: float = 0
+
     jwt_issuer: str = "parley-local"
     jwt_audience: str = "parley"
     jwt_jwks_url: str | None = None

@@ -95,6 +95,10 @@ class StoreUnavailable(ParleyError):
     status = 503
     code = "service_unavailable"
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = "1"
+
 
 class ChatNotFound(NotFound):
     code = "chat_not_found"

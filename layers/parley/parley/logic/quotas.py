@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from parley.clock import utc_now
 from parley.config import settings
 from parley.errors import QuotaExceeded
 from parley.models.domain import TokenUsage
@@ -79,7 +80,7 @@ class Meter:
     def __init__(self, brand_id: str | None, user_id: str, now: datetime | None = None) -> None:
         self.brand_id = brand_id
         self.user_id = user_id
-        self.now = now or datetime.now(UTC)
+        self.now = now or utc_now()
         self.day = self.now.date().isoformat()
         self.budgets = budgets_for(brand_id)
         self.models: dict[str, ModelUsage] = {}
@@ -128,7 +129,7 @@ class Meter:
     def exceeded(self, scope: Scope) -> QuotaExceeded:
         budget = f"{self.budgets.of(scope):,} tokens"
         tomorrow = datetime.combine(self.now.date() + timedelta(days=1), datetime.min.time(), UTC)
-        retry_after = int((tomorrow - datetime.now(UTC)).total_seconds()) + 1
+        retry_after = int((tomorrow - utc_now()).total_seconds()) + 1
         if scope == "user":
             message = f"Your daily token budget ({budget}) is spent; it renews at 00:00 UTC."
         else:

@@ -3,9 +3,10 @@ its usage report."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from parley.auth.principal import ADMIN, Principal
+from parley.clock import utc_now
 from parley.errors import InvalidRequest
 from parley.logic.quotas import budgets_with, forget_budgets
 from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
@@ -60,7 +61,7 @@ def usage_report(
     default the last 30 days up to today). One Query of the brand's day counters."""
     principal.require(ADMIN)
     principal.require_brand(brand_id)
-    to_day = _day(last, "to") if last else datetime.now(UTC).date()
+    to_day = _day(last, "to") if last else utc_now().date()
     from_day = _day(first, "from") if first else to_day - timedelta(days=DEFAULT_REPORT_DAYS - 1)
     if from_day > to_day:
         raise InvalidRequest(f"from ({from_day}) is after to ({to_day}).")

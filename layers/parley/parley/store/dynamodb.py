@@ -29,6 +29,8 @@ _CLIENT_CONFIG = Config(
 )
 
 _CONFLICT_RETRIES = 8
+# Cancellation reasons that say "nothing was written, try the same items again".
+_RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 _UNAVAILABLE = {
     "ProvisionedThroughputExceededException",
@@ -67,8 +69,9 @@ def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
     condition failed (nothing was written then).
 
     Concurrent writers of one item (appends to a conversation, generations of a brand) make
-    DynamoDB cancel some transactions with TransactionConflict; nothing was written then, and
-    the same items are sent again after a jittered pause.
+    DynamoDB cancel some transactions with TransactionConflict, and a hot partition with
+    ThrottlingError; nothing was written then, and the same items are sent again after a
+    jittered pause. Past the retries it is a 503 with Retry-After, never a 500.
     """
     for attempt in range(_CONFLICT_RETRIES + 1):
         try:
@@ -80,7 +83,9 @@ def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
             failed = [position for position, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             if failed:
                 return failed
-            if "TransactionConflict" not in reasons or attempt == _CONFLICT_RETRIES:
+            if not _RETRYABLE_CANCELLATIONS & set(reasons):
                 raise
+            if attempt == _CONFLICT_RETRIES:
+                raise StoreUnavailable("The conversation store is busy; retry in a moment.") from error
             time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
     raise AssertionError("unreachable")

@@ -24,7 +24,7 @@ class AppendMessageRequest(BaseModel):
             "then": {
                 "properties": {"role": {"enum": ["user", "tool"]}},
                 "if": {"properties": {"role": {"const": "tool"}}},
-                "then": {"required": ["tool_call_id"]},
+                "then": {"required": ["tool_call_id"], "properties": {"tool_call_id": {"type": "string"}}},
             },
         }
     )
