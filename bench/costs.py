@@ -7,14 +7,14 @@ from functools import partial
 from typing import Any
 
 from bench.report import Report
-from local.capacity import CapacityRecorder
-from local.seeding import seed_messages
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.logic.conversations import create_conversation
 from parley.logic.messages import append_message, message_history
 from parley.logic.usage import usage_report
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
 from parley.store.dynamodb import dynamodb_client
+from tests.doubles.capacity import CapacityRecorder
+from tests.doubles.seeding import seed_messages
 
 CALLER = Principal("bench-user", frozenset({"acme"}), frozenset(ALL_SCOPES))
 MESSAGE_ITEM_UNDER_1_KB = "x" * 700

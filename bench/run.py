@@ -11,11 +11,11 @@ from pathlib import Path
 from bench import cold_start, costs, rag, sizes, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
-from local.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
-from local.seeding import seed_events_data
 from local.settings import LOCAL_SECRET, local_environment
 from parley.observability import logger
 from parley.store.dynamodb import dynamodb_client
+from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
+from tests.doubles.seeding import seed_events_data
 
 
 def reseed(table: str) -> None:

@@ -53,6 +53,11 @@ class Gateway:
         self.template = template or load()
         self.pools = {name: FunctionPool(spec) for name, spec in self.template.functions.items()}
 
+    def close(self) -> None:
+        """Stop every function's containers."""
+        for pool in self.pools.values():
+            pool.close()
+
     def handle(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
         """One request through the gateway: returns (status, headers, body)."""
         if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
@@ -255,7 +260,8 @@ class LocalServer:
     """The gateway on a real HTTP port, in a background thread."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", gateway: Gateway | None = None) -> None:
-        handler = type("Handler", (_RequestHandler,), {"gateway": gateway or Gateway()})
+        self.gateway = gateway or Gateway()
+        handler = type("Handler", (_RequestHandler,), {"gateway": self.gateway})
         self.httpd = _Server((host, port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="gateway", daemon=True)
 
@@ -270,3 +276,4 @@ class LocalServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.gateway.close()

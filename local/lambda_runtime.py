@@ -1,57 +1,212 @@
-"""Lambda's execution model, in-process: each function has a pool of containers, each a fresh
-import of its handler module serving one request at a time. A busy pool grows by a cold start,
-as Lambda scales out, so module-level state is never shared between concurrent requests."""
+"""Lambda's execution model, locally: each function has a pool of execution environments, each
+its own process (`local.lambda_container`) that imports the handler once and serves one request
+at a time. A busy pool grows by a cold start, as Lambda scales out, so module state, caches and
+singletons are per container exactly as in AWS and never shared between concurrent requests.
+
+A container keeps the environment it started with, as a Lambda environment keeps its function's
+configuration: a request made after the gateway's environment changed (a test setting a
+variable) is served by a container started with the new one. A container that runs past its
+function's timeout or crashes is discarded, as Lambda discards it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
+import json
+import os
+import queue
+import subprocess
+import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from local.template import FunctionSpec
+from local.lambda_context import LambdaContext
+from local.template import ROOT, FunctionSpec
+
+__all__ = [
+    "ContainerFailed",
+    "FunctionPool",
+    "FunctionTimeout",
+    "HandlerError",
+    "LambdaContext",
+    "load_handler",
+]
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# Containers of one function at once; further requests wait for one to be free (2 cores here).
+MAX_CONTAINERS = int(os.environ.get("LOCAL_MAX_CONTAINERS", "8"))
+INIT_TIMEOUT_SECONDS = 60  # Lambda's init phase may take up to 10 s; a loaded laptop needs more
 
 
 class FunctionTimeout(Exception):
     """The handler ran past the function's configured timeout."""
 
 
-@dataclass
-class LambdaContext:
-    function_name: str
-    timeout: int
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started: float = field(default_factory=time.monotonic)
+class ContainerFailed(Exception):
+    """The container could not start, or died while serving a request."""
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
 
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
+class HandlerError(Exception):
+    """The handler raised; its message is the exception's (the gateway reads an authorizer's
+    "Unauthorized" from it, as API Gateway does). The container stays usable."""
 
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout - (time.monotonic() - self.started)) * 1000))
+
+def environment_key(environment: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(environment.items())).encode()).hexdigest()
+
+
+class Container:
+    """One execution environment: a process serving one invocation at a time."""
+
+    def __init__(self, spec: FunctionSpec, environment: dict[str, str]) -> None:
+        self.spec = spec
+        self.key = environment_key(environment)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local.lambda_container",
+                str(spec.code_dir),
+                spec.handler,
+                spec.logical_id,
+                str(spec.timeout),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._read, name=f"container-{spec.logical_id}", daemon=True).start()
+        ready = self._next_outcome(INIT_TIMEOUT_SECONDS)
+        if "ready" not in ready:
+            self.stop()
+            raise ContainerFailed(f"{spec.logical_id} failed to start: {ready.get('error')}")
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self.messages.put(json.loads(line))
+            except ValueError:
+                sys.stdout.write(line)  # printed before the container took over its output
+        self.messages.put(None)  # the process ended
+
+    def _next_outcome(self, seconds: float) -> dict[str, Any]:
+        """Relay the function's log lines (in order, before its result) and return the outcome."""
+        ends = time.monotonic() + seconds
+        while True:
+            try:
+                message = self.messages.get(timeout=max(0.0, ends - time.monotonic()))
+            except queue.Empty:
+                raise FunctionTimeout(f"{self.spec.logical_id} timed out after {seconds:g}s") from None
+            if message is None:
+                raise ContainerFailed(f"{self.spec.logical_id}'s process exited ({self.process.wait()})")
+            if "log" in message:
+                sys.stdout.write(message["log"] + "\n")
+                sys.stdout.flush()
+                continue
+            return message
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps({"event": event}) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError) as error:
+            raise ContainerFailed(f"{self.spec.logical_id}'s process is gone") from error
+        outcome = self._next_outcome(self.spec.timeout)
+        if "error" in outcome:
+            raise HandlerError(outcome.get("error_type", "Exception"), outcome["error"])
+        return outcome["result"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class FunctionPool:
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self._idle: list[Container] = []
+        self._busy = 0
+        self._free = threading.Condition()
+        self.cold_starts = 0
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        environment = dict(os.environ)
+        key = environment_key(environment)
+        container = self._take(key)
+        if container is None:
+            try:
+                container = Container(self.spec, environment)
+            except BaseException:
+                self._release(None)
+                raise
+            with self._free:
+                self.cold_starts += 1
+        try:
+            result = container.invoke(event)
+        except HandlerError:
+            self._release(container)  # the handler raised; the environment stays usable
+            raise
+        except BaseException:
+            container.stop()  # timed out or died: Lambda discards this environment
+            self._release(None)
+            raise
+        self._release(container)
+        return result
+
+    def _take(self, key: str) -> Container | None:
+        """An idle container of this configuration, or None with a slot reserved for a new one."""
+        with self._free:
+            while True:
+                for position, candidate in enumerate(self._idle):
+                    if candidate.key == key:
+                        self._busy += 1
+                        return self._idle.pop(position)
+                if self._busy + len(self._idle) < MAX_CONTAINERS:
+                    self._busy += 1
+                    return None
+                if self._idle:  # make room: retire the oldest idle container of another configuration
+                    self._idle.pop(0).stop()
+                    continue
+                self._free.wait()
+
+    def _release(self, container: Container | None) -> None:
+        with self._free:
+            self._busy -= 1
+            if container is not None:
+                self._idle.append(container)
+            self._free.notify()
+
+    def close(self) -> None:
+        with self._free:
+            idle, self._idle = self._idle, []
+        for container in idle:
+            container.stop()
 
 
 _module_numbers = itertools.count()
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
+    """The handler imported into this process (unit tests and `make bench`'s warm figures)."""
     module_file, _, attribute = spec.handler.rpartition(".")
     path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
     name = f"_parley_fn_{spec.logical_id}_{next(_module_numbers)}"
@@ -62,36 +217,3 @@ def load_handler(spec: FunctionSpec) -> Handler:
     module_spec.loader.exec_module(module)
     handler: Handler = getattr(module, attribute)
     return handler
-
-
-class FunctionPool:
-    def __init__(self, spec: FunctionSpec) -> None:
-        self.spec = spec
-        self._idle: list[Handler] = []
-        self._lock = threading.Lock()
-        self.cold_starts = 0
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
-            handler = self._idle.pop() if self._idle else None
-        if handler is None:
-            handler = load_handler(self.spec)
-            self.cold_starts += 1
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["result"] = handler(event, LambdaContext(self.spec.logical_id, self.spec.timeout))
-            except BaseException as error:
-                outcome["error"] = error
-
-        worker = threading.Thread(target=run, name=f"lambda-{self.spec.logical_id}", daemon=True)
-        worker.start()
-        worker.join(self.spec.timeout)
-        if worker.is_alive():  # Lambda would freeze and discard this container
-            raise FunctionTimeout(f"{self.spec.logical_id} timed out after {self.spec.timeout}s")
-        with self._lock:
-            self._idle.append(handler)
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["result"]

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
-from local.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
@@ -24,6 +23,8 @@ from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.dynamodb import dynamodb_client
 from parley.store.usage import usage_store
+from tests.doubles.dynamodb_proxy import DynamoDBProxy
+from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 
 
 def clear_process_caches() -> None:
@@ -43,15 +44,17 @@ def clear_process_caches() -> None:
 @dataclass
 class LocalStack:
     url: str
-    dynamodb_endpoint: str
+    dynamodb_endpoint: str  # the proxy the functions reach DynamoDB Local through
     table_name: str
     database: DynamoDBLocal
+    dynamodb: DynamoDBProxy
 
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     database = DynamoDBLocal(free_port()).start()
-    environment = local_environment(database.endpoint)
+    proxy = DynamoDBProxy(database.endpoint)
+    environment = local_environment(proxy.endpoint)
     environment["TABLE_NAME"] = "parley-test"
     environment["RAG_LOCAL_PATH"] = str(tmp_path_factory.mktemp("vectors") / "vectors.sqlite3")
     saved = {name: os.environ.get(name) for name in environment}
@@ -60,9 +63,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     create_table(client(database.endpoint), environment["TABLE_NAME"])
     server = LocalServer(free_port()).start()
     try:
-        yield LocalStack(server.url, database.endpoint, environment["TABLE_NAME"], database)
+        yield LocalStack(server.url, proxy.endpoint, environment["TABLE_NAME"], database, proxy)
     finally:
         server.stop()
+        proxy.stop()
         database.stop()
         for name, value in saved.items():
             if value is None:
@@ -78,6 +82,7 @@ def api(local_stack: LocalStack) -> Iterator[httpx.Client]:
     a unit test changed it."""
     os.environ["TABLE_NAME"] = local_stack.table_name
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local_stack.dynamodb_endpoint
+    local_stack.dynamodb.clear()
     clear_process_caches()
     with httpx.Client(base_url=local_stack.url, timeout=30) as http:
         yield http

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from local.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer, Scripted, openai_error
 from local.token import mint
 from tests.conftest import TokenFactory
+from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer, Scripted, openai_error
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,6 @@
-"""DESIGN §4's cost budget, measured with ReturnConsumedCapacity against DynamoDB Local on the
-client the functions themselves use, while requests go through the gateway."""
+"""DESIGN §4's cost budget, measured with ReturnConsumedCapacity from DynamoDB Local on the
+requests the functions' containers make (recorded by the proxy in front of it), while requests go
+through the gateway. Units are reported as AWS bills them (transactions twice)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from local.capacity import CapacityRecorder
-from local.seeding import seed_messages
 from parley.store.dynamodb import dynamodb_client
 from tests.conftest import LocalStack, TokenFactory
+from tests.doubles.capacity import CapacityRecorder
+from tests.doubles.seeding import seed_messages
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +39,9 @@ def conversation_with(api: httpx.Client, auth: TokenFactory, local_stack: LocalS
 
 
 def append_cost(
-    api: httpx.Client, headers: dict[str, str], conversation_id: str, **body: Any
+    api: httpx.Client, stack: LocalStack, headers: dict[str, str], conversation_id: str, **body: Any
 ) -> CapacityRecorder:
-    with CapacityRecorder(dynamodb_client()) as recorder:
+    with stack.dynamodb.recording() as recorder:
         response = api.post(
             f"/v1/conversations/{conversation_id}/messages",
             json={"role": "user", "content": NEAR_1_KB, **body},
@@ -51,13 +52,13 @@ def append_cost(
 
 
 def test_an_append_is_one_round_trip_of_at_most_5_wcu_at_message_10_and_5000(
-    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack, conversation_with: Any
 ) -> None:
     alice = auth("alice")
     short, long = conversation_with(9), conversation_with(4_999)
 
-    at_10 = append_cost(api, alice, short)
-    at_5000 = append_cost(api, alice, long)
+    at_10 = append_cost(api, local_stack, alice, short)
+    at_5000 = append_cost(api, local_stack, alice, long)
 
     assert at_10.operations == ["TransactWriteItems"]
     assert at_5000.operations == ["TransactWriteItems"]
@@ -67,14 +68,14 @@ def test_an_append_is_one_round_trip_of_at_most_5_wcu_at_message_10_and_5000(
 
 
 def test_a_history_page_is_one_query_whose_cost_does_not_grow_with_the_history(
-    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack, conversation_with: Any
 ) -> None:
     alice = auth("alice")
     short, long = conversation_with(60), conversation_with(5_000)
 
     costs = []
     for conversation_id in (short, long):
-        with CapacityRecorder(dynamodb_client()) as recorder:
+        with local_stack.dynamodb.recording() as recorder:
             page = api.get(
                 f"/v1/conversations/{conversation_id}/messages", params={"limit": 50}, headers=alice
             )
@@ -87,12 +88,12 @@ def test_a_history_page_is_one_query_whose_cost_does_not_grow_with_the_history(
 
 
 def test_a_chat_completion_is_two_round_trips(
-    api: httpx.Client, auth: TokenFactory, conversation_with: Any
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack, conversation_with: Any
 ) -> None:
     alice = auth("alice")
     conversation_id = conversation_with(30)
 
-    recorder = append_cost(api, alice, conversation_id, mode="chat-completion")
+    recorder = append_cost(api, local_stack, alice, conversation_id, mode="chat-completion")
 
     assert recorder.operations == ["Query", "TransactWriteItems"]
 
@@ -104,14 +105,14 @@ def branded_conversation(api: httpx.Client, headers: dict[str, str], brand: str)
 
 
 def test_a_chat_completion_in_a_brand_reads_its_budgets_once_then_is_two_round_trips(
-    api: httpx.Client, auth: TokenFactory
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
 ) -> None:
     brand = f"cost-{uuid.uuid4().hex[:10]}"
     alice = auth("alice", brands=[brand])
     conversation_id = branded_conversation(api, alice, brand)
 
-    first = append_cost(api, alice, conversation_id, mode="chat-completion")
-    second = append_cost(api, alice, conversation_id, mode="chat-completion")
+    first = append_cost(api, local_stack, alice, conversation_id, mode="chat-completion")
+    second = append_cost(api, local_stack, alice, conversation_id, mode="chat-completion")
 
     # The brand's overrides are read once per container and QUOTA_CACHE_SECONDS; the counters
     # ride in the transaction that stores the exchange.
@@ -120,7 +121,7 @@ def test_a_chat_completion_in_a_brand_reads_its_budgets_once_then_is_two_round_t
 
 
 def test_a_generation_refused_by_a_known_spent_budget_reads_once_and_writes_nothing(
-    api: httpx.Client, auth: TokenFactory
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
 ) -> None:
     brand = f"cost-{uuid.uuid4().hex[:10]}"
     alice = auth("alice", brands=[brand])
@@ -131,7 +132,7 @@ def test_a_generation_refused_by_a_known_spent_budget_reads_once_and_writes_noth
     url = f"/v1/conversations/{conversation_id}/messages"
     statuses = [api.post(url, json=body, headers=alice).status_code for _ in range(2)]  # served, refused
 
-    with CapacityRecorder(dynamodb_client()) as recorder:
+    with local_stack.dynamodb.recording() as recorder:
         refused = api.post(url, json=body, headers=alice)
 
     assert statuses == [200, 429] and refused.status_code == 429

@@ -9,10 +9,10 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
-from local.fake_providers import ProviderServer
 from local.openapi import DOCUMENT
 from local.token import mint
 from tests.conftest import LocalStack
+from tests.doubles.fake_providers import ProviderServer
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fake_providers import (
+from tests.conftest import TokenFactory, clear_process_caches
+from tests.doubles.fake_providers import (
     ANTHROPIC_PATH,
     OPENAI_PATH,
     ProviderServer,
@@ -16,7 +17,6 @@ from local.fake_providers import (
     anthropic_error,
     openai_error,
 )
-from tests.conftest import TokenFactory, clear_process_caches
 
 pytestmark = pytest.mark.integration
 

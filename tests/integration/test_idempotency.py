@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fake_providers import ANTHROPIC_PATH, ProviderServer, Scripted, anthropic_error
 from tests.conftest import LocalStack, TokenFactory
+from tests.doubles.fake_providers import ANTHROPIC_PATH, ProviderServer, Scripted, anthropic_error
 
 pytestmark = pytest.mark.integration
 

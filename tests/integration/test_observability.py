@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fake_providers import (
+from local.token import mint
+from parley.observability import logger
+from tests.doubles.fake_providers import (
     ANTHROPIC_KEY,
     OPENAI_KEY,
     OPENAI_PATH,
@@ -20,8 +22,6 @@ from local.fake_providers import (
     Scripted,
     openai_error,
 )
-from local.token import mint
-from parley.observability import logger
 
 pytestmark = pytest.mark.integration
 

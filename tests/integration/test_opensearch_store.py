@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.fake_opensearch import FakeOpenSearch
 from parley.providers.embedders import HashingEmbedder
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
 from parley.rag.vectors import ChunkRecord
+from tests.doubles.fake_opensearch import FakeOpenSearch
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from local.fake_providers import (
+from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
+from parley.providers.anthropic_chat import AnthropicProvider
+from parley.providers.base import ChatRequest, PromptMessage
+from parley.providers.embedders import OPENAI_BATCH, OpenAIEmbedder
+from parley.providers.openai_chat import OpenAIProvider
+from tests.doubles.fake_providers import (
     ANTHROPIC_KEY,
     ANTHROPIC_PATH,
     EMBEDDINGS_PATH,
@@ -17,11 +22,6 @@ from local.fake_providers import (
     anthropic_error,
     openai_error,
 )
-from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
-from parley.providers.anthropic_chat import AnthropicProvider
-from parley.providers.base import ChatRequest, PromptMessage
-from parley.providers.embedders import OPENAI_BATCH, OpenAIEmbedder
-from parley.providers.openai_chat import OpenAIProvider
 
 pytestmark = pytest.mark.integration
 

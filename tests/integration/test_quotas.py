@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from local.fake_providers import OPENAI_PATH, ProviderServer
 from parley.config import settings
 from tests.conftest import TokenFactory, clear_process_caches
+from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer
 
 pytestmark = pytest.mark.integration
 
@@ -138,8 +138,16 @@ def test_budgets_and_usage_are_for_admins_of_the_brand(
 
 
 def test_a_user_past_the_budget_gets_a_429_with_retry_after_and_nothing_is_written(
-    api: httpx.Client, auth: TokenFactory, admin: dict[str, str], brand: str, providers: ProviderServer
+    api: httpx.Client,
+    auth: TokenFactory,
+    admin: dict[str, str],
+    brand: str,
+    providers: ProviderServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Each container reads a brand's budgets afresh for every request (AWS default: once a minute),
+    # so the raised budget at the end reaches the append function's container at once.
+    monkeypatch.setenv("QUOTA_CACHE_SECONDS", "0")
     alice, bob = auth("alice", brands=[brand]), auth("bob", brands=[brand])
     set_budgets(api, admin, brand, user_daily_tokens=1)
     conversation_id = conversation(api, alice, brand)

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from local.fake_providers import OPENAI_PATH, ProviderServer, Scripted
 from tests.conftest import TokenFactory
+from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer, Scripted
 
 pytestmark = pytest.mark.integration
 

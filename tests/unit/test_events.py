@@ -9,10 +9,10 @@ import pytest
 
 from local.events import EVENTS_DIR, USER
 from local.lambda_runtime import LambdaContext, load_handler
-from local.seeding import seed_events_data
 from local.settings import LOCAL_SECRET
 from local.template import load
 from tests.conftest import clear_process_caches
+from tests.doubles.seeding import seed_events_data
 from tests.unit.conftest import TABLE
 
 EXPECTED_STATUS = {

@@ -18,12 +18,16 @@ from parley.errors import StoreUnavailable
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# Throttling and 5xx are retried by botocore's standard mode; the budget stays well inside the
-# function timeout. The endpoint comes from boto3's own AWS_ENDPOINT_URL_DYNAMODB.
+# Throttling, 5xx and unanswered requests are retried by botocore's standard mode (3 attempts in
+# all, jittered backoff of at most 1 s then 2 s). The worst case, three attempts that each wait out
+# the read timeout plus both backoffs, is 9 s: inside the 10 s timeout of the functions that only
+# touch DynamoDB, so a client gets Parley's 503 rather than API Gateway's error. DynamoDB answers
+# in milliseconds; 2 s without an answer is a lost request. The endpoint comes from boto3's own
+# AWS_ENDPOINT_URL_DYNAMODB.
 _CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 4},
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 3},
     tcp_keepalive=True,
     max_pool_connections=32,  # one per Lambda container is enough; the local gateway shares it
 )

@@ -1,10 +1,16 @@
-"""Counts what a DynamoDB client sends and what DynamoDB says it cost (ReturnConsumedCapacity),
-for the cost-budget tests and `make bench`."""
+"""Counts DynamoDB requests and the capacity they cost (ReturnConsumedCapacity), reported as AWS
+bills it: DynamoDB Local reports a transactional write or read at the units of a plain one, while
+AWS bills transactions twice (two underlying reads or writes per item: prepare and commit), so
+TransactWriteItems and TransactGetItems are doubled here. Used by the cost-budget tests (through
+`DynamoDBProxy`) and by `make bench` (attached to the in-process client)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
+TRANSACTIONAL = ("TransactWriteItems", "TransactGetItems")
 
 
 @dataclass
@@ -17,34 +23,41 @@ class Call:
 
 @dataclass
 class CapacityRecorder:
-    """Attach to a boto3 DynamoDB client; every call made while attached is recorded."""
+    """Attach to a boto3 DynamoDB client (`with CapacityRecorder(client)`), or receive calls from
+    a proxy (`record`); every call made while attached is recorded."""
 
-    client: Any
+    client: Any = None
     calls: list[Call] = field(default_factory=list)
 
     def __enter__(self) -> CapacityRecorder:
-        self.client.meta.events.register(
-            "after-call.dynamodb", self._record, unique_id=f"capacity-{id(self)}"
-        )
+        if self.client is not None:
+            self.client.meta.events.register(
+                "after-call.dynamodb", self._after_call, unique_id=f"capacity-{id(self)}"
+            )
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.client.meta.events.unregister("after-call.dynamodb", unique_id=f"capacity-{id(self)}")
+        if self.client is not None:
+            self.client.meta.events.unregister("after-call.dynamodb", unique_id=f"capacity-{id(self)}")
 
-    def _record(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+    def _after_call(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        self.record(model.name, parsed)
+
+    def record(self, operation: str, parsed: dict[str, Any]) -> None:
         consumed = parsed.get("ConsumedCapacity") or []
         consumed = [consumed] if isinstance(consumed, dict) else consumed
         read = sum(c.get("ReadCapacityUnits", 0) or 0 for c in consumed)
         write = sum(c.get("WriteCapacityUnits", 0) or 0 for c in consumed)
         if not read and not write:  # some responses report only the total
             total = sum(c.get("CapacityUnits", 0) or 0 for c in consumed)
-            read, write = (0, total) if _writes(model.name) else (total, 0)
+            read, write = (0, total) if _writes(operation) else (total, 0)
         index = sum(
             units.get("CapacityUnits", 0) or 0
             for c in consumed
             for units in (c.get("GlobalSecondaryIndexes") or {}).values()
         )
-        self.calls.append(Call(model.name, read, write, index))
+        factor = 2 if operation in TRANSACTIONAL else 1
+        self.calls.append(Call(operation, read * factor, write * factor, index * factor))
 
     @property
     def operations(self) -> list[str]:

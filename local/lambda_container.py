@@ -1,0 +1,108 @@
+"""One Lambda execution environment: a process that imports one function's handler and serves
+one invocation at a time, as Lambda does. The local gateway starts it (`python -m
+local.lambda_container <code dir> <handler> <function>`) and talks to it over its standard
+input and output, one JSON document a line:
+
+    gateway → container  {"event": {...}, "deadline_ms": 28000}
+    container → gateway  {"log": "<a line the function printed>"}   (any number)
+    container → gateway  {"result": {...}} or {"error": "<type>: <message>"}
+
+What the function prints (Powertools' JSON logs and EMF metrics) is relayed before the result,
+so the gateway can show it where a developer or a test looks, in order.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+from local.lambda_context import LambdaContext
+
+_END_OF_LOGS = "\x00end-of-invocation-logs\x00"
+
+
+class _LogRelay:
+    """Everything written to fd 1 and fd 2 goes through a pipe; a thread turns each line into a
+    `log` message on the protocol channel."""
+
+    def __init__(self, channel: TextIO, lock: threading.Lock) -> None:
+        self.channel, self.lock = channel, lock
+        self.drained = threading.Event()
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, 1)
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        self.reader = os.fdopen(read_end, "r", encoding="utf-8", errors="replace")
+        threading.Thread(target=self._relay, name="log-relay", daemon=True).start()
+
+    def _relay(self) -> None:
+        for line in self.reader:
+            if line.rstrip("\n") == _END_OF_LOGS:
+                self.drained.set()
+                continue
+            with self.lock:
+                self.channel.write(json.dumps({"log": line.rstrip("\n")}) + "\n")
+                self.channel.flush()
+
+    def drain(self) -> None:
+        """Return once every line written so far has been relayed."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.drained.clear()
+        os.write(1, f"\n{_END_OF_LOGS}\n".encode())
+        self.drained.wait()
+
+
+def _load(code_dir: str, handler: str, function: str) -> Any:
+    module_file, _, attribute = handler.rpartition(".")
+    path = Path(code_dir) / f"{module_file.replace('.', '/')}.py"
+    sys.path.insert(0, code_dir)
+    spec = importlib.util.spec_from_file_location(f"_parley_fn_{function}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+def main() -> None:
+    code_dir, handler_name, function, timeout = sys.argv[1:5]
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    requests = sys.stdin
+    lock = threading.Lock()
+    relay = _LogRelay(channel, lock)
+
+    def send(message: dict[str, Any]) -> None:
+        relay.drain()
+        with lock:
+            channel.write(json.dumps(message) + "\n")
+            channel.flush()
+
+    try:
+        handler = _load(code_dir, handler_name, function)
+    except BaseException:
+        traceback.print_exc()
+        send({"error": "init failed: " + traceback.format_exc(limit=3)})
+        return
+    send({"ready": True})
+    for line in requests:
+        request = json.loads(line)
+        context = LambdaContext(function, int(timeout), started=time.monotonic())
+        try:
+            result = handler(request["event"], context)
+        except Exception as error:
+            traceback.print_exc()
+            send({"error": str(error), "error_type": type(error).__name__})
+            continue
+        send({"result": result})
+
+
+if __name__ == "__main__":
+    main()
