@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -73,6 +74,9 @@ def _load(code_dir: str, handler: str, function: str) -> Any:
 
 
 def main() -> None:
+    # Ctrl-C in make dev's terminal reaches the whole process group: the gateway stops its
+    # containers itself (and a container ends when its input closes).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     code_dir, handler_name, function, timeout = sys.argv[1:5]
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     requests = sys.stdin

@@ -60,6 +60,16 @@ class HandlerError(Exception):
         self.error_type = error_type
 
 
+# Variables of the process that say nothing about the function's configuration (pytest names the
+# running test in one): a change in them starts no new containers.
+_NOT_CONFIGURATION = ("PYTEST_CURRENT_TEST",)
+
+
+def function_environment() -> dict[str, str]:
+    """The environment a container starts with: the gateway's, as a function's configuration."""
+    return {name: value for name, value in os.environ.items() if name not in _NOT_CONFIGURATION}
+
+
 def environment_key(environment: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(sorted(environment.items())).encode()).hexdigest()
 
@@ -149,7 +159,7 @@ class FunctionPool:
         self.cold_starts = 0
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        environment = dict(os.environ)
+        environment = function_environment()
         key = environment_key(environment)
         container = self._take(key)
         if container is None:

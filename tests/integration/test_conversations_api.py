@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import TokenFactory
+from tests.integration.index_reads import listed_ids
 
 pytestmark = pytest.mark.integration
 
@@ -218,6 +219,7 @@ def test_a_brand_outside_the_token_is_a_403(api: httpx.Client, auth: TokenFactor
 def test_listing_pages_with_an_opaque_cursor(api: httpx.Client, auth: TokenFactory) -> None:
     owner = auth("lister")
     created = [create(api, owner, title=f"c{n}")["id"] for n in range(5)]
+    listed_ids(api, owner, until=lambda ids: len(ids) == 5)  # the user index has caught up
 
     first = api.get("/v1/conversations", params={"limit": 3}, headers=owner).json()
     second = api.get(

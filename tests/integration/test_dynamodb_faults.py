@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import LocalStack, TokenFactory
 from tests.doubles.dynamodb_proxy import cancelled, internal_error, throttled, unanswered
+from tests.integration.index_reads import listed_ids
 
 pytestmark = pytest.mark.integration
 
@@ -119,5 +120,4 @@ def test_an_idempotent_request_while_dynamodb_fails_is_a_503_and_may_be_retried(
     assert during.status_code == 503, (during.text, local_stack.dynamodb.requests)
     assert during.json()["error"] == "service_unavailable" and "Retry-After" in during.headers
     assert after.status_code == 201
-    listed = api.get("/v1/conversations", headers=alice).json()["conversations"]
-    assert [c["id"] for c in listed] == [after.json()["conversation"]["id"]]
+    assert listed_ids(api, alice, until=bool) == [after.json()["conversation"]["id"]]

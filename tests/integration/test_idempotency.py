@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,8 +14,17 @@ import pytest
 
 from tests.conftest import LocalStack, TokenFactory
 from tests.doubles.fake_providers import ANTHROPIC_PATH, ProviderServer, Scripted, anthropic_error
+from tests.integration.index_reads import listed_ids
 
 pytestmark = pytest.mark.integration
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    """Poll until `condition` holds (bounded, so a broken system fails instead of hanging)."""
+    ends = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < ends, "the condition never held"
+        time.sleep(0.01)
 
 
 def with_key(headers: dict[str, str], key: str) -> dict[str, str]:
@@ -22,10 +32,7 @@ def with_key(headers: dict[str, str], key: str) -> dict[str, str]:
 
 
 def listing(api: httpx.Client, headers: dict[str, str]) -> list[str]:
-    return [
-        c["id"]
-        for c in api.get("/v1/conversations", params={"limit": 100}, headers=headers).json()["conversations"]
-    ]
+    return listed_ids(api, headers, until=bool)
 
 
 def test_a_retry_gets_the_first_response_and_writes_nothing_new(
@@ -75,7 +82,8 @@ def test_a_retry_while_the_first_runs_is_a_409(
 
     thread = threading.Thread(target=first)
     thread.start()
-    time.sleep(0.5)
+    # the first request is running once the provider has it (and holds it for 1.5 s)
+    wait_for(lambda: len(providers.requests_to(ANTHROPIC_PATH)) == 1)
     second = api.post(url, json=body, headers=with_key(alice, "slow"))
     thread.join()
 

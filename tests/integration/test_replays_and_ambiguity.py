@@ -11,6 +11,7 @@ import pytest
 
 from local.token import mint
 from tests.conftest import TokenFactory
+from tests.integration.index_reads import listed_ids
 
 pytestmark = pytest.mark.integration
 
@@ -64,8 +65,7 @@ def test_a_read_only_token_cannot_replay_a_create(api: httpx.Client, auth: Token
     replay = api.post("/v1/conversations", json={"title": "t"}, headers=with_key(reader, "create"))
 
     assert replay.status_code == 403 and replay.json()["error"] == "insufficient_scope"
-    listed = api.get("/v1/conversations", headers=reader).json()["conversations"]
-    assert [c["id"] for c in listed] == [created.json()["conversation"]["id"]]
+    assert listed_ids(api, reader, until=bool) == [created.json()["conversation"]["id"]]
 
 
 def test_an_upper_cased_id_is_the_same_request_for_its_key(api: httpx.Client, auth: TokenFactory) -> None:

@@ -6,12 +6,13 @@ import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
+from parley.placeholders import expand_placeholders
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.embedders import HashingEmbedder
 from parley.providers.offline import OfflineProvider
 from parley.rag.chunking import chunk_text
 from parley.rag.local_store import LocalVectorStore
-from parley.rag.prompting import NO_SOURCES, citations, numbered_context
+from parley.rag.prompting import DEFAULT_TEMPLATE, NO_SOURCES, citations, numbered_context, render
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 from parley.tokens import estimate_tokens
 
@@ -48,7 +49,7 @@ def test_paragraph_boundaries_are_preferred() -> None:
 
     pieces = chunk_text("\n\n".join(paragraphs), max_tokens=80, overlap_tokens=0)
 
-    assert all(p.startswith("Paragraph") for p in pieces)
+    assert len(pieces) > 1 and all(p.startswith("Paragraph") for p in pieces)
 
 
 def test_a_huge_unbroken_token_is_still_cut_to_size() -> None:
@@ -160,3 +161,23 @@ def test_the_offline_provider_answers_from_and_cites_the_numbered_sources() -> N
         "Offline answer from your documents: Employees get 25 vacation days [1]. "
         "Vacation requests need approval from a manager [3]."
     )
+
+
+def test_placeholders_in_retrieved_text_stay_literal() -> None:
+    chunk = ScoredChunk(
+        id="d:0", document_id="d", content="Write {{brand_id}} or {{context}} here.", score=0.9
+    )
+
+    system = render(DEFAULT_TEMPLATE, "acme", [chunk])
+
+    assert "Write {{brand_id}} or {{context}} here." in system
+    assert "assistant for acme" in system
+
+
+def test_workflow_placeholders_are_expanded_once() -> None:
+    prompt = expand_placeholders(
+        "Step: {{input}} after {{previous}}", {"input": "say {{previous}}", "previous": "{{input}}"}
+    )
+
+    assert prompt == "Step: say {{previous}} after {{input}}"
+    assert expand_placeholders("{{unknown}} stays", {"input": "x"}) == "{{unknown}} stays"
