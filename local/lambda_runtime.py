@@ -186,8 +186,10 @@ class FunctionPool:
         """An idle container of this configuration, or None with a slot reserved for a new one."""
         with self._free:
             while True:
-                for position, candidate in enumerate(self._idle):
-                    if candidate.key == key:
+                # The most recently used first, as Lambda tends to route to its warmest environment:
+                # sequential requests meet the same container and its caches.
+                for position in range(len(self._idle) - 1, -1, -1):
+                    if self._idle[position].key == key:
                         self._busy += 1
                         return self._idle.pop(position)
                 if self._busy + len(self._idle) < MAX_CONTAINERS:

@@ -32,5 +32,6 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "RAG_VECTOR_STORE": os.environ.get("RAG_VECTOR_STORE", "local"),
+        "RAG_EMBEDDER": os.environ.get("RAG_EMBEDDER", "minilm"),  # the packaged model, run with numpy
         "RAG_LOCAL_PATH": os.environ.get("RAG_LOCAL_PATH", str(ROOT / ".local" / "vectors.sqlite3")),
     }

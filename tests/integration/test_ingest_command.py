@@ -36,7 +36,7 @@ def test_a_folder_of_markdown_is_ingested_and_cited(
             "rag_scope": "readme-docs",
         },
     ).json()
-    assert answer["rag_context"][0]["id"] == "docs:rag.md:0", answer
+    assert answer["rag_context"][0]["id"].startswith("docs:rag.md:"), answer  # the page that explains it
     assert "docs:rag.md" in [c["document_id"] for c in answer["citations"]], answer
 
 

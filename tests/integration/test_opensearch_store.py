@@ -121,12 +121,12 @@ def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVecto
         target.replace_document("acme", "hr", "handbook", chunks("acme", "hr", "handbook", texts))
     query = EMBED.embed(["how many vacation days"])[0]
 
-    remote_hits = store.search("acme", "hr", query, top_k=2, threshold=0.5)
-    local_hits = local.search("acme", "hr", query, top_k=2, threshold=0.5)
+    remote_hits = store.search("acme", "hr", query, top_k=2, threshold=0.1)
+    local_hits = local.search("acme", "hr", query, top_k=2, threshold=0.1)
 
     assert [h.id for h in remote_hits] == [h.id for h in local_hits]
     assert [h.score for h in remote_hits] == pytest.approx([h.score for h in local_hits], abs=1e-6)
-    assert 0 < len(remote_hits) <= 2 and all(h.score >= 0.5 for h in remote_hits)
+    assert 0 < len(remote_hits) <= 2 and all(h.score >= 0.1 for h in remote_hits)
 
 
 def test_brands_never_see_each_others_chunks(store: OpenSearchVectorStore) -> None:

@@ -294,7 +294,9 @@ def test_templates_are_versioned_and_assistants_pin_them(
     ).json()["assistant"]
 
     answer = ask(api, acme, "vacation days", assistant_id=assistant["assistant_id"], rag_scope=None).json()
-    overridden = ask(api, acme, "vacation days", assistant_id=assistant["assistant_id"], top_k=2).json()
+    overridden = ask(
+        api, acme, "vacation days", assistant_id=assistant["assistant_id"], top_k=2, threshold=0
+    ).json()
 
     assert [r.json()["template"]["version"] for r in (first, second, latest, pinned)] == ["1", "2", "2", "1"]
     assert (answer["template_id"], answer["template_version"]) == ("hr-voice", "1")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from parley.placeholders import expand_placeholders
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.embedders import HashingEmbedder
+from parley.providers.minilm import MiniLMEmbedder
 from parley.providers.offline import OfflineProvider
 from parley.rag.chunking import chunk_text
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.prompting import DEFAULT_TEMPLATE, NO_SOURCES, citations, numbered_context, render
+from parley.rag.retrieval import retrieval_query, retrieve
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 from parley.tokens import estimate_tokens
 
@@ -120,19 +123,41 @@ def test_the_local_store_filters_by_brand_scope_and_expiry() -> None:
     assert sorted(h.document_id for h in store.search("acme", None, query, 10, 0.0)) == ["a", "b"]
 
 
-def test_the_local_store_scores_like_opensearch_and_applies_top_k_and_threshold() -> None:
-    store = LocalVectorStore(":memory:")
+def test_the_local_store_fuses_meaning_and_words_and_applies_top_k_and_threshold() -> None:
+    store = LocalVectorStore(":memory:", lexical_weight=0.3)
     texts = ["alpha beta", "alpha gamma", "delta epsilon"]
     for n, text in enumerate(texts):
         store.replace_document("acme", "s", f"d{n}", [record("acme", "s", f"d{n}", text)])
     query = EMBED.embed(["alpha beta"])[0]
 
-    hits = store.search("acme", "s", query, top_k=2, threshold=0.0)
-    strict = store.search("acme", "s", query, top_k=10, threshold=0.99)
+    hits = store.search("acme", "s", query, top_k=2, threshold=0.0, text="alpha beta")
+    strict = store.search("acme", "s", query, top_k=10, threshold=0.99, text="alpha beta")
+    dense = store.search("acme", "s", query, top_k=1, threshold=0.0)
 
-    assert hits[0].document_id == "d0" and math.isclose(hits[0].score, 1.0, rel_tol=1e-6)  # (1 + cos 0) / 2
-    assert len(hits) == 2
+    # the same vector (cosine 1) and the best BM25 of the question: 0.7 * 1 + 0.3 * 1
+    assert hits[0].document_id == "d0" and math.isclose(hits[0].score, 1.0, rel_tol=1e-6)
+    assert [h.document_id for h in hits] == ["d0", "d1"]  # d1 shares a word, d2 none
     assert [h.document_id for h in strict] == ["d0"]
+    assert math.isclose(dense[0].score, 0.7, rel_tol=1e-6)  # no words given: the dense half alone
+
+
+def test_a_keyword_question_ranks_the_document_that_names_it_first() -> None:
+    model = MiniLMEmbedder()  # the local default's model: ranking is what it is for
+    store = LocalVectorStore(":memory:")
+    documents = {
+        "shipping": "Orders ship within two business days; delivery takes three to five days.",
+        "refunds": "Refunds are paid back to the original card within 14 days of the return.",
+        "returns": "Items may be returned in their original packaging within 30 days.",
+    }
+    for name, text in documents.items():
+        chunk = ChunkRecord("acme", "s", name, 0, text, model.embed([text])[0])
+        store.replace_document("acme", "s", name, [chunk])
+    question = "How long do refunds take?"
+
+    hits = store.search("acme", "s", model.embed([question])[0], top_k=3, threshold=0.2, text=question)
+
+    assert hits[0].document_id == "refunds"
+    assert hits[0].score > 0.5
 
 
 def test_replacing_a_document_leaves_only_its_new_chunks() -> None:
@@ -181,3 +206,40 @@ def test_workflow_placeholders_are_expanded_once() -> None:
 
     assert prompt == "Step: say {{previous}} after {{input}}"
     assert expand_placeholders("{{unknown}} stays", {"input": "x"}) == "{{unknown}} stays"
+
+
+@dataclass(frozen=True)
+class Said:
+    role: str
+    content: str
+
+
+def test_a_follow_up_question_is_searched_with_the_subject_it_follows() -> None:
+    model = MiniLMEmbedder()
+    store = LocalVectorStore(":memory:")
+    documents = {
+        "refunds-us": "In the United States refunds reach your card within 14 days.",
+        "refunds-eu": "In Europe refunds are paid within 30 days, as EU consumer law requires.",
+        "shipping-eu": "Parcels to Europe travel by air and arrive in about a week.",
+    }
+    for name, text in documents.items():
+        store.replace_document(
+            "acme", "s", name, [ChunkRecord("acme", "s", name, 0, text, model.embed([text])[0])]
+        )
+    conversation = [
+        Said("user", "How long do refunds take in the United States?"),
+        Said("assistant", "Within 14 days."),
+        Said("user", "and in Europe?"),
+    ]
+
+    query = retrieval_query(conversation)
+    hits = retrieve("acme", "s", query, top_k=2, threshold=0.0, store=store, embed=model)
+    bare = retrieve("acme", "s", "and in Europe?", top_k=2, threshold=0.0, store=store, embed=model)
+
+    assert query == "How long do refunds take in the United States? and in Europe?"
+    assert "refunds-eu" in [h.document_id for h in hits]  # the subject (refunds) in Europe ...
+    assert "shipping-eu" not in [h.document_id for h in hits]
+    assert bare[0].document_id == "shipping-eu"  # ... where the bare fragment finds parcels
+    assert retrieval_query([Said("user", "What does EU consumer law say about refunds by card?")]) == (
+        "What does EU consumer law say about refunds by card?"  # a full question stands alone
+    )

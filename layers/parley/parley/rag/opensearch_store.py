@@ -14,6 +14,7 @@ import json
 import uuid
 from typing import Any
 
+from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, dense_only
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
@@ -51,8 +52,16 @@ def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
 
 
 class OpenSearchVectorStore:
-    def __init__(self, client: Any, index: str, dimension: int, engine: str = "lucene") -> None:
+    def __init__(
+        self,
+        client: Any,
+        index: str,
+        dimension: int,
+        engine: str = "lucene",
+        lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+    ) -> None:
         self.client = client
+        self.lexical_weight = lexical_weight
         self.index = index
         self.dimension = dimension
         self.engine = engine
@@ -83,8 +92,18 @@ class OpenSearchVectorStore:
         return self._delete_matching(brand_id, rag_scope, document_id, keep_generation=None)
 
     def search(
-        self, brand_id: str, rag_scope: str | None, vector: list[float], top_k: int, threshold: float
+        self,
+        brand_id: str,
+        rag_scope: str | None,
+        vector: list[float],
+        top_k: int,
+        threshold: float,
+        *,
+        text: str | None = None,
     ) -> list[ScoredChunk]:
+        """Dense k-NN only for now (the `hybrid` query with a normalisation pipeline is still to
+        come): `_score` is OpenSearch's (1 + cosine) / 2 for cosinesimil, mapped back to the
+        cosine and scored as a chunk the dense half alone found (parley.rag.fusion)."""
         self.ensure_index()
         body = {
             "size": top_k,
@@ -106,10 +125,10 @@ class OpenSearchVectorStore:
                 document_id=hit["_source"]["document_id"],
                 content=hit["_source"]["content"],
                 title=hit["_source"].get("title"),
-                score=float(hit["_score"]),
+                score=score,
             )
             for hit in hits[:top_k]
-            if float(hit["_score"]) >= threshold
+            if (score := dense_only(2 * float(hit["_score"]) - 1, self.lexical_weight)) >= threshold
         ]
 
     def delete_expired(self, now: str) -> int:

@@ -27,7 +27,8 @@ def vector_store() -> VectorStore:
             index,
             embedder().dimension,
             config.opensearch_engine,
+            config.rag_lexical_weight,
         )
     from parley.rag.local_store import LocalVectorStore
 
-    return LocalVectorStore(config.rag_local_path)
+    return LocalVectorStore(config.rag_local_path, config.rag_fusion, config.rag_lexical_weight)

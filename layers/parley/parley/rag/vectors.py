@@ -1,6 +1,6 @@
 """The vector store interface. Every store filters by brand (and scope) itself, applies `top_k`
-and `threshold` itself, and scores `(1 + cosine) / 2`, as OpenSearch does for `cosinesimil`, so a
-threshold means the same everywhere."""
+and `threshold` itself, and scores in [0, 1] as parley.rag.fusion defines, so a threshold means
+the same everywhere."""
 
 from __future__ import annotations
 
@@ -34,10 +34,6 @@ class ScoredChunk:
     title: str | None = None
 
 
-def score_of(cosine: float) -> float:
-    return (1.0 + cosine) / 2.0
-
-
 class VectorStore(Protocol):
     def replace_document(
         self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
@@ -51,6 +47,14 @@ class VectorStore(Protocol):
         """Remove every chunk whose `expires_at` is past `now` (ISO 8601); the number removed."""
 
     def search(
-        self, brand_id: str, rag_scope: str | None, vector: list[float], top_k: int, threshold: float
+        self,
+        brand_id: str,
+        rag_scope: str | None,
+        vector: list[float],
+        top_k: int,
+        threshold: float,
+        *,
+        text: str | None = None,
     ) -> list[ScoredChunk]:
-        """The best `top_k` chunks of the brand (and scope) scoring at least `threshold`."""
+        """The best `top_k` chunks of the brand (and scope) scoring at least `threshold`: by
+        `vector` and, when given, by the words of `text` (hybrid)."""

@@ -1,0 +1,51 @@
+"""Retrieval as the RAG chat (and `make eval`) runs it: the question built from the recent turns,
+embedded, and searched by meaning and by words in the brand's store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from parley.providers.embedders import Embedder, embedder
+from parley.rag.lexical import query_terms
+from parley.rag.stores import vector_store
+from parley.rag.vectors import ScoredChunk, VectorStore
+
+# A latest question with fewer content words than this is read as a follow-up ("and in Europe?").
+FOLLOW_UP_WORDS = 6
+EARLIER_TURNS = 2
+
+
+class Turn(Protocol):
+    @property
+    def role(self) -> str: ...
+    @property
+    def content(self) -> str: ...
+
+
+def retrieval_query(messages: Sequence[Turn]) -> str:
+    """What to search for: the latest user message, and when it is a short follow-up, the user's
+    earlier turns before it, so "and in Europe?" keeps the subject it follows."""
+    asked = [m.content.strip() for m in messages if m.role == "user" and m.content.strip()]
+    if not asked:
+        return ""
+    latest = asked[-1]
+    if len(query_terms(latest)) >= FOLLOW_UP_WORDS:
+        return latest
+    return " ".join([*asked[-1 - EARLIER_TURNS : -1], latest])
+
+
+def retrieve(
+    brand_id: str,
+    rag_scope: str | None,
+    query: str,
+    top_k: int,
+    threshold: float,
+    *,
+    store: VectorStore | None = None,
+    embed: Embedder | None = None,
+) -> list[ScoredChunk]:
+    if not query:
+        return []
+    vector = (embed or embedder()).embed([query])[0]
+    return (store or vector_store()).search(brand_id, rag_scope, vector, top_k, threshold, text=query)
