@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,6 +48,8 @@ class _LogRelay:
         for line in self.reader:
             if line.rstrip("\n") == _END_OF_LOGS:
                 self.drained.set()
+                continue
+            if not line.strip():
                 continue
             with self.lock:
                 self.channel.write(json.dumps({"log": line.rstrip("\n")}) + "\n")
@@ -77,6 +80,8 @@ def main() -> None:
     # Ctrl-C in make dev's terminal reaches the whole process group: the gateway stops its
     # containers itself (and a container ends when its input closes).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Powertools warns once per container when a request emitted no metric: not worth a line.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
     code_dir, handler_name, function, timeout = sys.argv[1:5]
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     requests = sys.stdin
