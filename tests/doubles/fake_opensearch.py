@@ -90,12 +90,14 @@ class FakeOpenSearch:
             if not action and method == "PUT":
                 return self._create(name, body)
             if action == "_search" and method in ("GET", "POST"):
+                if name not in self.indices:  # OpenSearch answers a missing index with a 404
+                    return 404, _error(404, "index_not_found_exception", f"no such index [{name}]")
                 return 200, self._search(name, body or {"query": {"match_all": {}}})
             raise BadRequest(f"unexpected {method} {path}")
 
     def _create(self, name: str, body: Any) -> tuple[int, Any]:
         if name in self.indices:
-            return 400, {"error": {"type": "resource_already_exists_exception"}, "status": 400}
+            return 400, _error(400, "resource_already_exists_exception", f"index [{name}] already exists")
         if body["settings"]["index"]["knn"] is not True:
             raise BadRequest("index.knn must be true for a knn_vector field")
         properties = body["mappings"]["properties"]
@@ -208,6 +210,12 @@ class FakeOpenSearch:
                 "hits": hits,
             },
         }
+
+
+def _error(status: int, kind: str, reason: str) -> dict[str, Any]:
+    """OpenSearch's error body shape: `error` with its `type`, `reason` and `root_cause`."""
+    cause = {"type": kind, "reason": reason}
+    return {"error": {"root_cause": [cause], **cause}, "status": status}
 
 
 def _score(a: list[float], b: list[float]) -> float:

@@ -167,3 +167,30 @@ def test_against_a_real_cluster() -> None:
         assert [h.content for h in hits] == ["vacation days"]
     finally:
         client.indices.delete(index=live.index, ignore_unavailable=True)
+
+
+def test_the_read_path_never_creates_the_index(fake: FakeOpenSearch, store: OpenSearchVectorStore) -> None:
+    hits = store.search("acme", "docs", EMBED.embed(["vacation"])[0], top_k=3, threshold=0.0)
+    removed = store.delete_document("acme", "docs", "nothing") + store.delete_expired(
+        "2030-01-01T00:00:00+00:00"
+    )
+
+    assert hits == [] and removed == 0
+    assert fake.requests_to("PUT", "parley-test") == [] and fake.indices == {}
+
+
+def test_two_cold_starts_creating_the_index_at_once_both_go_on(fake: FakeOpenSearch) -> None:
+    first, second = (
+        OpenSearchVectorStore(
+            opensearch_client(fake.url, "none", "us-east-1"), "parley-test", EMBED.dimension
+        )
+        for _ in range(2)
+    )
+    first.ensure_index()
+    second.client.indices.exists = lambda **_: False  # it looked before the first one created it
+
+    second.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["after the race"]))
+
+    assert len(fake.requests_to("PUT", "parley-test")) == 2  # the second create was refused ...
+    hits = second.search("acme", "docs", EMBED.embed(["after the race"])[0], top_k=1, threshold=0.0)
+    assert [h.content for h in hits] == ["after the race"]  # ... and its chunks were indexed

@@ -1,6 +1,6 @@
 """Amazon OpenSearch Service / Serverless (or any OpenSearch cluster) as the vector store.
 
-One index per embedder (its name carries the embedder and dimension), created on first use with
+One index per embedder (its name carries the embedder and dimension), created by the first ingestion with
 a `knn_vector` field: HNSW, `cosinesimil`. Search is one k-NN query with the brand, scope and
 expiry filter inside the `knn` clause (efficient filtering: `top_k` results come back whenever
 that many match). Documents are replaced without custom ids or `_delete_by_query` (neither is
@@ -68,10 +68,19 @@ class OpenSearchVectorStore:
         self._index_ready = False
 
     def ensure_index(self) -> None:
+        """Create the index if it does not exist: on the write path only (ingestion). Two cold
+        starts may race; the second is answered `resource_already_exists_exception`, which means
+        the index is there."""
         if self._index_ready:
             return
         if not self.client.indices.exists(index=self.index):
-            self.client.indices.create(index=self.index, body=index_mapping(self.dimension, self.engine))
+            from opensearchpy.exceptions import RequestError
+
+            try:
+                self.client.indices.create(index=self.index, body=index_mapping(self.dimension, self.engine))
+            except RequestError as error:
+                if error.error != "resource_already_exists_exception":
+                    raise
         self._index_ready = True
 
     def replace_document(
@@ -88,7 +97,6 @@ class OpenSearchVectorStore:
         self._delete_matching(brand_id, rag_scope, document_id, keep_generation=generation)
 
     def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
-        self.ensure_index()
         return self._delete_matching(brand_id, rag_scope, document_id, keep_generation=None)
 
     def search(
@@ -103,8 +111,8 @@ class OpenSearchVectorStore:
     ) -> list[ScoredChunk]:
         """Dense k-NN only for now (the `hybrid` query with a normalisation pipeline is still to
         come): `_score` is OpenSearch's (1 + cosine) / 2 for cosinesimil, mapped back to the
-        cosine and scored as a chunk the dense half alone found (parley.rag.fusion)."""
-        self.ensure_index()
+        cosine and scored as a chunk the dense half alone found (parley.rag.fusion). The read path
+        never creates the index (the chat's role may not): no index yet means no chunks."""
         body = {
             "size": top_k,
             "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
@@ -118,7 +126,7 @@ class OpenSearchVectorStore:
                 }
             },
         }
-        hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+        hits = self._search(body)
         return [
             ScoredChunk(
                 id=f"{hit['_source']['document_id']}:{hit['_source']['chunk_index']}",
@@ -132,7 +140,6 @@ class OpenSearchVectorStore:
         ]
 
     def delete_expired(self, now: str) -> int:
-        self.ensure_index()
         return self._delete_where({"range": {"expires_at": {"lte": now}}})
 
     def _delete_matching(
@@ -164,7 +171,7 @@ class OpenSearchVectorStore:
             }
             if after is not None:
                 body["search_after"] = after
-            hits = self.client.search(index=self.index, body=body)["hits"]["hits"]
+            hits = self._search(body)
             if not hits:
                 return deleted
             self._bulk([json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}}) for hit in hits])
@@ -172,6 +179,18 @@ class OpenSearchVectorStore:
             if len(hits) < PAGE:
                 return deleted
             after = hits[-1]["sort"]
+
+    def _search(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The hits of a search; none when the index does not exist yet."""
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            hits: list[dict[str, Any]] = self.client.search(index=self.index, body=body)["hits"]["hits"]
+        except NotFoundError as error:
+            if error.error != "index_not_found_exception":
+                raise
+            return []
+        return hits
 
     def _bulk(self, lines: list[str]) -> None:
         response = self.client.bulk(body="\n".join(lines) + "\n")
