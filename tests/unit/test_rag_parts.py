@@ -141,17 +141,26 @@ def test_the_local_store_fuses_meaning_and_words_and_applies_top_k_and_threshold
     assert math.isclose(dense[0].score, 0.7, rel_tol=1e-6)  # no words given: the dense half alone
 
 
+def embedded_store(model: MiniLMEmbedder, documents: dict[str, str]) -> LocalVectorStore:
+    """A local store holding each document as one chunk, embedded by the real model."""
+    store = LocalVectorStore(":memory:")
+    for name, text in documents.items():
+        store.replace_document(
+            "acme", "s", name, [ChunkRecord("acme", "s", name, 0, text, model.embed([text])[0])]
+        )
+    return store
+
+
 def test_a_keyword_question_ranks_the_document_that_names_it_first() -> None:
     model = MiniLMEmbedder()  # the local default's model: ranking is what it is for
-    store = LocalVectorStore(":memory:")
-    documents = {
-        "shipping": "Orders ship within two business days; delivery takes three to five days.",
-        "refunds": "Refunds are paid back to the original card within 14 days of the return.",
-        "returns": "Items may be returned in their original packaging within 30 days.",
-    }
-    for name, text in documents.items():
-        chunk = ChunkRecord("acme", "s", name, 0, text, model.embed([text])[0])
-        store.replace_document("acme", "s", name, [chunk])
+    store = embedded_store(
+        model,
+        {
+            "shipping": "Orders ship within two business days; delivery takes three to five days.",
+            "refunds": "Refunds are paid back to the original card within 14 days of the return.",
+            "returns": "Items may be returned in their original packaging within 30 days.",
+        },
+    )
     question = "How long do refunds take?"
 
     hits = store.search("acme", "s", model.embed([question])[0], top_k=3, threshold=0.2, text=question)
@@ -216,16 +225,14 @@ class Said:
 
 def test_a_follow_up_question_is_searched_with_the_subject_it_follows() -> None:
     model = MiniLMEmbedder()
-    store = LocalVectorStore(":memory:")
-    documents = {
-        "refunds-us": "In the United States refunds reach your card within 14 days.",
-        "refunds-eu": "In Europe refunds are paid within 30 days, as EU consumer law requires.",
-        "shipping-eu": "Parcels to Europe travel by air and arrive in about a week.",
-    }
-    for name, text in documents.items():
-        store.replace_document(
-            "acme", "s", name, [ChunkRecord("acme", "s", name, 0, text, model.embed([text])[0])]
-        )
+    store = embedded_store(
+        model,
+        {
+            "refunds-us": "In the United States refunds reach your card within 14 days.",
+            "refunds-eu": "In Europe refunds are paid within 30 days, as EU consumer law requires.",
+            "shipping-eu": "Parcels to Europe travel by air and arrive in about a week.",
+        },
+    )
     conversation = [
         Said("user", "How long do refunds take in the United States?"),
         Said("assistant", "Within 14 days."),
