@@ -9,6 +9,7 @@ import json
 import math
 import threading
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,9 @@ class FakeOpenSearch:
     def __init__(self) -> None:
         self.indices: dict[str, Index] = {}
         self.requests: list[tuple[str, str, Any]] = []
+        # Per-item refusals of the next _bulk requests, by action position: (status, error type),
+        # as OpenSearch answers a bulk whose items fail (a 200 with `errors: true`).
+        self.item_rejections: deque[dict[int, tuple[int, str]]] = deque()
         self._lock = threading.Lock()
         fake = self
 
@@ -125,16 +129,35 @@ class FakeOpenSearch:
             raise BadRequest(f"bulk Content-Type {content_type!r}")
         lines = raw.rstrip("\n").split("\n")
         items, position = [], 0
+        rejections = self.item_rejections.popleft() if self.item_rejections else {}
         while position < len(lines):
             action = json.loads(lines[position])
             ((kind, meta),) = action.items()
             index = self.indices.get(meta["_index"])
             if index is None:
                 raise BadRequest(f"no such index [{meta['_index']}]")
+            refusal = rejections.get(len(items))
             if kind == "index":
                 document = json.loads(lines[position + 1])
-                if len(document["embedding"]) != index.dimension:
-                    raise BadRequest(f"vector dimension {len(document['embedding'])} != {index.dimension}")
+                if refusal is None and len(document["embedding"]) != index.dimension:
+                    refusal = (
+                        400,
+                        "mapper_parsing_exception",
+                    )  # OpenSearch refuses the item, not the request
+            if refusal is not None:
+                status, error_type = refusal
+                items.append(
+                    {
+                        kind: {
+                            "_index": meta["_index"],
+                            "status": status,
+                            "error": {"type": error_type, "reason": "refused"},
+                        }
+                    }
+                )
+                position += 2 if kind == "index" else 1
+                continue
+            if kind == "index":
                 identifier = meta.get("_id") or uuid.uuid4().hex
                 index.documents[identifier] = document
                 items.append(
@@ -164,7 +187,8 @@ class FakeOpenSearch:
                 position += 1
             else:
                 raise BadRequest(f"unexpected bulk action {kind}")
-        return {"took": 3, "errors": False, "items": items}
+        errors = any("error" in next(iter(item.values())) for item in items)
+        return {"took": 3, "errors": errors, "items": items}
 
     def _search(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         index = self.indices.get(name)

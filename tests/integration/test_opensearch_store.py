@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from parley.errors import StoreUnavailable
 from parley.providers.embedders import HashingEmbedder
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
@@ -194,3 +195,42 @@ def test_two_cold_starts_creating_the_index_at_once_both_go_on(fake: FakeOpenSea
     assert len(fake.requests_to("PUT", "parley-test")) == 2  # the second create was refused ...
     hits = second.search("acme", "docs", EMBED.embed(["after the race"])[0], top_k=1, threshold=0.0)
     assert [h.content for h in hits] == ["after the race"]  # ... and its chunks were indexed
+
+
+def test_bulk_items_rejected_for_load_are_sent_again_without_duplicates(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    fake.item_rejections.append(
+        {1: (429, "es_rejected_execution_exception"), 3: (429, "es_rejected_execution_exception")}
+    )
+
+    store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", [f"part {n}" for n in range(5)]))
+
+    stored = sorted(d["content"] for d in fake.indices["parley-test"].documents.values())
+    assert stored == [f"part {n}" for n in range(5)]  # each once: only the rejected two were resent
+    resent = [body for body in fake.requests_to("POST", "_bulk") if '"index"' in body.split("\n")[0]]
+    assert [len(body.rstrip("\n").split("\n")) for body in resent] == [10, 4]
+
+
+def test_a_refused_replacement_leaves_the_old_version_whole_and_nothing_of_the_new(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["old one", "old two"]))
+    fake.item_rejections.append({2: (400, "mapper_parsing_exception")})
+
+    with pytest.raises(RuntimeError, match="mapper_parsing_exception"):
+        store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["new 1", "new 2", "new 3"]))
+
+    stored = sorted(d["content"] for d in fake.indices["parley-test"].documents.values())
+    assert stored == ["old one", "old two"]
+
+
+def test_bulk_rejections_past_the_attempts_are_a_503_and_leave_nothing(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    fake.item_rejections.extend({0: (429, "es_rejected_execution_exception")} for _ in range(4))
+
+    with pytest.raises(StoreUnavailable):
+        store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["a", "b"]))
+
+    assert fake.indices["parley-test"].documents == {}

@@ -5,19 +5,25 @@ a `knn_vector` field: HNSW, `cosinesimil`. Search is one k-NN query with the bra
 expiry filter inside the `knn` clause (efficient filtering: `top_k` results come back whenever
 that many match). Documents are replaced without custom ids or `_delete_by_query` (neither is
 available on every flavour): the new chunks are indexed under a fresh `generation`, then the
-document's older chunks are found by a filtered search and removed with `_bulk` deletes.
+document's older chunks are found by a filtered search and removed with `_bulk` deletes. A _bulk
+answers per item: items rejected for load (429) are resent alone; if the new version cannot be
+indexed whole, what was indexed of it is deleted by id and the old version stays as it was.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
+from parley.errors import StoreUnavailable
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, dense_only
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
+BULK_ATTEMPTS = 4  # items rejected for load (429) are sent up to this many times in all
+BULK_BACKOFF_SECONDS = 0.05
 PAGE = 500
 VECTOR_FIELD = "embedding"
 
@@ -88,12 +94,21 @@ class OpenSearchVectorStore:
     ) -> None:
         self.ensure_index()
         generation = uuid.uuid4().hex
-        for start in range(0, len(chunks), BULK_CHUNKS):
-            lines: list[str] = []
-            for chunk in chunks[start : start + BULK_CHUNKS]:
-                lines.append(json.dumps({"index": {"_index": self.index}}))
-                lines.append(json.dumps(_document(chunk, generation)))
-            self._bulk(lines)
+        indexed: list[str] = []
+        try:
+            for start in range(0, len(chunks), BULK_CHUNKS):
+                actions = [
+                    [json.dumps({"index": {"_index": self.index}}), json.dumps(_document(chunk, generation))]
+                    for chunk in chunks[start : start + BULK_CHUNKS]
+                ]
+                indexed += self._bulk(actions)
+        except BulkRefused as refusal:
+            # Nothing of the new version may stay searchable: remove what was indexed, by id (a
+            # search might not see it yet). The old version is untouched.
+            created = indexed + refusal.done
+            if created:
+                self._bulk([[json.dumps({"delete": {"_index": self.index, "_id": i}})] for i in created])
+            raise refusal.error from None
         self._delete_matching(brand_id, rag_scope, document_id, keep_generation=generation)
 
     def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
@@ -174,7 +189,7 @@ class OpenSearchVectorStore:
             hits = self._search(body)
             if not hits:
                 return deleted
-            self._bulk([json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}}) for hit in hits])
+            self._bulk([[json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}})] for hit in hits])
             deleted += len(hits)
             if len(hits) < PAGE:
                 return deleted
@@ -192,14 +207,50 @@ class OpenSearchVectorStore:
             return []
         return hits
 
-    def _bulk(self, lines: list[str]) -> None:
-        response = self.client.bulk(body="\n".join(lines) + "\n")
-        if response.get("errors"):
-            failed = [item for item in response["items"] if next(iter(item.values())).get("error")]
-            raise RuntimeError(
-                f"OpenSearch refused {len(failed)} of {len(response['items'])} bulk actions: "
-                f"{next(iter(failed[0].values()))['error']}"
-            )
+    def _bulk(self, actions: list[list[str]]) -> list[str]:
+        """Send `actions` (each its action line and, for an index, the document line) with _bulk;
+        the ids they produced. _bulk answers 200 with `errors: true` and a status per item: items
+        rejected for load (429) are sent again, alone, with a growing pause; any other refusal, or
+        a 429 past the attempts, raises BulkRefused carrying the ids of the items that were done."""
+        done: list[str] = []
+        pending = actions
+        for attempt in range(BULK_ATTEMPTS):
+            response = self.client.bulk(body="".join(line + "\n" for action in pending for line in action))
+            retry, refused = [], []
+            for action, item in zip(pending, response["items"], strict=True):
+                outcome = next(iter(item.values()))
+                status = int(outcome.get("status", 500))
+                if status < 300 or (status == 404 and "delete" in item):
+                    done.append(str(outcome.get("_id")))
+                elif status == 429:
+                    retry.append(action)
+                else:
+                    refused.append(outcome)
+            if refused:
+                raise BulkRefused(
+                    done,
+                    RuntimeError(
+                        f"OpenSearch refused {len(refused)} of {len(pending)} bulk actions: "
+                        f"{refused[0].get('error')}"
+                    ),
+                )
+            if not retry:
+                return done
+            pending = retry
+            if attempt + 1 < BULK_ATTEMPTS:
+                time.sleep(BULK_BACKOFF_SECONDS * 2**attempt)
+        raise BulkRefused(
+            done, StoreUnavailable("The vector store is overloaded (bulk rejections); retry in a moment.")
+        )
+
+
+class BulkRefused(Exception):
+    """A _bulk request that did not do everything: what it did, and the error to report."""
+
+    def __init__(self, done: list[str], error: Exception) -> None:
+        super().__init__(str(error))
+        self.done = done
+        self.error = error
 
 
 def _document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
