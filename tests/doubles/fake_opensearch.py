@@ -5,6 +5,8 @@ documented response shapes. k-NN search is exact here, scored `(2 - d) / 2` for 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import threading
@@ -27,8 +29,19 @@ class Index:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SigningKey:
+    """The credentials, region and service a signed request must have been signed with."""
+
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+    service: str = "aoss"
+
+
 class FakeOpenSearch:
-    def __init__(self) -> None:
+    def __init__(self, signing: SigningKey | None = None) -> None:
+        self.signing = signing
         self.indices: dict[str, Index] = {}
         self.requests: list[tuple[str, str, Any]] = []
         # Per-item refusals of the next _bulk requests, by action position: (status, error type),
@@ -42,7 +55,16 @@ class FakeOpenSearch:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                body = self.rfile.read(length) if length else b""
+                raw = body.decode()
+                if fake.signing is not None and (problem := fake.signature_problem(self, body)):
+                    data = json.dumps({"message": problem}).encode()
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 try:
                     status, payload = fake.handle(
                         self.command, self.path, raw, self.headers.get("Content-Type", "")
@@ -68,6 +90,50 @@ class FakeOpenSearch:
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def signature_problem(self, request: BaseHTTPRequestHandler, body: bytes) -> str | None:
+        """Why the request's SigV4 signature is not the one its credentials make (None: it is),
+        recomputed with botocore's signer as AWS does: every signed header, the payload hash
+        (which Amazon OpenSearch Serverless requires as X-Amz-Content-SHA256), the date."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        assert self.signing is not None
+        authorization = request.headers.get("Authorization") or ""
+        fields = dict(
+            part.strip().split("=", 1)
+            for part in authorization.removeprefix("AWS4-HMAC-SHA256 ").split(",")
+            if "=" in part
+        )
+        scope = fields.get("Credential", "").split("/")
+        if not authorization.startswith("AWS4-HMAC-SHA256 ") or len(scope) != 5:
+            return "Authorization header requires a SigV4 signature."
+        access_key, _, region, service, _ = scope
+        if (access_key, region, service) != (
+            self.signing.access_key,
+            self.signing.region,
+            self.signing.service,
+        ):
+            return f"Credential scope {access_key}/{region}/{service} is not this collection's."
+        payload_hash = request.headers.get("X-Amz-Content-SHA256")
+        if payload_hash != hashlib.sha256(body).hexdigest():
+            return "X-Amz-Content-SHA256 is missing or does not match the body."
+        signed = fields.get("SignedHeaders", "").split(";")
+        headers = {name: request.headers.get(name, "") for name in signed}
+        aws_request = AWSRequest(
+            method=request.command,
+            url=f"http://{request.headers.get('Host')}{request.path}",
+            data=body,
+            headers=headers,
+        )
+        aws_request.context["timestamp"] = request.headers.get("X-Amz-Date", "")
+        signer = SigV4Auth(Credentials(self.signing.access_key, self.signing.secret_key), service, region)
+        canonical = signer.canonical_request(aws_request)
+        expected = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+        if not hmac.compare_digest(expected, fields.get("Signature", "")):
+            return "The request signature we calculated does not match the signature you provided."
+        return None
 
     def stop(self) -> None:
         self.httpd.shutdown()

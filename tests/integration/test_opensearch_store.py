@@ -15,7 +15,7 @@ from parley.providers.embedders import HashingEmbedder
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
 from parley.rag.vectors import ChunkRecord
-from tests.doubles.fake_opensearch import FakeOpenSearch
+from tests.doubles.fake_opensearch import FakeOpenSearch, SigningKey
 
 pytestmark = pytest.mark.integration
 
@@ -234,3 +234,50 @@ def test_bulk_rejections_past_the_attempts_are_a_503_and_leave_nothing(
         store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["a", "b"]))
 
     assert fake.indices["parley-test"].documents == {}
+
+
+@pytest.fixture
+def signed_collection(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenSearch]:
+    """A stand-in that verifies SigV4 as Amazon OpenSearch Serverless does, for known credentials."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSIGNINGTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "signing-test-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    server = FakeOpenSearch(SigningKey("AKIDSIGNINGTEST", "signing-test-secret", "eu-west-1", "aoss"))
+    yield server
+    server.stop()
+
+
+def test_requests_are_signed_with_sigv4_for_the_collection(signed_collection: FakeOpenSearch) -> None:
+    store = OpenSearchVectorStore(
+        opensearch_client(signed_collection.url, "aoss", "eu-west-1"), "parley-test", EMBED.dimension
+    )
+
+    store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["signed text"]))
+    hits = store.search("acme", "docs", EMBED.embed(["signed text"])[0], top_k=1, threshold=0.0)
+
+    assert [h.content for h in hits] == ["signed text"]
+
+
+@pytest.mark.parametrize(("service", "region"), [("es", "eu-west-1"), ("aoss", "us-east-1")])
+def test_a_request_signed_for_another_service_or_region_is_refused(
+    signed_collection: FakeOpenSearch, service: str, region: str
+) -> None:
+    store = OpenSearchVectorStore(
+        opensearch_client(signed_collection.url, service, region), "parley-test", EMBED.dimension
+    )
+
+    with pytest.raises(Exception, match="403"):
+        store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["x"]))
+
+
+def test_a_request_signed_with_another_secret_is_refused(
+    signed_collection: FakeOpenSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-guessed-secret")
+    store = OpenSearchVectorStore(
+        opensearch_client(signed_collection.url, "aoss", "eu-west-1"), "parley-test", EMBED.dimension
+    )
+
+    with pytest.raises(Exception, match="403"):
+        store.search("acme", "docs", EMBED.embed(["x"])[0], top_k=1, threshold=0.0)
+    assert signed_collection.indices == {}
