@@ -40,8 +40,11 @@ class SigningKey:
 
 
 class FakeOpenSearch:
-    def __init__(self, signing: SigningKey | None = None) -> None:
+    def __init__(self, signing: SigningKey | None = None, version: tuple[int, int] = (2, 17)) -> None:
         self.signing = signing
+        # OpenSearch Serverless collections run OpenSearch 2.17 (AWS: "What is Amazon OpenSearch
+        # Serverless?"); what the k-NN plugin accepts depends on it.
+        self.version = version
         self.indices: dict[str, Index] = {}
         self.requests: list[tuple[str, str, Any]] = []
         # Per-item refusals of the next _bulk requests, by action position: (status, error type),
@@ -182,6 +185,15 @@ class FakeOpenSearch:
             or method["space_type"] != "cosinesimil"
         ):
             raise BadRequest(f"unsupported method {method}")
+        # The faiss engine supports cosinesimil from k-NN 2.19 (OpenSearch k-NN docs, "Methods
+        # and engines"); before that, OpenSearch refuses the mapping.
+        if method["engine"] == "faiss" and self.version < (2, 19):
+            raise BadRequest(
+                "Validation Failed: 1: engine [faiss] does not support space type [cosinesimil];"
+            )
+        unknown = set(method) - {"name", "engine", "space_type", "parameters"}
+        if unknown:
+            raise BadRequest(f"method has unknown parameters {sorted(unknown)}")
         for keyword in ("brand_id", "rag_scope", "document_id"):
             if properties.get(keyword, {}).get("type") != "keyword":
                 raise BadRequest(f"{keyword} must be a keyword field (exact-match filters)")
@@ -260,9 +272,15 @@ class FakeOpenSearch:
         index = self.indices.get(name)
         if index is None:
             raise BadRequest(f"no such index [{name}]")
+        # OpenSearch refuses what it does not know: "Unknown key for a START_OBJECT in [...]".
+        unknown = set(body) - {"size", "_source", "query", "sort", "search_after", "track_total_hits"}
+        if unknown:
+            raise BadRequest(f"Unknown key for a START_OBJECT in [{sorted(unknown)[0]}].")
         query = body["query"]
         if "knn" in query:
             ((fieldname, knn),) = query["knn"].items()
+            if set(knn) - {"vector", "k", "filter"}:
+                raise BadRequest(f"[knn] unknown field {sorted(set(knn) - {'vector', 'k', 'filter'})[0]}")
             vector, k = knn["vector"], knn["k"]
             if len(vector) != index.dimension or not isinstance(k, int) or k < 1:
                 raise BadRequest("knn needs a vector of the field's dimension and k >= 1")

@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from opensearchpy.exceptions import RequestError
 
 from parley.errors import StoreUnavailable
 from parley.providers.embedders import HashingEmbedder
@@ -281,3 +282,28 @@ def test_a_request_signed_with_another_secret_is_refused(
     with pytest.raises(Exception, match="403"):
         store.search("acme", "docs", EMBED.embed(["x"])[0], top_k=1, threshold=0.0)
     assert signed_collection.indices == {}
+
+
+def test_faiss_with_cosine_is_refused_before_knn_2_19_as_serverless_runs_it(fake: FakeOpenSearch) -> None:
+    store = OpenSearchVectorStore(
+        opensearch_client(fake.url, "none", "us-east-1"), "parley-faiss", EMBED.dimension, engine="faiss"
+    )
+
+    with pytest.raises(RequestError) as refused:
+        store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["x"]))
+
+    assert "does not support space type [cosinesimil]" in json.dumps(refused.value.info)
+    assert fake.indices == {}
+
+
+def test_faiss_with_cosine_is_accepted_from_knn_2_19() -> None:
+    newer = FakeOpenSearch(version=(2, 19))
+    try:
+        store = OpenSearchVectorStore(
+            opensearch_client(newer.url, "none", "us-east-1"), "parley-faiss", EMBED.dimension, engine="faiss"
+        )
+        store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["x"]))
+    finally:
+        newer.stop()
+
+    assert "parley-faiss" in newer.indices
