@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import threading
 import uuid
 from collections import deque
@@ -93,6 +94,37 @@ class FakeOpenSearch:
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def _match(
+        self, name: str, index: Index, clause: dict[str, Any], body: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A bool query whose `must` is one `match` (BM25 over the field, the index's statistics)
+        and whose `filter` restricts the hits, as OpenSearch scores it."""
+        if set(clause) - {"must", "filter"} or len(clause["must"]) != 1 or "match" not in clause["must"][0]:
+            raise BadRequest("expected bool with one match in must, and filters")
+        ((fieldname, text),) = clause["must"][0]["match"].items()
+        if not isinstance(text, str):
+            raise BadRequest("[match] query expects a string")
+        documents = list(index.documents.items())
+        average = sum(len(_TOKENS.findall(str(d.get(fieldname) or ""))) for _, d in documents) / max(
+            1, len(documents)
+        )
+        frequencies: dict[str, int] = {}
+        for term in set(_TOKENS.findall(text.lower())):
+            frequencies[term] = sum(
+                term in _TOKENS.findall(str(d.get(fieldname) or "").lower()) for _, d in documents
+            )
+        filters = {"bool": {"filter": clause.get("filter", [])}}
+        scored = [
+            (_bm25(text, str(d.get(fieldname) or ""), frequencies, len(documents), average or 1.0), i, d)
+            for i, d in documents
+            if _matches(d, filters)
+        ]
+        scored = sorted((t for t in scored if t[0] > 0), key=lambda t: -t[0])
+        return [
+            {"_index": name, "_id": i, "_score": s, "_source": _source(d, body)}
+            for s, i, d in scored[: body.get("size", 10)]
+        ]
 
     def signature_problem(self, request: BaseHTTPRequestHandler, body: bytes) -> str | None:
         """Why the request's SigV4 signature is not the one its credentials make (None: it is),
@@ -292,6 +324,8 @@ class FakeOpenSearch:
                 {"_index": name, "_id": i, "_score": s, "_source": _source(d, body)}
                 for s, i, d in scored[: min(k, body.get("size", 10))]
             ]
+        elif "bool" in query and query["bool"].get("must"):
+            hits = self._match(name, index, query["bool"], body)
         else:
             matched = [(i, d) for i, d in index.documents.items() if _matches(d, query)]
             keys = [next(iter(s)) for s in body.get("sort", [])]
@@ -318,6 +352,21 @@ class FakeOpenSearch:
                 "hits": hits,
             },
         }
+
+
+_TOKENS = re.compile(r"\w+")
+
+
+def _bm25(text: str, document: str, frequencies: dict[str, int], count: int, average: float) -> float:
+    """Okapi BM25 (k1 1.2, b 0.75: OpenSearch's defaults) of a `match` query's terms, OR-ed."""
+    words = _TOKENS.findall(document.lower())
+    score = 0.0
+    for term in set(_TOKENS.findall(text.lower())):
+        tf = words.count(term)
+        if tf:
+            idf = math.log(1 + (count - frequencies[term] + 0.5) / (frequencies[term] + 0.5))
+            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(words) / average))
+    return score
 
 
 def _error(status: int, kind: str, reason: str) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from opensearchpy.exceptions import RequestError
 from parley.errors import StoreUnavailable
 from parley.providers.embedders import HashingEmbedder
 from parley.rag.local_store import LocalVectorStore
-from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
+from parley.rag.opensearch_store import (
+    BULK_CHUNKS,
+    CANDIDATE_FACTOR,
+    OpenSearchVectorStore,
+    opensearch_client,
+)
 from parley.rag.vectors import ChunkRecord
 from tests.doubles.fake_opensearch import FakeOpenSearch, SigningKey
 
@@ -104,11 +109,36 @@ def test_search_is_one_knn_query_with_the_tenant_filter_inside(
     store.search("acme", "docs", EMBED.embed(["vacation"])[0], top_k=3, threshold=0.0)
 
     sent = fake.requests[before:]
-    assert len(sent) == 1
+    assert len(sent) == 1  # no words given: the dense half alone
     knn = sent[0][2]["query"]["knn"]["embedding"]
-    assert knn["k"] == 3
+    assert knn["k"] == 3 * CANDIDATE_FACTOR  # candidates for the fusion
     filters = knn["filter"]["bool"]["filter"]
     assert {"term": {"brand_id": "acme"}} in filters and {"term": {"rag_scope": "docs"}} in filters
+
+
+def test_a_hybrid_search_adds_a_bm25_match_with_the_same_server_side_filter(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    for name, text in {
+        "refunds": "refunds are paid within 14 days",
+        "shipping": "parcels ship in two days",
+    }.items():
+        store.replace_document("acme", "docs", name, chunks("acme", "docs", name, [text]))
+    store.replace_document(
+        "globex", "docs", "theirs", chunks("globex", "docs", "theirs", ["refunds refunds refunds"])
+    )
+    before = len(fake.requests)
+
+    hits = store.search(
+        "acme", "docs", EMBED.embed(["refunds"])[0], top_k=2, threshold=0.0, text="How long do refunds take?"
+    )
+
+    match = [body["query"]["bool"] for _, _, body in fake.requests[before:] if "bool" in body["query"]]
+    assert len(match) == 1 and match[0]["must"] == [{"match": {"content": "long refunds take"}}]
+    assert {"term": {"brand_id": "acme"}} in match[0]["filter"]
+    found = [h.document_id for h in hits]
+    assert found[0] == "refunds" and "theirs" not in found
+    assert hits and all(0 <= h.score <= 1 for h in hits)
 
 
 def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVectorStore) -> None:

@@ -36,11 +36,6 @@ def fuse(
     }
 
 
-def dense_only(cosine: float, lexical_weight: float) -> float:
-    """The weighted score of a chunk found by the dense half alone."""
-    return (1 - lexical_weight) * max(cosine, 0.0)
-
-
 def _reciprocal_rank(dense: dict[K, float], lexical: dict[K, float]) -> dict[K, float]:
     scores = dict.fromkeys(dense, 0.0)
     for ranking in (dense, lexical):

@@ -18,10 +18,12 @@ import uuid
 from typing import Any
 
 from parley.errors import StoreUnavailable
-from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, dense_only
+from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
+from parley.rag.lexical import query_terms
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
+CANDIDATE_FACTOR = 4  # each half returns this many times top_k candidates for the fusion
 BULK_ATTEMPTS = 4  # items rejected for load (429) are sent up to this many times in all
 BULK_BACKOFF_SECONDS = 0.05
 PAGE = 500
@@ -64,10 +66,13 @@ class OpenSearchVectorStore:
         index: str,
         dimension: int,
         engine: str = "lucene",
+        *,
         lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+        fusion: Fusion = "weighted",
     ) -> None:
         self.client = client
         self.lexical_weight = lexical_weight
+        self.fusion: Fusion = fusion
         self.index = index
         self.dimension = dimension
         self.engine = engine
@@ -124,34 +129,57 @@ class OpenSearchVectorStore:
         *,
         text: str | None = None,
     ) -> list[ScoredChunk]:
-        """Dense k-NN only for now (the `hybrid` query with a normalisation pipeline is still to
-        come): `_score` is OpenSearch's (1 + cosine) / 2 for cosinesimil, mapped back to the
-        cosine and scored as a chunk the dense half alone found (parley.rag.fusion). The read path
-        never creates the index (the chat's role may not): no index yet means no chunks."""
-        body = {
-            "size": top_k,
-            "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
-            "query": {
-                "knn": {
-                    VECTOR_FIELD: {
-                        "vector": vector,
-                        "k": top_k,
-                        "filter": {"bool": {"filter": _tenant_filter(brand_id, rag_scope)}},
+        """Hybrid, fused on the client as the local store fuses (parley.rag.fusion), so a score
+        means the same in both stores: one k-NN query and, when there is text, one BM25 `match`
+        query, each with the brand, scope and expiry filter applied by the server. The k-NN
+        `_score` is OpenSearch's (1 + cosine) / 2 for cosinesimil, mapped back to the cosine; a
+        chunk only the match query found counts as cosine 0. The read path never creates the
+        index (the chat's role may not): no index yet means no chunks."""
+        candidates = max(top_k * CANDIDATE_FACTOR, top_k)
+        filters = _tenant_filter(brand_id, rag_scope)
+        dense = self._search(
+            {
+                "size": candidates,
+                "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
+                "query": {
+                    "knn": {
+                        VECTOR_FIELD: {
+                            "vector": vector,
+                            "k": candidates,
+                            "filter": {"bool": {"filter": filters}},
+                        }
                     }
+                },
+            }
+        )
+        terms = " ".join(query_terms(text)) if text else ""
+        lexical = (
+            self._search(
+                {
+                    "size": candidates,
+                    "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
+                    "query": {"bool": {"must": [{"match": {"content": terms}}], "filter": filters}},
                 }
-            },
-        }
-        hits = self._search(body)
+            )
+            if terms
+            else []
+        )
+        sources = {hit["_id"]: hit["_source"] for hit in [*lexical, *dense]}
+        cosines = dict.fromkeys(sources, 0.0) | {hit["_id"]: 2 * float(hit["_score"]) - 1 for hit in dense}
+        scores = fuse(
+            cosines, {hit["_id"]: float(hit["_score"]) for hit in lexical}, self.fusion, self.lexical_weight
+        )
+        ranked = sorted(scores.items(), key=lambda pair: -pair[1])[:top_k]
         return [
             ScoredChunk(
-                id=f"{hit['_source']['document_id']}:{hit['_source']['chunk_index']}",
-                document_id=hit["_source"]["document_id"],
-                content=hit["_source"]["content"],
-                title=hit["_source"].get("title"),
+                id=f"{sources[key]['document_id']}:{sources[key]['chunk_index']}",
+                document_id=sources[key]["document_id"],
+                content=sources[key]["content"],
+                title=sources[key].get("title"),
                 score=score,
             )
-            for hit in hits[:top_k]
-            if (score := dense_only(2 * float(hit["_score"]) - 1, self.lexical_weight)) >= threshold
+            for key, score in ranked
+            if score >= threshold
         ]
 
     def delete_expired(self, now: str) -> int:

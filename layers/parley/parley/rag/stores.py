@@ -27,7 +27,8 @@ def vector_store() -> VectorStore:
             index,
             embedder().dimension,
             config.opensearch_engine,
-            config.rag_lexical_weight,
+            lexical_weight=config.rag_lexical_weight,
+            fusion=config.rag_fusion,
         )
     from parley.rag.local_store import LocalVectorStore
 
