@@ -19,6 +19,7 @@ from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, record_error
 from parley.request_guard import HostileInput, check_request
+from parley.responses import error_result
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -97,7 +98,7 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
             check_request(event)
         except HostileInput as problem:
             record_error("invalid_request")
-            return with_cors(event, _error_result(400, "invalid_request", str(problem)))
+            return with_cors(event, error_result(400, "invalid_request", str(problem)))
         return with_cors(event, resolve_once(event, context))
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -105,15 +106,6 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
 
     resolve_once = idempotent(resolve)  # a POST with an Idempotency-Key runs once
     return lambda_handler
-
-
-def _error_result(status: int, code: str, message: str) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": ErrorBody(error=code, message=message).model_dump_json(),
-        "isBase64Encoded": False,
-    }
 
 
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:

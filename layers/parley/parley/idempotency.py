@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from parley.config import settings
+from parley.ids import is_uuid
 from parley.observability import logger
+from parley.responses import error_result
 from parley.store.dynamodb import dynamodb_client
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -39,19 +40,6 @@ class _NotRemembered(Exception):
         self.response = response
 
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def _json_error(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps({"error": code, "message": message}),
-    }
-
-
 def route_key(event: dict[str, Any]) -> str:
     """The route as the function resolves it: the resource with its path ids filled in, UUIDs
     lower-cased (the use cases read `ABC…` and `abc…` as one id), so a retry that spells an id
@@ -59,7 +47,7 @@ def route_key(event: dict[str, Any]) -> str:
     route = str(event.get("resource") or event.get("path") or "")
     for name, raw in sorted((event.get("pathParameters") or {}).items()):
         value = str(raw)
-        route = route.replace(f"{{{name}}}", value.lower() if _UUID.match(value) else value)
+        route = route.replace(f"{{{name}}}", value.lower() if is_uuid(value) else value)
     return f"{event.get('httpMethod')} {route}"
 
 
@@ -86,7 +74,7 @@ def idempotent(handler: Handler) -> Handler:
         if event.get("httpMethod") != "POST" or key is None or not caller:
             return handler(event, context)
         if not 0 < len(key) <= MAX_KEY_LENGTH:
-            return _json_error(
+            return error_result(
                 400, "invalid_request", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
             )
         request = {
@@ -137,20 +125,20 @@ def idempotent(handler: Handler) -> Handler:
         except _NotRemembered as failure:
             return failure.response
         except IdempotencyValidationError:
-            return _json_error(
+            return error_result(
                 409,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request body; use a new key.",
             )
         except IdempotencyAlreadyInProgressError:
-            return _json_error(
+            return error_result(
                 409,
                 "request_in_progress",
                 "A request with this Idempotency-Key is still running; retry it shortly.",
             )
         except IdempotencyPersistenceLayerError:
             logger.warning("idempotency record unavailable", exc_info=True)
-            return _json_error(
+            return error_result(
                 503,
                 "service_unavailable",
                 "The idempotency record could not be read or written; retry in a moment with the same key.",

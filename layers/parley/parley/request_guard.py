@@ -30,11 +30,13 @@ def check_request(event: dict[str, Any]) -> None:
     """Raise HostileInput when the request breaks one of the limits above."""
     for name, value in (event.get("pathParameters") or {}).items():
         _check_parameter("path parameter", name, value, MAX_PATH_PARAMETER_LENGTH)
-    for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+    # Every value of a repeated parameter; queryStringParameters holds only the last of each.
+    multi = event.get("multiValueQueryStringParameters") or {
+        name: [value] for name, value in (event.get("queryStringParameters") or {}).items()
+    }
+    for name, values in multi.items():
         for value in values or []:
             _check_parameter("query parameter", name, value, MAX_QUERY_PARAMETER_LENGTH)
-    for name, value in (event.get("queryStringParameters") or {}).items():
-        _check_parameter("query parameter", name, value, MAX_QUERY_PARAMETER_LENGTH)
     body = event.get("body")
     if body and not event.get("isBase64Encoded"):
         check_json_text(body)

@@ -91,9 +91,7 @@ class TokenVerifier:
                     "verify_aud": not access_token,
                 },
             )
-        except UnknownKey as error:
-            raise Unauthorized(f"Invalid token: {error}.") from error
-        except jwt.PyJWTError as error:
+        except (UnknownKey, jwt.PyJWTError) as error:
             raise Unauthorized(f"Invalid token: {error}.") from error
         if access_token:
             self._check_access_token(claims)

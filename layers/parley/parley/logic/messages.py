@@ -7,6 +7,7 @@ from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
 from parley.logic.chat import generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
+from parley.logic.prompt import issued_tool_call_ids
 from parley.logic.quotas import Meter
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.domain import Message
@@ -94,14 +95,7 @@ def check_tool_call_answered(request: AppendMessageRequest, recent: list[Message
     providers refuse a dangling id, so it is a 400 here and never forwarded."""
     if request.role != "tool":
         return
-    issued = {
-        str(call.get("id"))
-        for message in recent
-        if message.role == "assistant"
-        for call in message.tool_calls or []
-        if isinstance(call, dict)
-    }
-    if request.tool_call_id not in issued:
+    if request.tool_call_id not in issued_tool_call_ids(recent):
         raise InvalidRequest(
             f"tool_call_id '{request.tool_call_id}' names no tool call of an earlier assistant message "
             "in this conversation.",

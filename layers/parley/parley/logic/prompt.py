@@ -57,14 +57,24 @@ def fit_history(spec: ModelSpec, system_prompt: str | None, history: list[T], ma
     return kept
 
 
+def issued_tool_call_ids(messages: list[T]) -> set[str]:
+    """The ids of the tool calls the assistant messages among `messages` made."""
+    return {
+        str(call.get("id"))
+        for message in messages
+        if message.role == "assistant"
+        for call in message.tool_calls or []
+        if isinstance(call, dict)
+    }
+
+
 def without_dangling_tool_results(messages: list[PromptMessage]) -> list[PromptMessage]:
     """The prompt without tool results that answer no call of an earlier assistant turn (appended
     without an id, or naming one that was never issued): providers refuse those outright."""
     issued: set[str] = set()
     kept = []
     for message in messages:
-        if message.role == "assistant":
-            issued |= {str(call.get("id")) for call in message.tool_calls or [] if isinstance(call, dict)}
+        issued |= issued_tool_call_ids([message])
         if message.role == "tool" and (message.tool_call_id is None or message.tool_call_id not in issued):
             continue
         kept.append(message)

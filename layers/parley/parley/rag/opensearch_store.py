@@ -13,19 +13,16 @@ indexed whole, what was indexed of it is deleted by id and the old version stays
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
-from parley.errors import StoreUnavailable
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
+from parley.rag.opensearch_bulk import BulkRefused, send_bulk
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
 CANDIDATE_FACTOR = 4  # each half returns this many times top_k candidates for the fusion
-BULK_ATTEMPTS = 4  # items rejected for load (429) are sent up to this many times in all
-BULK_BACKOFF_SECONDS = 0.05
 PAGE = 500
 VECTOR_FIELD = "embedding"
 
@@ -106,13 +103,15 @@ class OpenSearchVectorStore:
                     [json.dumps({"index": {"_index": self.index}}), json.dumps(_document(chunk, generation))]
                     for chunk in chunks[start : start + BULK_CHUNKS]
                 ]
-                indexed += self._bulk(actions)
+                indexed += send_bulk(self.client, actions)
         except BulkRefused as refusal:
             # Nothing of the new version may stay searchable: remove what was indexed, by id (a
             # search might not see it yet). The old version is untouched.
             created = indexed + refusal.done
             if created:
-                self._bulk([[json.dumps({"delete": {"_index": self.index, "_id": i}})] for i in created])
+                send_bulk(
+                    self.client, [[json.dumps({"delete": {"_index": self.index, "_id": i}})] for i in created]
+                )
             raise refusal.error from None
         self._delete_matching(brand_id, rag_scope, document_id, keep_generation=generation)
 
@@ -217,7 +216,10 @@ class OpenSearchVectorStore:
             hits = self._search(body)
             if not hits:
                 return deleted
-            self._bulk([[json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}})] for hit in hits])
+            send_bulk(
+                self.client,
+                [[json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}})] for hit in hits],
+            )
             deleted += len(hits)
             if len(hits) < PAGE:
                 return deleted
@@ -234,51 +236,6 @@ class OpenSearchVectorStore:
                 raise
             return []
         return hits
-
-    def _bulk(self, actions: list[list[str]]) -> list[str]:
-        """Send `actions` (each its action line and, for an index, the document line) with _bulk;
-        the ids they produced. _bulk answers 200 with `errors: true` and a status per item: items
-        rejected for load (429) are sent again, alone, with a growing pause; any other refusal, or
-        a 429 past the attempts, raises BulkRefused carrying the ids of the items that were done."""
-        done: list[str] = []
-        pending = actions
-        for attempt in range(BULK_ATTEMPTS):
-            response = self.client.bulk(body="".join(line + "\n" for action in pending for line in action))
-            retry, refused = [], []
-            for action, item in zip(pending, response["items"], strict=True):
-                outcome = next(iter(item.values()))
-                status = int(outcome.get("status", 500))
-                if status < 300 or (status == 404 and "delete" in item):
-                    done.append(str(outcome.get("_id")))
-                elif status == 429:
-                    retry.append(action)
-                else:
-                    refused.append(outcome)
-            if refused:
-                raise BulkRefused(
-                    done,
-                    RuntimeError(
-                        f"OpenSearch refused {len(refused)} of {len(pending)} bulk actions: "
-                        f"{refused[0].get('error')}"
-                    ),
-                )
-            if not retry:
-                return done
-            pending = retry
-            if attempt + 1 < BULK_ATTEMPTS:
-                time.sleep(BULK_BACKOFF_SECONDS * 2**attempt)
-        raise BulkRefused(
-            done, StoreUnavailable("The vector store is overloaded (bulk rejections); retry in a moment.")
-        )
-
-
-class BulkRefused(Exception):
-    """A _bulk request that did not do everything: what it did, and the error to report."""
-
-    def __init__(self, done: list[str], error: Exception) -> None:
-        super().__init__(str(error))
-        self.done = done
-        self.error = error
 
 
 def _document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:

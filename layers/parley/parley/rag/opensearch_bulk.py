@@ -1,0 +1,58 @@
+"""OpenSearch's `_bulk` read item by item: it answers 200 with `errors: true` and a status for
+each action. Items rejected for load (429) are sent again, alone, with a growing pause; any other
+refusal, or a 429 past the attempts, raises BulkRefused with the ids of the items that were done,
+so a caller can undo them by id."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from parley.errors import StoreUnavailable
+
+BULK_ATTEMPTS = 4  # items rejected for load (429) are sent up to this many times in all
+BULK_BACKOFF_SECONDS = 0.05
+
+
+class BulkRefused(Exception):
+    """A _bulk request that did not do everything: what it did, and the error to report."""
+
+    def __init__(self, done: list[str], error: Exception) -> None:
+        super().__init__(str(error))
+        self.done = done
+        self.error = error
+
+
+def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
+    """Send `actions` (each its action line and, for an index, the document line); the ids they
+    produced (a delete of a missing document counts as done)."""
+    done: list[str] = []
+    pending = actions
+    for attempt in range(BULK_ATTEMPTS):
+        response = client.bulk(body="".join(line + "\n" for action in pending for line in action))
+        retry, refused = [], []
+        for action, item in zip(pending, response["items"], strict=True):
+            outcome = next(iter(item.values()))
+            status = int(outcome.get("status", 500))
+            if status < 300 or (status == 404 and "delete" in item):
+                done.append(str(outcome.get("_id")))
+            elif status == 429:
+                retry.append(action)
+            else:
+                refused.append(outcome)
+        if refused:
+            raise BulkRefused(
+                done,
+                RuntimeError(
+                    f"OpenSearch refused {len(refused)} of {len(pending)} bulk actions: "
+                    f"{refused[0].get('error')}"
+                ),
+            )
+        if not retry:
+            return done
+        pending = retry
+        if attempt + 1 < BULK_ATTEMPTS:
+            time.sleep(BULK_BACKOFF_SECONDS * 2**attempt)
+    raise BulkRefused(
+        done, StoreUnavailable("The vector store is overloaded (bulk rejections); retry in a moment.")
+    )
