@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bench.costs import CALLER, cost
+from bench.memory_registry import MemoryRegistry
 from bench.report import Report
 from parley.logic.catalog import create_assistant, create_template_version
 from parley.logic.ingest import ingest_documents
@@ -67,6 +68,7 @@ def run(report: Report) -> None:
     model = MiniLMEmbedder()
     with tempfile.TemporaryDirectory() as folder:
         store = LocalVectorStore(str(Path(folder) / "ingest.sqlite3"))
+        registry = MemoryRegistry()
         documents = [
             DocumentIn(brand_id="acme", rag_scope="bench", document_id=f"doc-{d}", content=_paragraph(d))
             for d in range(INGESTED_CHUNKS)
@@ -74,7 +76,9 @@ def run(report: Report) -> None:
         started = time.perf_counter()
         chunks = 0
         for start in range(0, len(documents), 100):
-            result = ingest_documents(CALLER, documents[start : start + 100], store=store, embed=model)
+            result = ingest_documents(
+                CALLER, documents[start : start + 100], store=store, embed=model, registry=registry
+            )
             chunks += sum(d.chunks for d in result.documents)
         elapsed = time.perf_counter() - started
         report.figure(

@@ -21,6 +21,7 @@ from parley.providers.provider_for import forget_clients
 from parley.rag.stores import vector_store
 from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
+from parley.store.documents import document_registry
 from parley.store.dynamodb import dynamodb_client
 from parley.store.usage import usage_store
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
@@ -34,6 +35,7 @@ def clear_process_caches() -> None:
     dynamodb_client.cache_clear()
     conversation_store.cache_clear()
     catalog_store.cache_clear()
+    document_registry.cache_clear()
     vector_store.cache_clear()
     embedder.cache_clear()
     forget_clients()

@@ -20,6 +20,7 @@ import numpy
 
 from bench.evaluation import baselines, cisi
 from bench.evaluation.metrics import ndcg_at, recall_at, reciprocal_rank
+from bench.memory_registry import MemoryRegistry
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
@@ -85,6 +86,7 @@ def main() -> None:
     model = MiniLMEmbedder()
     scratch = tempfile.TemporaryDirectory()
     store = LocalVectorStore(str(Path(scratch.name) / "vectors.sqlite3"))
+    registry = MemoryRegistry()
     caller = Principal("eval", frozenset({BRAND}), frozenset(ALL_SCOPES))
     started = time.perf_counter()
     for start in range(0, len(collection.documents), 100):
@@ -103,6 +105,7 @@ def main() -> None:
             ],
             store=store,
             embed=model,
+            registry=registry,
         )
     seconds = time.perf_counter() - started
     emit(

@@ -1,7 +1,17 @@
 """A local HTTP server standing in for OpenSearch in tests: it checks each request the adapter
 sends against the documented format (index mapping, NDJSON `_bulk`, the k-NN query with its
 filter inside the `knn` clause, filtered searches with `search_after`) and answers with the
-documented response shapes. k-NN search is exact here, scored `(2 - d) / 2` for cosinesimil."""
+documented response shapes. k-NN search is exact here, scored `(2 - d) / 2` for cosinesimil.
+
+Near-real-time, as OpenSearch is: an index or delete takes effect at once for requests by id
+(a `_bulk` delete finds a document indexed a moment ago), but searches see the index as of its
+last refresh. OpenSearch refreshes every `index.refresh_interval`, one second by default
+(OpenSearch docs, "Refresh Index API": "refreshes occur every second"); `refresh_interval=None`
+refreshes only when a test calls `refresh()`, standing for that second passing.
+
+As an OpenSearch Serverless vector search collection, it gives every document its own id and
+refuses a custom `_id` in an index action (AWS, Migration Assistant for Amazon OpenSearch Service,
+"Collection types": VECTORSEARCH collections use server-generated IDs)."""
 
 from __future__ import annotations
 
@@ -27,7 +37,8 @@ class BadRequest(Exception):
 class Index:
     mapping: dict[str, Any]
     dimension: int
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # as of the last write
+    visible: dict[str, dict[str, Any]] = field(default_factory=dict)  # as of the last refresh
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,12 @@ class SigningKey:
 
 
 class FakeOpenSearch:
-    def __init__(self, signing: SigningKey | None = None, version: tuple[int, int] = (2, 17)) -> None:
+    def __init__(
+        self,
+        signing: SigningKey | None = None,
+        version: tuple[int, int] = (2, 17),
+        refresh_interval: float | None = 1.0,
+    ) -> None:
         self.signing = signing
         # OpenSearch Serverless collections run OpenSearch 2.17 (AWS: "What is Amazon OpenSearch
         # Serverless?"); what the k-NN plugin accepts depends on it.
@@ -94,6 +110,19 @@ class FakeOpenSearch:
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self._stopped = threading.Event()
+        if refresh_interval is not None:
+            threading.Thread(target=self._refresh_every, args=(refresh_interval,), daemon=True).start()
+
+    def refresh(self) -> None:
+        """Make every write so far visible to searches."""
+        with self._lock:
+            for index in self.indices.values():
+                index.visible = dict(index.documents)
+
+    def _refresh_every(self, seconds: float) -> None:
+        while not self._stopped.wait(seconds):
+            self.refresh()
 
     def _match(
         self, name: str, index: Index, clause: dict[str, Any], body: dict[str, Any]
@@ -105,7 +134,7 @@ class FakeOpenSearch:
         ((fieldname, text),) = clause["must"][0]["match"].items()
         if not isinstance(text, str):
             raise BadRequest("[match] query expects a string")
-        documents = list(index.documents.items())
+        documents = list(index.visible.items())
         average = sum(len(_TOKENS.findall(str(d.get(fieldname) or ""))) for _, d in documents) / max(
             1, len(documents)
         )
@@ -171,6 +200,7 @@ class FakeOpenSearch:
         return None
 
     def stop(self) -> None:
+        self._stopped.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -249,11 +279,11 @@ class FakeOpenSearch:
             refusal = rejections.get(len(items))
             if kind == "index":
                 document = json.loads(lines[position + 1])
+                # OpenSearch refuses the item, not the request.
+                if refusal is None and "_id" in meta:
+                    refusal = (400, "illegal_argument_exception")  # no custom ids (see above)
                 if refusal is None and len(document["embedding"]) != index.dimension:
-                    refusal = (
-                        400,
-                        "mapper_parsing_exception",
-                    )  # OpenSearch refuses the item, not the request
+                    refusal = (400, "mapper_parsing_exception")
             if refusal is not None:
                 status, error_type = refusal
                 items.append(
@@ -268,7 +298,7 @@ class FakeOpenSearch:
                 position += 2 if kind == "index" else 1
                 continue
             if kind == "index":
-                identifier = meta.get("_id") or uuid.uuid4().hex
+                identifier = uuid.uuid4().hex[:20]
                 index.documents[identifier] = document
                 items.append(
                     {
@@ -316,7 +346,7 @@ class FakeOpenSearch:
             vector, k = knn["vector"], knn["k"]
             if len(vector) != index.dimension or not isinstance(k, int) or k < 1:
                 raise BadRequest("knn needs a vector of the field's dimension and k >= 1")
-            candidates = [(i, d) for i, d in index.documents.items() if _matches(d, knn.get("filter"))]
+            candidates = [(i, d) for i, d in index.visible.items() if _matches(d, knn.get("filter"))]
             scored = sorted(
                 ((_score(vector, d[fieldname]), i, d) for i, d in candidates), key=lambda t: -t[0]
             )
@@ -327,7 +357,7 @@ class FakeOpenSearch:
         elif "bool" in query and query["bool"].get("must"):
             hits = self._match(name, index, query["bool"], body)
         else:
-            matched = [(i, d) for i, d in index.documents.items() if _matches(d, query)]
+            matched = [(i, d) for i, d in index.visible.items() if _matches(d, query)]
             keys = [next(iter(s)) for s in body.get("sort", [])]
             matched.sort(key=lambda pair: [pair[1].get(key) for key in keys])
             if "search_after" in body:

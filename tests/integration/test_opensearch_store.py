@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from opensearchpy.exceptions import RequestError
@@ -20,7 +21,7 @@ from parley.rag.opensearch_store import (
     OpenSearchVectorStore,
     opensearch_client,
 )
-from parley.rag.vectors import ChunkRecord
+from parley.rag.vectors import ChunkRecord, ScoredChunk
 from tests.doubles.fake_opensearch import FakeOpenSearch, SigningKey
 
 pytestmark = pytest.mark.integration
@@ -44,7 +45,7 @@ def chunks(brand: str, scope: str, document: str, texts: list[str]) -> list[Chun
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenSearch]:
-    server = FakeOpenSearch()
+    server = FakeOpenSearch(refresh_interval=None)  # a test calls refresh() when a second has passed
     yield server
     server.stop()
 
@@ -84,20 +85,20 @@ def test_chunks_are_bulk_indexed_in_ndjson_batches(
     assert json.loads(first[1])["brand_id"] == "acme"
 
 
-def test_reingesting_replaces_every_old_chunk_however_many(
+def test_reingesting_replaces_every_old_chunk_however_many_without_a_search(
     fake: FakeOpenSearch, store: OpenSearchVectorStore
 ) -> None:
-    store.replace_document(
+    old = store.replace_document(
         "acme", "docs", "doc", chunks("acme", "docs", "doc", [f"old {n}" for n in range(1200)])
     )
     store.replace_document("acme", "docs", "keep", chunks("acme", "docs", "keep", ["unrelated"]))
 
-    store.replace_document("acme", "docs", "doc", chunks("acme", "docs", "doc", ["new text"]))
+    new = store.replace_document("acme", "docs", "doc", chunks("acme", "docs", "doc", ["new text"]), old)
 
-    remaining = fake.indices["parley-test"].documents.values()
-    assert sorted(d["content"] for d in remaining) == ["new text", "unrelated"]
-    paged = [body for body in fake.requests_to("POST", "_search") if "search_after" in body]
-    assert paged  # more than one page of old chunks was found and removed
+    remaining = fake.indices["parley-test"].documents
+    assert sorted(d["content"] for d in remaining.values()) == ["new text", "unrelated"]
+    assert len(old) == 1200 and set(new) <= set(remaining)
+    assert fake.requests_to("POST", "_search") == []  # found by id: nothing waited for a refresh
 
 
 def test_search_is_one_knn_query_with_the_tenant_filter_inside(
@@ -127,6 +128,7 @@ def test_a_hybrid_search_adds_a_bm25_match_with_the_same_server_side_filter(
     store.replace_document(
         "globex", "docs", "theirs", chunks("globex", "docs", "theirs", ["refunds refunds refunds"])
     )
+    fake.refresh()
     before = len(fake.requests)
 
     hits = store.search(
@@ -141,7 +143,9 @@ def test_a_hybrid_search_adds_a_bm25_match_with_the_same_server_side_filter(
     assert hits and all(0 <= h.score <= 1 for h in hits)
 
 
-def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVectorStore) -> None:
+def test_scores_top_k_and_threshold_match_the_local_store(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
     local = LocalVectorStore(":memory:")
     texts = [
         "vacation days carry over",
@@ -151,6 +155,7 @@ def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVecto
     ]
     for target in (store, local):
         target.replace_document("acme", "hr", "handbook", chunks("acme", "hr", "handbook", texts))
+    fake.refresh()
     query = EMBED.embed(["how many vacation days"])[0]
 
     remote_hits = store.search("acme", "hr", query, top_k=2, threshold=0.1)
@@ -161,31 +166,45 @@ def test_scores_top_k_and_threshold_match_the_local_store(store: OpenSearchVecto
     assert 0 < len(remote_hits) <= 2 and all(h.score >= 0.1 for h in remote_hits)
 
 
-def test_brands_never_see_each_others_chunks(store: OpenSearchVectorStore) -> None:
+def test_brands_never_see_each_others_chunks(fake: FakeOpenSearch, store: OpenSearchVectorStore) -> None:
     store.replace_document(
         "acme", "hr", "handbook", chunks("acme", "hr", "handbook", ["acme vacation policy"])
     )
     store.replace_document(
         "globex", "hr", "handbook", chunks("globex", "hr", "handbook", ["globex vacation policy"])
     )
+    fake.refresh()
 
     hits = store.search("acme", None, EMBED.embed(["globex vacation policy"])[0], top_k=10, threshold=0.0)
 
     assert [h.content for h in hits] == ["acme vacation policy"]
 
 
-def test_delete_counts_what_it_removed(store: OpenSearchVectorStore) -> None:
-    store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["a", "b", "c"]))
+def test_delete_counts_what_it_removed(fake: FakeOpenSearch, store: OpenSearchVectorStore) -> None:
+    keys = store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["a", "b", "c"]))
 
-    assert store.delete_document("acme", "hr", "doc") == 3
-    assert store.delete_document("acme", "hr", "doc") == 0
+    assert store.delete_document("acme", "hr", "doc", keys) == 3  # before any refresh: by id
+    fake.refresh()
+    assert store.delete_document("acme", "hr", "doc", keys) == 0
     assert store.delete_document("globex", "hr", "doc") == 0
+
+
+def test_a_delete_without_keys_finds_what_a_search_sees(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["a", "b"]))
+    fake.refresh()
+
+    assert store.delete_document("acme", "hr", "doc") == 2
+    assert fake.indices["parley-test"].documents == {}
 
 
 @pytest.mark.skipif(
     not os.environ.get("OPENSEARCH_URL"), reason="set OPENSEARCH_URL to run against a real cluster"
 )
 def test_against_a_real_cluster() -> None:
+    """Nothing forces a refresh: a replacement and a deletion right after an ingestion act by id,
+    and the search waits for the cluster's own refresh."""
     client = opensearch_client(
         os.environ["OPENSEARCH_URL"],
         os.environ.get("OPENSEARCH_SERVICE", "none"),
@@ -193,12 +212,32 @@ def test_against_a_real_cluster() -> None:
     )
     live = OpenSearchVectorStore(client, f"parley-live-test-{os.getpid()}", EMBED.dimension)
     try:
-        live.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation days", "expenses"]))
-        client.indices.refresh(index=live.index)
-        hits = live.search("acme", "hr", EMBED.embed(["vacation"])[0], top_k=1, threshold=0.0)
-        assert [h.content for h in hits] == ["vacation days"]
+        first = live.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["old", "older"]))
+        live.replace_document(
+            "acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation days", "expenses"]), first
+        )
+        gone = live.replace_document("acme", "hr", "gone", chunks("acme", "hr", "gone", ["vacation gone"]))
+        assert live.delete_document("acme", "hr", "gone", gone) == 1
+        hits = eventually(
+            lambda: live.search("acme", "hr", EMBED.embed(["vacation"])[0], top_k=5, threshold=0.0),
+            until=lambda found: len(found) == 2,
+        )
+        assert sorted(h.content for h in hits) == ["expenses", "vacation days"]
     finally:
         client.indices.delete(index=live.index, ignore_unavailable=True)
+
+
+def eventually(
+    read: Callable[[], list[ScoredChunk]], until: Callable[[list[ScoredChunk]], bool]
+) -> list[ScoredChunk]:
+    """`read()` once it satisfies `until`, polling across refreshes (at most about 30 s)."""
+    found = read()
+    for _ in range(300):
+        if until(found):
+            return found
+        time.sleep(0.1)
+        found = read()
+    return found
 
 
 def test_the_read_path_never_creates_the_index(fake: FakeOpenSearch, store: OpenSearchVectorStore) -> None:
@@ -222,6 +261,7 @@ def test_two_cold_starts_creating_the_index_at_once_both_go_on(fake: FakeOpenSea
     second.client.indices.exists = lambda **_: False  # it looked before the first one created it
 
     second.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["after the race"]))
+    fake.refresh()
 
     assert len(fake.requests_to("PUT", "parley-test")) == 2  # the second create was refused ...
     hits = second.search("acme", "docs", EMBED.embed(["after the race"])[0], top_k=1, threshold=0.0)
@@ -273,7 +313,9 @@ def signed_collection(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenSearc
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSIGNINGTEST")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "signing-test-secret")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    server = FakeOpenSearch(SigningKey("AKIDSIGNINGTEST", "signing-test-secret", "eu-west-1", "aoss"))
+    server = FakeOpenSearch(
+        SigningKey("AKIDSIGNINGTEST", "signing-test-secret", "eu-west-1", "aoss"), refresh_interval=None
+    )
     yield server
     server.stop()
 
@@ -284,6 +326,7 @@ def test_requests_are_signed_with_sigv4_for_the_collection(signed_collection: Fa
     )
 
     store.replace_document("acme", "docs", "d", chunks("acme", "docs", "d", ["signed text"]))
+    signed_collection.refresh()
     hits = store.search("acme", "docs", EMBED.embed(["signed text"])[0], top_k=1, threshold=0.0)
 
     assert [h.content for h in hits] == ["signed text"]
@@ -337,3 +380,51 @@ def test_faiss_with_cosine_is_accepted_from_knn_2_19() -> None:
         newer.stop()
 
     assert "parley-faiss" in newer.indices
+
+
+def test_a_search_sees_writes_only_after_a_refresh(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    keys = store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation days"]))
+    query = EMBED.embed(["vacation days"])[0]
+
+    assert store.search("acme", "hr", query, top_k=1, threshold=0.0) == []  # not refreshed yet
+    fake.refresh()
+    assert [h.content for h in store.search("acme", "hr", query, top_k=1, threshold=0.0)] == ["vacation days"]
+    store.remove_chunks(keys)
+    assert len(store.search("acme", "hr", query, top_k=1, threshold=0.0)) == 1  # deleted, still visible
+    fake.refresh()
+    assert store.search("acme", "hr", query, top_k=1, threshold=0.0) == []
+
+
+def test_the_collection_refreshes_by_itself_every_interval() -> None:
+    collection = FakeOpenSearch(refresh_interval=0.05)
+    try:
+        store = OpenSearchVectorStore(
+            opensearch_client(collection.url, "none", "us-east-1"), "parley-test", EMBED.dimension
+        )
+        store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation days"]))
+        hits = eventually(
+            lambda: store.search("acme", "hr", EMBED.embed(["vacation days"])[0], top_k=1, threshold=0.0),
+            until=bool,
+        )
+    finally:
+        collection.stop()
+
+    assert [h.content for h in hits] == ["vacation days"]
+
+
+def test_a_custom_document_id_is_refused_as_a_vector_collection_refuses_it(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore
+) -> None:
+    store.ensure_index()
+    document = {"embedding": EMBED.embed(["x"])[0], "brand_id": "acme", "content": "x"}
+    body = (
+        json.dumps({"index": {"_index": "parley-test", "_id": "chosen"}}) + "\n" + json.dumps(document) + "\n"
+    )
+
+    answer = store.client.bulk(body=body)
+
+    assert answer["errors"] is True
+    assert answer["items"][0]["index"]["error"]["type"] == "illegal_argument_exception"
+    assert fake.indices["parley-test"].documents == {}

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import threading
 from array import array
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,14 @@ class LocalVectorStore:
         )
 
     def replace_document(
-        self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
-    ) -> None:
+        self,
+        brand_id: str,
+        rag_scope: str,
+        document_id: str,
+        chunks: list[ChunkRecord],
+        previous: Sequence[str] = (),
+    ) -> list[str]:
+        """One transaction; SQLite reads its own writes, so no keys are needed or returned."""
         rows = [
             (
                 c.brand_id,
@@ -79,8 +86,14 @@ class LocalVectorStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return []
 
-    def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
+    def remove_chunks(self, keys: Sequence[str]) -> int:
+        return 0  # this store hands out no keys
+
+    def delete_document(
+        self, brand_id: str, rag_scope: str, document_id: str, keys: Sequence[str] = ()
+    ) -> int:
         with self._lock:
             return self._in_transaction(_KEYS, (brand_id, rag_scope, document_id))
 

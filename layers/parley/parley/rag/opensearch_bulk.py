@@ -24,8 +24,9 @@ class BulkRefused(Exception):
 
 
 def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
-    """Send `actions` (each its action line and, for an index, the document line); the ids they
-    produced (a delete of a missing document counts as done)."""
+    """Send `actions` (each its action line and, for an index, the document line); the ids of
+    the documents they indexed or deleted (a delete of a document already gone is no refusal,
+    and no id)."""
     done: list[str] = []
     pending = actions
     for attempt in range(BULK_ATTEMPTS):
@@ -34,8 +35,10 @@ def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
         for action, item in zip(pending, response["items"], strict=True):
             outcome = next(iter(item.values()))
             status = int(outcome.get("status", 500))
-            if status < 300 or (status == 404 and "delete" in item):
+            if status < 300:
                 done.append(str(outcome.get("_id")))
+            elif status == 404 and "delete" in item:
+                continue
             elif status == 429:
                 retry.append(action)
             else:

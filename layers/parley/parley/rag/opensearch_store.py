@@ -1,11 +1,14 @@
 """Amazon OpenSearch Service / Serverless (or any OpenSearch cluster) as the vector store.
 
 One index per embedder (its name carries the embedder and dimension), created by the first ingestion with
-a `knn_vector` field: HNSW, `cosinesimil`. Search is one k-NN query with the brand, scope and
-expiry filter inside the `knn` clause (efficient filtering: `top_k` results come back whenever
-that many match). Documents are replaced without custom ids or `_delete_by_query` (neither is
-available on every flavour): the new chunks are indexed under a fresh `generation`, then the
-document's older chunks are found by a filtered search and removed with `_bulk` deletes. A _bulk
+a `knn_vector` field: HNSW, `cosinesimil`. Search is hybrid (see `search`), each half with the
+brand, scope and expiry filter applied by the server.
+
+OpenSearch is near-real-time: a write becomes searchable at the next refresh (about a second),
+so nothing here finds a document's chunks by searching for them. Serverless vector collections
+take no custom document ids and no `_delete_by_query`, so chunks get the ids OpenSearch gives
+them; `replace_document` returns those ids and the caller keeps them (the document registry),
+then hands them back to remove exactly that version by id (deletes by id are immediate). A _bulk
 answers per item: items rejected for load (429) are resent alone; if the new version cannot be
 indexed whole, what was indexed of it is deleted by id and the old version stays as it was.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
@@ -92,8 +96,13 @@ class OpenSearchVectorStore:
         self._index_ready = True
 
     def replace_document(
-        self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
-    ) -> None:
+        self,
+        brand_id: str,
+        rag_scope: str,
+        document_id: str,
+        chunks: list[ChunkRecord],
+        previous: Sequence[str] = (),
+    ) -> list[str]:
         self.ensure_index()
         generation = uuid.uuid4().hex
         indexed: list[str] = []
@@ -113,10 +122,40 @@ class OpenSearchVectorStore:
                     self.client, [[json.dumps({"delete": {"_index": self.index, "_id": i}})] for i in created]
                 )
             raise refusal.error from None
-        self._delete_matching(brand_id, rag_scope, document_id, keep_generation=generation)
+        self.remove_chunks(previous)
+        return indexed
 
-    def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
-        return self._delete_matching(brand_id, rag_scope, document_id, keep_generation=None)
+    def remove_chunks(self, keys: Sequence[str]) -> int:
+        removed = 0
+        for start in range(0, len(keys), PAGE):
+            removed += len(
+                send_bulk(
+                    self.client,
+                    [
+                        [json.dumps({"delete": {"_index": self.index, "_id": key}})]
+                        for key in keys[start : start + PAGE]
+                    ],
+                )
+            )
+        return removed
+
+    def delete_document(
+        self, brand_id: str, rag_scope: str, document_id: str, keys: Sequence[str] = ()
+    ) -> int:
+        """The chunks of `keys` by id, then any other chunk of the document a search still finds
+        (one written by an ingestion whose keys were never recorded)."""
+        removed = self.remove_chunks(keys) if keys else 0
+        return removed + self._delete_where(
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"brand_id": brand_id}},
+                        {"term": {"rag_scope": rag_scope}},
+                        {"term": {"document_id": document_id}},
+                    ]
+                }
+            }
+        )
 
     def search(
         self,
@@ -184,23 +223,6 @@ class OpenSearchVectorStore:
     def delete_expired(self, now: str) -> int:
         return self._delete_where({"range": {"expires_at": {"lte": now}}})
 
-    def _delete_matching(
-        self, brand_id: str, rag_scope: str, document_id: str, keep_generation: str | None
-    ) -> int:
-        """Every chunk of the document (but those of `keep_generation`)."""
-        query: dict[str, Any] = {
-            "bool": {
-                "filter": [
-                    {"term": {"brand_id": brand_id}},
-                    {"term": {"rag_scope": rag_scope}},
-                    {"term": {"document_id": document_id}},
-                ]
-            }
-        }
-        if keep_generation:
-            query["bool"]["must_not"] = [{"term": {"generation": keep_generation}}]
-        return self._delete_where(query)
-
     def _delete_where(self, query: dict[str, Any]) -> int:
         """Every chunk matching `query`, found page by page and removed with _bulk deletes."""
         deleted, after = 0, None
@@ -216,11 +238,7 @@ class OpenSearchVectorStore:
             hits = self._search(body)
             if not hits:
                 return deleted
-            send_bulk(
-                self.client,
-                [[json.dumps({"delete": {"_index": self.index, "_id": hit["_id"]}})] for hit in hits],
-            )
-            deleted += len(hits)
+            deleted += self.remove_chunks([hit["_id"] for hit in hits])
             if len(hits) < PAGE:
                 return deleted
             after = hits[-1]["sort"]

@@ -4,6 +4,7 @@ the same everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,13 +36,31 @@ class ScoredChunk:
 
 
 class VectorStore(Protocol):
-    def replace_document(
-        self, brand_id: str, rag_scope: str, document_id: str, chunks: list[ChunkRecord]
-    ) -> None:
-        """Make `chunks` the document's only chunks, whatever it had before."""
+    """A store whose searches may lag its writes (OpenSearch is near-real-time) cannot find a
+    just-written document by searching: it returns keys for the chunks it indexes, the caller
+    keeps them (parley.store.documents) and hands them back to replace or delete the document.
+    A store that reads its own writes finds the chunks itself and returns no keys."""
 
-    def delete_document(self, brand_id: str, rag_scope: str, document_id: str) -> int:
-        """Remove every chunk of the document; the number removed (0: it did not exist)."""
+    def replace_document(
+        self,
+        brand_id: str,
+        rag_scope: str,
+        document_id: str,
+        chunks: list[ChunkRecord],
+        previous: Sequence[str] = (),
+    ) -> list[str]:
+        """Make `chunks` the document's only chunks: the new version is indexed whole, or not at
+        all, before the old one (`previous`: the keys of its last write) is removed. The keys
+        of the new chunks."""
+
+    def remove_chunks(self, keys: Sequence[str]) -> int:
+        """Remove the chunks of `keys` (those already gone are skipped); the number removed."""
+
+    def delete_document(
+        self, brand_id: str, rag_scope: str, document_id: str, keys: Sequence[str] = ()
+    ) -> int:
+        """Remove every chunk of the document: those of `keys` and any the store finds; the
+        number removed (0: it did not exist)."""
 
     def delete_expired(self, now: str) -> int:
         """Remove every chunk whose `expires_at` is past `now` (ISO 8601); the number removed."""

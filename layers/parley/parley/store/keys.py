@@ -11,6 +11,8 @@ and one on `SK >= ~META` yields exactly the two conversation items.
 
 from __future__ import annotations
 
+import json
+
 META = "~META"
 PROFILE = "~PROFILE"
 MESSAGE_PREFIX = "MSG#"
@@ -48,6 +50,12 @@ def template_sk(version: int) -> str:
 
 def assistant_pk(assistant_id: str) -> str:
     return f"AST#{assistant_id}"
+
+
+def document_pk(brand_id: str, rag_scope: str, document_id: str) -> str:
+    """The three ids as a JSON array: whatever characters they hold, no two documents (of one
+    brand or of two) share a key."""
+    return "DOC#" + json.dumps([brand_id, rag_scope, document_id], separators=(",", ":"))
 
 
 # The work index (GSI2, keys only): each conversation's ~META sits in exactly one of two sparse

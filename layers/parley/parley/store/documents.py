@@ -1,0 +1,144 @@
+"""The document registry: one item per RAG document (`DOC#["<brand>","<scope>","<document>"]`,
+`~META`), with what the vector store needs to find the document's chunks again without a search
+(the keys it returned when it indexed them) and what a client may read about it.
+
+A vector store whose searches lag its writes (OpenSearch refreshes about once a second) cannot
+find a just-indexed document by searching; the registry is read after write, so a replacement or
+a deletion right after an ingestion removes exactly the chunks that ingestion wrote. Each write
+is conditional on the version it replaces: of two concurrent replacements one is told so and
+settles after the other."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from parley.config import settings
+from parley.store import keys
+from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class RegistryChanged(Exception):
+    """The document's item is not at the version the write expected (another request changed it)."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    brand_id: str
+    rag_scope: str
+    document_id: str
+    version: int
+    status: str
+    chunks: int
+    updated_at: str
+    store_keys: list[str] = field(default_factory=list)
+    title: str | None = None
+    bytes: int | None = None
+    content_type: str | None = None
+    filename: str | None = None
+    error: str | None = None
+    expires_at: str | None = None  # ISO 8601; kept as the table's TTL attribute (epoch seconds)
+
+
+_OPTIONAL = ("title", "content_type", "filename", "error")
+
+
+class DocumentRegistry:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client = client or dynamodb_client()
+
+    def get(self, brand_id: str, rag_scope: str, document_id: str) -> DocumentRecord | None:
+        with translated_errors():
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key=_key(brand_id, rag_scope, document_id),
+                ConsistentRead=True,
+                ReturnConsumedCapacity="TOTAL",
+            )
+        item = response.get("Item")
+        return _record(item, brand_id, rag_scope, document_id) if item else None
+
+    def put(self, record: DocumentRecord, replaces: int | None) -> None:
+        """Write `record` over the version `replaces` (None: the document must not exist yet);
+        RegistryChanged when the stored item is at another version."""
+        item: dict[str, Any] = _key(record.brand_id, record.rag_scope, record.document_id) | {
+            "version": {"N": str(record.version)},
+            "status": {"S": record.status},
+            "chunks": {"N": str(record.chunks)},
+            "updated_at": {"S": record.updated_at},
+            "store_keys": {"S": json.dumps(record.store_keys, separators=(",", ":"))},
+        }
+        for name in _OPTIONAL:
+            if (value := getattr(record, name)) is not None:
+                item[name] = {"S": value}
+        if record.bytes is not None:
+            item["bytes"] = {"N": str(record.bytes)}
+        if record.expires_at is not None:  # DynamoDB's TTL removes the item after the document expires
+            item["expires_at"] = {"N": str(int(datetime.fromisoformat(record.expires_at).timestamp()))}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(PK)"}
+            if replaces is None
+            else {
+                "ConditionExpression": "version = :replaces",
+                "ExpressionAttributeValues": {":replaces": {"N": str(replaces)}},
+            }
+        )
+        self._conditional(lambda: self.client.put_item(TableName=self.table_name, Item=item, **condition))
+
+    def remove(self, record: DocumentRecord) -> None:
+        """Remove the item if it is still at `record`'s version; RegistryChanged otherwise."""
+        self._conditional(
+            lambda: self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(record.brand_id, record.rag_scope, record.document_id),
+                ConditionExpression="version = :version",
+                ExpressionAttributeValues={":version": {"N": str(record.version)}},
+            )
+        )
+
+    def _conditional(self, write: Any) -> None:
+        try:
+            with translated_errors():
+                write()
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise RegistryChanged from None
+            raise
+
+
+def _key(brand_id: str, rag_scope: str, document_id: str) -> dict[str, Any]:
+    return {"PK": {"S": keys.document_pk(brand_id, rag_scope, document_id)}, "SK": {"S": keys.META}}
+
+
+def _record(item: dict[str, Any], brand_id: str, rag_scope: str, document_id: str) -> DocumentRecord:
+    return DocumentRecord(
+        brand_id=brand_id,
+        rag_scope=rag_scope,
+        document_id=document_id,
+        version=int(item["version"]["N"]),
+        status=item["status"]["S"],
+        chunks=int(item["chunks"]["N"]),
+        updated_at=item["updated_at"]["S"],
+        store_keys=json.loads(item["store_keys"]["S"]),
+        bytes=int(item["bytes"]["N"]) if "bytes" in item else None,
+        expires_at=(
+            datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC).isoformat()
+            if "expires_at" in item
+            else None
+        ),
+        **{name: item[name]["S"] for name in _OPTIONAL if name in item},
+    )
+
+
+@functools.cache
+def document_registry() -> DocumentRegistry:
+    return DocumentRegistry(settings().table_name)

@@ -1,0 +1,125 @@
+"""Ingestion and deletion over a near-real-time vector store: the document registry (DynamoDB
+Local) remembers which chunks each document has, so a replacement or deletion right after an
+ingestion, before any refresh, acts on exactly the right chunks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from local.dynamodb import client
+from parley.auth.principal import ALL_SCOPES, Principal
+from parley.errors import DocumentNotFound
+from parley.logic.ingest import delete_document, ingest_documents
+from parley.models.api.rag import DocumentIn
+from parley.providers.embedders import HashingEmbedder
+from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+from parley.store.documents import DocumentRecord, DocumentRegistry
+from tests.conftest import LocalStack
+from tests.doubles.fake_opensearch import FakeOpenSearch
+
+pytestmark = pytest.mark.integration
+
+EMBED = HashingEmbedder(64)
+CALLER = Principal("ingester", frozenset({"acme", "globex"}), frozenset(ALL_SCOPES))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenSearch]:
+    server = FakeOpenSearch(refresh_interval=None)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(fake: FakeOpenSearch) -> OpenSearchVectorStore:
+    return OpenSearchVectorStore(
+        opensearch_client(fake.url, "none", "us-east-1"), "parley-docs", EMBED.dimension
+    )
+
+
+@pytest.fixture
+def registry(local_stack: LocalStack) -> DocumentRegistry:
+    return DocumentRegistry(local_stack.table_name, client(local_stack.database.endpoint))
+
+
+def ingest(store: OpenSearchVectorStore, registry: DocumentRegistry, document_id: str, *texts: str) -> None:
+    ingest_documents(
+        CALLER,
+        [DocumentIn(brand_id="acme", rag_scope="hr", document_id=document_id, content="\n\n".join(texts))],
+        store=store,
+        embed=EMBED,
+        registry=registry,
+    )
+
+
+def stored(fake: FakeOpenSearch) -> list[str]:
+    return sorted(d["content"] for d in fake.indices["parley-docs"].documents.values())
+
+
+def test_two_ingestions_within_a_refresh_leave_only_the_second_version(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+) -> None:
+    document_id = str(uuid.uuid4())
+    ingest(store, registry, document_id, "first version")
+    ingest(store, registry, document_id, "second version")
+
+    assert stored(fake) == ["second version"]
+    record = registry.get("acme", "hr", document_id)
+    assert record is not None and record.version == 2 and record.chunks == 1
+    assert record.store_keys == list(fake.indices["parley-docs"].documents)
+
+
+def test_a_delete_right_after_an_ingestion_removes_it_then_is_a_404(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+) -> None:
+    document_id = str(uuid.uuid4())
+    ingest(store, registry, document_id, "soon gone")
+
+    delete_document(CALLER, document_id, "acme", "hr", store=store, registry=registry)
+
+    assert stored(fake) == [] and registry.get("acme", "hr", document_id) is None
+    fake.refresh()
+    with pytest.raises(DocumentNotFound):
+        delete_document(CALLER, document_id, "acme", "hr", store=store, registry=registry)
+
+
+def test_another_brands_document_of_the_same_ids_is_its_own(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+) -> None:
+    document_id = str(uuid.uuid4())
+    ingest(store, registry, document_id, "acme's text")
+
+    with pytest.raises(DocumentNotFound):
+        delete_document(CALLER, document_id, "globex", "hr", store=store, registry=registry)
+    assert stored(fake) == ["acme's text"] and registry.get("globex", "hr", document_id) is None
+
+
+class RacingRegistry(DocumentRegistry):
+    """Lets another ingestion of the same document settle just before this one's first write."""
+
+    def __init__(self, inner: DocumentRegistry, store: OpenSearchVectorStore, document_id: str) -> None:
+        super().__init__(inner.table_name, inner.client)
+        self.store, self.document_id, self.raced = store, document_id, False
+
+    def put(self, record: DocumentRecord, replaces: int | None) -> None:
+        if not self.raced:
+            self.raced = True
+            ingest(self.store, DocumentRegistry(self.table_name, self.client), self.document_id, "the other")
+        super().put(record, replaces)
+
+
+def test_of_two_concurrent_ingestions_the_later_to_settle_stands_alone(
+    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+) -> None:
+    document_id = str(uuid.uuid4())
+    ingest(store, registry, document_id, "the original")
+
+    ingest(store, RacingRegistry(registry, store, document_id), document_id, "the later")
+
+    assert stored(fake) == ["the later"]
+    record = registry.get("acme", "hr", document_id)
+    assert record is not None and record.version == 3
+    assert record.store_keys == list(fake.indices["parley-docs"].documents)
