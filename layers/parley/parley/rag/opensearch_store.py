@@ -303,7 +303,10 @@ def opensearch_client(url: str, service: str, region: str) -> Any:
         "connection_class": Urllib3HttpConnection,
         "timeout": 10,
         "max_retries": 2,
-        "retry_on_timeout": True,
+        # A timed-out _bulk may have been applied: sent again it would index the chunks twice
+        # under new ids (a Serverless vector collection takes no ids of ours). Refused
+        # connections, which sent nothing, are retried.
+        "retry_on_timeout": False,
     }
     if service != "none":
         credentials = boto3.Session().get_credentials()
