@@ -58,8 +58,11 @@ class Gateway:
         for pool in self.pools.values():
             pool.close()
 
-    def handle(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes]:
-        """One request through the gateway: returns (status, headers, body)."""
+    def handle(
+        self, request: HttpRequest, writer: ChunkedWriter | None = None
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """One request through the gateway: returns (status, headers, body), or None when a
+        streaming function wrote its response to `writer` (API Gateway's STREAM transfer mode)."""
         if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
             return documentation
         if len(request.body) > MAX_BODY_BYTES:
@@ -75,14 +78,20 @@ class Gateway:
         if route.api_key_required and not event["requestContext"]["identity"].get("apiKey"):
             return self.gateway_response("INVALID_API_KEY", 403, "Forbidden")  # no usage plan meters it
         request_id = {"x-amzn-RequestId": event["requestContext"]["requestId"]}  # as API Gateway answers
+        streams = writer is not None and self.template.functions[route.function].streaming
+        if streams:
+            assert writer is not None
+            writer.extra_headers = request_id
         try:
-            result = self.pools[route.function].invoke(event)
+            result = self.pools[route.function].invoke(event, writer if streams else None)
         except FunctionTimeout:
             log.exception("function timed out")
             return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
         except Exception:
             log.exception("function raised")
             return self.gateway_response("DEFAULT_5XX", 502, "Internal server error")
+        if streams:
+            return None
         status, headers, body = self._proxy_response(result)
         return status, {**headers, **request_id}, body
 
@@ -215,6 +224,41 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
     return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
 
 
+class ChunkedWriter:
+    """A streamed response on the HTTP connection: chunked transfer encoding, each piece flushed
+    as it is written."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
+        self.handler = handler
+        self.started = False
+        self.extra_headers: dict[str, str] = {}
+
+    def start(self, status: int, headers: dict[str, str]) -> None:
+        self.started = True
+        self.handler.send_response(status)
+        for name, value in {**headers, **self.extra_headers}.items():
+            if name.lower() not in ("content-length", "transfer-encoding"):
+                self.handler.send_header(name, value)
+        self.handler.send_header("Transfer-Encoding", "chunked")
+        self.handler.end_headers()
+        self.handler.wfile.flush()
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.handler.wfile.flush()
+
+    def end(self) -> None:
+        if not self.started:  # the function wrote nothing: API Gateway answers a 502
+            self.start(502, {"Content-Type": "application/json"})
+            self.write(b'{"message": "Internal server error"}')
+        try:
+            self.handler.wfile.write(b"0\r\n\r\n")
+            self.handler.wfile.flush()
+        except OSError:
+            pass
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     gateway: Gateway
     protocol_version = "HTTP/1.1"
@@ -229,7 +273,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in self.headers.items():
             headers.setdefault(name, []).append(value)
         request = HttpRequest(self.command, self.path, headers, body, self.client_address[0])
-        status, response_headers, payload = self.gateway.handle(request)
+        writer = ChunkedWriter(self)
+        answer = self.gateway.handle(request, writer)
+        if answer is None:
+            writer.end()
+            return
+        if writer.started:  # failed after the stream began: the connection ends short, as in AWS
+            self.close_connection = True
+            return
+        status, response_headers, payload = answer
         self.send_response(status)
         for name, value in response_headers.items():
             if name.lower() != "content-length":

@@ -3,9 +3,14 @@ one invocation at a time, as Lambda does. The local gateway starts it (`python -
 local.lambda_container <code dir> <handler> <function>`) and talks to it over its standard
 input and output, one JSON document a line:
 
-    gateway → container  {"event": {...}, "deadline_ms": 28000}
+    gateway → container  {"event": {...}}
     container → gateway  {"log": "<a line the function printed>"}   (any number)
     container → gateway  {"result": {...}} or {"error": "<type>: <message>"}
+
+A streaming function (its handler takes a response writer as well) answers with
+    container → gateway  {"start": {"status": 200, "headers": {...}}}
+    container → gateway  {"chunk": "<body text>"}                   (any number, as written)
+    container → gateway  {"result": null}
 
 What the function prints (Powertools' JSON logs and EMF metrics) is relayed before the result,
 so the gateway can show it where a developer or a test looks, in order.
@@ -64,6 +69,19 @@ class _LogRelay:
         self.drained.wait()
 
 
+class _ChannelWriter:
+    """A streaming function's response, passed to the gateway piece by piece as it is written."""
+
+    def __init__(self, send: Any) -> None:
+        self.send = send
+
+    def start(self, status: int, headers: dict[str, str]) -> None:
+        self.send({"start": {"status": status, "headers": headers}})
+
+    def write(self, data: bytes) -> None:
+        self.send({"chunk": data.decode("utf-8")})
+
+
 def _load(code_dir: str, handler: str, function: str) -> Any:
     module_file, _, attribute = handler.rpartition(".")
     path = Path(code_dir) / f"{module_file.replace('.', '/')}.py"
@@ -83,6 +101,7 @@ def main() -> None:
     # Powertools warns once per container when a request emitted no metric: not worth a line.
     warnings.filterwarnings("ignore", "No application metrics to publish")
     code_dir, handler_name, function, timeout = sys.argv[1:5]
+    streaming = sys.argv[5:6] == ["stream"]
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     requests = sys.stdin
     lock = threading.Lock()
@@ -105,7 +124,11 @@ def main() -> None:
         request = json.loads(line)
         context = LambdaContext(function, int(timeout), started=time.monotonic())
         try:
-            result = handler(request["event"], context)
+            if streaming:
+                handler(request["event"], context, _ChannelWriter(send))
+                result = None
+            else:
+                result = handler(request["event"], context)
         except Exception as error:
             traceback.print_exc()
             send({"error": str(error), "error_type": type(error).__name__})

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from local.lambda_context import LambdaContext
 from local.template import ROOT, FunctionSpec
@@ -89,6 +89,7 @@ class Container:
                 spec.handler,
                 spec.logical_id,
                 str(spec.timeout),
+                *(["stream"] if spec.streaming else []),
             ],
             cwd=ROOT,
             env=environment,
@@ -129,14 +130,19 @@ class Container:
                 continue
             return message
 
-    def invoke(self, event: dict[str, Any]) -> Any:
+    def invoke(self, event: dict[str, Any], writer: ResponseWriter | None = None) -> Any:
+        """The function's result; a streaming function's response goes to `writer` as it comes."""
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(json.dumps({"event": event}) + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError) as error:
             raise ContainerFailed(f"{self.spec.logical_id}'s process is gone") from error
+        ends = time.monotonic() + self.spec.timeout
         outcome = self._next_outcome(self.spec.timeout)
+        while writer is not None and ("start" in outcome or "chunk" in outcome):
+            _relay(writer, outcome)
+            outcome = self._next_outcome(max(0.0, ends - time.monotonic()))
         if "error" in outcome:
             raise HandlerError(outcome.get("error_type", "Exception"), outcome["error"])
         return outcome["result"]
@@ -150,6 +156,24 @@ class Container:
                 stream.close()
 
 
+class ResponseWriter(Protocol):
+    def start(self, status: int, headers: dict[str, str]) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+
+def _relay(writer: ResponseWriter, message: dict[str, Any]) -> None:
+    """A piece of a streamed response to the client; one who has gone away misses the rest, while
+    the function goes on (Lambda does not stop a function whose caller disconnects)."""
+    try:
+        if "start" in message:
+            writer.start(message["start"]["status"], message["start"]["headers"])
+        else:
+            writer.write(message["chunk"].encode("utf-8"))
+    except OSError:
+        pass
+
+
 class FunctionPool:
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
@@ -158,7 +182,7 @@ class FunctionPool:
         self._free = threading.Condition()
         self.cold_starts = 0
 
-    def invoke(self, event: dict[str, Any]) -> Any:
+    def invoke(self, event: dict[str, Any], writer: ResponseWriter | None = None) -> Any:
         environment = function_environment()
         key = environment_key(environment)
         container = self._take(key)
@@ -171,7 +195,7 @@ class FunctionPool:
             with self._free:
                 self.cold_starts += 1
         try:
-            result = container.invoke(event)
+            result = container.invoke(event, writer)
         except HandlerError:
             self._release(container)  # the handler raised; the environment stays usable
             raise

@@ -70,6 +70,14 @@ def build() -> dict[str, Any]:
                 _enumerate_models(spec)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    template = load()
+    streaming = {r.resource for r in template.routes if template.functions[r.function].streaming}
+    for resource in streaming:
+        operation = document["paths"][resource]["post"]
+        success = next(status for status in operation["responses"] if status.startswith("2"))
+        operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
+            "schema": {"type": "string", "description": STREAM_EVENTS},
+        }
     for path in document["paths"].values():
         for method, operation in path.items():
             if method == "post":
@@ -85,6 +93,15 @@ def build() -> dict[str, Any]:
 
 
 MODEL_FIELDS = ("model", "modelId")
+STREAM_EVENTS = (
+    'With "stream": true (or Accept: text/event-stream): server-sent events, each `data:` one JSON '
+    'document. `context` {"rag_context": [...]} first (POST /v1/ai/chat only); `delta` '
+    '{"content": "..."} or {"tool_calls": [...]} (OpenAI\'s delta shape) as the model writes; then '
+    "`done` whose data is exactly the JSON body of this response, sent after the messages are "
+    'stored; or `error` {"error", "message"} if the generation fails after the stream began (nothing '
+    "is stored). Errors found before the first event are ordinary JSON responses with their status. "
+    "A retry with the same Idempotency-Key gets the stored JSON body."
+)
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "in": "header",

@@ -54,6 +54,9 @@ class FunctionSpec:
     code_dir: Path
     handler: str
     timeout: int
+    # Its route streams (ResponseTransferMode STREAM): in AWS it runs behind the Lambda Web
+    # Adapter (Handler run.sh); here the gateway calls the module's `stream_handler`.
+    streaming: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,18 @@ def load(path: Path = TEMPLATE) -> Template:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
+        streaming = any(
+            e["Type"] == "Api" and e["Properties"].get("ResponseTransferMode") == "STREAM"
+            for e in (props.get("Events") or {}).values()
+        )
         functions[logical_id] = FunctionSpec(
             logical_id=logical_id,
             code_dir=ROOT / props["CodeUri"],
-            handler=props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
+            handler="app.stream_handler"
+            if streaming
+            else props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
+            streaming=streaming,
         )
         for event in (props.get("Events") or {}).values():
             if event["Type"] != "Api":

@@ -4,6 +4,7 @@ from parley.http import create_app, http_handler, principal
 from parley.logic.rag_chat import rag_chat
 from parley.models.api.rag import RagChatRequest, RagChatResponse
 from parley.providers.priming import register_snapstart_priming
+from parley.streaming import stream_listener, streamed
 
 app = create_app()
 register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
@@ -11,7 +12,8 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 
 @app.post("/v1/ai/chat")
 def chat(request: RagChatRequest) -> RagChatResponse:
-    return rag_chat(principal(app), request)
+    return rag_chat(principal(app), request, listener=stream_listener())
 
 
 lambda_handler = http_handler(app)
+stream_handler = streamed(lambda_handler)  # in AWS through the Lambda Web Adapter (parley.web_adapter)

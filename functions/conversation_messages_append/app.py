@@ -5,6 +5,7 @@ from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.messages import append_message
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
 from parley.providers.priming import register_snapstart_priming
+from parley.streaming import stream_listener, streamed
 
 app = create_app()
 register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
@@ -12,7 +13,9 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 
 @app.post("/v1/conversations/<conversation_id>/messages")
 def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMessageResponse:
-    return append_message(principal(app), conversation_id, request)
+    listener = stream_listener() if request.mode == "chat-completion" else None
+    return append_message(principal(app), conversation_id, request, listener=listener)
 
 
 lambda_handler = http_handler(app)
+stream_handler = streamed(lambda_handler)  # in AWS through the Lambda Web Adapter (parley.web_adapter)

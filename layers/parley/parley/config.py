@@ -31,6 +31,11 @@ class Settings(BaseModel):
     # The whole provider call, retries included, ends within this; below the function's timeout.
     provider_timeout_seconds: float = Field(20, gt=0, le=25)
     provider_max_retries: int = Field(2, ge=0, le=5)
+    # A streamed answer is not bound by API Gateway's 29 s: it ends within this (below the
+    # streaming functions' timeout).
+    stream_timeout_seconds: float = Field(240, gt=0, le=880)
+    # The offline provider's pause before each streamed piece (0: none), to watch a stream grow.
+    offline_stream_delay_ms: int = Field(0, ge=0, le=5000)
     # All the steps of a workflow end within this (each step also within the provider deadline).
     workflow_timeout_seconds: float = Field(25, gt=0, le=26)
 

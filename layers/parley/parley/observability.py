@@ -26,14 +26,23 @@ def _metrics(**dimensions: str) -> EphemeralMetrics:
 
 
 def record_generation(
-    model: str, brand_id: str | None, usage: TokenUsage, cost_usd: float, latency_ms: int
+    model: str,
+    brand_id: str | None,
+    usage: TokenUsage,
+    cost_usd: float,
+    latency_ms: int,
+    *,
+    first_token_ms: int | None = None,
 ) -> None:
-    """Tokens in and out, cost and provider latency, per model and brand."""
+    """Tokens in and out, cost and provider latency, per model and brand; for a streamed
+    answer also the time to its first token."""
     group = _metrics(model=model, brand=brand_id or "none")
     group.add_metric(name="PromptTokens", unit=MetricUnit.Count, value=usage.prompt_tokens)
     group.add_metric(name="CompletionTokens", unit=MetricUnit.Count, value=usage.completion_tokens)
     group.add_metric(name="CostUSD", unit=MetricUnit.NoUnit, value=cost_usd)
     group.add_metric(name="ProviderLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
+    if first_token_ms is not None:
+        group.add_metric(name="TimeToFirstToken", unit=MetricUnit.Milliseconds, value=first_token_ms)
     group.flush_metrics()
 
 

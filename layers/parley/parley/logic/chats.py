@@ -6,7 +6,7 @@ from __future__ import annotations
 from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ChatNotFound, Forbidden
-from parley.logic.chat import generate_reply
+from parley.logic.chat import Listener, generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.limits import check_content_size, require_uuid
 from parley.logic.quotas import Meter
@@ -41,9 +41,12 @@ def send_chat_message(
     request: CreateChatMessageRequest,
     store: ConversationStore | None = None,
     catalog: CatalogStore | None = None,
+    *,
+    listener: Listener | None = None,
 ) -> SentChatMessage:
     """Store the user's message and the assistant's response (from the model, or from the named
-    workflow's steps), both in one write after the response exists."""
+    workflow's steps), both in one write after the response exists. A listener receives the
+    response as it is generated (of a workflow, the last step's)."""
     principal.require(CONVERSATIONS_WRITE)
     principal.require(AI_CHAT)
     chat_id = require_uuid(chat_id, "chatId")
@@ -61,9 +64,11 @@ def send_chat_message(
     workflow = usable_workflow(principal, request.workflowId, catalog) if request.workflowId else None
     meter = Meter.open(context.conversation.brand_id, context.conversation.user_id)
     if workflow is not None:
-        reply = run_workflow(workflow, context.conversation, request.content, model, meter)
+        reply = run_workflow(workflow, context.conversation, request.content, model, meter, listener=listener)
     else:
-        reply = generate_reply(context.conversation, [*context.recent, message], meter, model=model)
+        reply = generate_reply(
+            context.conversation, [*context.recent, message], meter, model=model, listener=listener
+        )
     with meter.settling() as charge:
         written = store.append(
             chat_id, context.conversation.user_id, [message, reply], reply.created_at, charge

@@ -5,7 +5,7 @@ from __future__ import annotations
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
-from parley.logic.chat import generate_reply
+from parley.logic.chat import Listener, generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.prompt import issued_tool_call_ids
 from parley.logic.quotas import Meter
@@ -38,9 +38,11 @@ def append_message(
     conversation_id: str,
     request: AppendMessageRequest,
     store: ConversationStore | None = None,
+    listener: Listener | None = None,
 ) -> AppendMessageResponse:
     """Store the message; in `chat-completion` mode also generate and store the reply. The two
-    are written together after the provider answers, so a failed generation writes nothing."""
+    are written together after the provider answers, so a failed generation writes nothing. A
+    listener receives the reply as it is generated (a streamed response)."""
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, "conversation_id")
     check_content_size(request.content)
@@ -66,7 +68,9 @@ def append_message(
         raise ConversationNotFound(conversation_id)
     check_tool_call_answered(request, context.recent)
     meter = Meter.open(context.conversation.brand_id, principal.user_id)
-    reply = generate_reply(context.conversation, [*context.recent, message], meter, model=request.model)
+    reply = generate_reply(
+        context.conversation, [*context.recent, message], meter, model=request.model, listener=listener
+    )
     with meter.settling() as charge:
         written = store.append(conversation_id, principal.user_id, [message, reply], reply.created_at, charge)
     if not written:

@@ -8,7 +8,7 @@ from typing import Any
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
 from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
-from parley.logic.chat import call_provider
+from parley.logic.chat import Listener, call_provider
 from parley.logic.prompt import fit_history
 from parley.logic.quotas import Meter
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
@@ -24,7 +24,10 @@ DEFAULT_TOP_K = 5
 DEFAULT_THRESHOLD = 0.45
 
 
-def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
+def rag_chat(
+    principal: Principal, request: RagChatRequest, listener: Listener | None = None
+) -> RagChatResponse:
+    """A listener receives the retrieved context, then the answer as it is generated."""
     principal.require(AI_CHAT)
     principal.require_brand(request.brand_id)
     if request.user_id != principal.user_id and ACT_AS not in principal.scopes:
@@ -53,6 +56,9 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
     template = find_template(request.brand_id, preset.get("template_id"), preset.get("template_version"))
 
     chunks = retrieve(request.brand_id, scope, retrieval_query(request.messages), top_k, threshold)
+    rag_context = [ContextChunk(id=c.id, content=c.content, score=c.score) for c in chunks]
+    if listener is not None:
+        listener.context(rag_context)
     system_prompt = render(template, request.brand_id, chunks)
     if assistant is not None and assistant.system_prompt:
         system_prompt = f"{assistant.system_prompt}\n\n{system_prompt}"
@@ -67,14 +73,14 @@ def rag_chat(principal: Principal, request: RagChatRequest) -> RagChatResponse:
         max_tokens=max_output,
         temperature=temperature,
     )
-    completion, _ = call_provider(spec, chat, meter)
+    completion, _ = call_provider(spec, chat, meter, listener=listener)
     with meter.settling() as charge:
         usage_store().charge(charge)
     return RagChatResponse(
         content=completion.content,
         model=completion.model,
         usage=Usage(**completion.usage.model_dump()),
-        rag_context=[ContextChunk(id=c.id, content=c.content, score=c.score) for c in chunks],
+        rag_context=rag_context,
         citations=citations(completion.content, chunks),
         finish_reason=completion.finish_reason,
         template_id=template.template_id,

@@ -9,7 +9,7 @@ from parley.auth.principal import ADMIN, Principal
 from parley.config import settings
 from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, WorkflowStepFailed
 from parley.ids import uuid7
-from parley.logic.chat import call_provider
+from parley.logic.chat import Listener, call_provider
 from parley.logic.limits import require_uuid
 from parley.logic.quotas import Meter
 from parley.models.api.workflows import CreateWorkflowRequest, Workflow
@@ -61,10 +61,18 @@ def usable_workflow(principal: Principal, workflow_id: str, store: CatalogStore 
 
 
 def run_workflow(
-    workflow: Workflow, conversation: Conversation, content: str, default_model: str, meter: Meter
+    workflow: Workflow,
+    conversation: Conversation,
+    content: str,
+    default_model: str,
+    meter: Meter,
+    *,
+    listener: Listener | None = None,
 ) -> Message:
     """Run the steps in order within one overall deadline; the last output is the reply. Per-step
-    model, usage and duration go into the reply's metadata. A failing step raises, naming it."""
+    model, usage and duration go into the reply's metadata. A failing step raises, naming it.
+    A listener receives the last step's output as it is generated (the earlier steps' outputs
+    are only prompts for the next)."""
     deadline = time.monotonic() + settings().workflow_timeout_seconds
     previous, records = "", []
     prompt_tokens = completion_tokens = 0
@@ -82,7 +90,10 @@ def run_workflow(
             remaining = min(settings().provider_timeout_seconds, deadline - time.monotonic())
             if remaining <= 0:
                 raise ProviderTimeout("the workflow ran out of time before this step")
-            completion, duration_ms = call_provider(spec, request, meter, remaining)
+            last = number == len(workflow.steps)
+            completion, duration_ms = call_provider(
+                spec, request, meter, remaining, listener=listener if last else None
+            )
         except ParleyError as failure:
             raise WorkflowStepFailed(
                 f"Workflow step {number} of {len(workflow.steps)} ({spec.id}) failed: {failure.message}"

@@ -5,12 +5,13 @@ sent. Imported only when a Claude model is used."""
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 
 from parley.models.domain import TokenUsage
-from parley.providers.base import ChatRequest, Completion, FinishReason, PromptMessage
+from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
 from parley.providers.faults import malformed_response, translate
 
@@ -47,25 +48,67 @@ class AnthropicProvider:
         )
 
     def complete(self, request: ChatRequest) -> Completion:
-        system, turns = to_anthropic_turns(request)
-        options: dict[str, Any] = {}
-        if system:
-            options["system"] = system
-        if request.temperature is not None:
-            options["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
         try:
-            response = self.client.messages.create(
-                model=request.model,
-                max_tokens=request.max_tokens or _DEFAULT_MAX_TOKENS,
-                messages=cast(Any, turns),
-                **options,
-            )
+            response = self.client.messages.create(**_arguments(request))
         except anthropic.AnthropicError as error:
             raise translate(error, anthropic, "Anthropic", "ANTHROPIC_API_KEY") from error
         try:
             return self._completion(response)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             raise malformed_response("Anthropic", error) from error
+
+    def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
+        """Messages with `stream: true`: text and tool-input deltas per content block; the input
+        tokens come in `message_start`, the output tokens and stop reason in `message_delta`.
+        Tool calls are passed on in OpenAI's delta shape, numbered in order."""
+        text: list[str] = []
+        calls: list[dict[str, Any]] = []
+        block_call: dict[int, int] = {}  # content block index -> tool call number
+        stop, prompt, output, model, response_id = None, 0, 0, request.model, None
+        try:
+            for event in self.client.messages.create(**_arguments(request), stream=True):
+                if event.type == "message_start":
+                    message = event.message
+                    model, response_id = message.model, message.id
+                    prompt = _prompt_tokens(message.usage)
+                    output = message.usage.output_tokens or 0
+                elif event.type == "content_block_start" and event.content_block.type == "tool_use":
+                    block_call[event.index] = len(calls)
+                    block = event.content_block
+                    calls.append(
+                        {
+                            "id": block.id,
+                            "type": "function",
+                            "function": {"name": block.name, "arguments": ""},
+                        }
+                    )
+                    yield Delta(tool_calls=[{"index": len(calls) - 1, **calls[-1]}])
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    text.append(event.delta.text)
+                    yield Delta(content=event.delta.text)
+                elif event.type == "content_block_delta" and event.delta.type == "input_json_delta":
+                    number = block_call[event.index]
+                    calls[number]["function"]["arguments"] += event.delta.partial_json
+                    yield Delta(
+                        tool_calls=[{"index": number, "function": {"arguments": event.delta.partial_json}}]
+                    )
+                elif event.type == "message_delta":
+                    stop = event.delta.stop_reason or stop
+                    output = event.usage.output_tokens or output
+        except anthropic.AnthropicError as error:
+            raise translate(error, anthropic, "Anthropic", "ANTHROPIC_API_KEY") from error
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            raise malformed_response("Anthropic", error) from error
+        for call in calls:
+            call["function"]["arguments"] = call["function"]["arguments"] or "{}"
+        yield Completion(
+            content="".join(text),
+            finish_reason=_FINISH.get(stop or "end_turn", "stop"),
+            usage=TokenUsage(prompt_tokens=prompt, completion_tokens=output, total_tokens=prompt + output),
+            model=model,
+            tool_calls=calls or None,
+            metadata={"provider": self.name, "provider_response_id": response_id},
+        )
 
     def _completion(self, response: Any) -> Completion:
         text = "".join(block.text for block in response.content if block.type == "text")
@@ -79,12 +122,7 @@ class AnthropicProvider:
             if block.type == "tool_use"
         ]
         usage = response.usage
-        # Cached prompt tokens are still prompt tokens (billed at other rates, but read by the model).
-        prompt = (
-            usage.input_tokens
-            + (usage.cache_creation_input_tokens or 0)
-            + (usage.cache_read_input_tokens or 0)
-        )
+        prompt = _prompt_tokens(usage)
         return Completion(
             content=text,
             finish_reason=_FINISH.get(response.stop_reason or "end_turn", "stop"),
@@ -97,6 +135,27 @@ class AnthropicProvider:
             tool_calls=tool_calls or None,
             metadata={"provider": self.name, "provider_response_id": response.id},
         )
+
+
+def _arguments(request: ChatRequest) -> dict[str, Any]:
+    system, turns = to_anthropic_turns(request)
+    arguments: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or _DEFAULT_MAX_TOKENS,
+        "messages": turns,
+    }
+    if system:
+        arguments["system"] = system
+    if request.temperature is not None:
+        arguments["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
+    return arguments
+
+
+def _prompt_tokens(usage: Any) -> int:
+    """Cached prompt tokens are still prompt tokens (billed at other rates, but read by the model)."""
+    return int(
+        usage.input_tokens + (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+    )
 
 
 def to_anthropic_turns(request: ChatRequest) -> tuple[str, list[dict[str, Any]]]:

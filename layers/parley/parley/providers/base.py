@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -38,7 +39,21 @@ class Completion:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Delta:
+    """A piece of a streamed answer: text, or tool-call fragments in OpenAI's delta shape
+    (`{index, id?, type?, function: {name?, arguments}}`)."""
+
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+
 class ChatProvider(Protocol):
     name: str
 
     def complete(self, request: ChatRequest) -> Completion: ...
+
+    def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
+        """The answer in pieces as the model writes it, then the whole Completion (with the
+        usage the provider reports at the end of its stream)."""
+        ...

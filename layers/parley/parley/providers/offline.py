@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections.abc import Iterator
 
 from parley.models.domain import TokenUsage
-from parley.providers.base import ChatRequest, Completion
+from parley.providers.base import ChatRequest, Completion, Delta
 from parley.providers.registry import OFFLINE_MODEL
 from parley.tokens import estimate_tokens
 
@@ -66,7 +68,21 @@ _STOPWORDS = frozenset(
 
 
 class OfflineProvider:
+    """`delay_seconds`: the pause before each streamed piece (OFFLINE_STREAM_DELAY_MS), so a
+    stream can be watched growing."""
+
     name = "offline"
+
+    def __init__(self, delay_seconds: float = 0.0) -> None:
+        self.delay_seconds = delay_seconds
+
+    def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
+        completion = self.complete(request)
+        for piece in re.findall(r"\S+\s*|\s+", completion.content):
+            if self.delay_seconds:
+                time.sleep(self.delay_seconds)
+            yield Delta(content=piece)
+        yield completion
 
     def complete(self, request: ChatRequest) -> Completion:
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")

@@ -3,12 +3,13 @@ OpenAI-compatible server (vLLM, Ollama, a proxy). Imported only when an OpenAI m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 import openai
 
 from parley.models.domain import TokenUsage
-from parley.providers.base import ChatRequest, Completion, FinishReason, PromptMessage
+from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
 from parley.providers.faults import malformed_response, translate
 
@@ -40,14 +41,9 @@ class OpenAIProvider:
         )
 
     def complete(self, request: ChatRequest) -> Completion:
-        options: dict[str, Any] = {}
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            options["max_completion_tokens"] = request.max_tokens
         try:
             response = self.client.chat.completions.create(
-                model=request.model, messages=cast(Any, to_openai_messages(request)), **options
+                model=request.model, messages=cast(Any, to_openai_messages(request)), **_options(request)
             )
         except openai.OpenAIError as error:
             raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
@@ -55,6 +51,47 @@ class OpenAIProvider:
             return self._completion(response)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             raise malformed_response("OpenAI", error) from error
+
+    def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
+        """Chat Completions with `stream: true`; the usage comes in a last chunk with no choices
+        (`stream_options.include_usage`). Tool calls arrive as fragments, joined by index."""
+        text: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        finish, usage, model, response_id = None, None, request.model, None
+        try:
+            chunks = self.client.chat.completions.create(
+                model=request.model,
+                messages=cast(Any, to_openai_messages(request)),
+                stream=True,
+                stream_options={"include_usage": True},
+                **_options(request),
+            )
+            for chunk in chunks:
+                model, response_id = chunk.model or model, chunk.id or response_id
+                usage = chunk.usage or usage
+                for choice in chunk.choices:
+                    finish = choice.finish_reason or finish
+                    fragments = [f.model_dump(exclude_none=True) for f in choice.delta.tool_calls or []]
+                    for fragment in fragments:
+                        _join_fragment(calls, fragment)
+                    if choice.delta.content or fragments:
+                        text.append(choice.delta.content or "")
+                        yield Delta(content=choice.delta.content or None, tool_calls=fragments or None)
+        except openai.OpenAIError as error:
+            raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            raise malformed_response("OpenAI", error) from error
+        prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        yield Completion(
+            content="".join(text),
+            finish_reason=_FINISH.get(finish or "stop", "stop"),
+            usage=TokenUsage(
+                prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+            ),
+            model=model,
+            tool_calls=[calls[index] for index in sorted(calls)] or None,
+            metadata={"provider": self.name, "provider_response_id": response_id},
+        )
 
     def _completion(self, response: Any) -> Completion:
         choice = response.choices[0]
@@ -71,6 +108,27 @@ class OpenAIProvider:
             tool_calls=tool_calls or None,
             metadata={"provider": self.name, "provider_response_id": response.id},
         )
+
+
+def _options(request: ChatRequest) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if request.temperature is not None:
+        options["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        options["max_completion_tokens"] = request.max_tokens
+    return options
+
+
+def _join_fragment(calls: dict[int, dict[str, Any]], fragment: dict[str, Any]) -> None:
+    """Add a streamed tool-call fragment to the call of its index."""
+    call = calls.setdefault(
+        int(fragment.get("index", 0)),
+        {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+    )
+    call["id"] = fragment.get("id") or call["id"]
+    function = fragment.get("function") or {}
+    call["function"]["name"] += function.get("name") or ""
+    call["function"]["arguments"] += function.get("arguments") or ""
 
 
 def to_openai_messages(request: ChatRequest) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from parley.providers.registry import ModelSpec
 
 def provider_for(spec: ModelSpec) -> ChatProvider:
     if spec.provider == "offline":
-        return OfflineProvider()
+        return OfflineProvider(settings().offline_stream_delay_ms / 1000)
     # The key is looked up per request (cached by Powertools), so a rotated key takes effect.
     return _remote(spec.provider, api_key(spec.provider))
 

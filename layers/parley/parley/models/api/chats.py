@@ -47,6 +47,12 @@ class CreateChatMessageRequest(BaseModel):
     modelId: str = Field(min_length=1, max_length=100)
     userId: str = Field(min_length=1, max_length=200)
     workflowId: str | None = Field(None, json_schema_extra=UUID_FORMAT)
+    stream: bool | None = Field(
+        None,
+        description="true: answer as server-sent events (`delta`s, then `done` with this route's "
+        "201 body; errors before the first byte are ordinary JSON responses). Same as "
+        "`Accept: text/event-stream`.",
+    )
 
 
 class ChatMessage(BaseModel):

@@ -43,6 +43,12 @@ class AppendMessageRequest(BaseModel):
         max_length=100,
         description="chat-completion: answer with this model, not the conversation's.",
     )
+    stream: bool | None = Field(
+        None,
+        description="true: answer as server-sent events (`delta`s, then `done` with this route's "
+        "200 body; chat-completion only; errors before the first byte are ordinary JSON responses). Same as "
+        "`Accept: text/event-stream`.",
+    )
 
 
 class AppendMessageResponse(BaseModel):

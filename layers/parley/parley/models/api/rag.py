@@ -33,6 +33,12 @@ class RagChatRequest(BaseModel):
     threshold: Annotated[float, Field(ge=0, le=1), JSON_NUMBER] | None = None
     temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
     max_tokens: Annotated[int, Field(gt=0, le=32_000), JSON_NUMBER] | None = None
+    stream: bool | None = Field(
+        None,
+        description="true: answer as server-sent events (`context`, `delta`s, then `done` with this route's "
+        "200 body; errors before the first byte are ordinary JSON responses). Same as "
+        "`Accept: text/event-stream`.",
+    )
 
 
 class Usage(BaseModel):

@@ -1,0 +1,147 @@
+"""Streamed answers as server-sent events, for the generating routes.
+
+A request asks for a stream with `"stream": true` in its body or `Accept: text/event-stream`.
+The route runs as it always does; an EventStream listens to the generation and writes
+`context` (RAG), `delta`… as the provider sends them, then `done` carrying exactly the
+non-streamed body, or `error`. Nothing is sent before the first piece of the answer, so an
+error found before it (a 400, a 403, a provider refusing at once) is the ordinary JSON response
+with its status. The transport is a ResponseWriter: the Lambda Web Adapter's HTTP connection in
+AWS (parley.web_adapter), the local gateway's chunked response under `make dev`."""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import json
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.cors import with_cors
+from parley.providers.base import Delta
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # no proxy on the way holds the events back
+}
+
+
+class ResponseWriter(Protocol):
+    def start(self, status: int, headers: dict[str, str]) -> None:
+        """Send the status line and headers (once, before any body)."""
+
+    def write(self, data: bytes) -> None:
+        """Send a piece of the body now; raises OSError once the client is gone."""
+
+
+StreamingHandler = Callable[[dict[str, Any], LambdaContext, ResponseWriter], None]
+
+_listener: contextvars.ContextVar[EventStream | None] = contextvars.ContextVar("listener", default=None)
+
+
+def stream_listener() -> EventStream | None:
+    """The current request's event stream, when it asked for one; a route that takes it answers
+    with events. One that does not (`mode: append`, a replayed Idempotency-Key) answers whole."""
+    stream = _listener.get()
+    if stream is not None:
+        stream.claimed = True
+    return stream
+
+
+def wants_stream(event: dict[str, Any]) -> bool:
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if "text/event-stream" in headers.get("accept", ""):
+        return True
+    body = event.get("body") or ""
+    try:
+        parsed = json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and parsed.get("stream") is True
+
+
+def sse(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+class EventStream:
+    """The events of one streamed response. The `context` event waits for the first piece of the
+    answer, so that nothing is sent if the provider refuses at once. A client that goes away
+    stops the writing, not the generation: the answer is still stored (and billed)."""
+
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None:
+        self.event, self.writer = event, writer
+        self.pending: list[bytes] = []
+        self.started = self.gone = self.claimed = False
+
+    def context(self, chunks: list[Any]) -> None:
+        self.pending.append(sse("context", {"rag_context": [c.model_dump() for c in chunks]}))
+
+    def delta(self, delta: Delta) -> None:
+        data = {k: v for k, v in (("content", delta.content), ("tool_calls", delta.tool_calls)) if v}
+        self._send(sse("delta", data))
+
+    def finish(self, result: dict[str, Any]) -> None:
+        """End the response with the route's result: `done` with its body, or `error`; a result
+        that is an error before anything was streamed goes out as the ordinary JSON response."""
+        status = int(result["statusCode"])
+        if not self.claimed or (status >= 300 and not self.started):
+            write_whole(self.writer, result)
+            return
+        body = json.loads(result.get("body") or "null")
+        if status < 300:
+            self._send(sse("done", body))
+        else:
+            self._send(sse("error", {"error": body.get("error"), "message": body.get("message")}))
+
+    def _send(self, data: bytes) -> None:
+        if not self.started:
+            self.started = True
+            headers = with_cors(self.event, {"statusCode": 200, "headers": dict(SSE_HEADERS), "body": ""})
+            data, self.pending = b"".join(self.pending) + data, []
+            self._write(lambda: self.writer.start(200, headers["headers"]))
+        self._write(lambda: self.writer.write(data))
+
+    def _write(self, action: Callable[[], None]) -> None:
+        if self.gone:
+            return
+        try:
+            action()
+        except OSError:
+            self.gone = True
+
+
+def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
+    """A Lambda proxy result (statusCode, headers, body) written at once."""
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(str(v) for v in values)
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    try:
+        writer.start(int(result["statusCode"]), headers)
+        writer.write(data)
+    except OSError:
+        pass  # the client is gone; what it asked for was done
+
+
+def streamed(handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> StreamingHandler:
+    """The entry point of a streaming route over its ordinary Lambda handler: the same checks,
+    idempotency and errors, with the answer streamed when the request asks for it. A replay
+    of an Idempotency-Key answers the stored result as JSON, as it was first answered in full."""
+
+    def handle(event: dict[str, Any], context: LambdaContext, writer: ResponseWriter) -> None:
+        if not wants_stream(event):
+            write_whole(writer, handler(event, context))
+            return
+        stream = EventStream(event, writer)
+        token = _listener.set(stream)
+        try:
+            result = handler(event, context)
+        finally:
+            _listener.reset(token)
+        stream.finish(result)
+
+    return handle
