@@ -1,6 +1,9 @@
 """A local HTTP server that speaks OpenAI Chat Completions (`POST /v1/chat/completions`) and
-Anthropic Messages (`POST /v1/messages`), shaped like the providers' documented examples. The real
-SDKs talk to it through `base_url`. Tests script replies and faults and read what was sent."""
+Anthropic Messages (`POST /v1/messages`), shaped like the providers' documented examples, whole or
+streamed as server-sent events (`stream: true`: OpenAI's `chat.completion.chunk`s ending in
+`[DONE]`, with a usage chunk when `stream_options.include_usage`; Anthropic's `message_start` …
+`message_stop`). The real SDKs talk to it through `base_url`. Tests script replies, faults and
+the pace of a stream, and read what was sent."""
 
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ class Scripted:
     delay: float = 0.0
     reply: dict[str, Any] = field(default_factory=dict)  # overrides merged into a normal reply
     raw: bytes | None = None  # sent as the body instead of JSON (a proxy's HTML page, say)
+    # Streamed replies: the last piece of text waits for this event (a slow model, held by the
+    # test), and `fail_after` pieces the stream ends with the provider's error event instead.
+    hold: threading.Event | None = None
+    fail_after: int | None = None
 
 
 @dataclass
@@ -57,6 +64,9 @@ class ProviderServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 status, headers, payload = server.answer(self.path, dict(self.headers.items()), body)
+                if isinstance(payload, Streamed):
+                    self._stream(payload)
+                    return
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -67,6 +77,22 @@ class ProviderServer:
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+
+            def _stream(self, streamed: Streamed) -> None:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for number, event in enumerate(streamed.events):
+                        if number == streamed.hold_before and streamed.hold is not None:
+                            streamed.hold.wait(timeout=30)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def log_message(self, *_: Any) -> None:
                 pass
@@ -127,8 +153,101 @@ class ProviderServer:
             return scripted.status, scripted.headers, scripted.body or {}
         if path == EMBEDDINGS_PATH:
             return 200, scripted.headers, embeddings_reply(body)
+        if "stream_options" in body and body.get("stream") is not True:
+            message = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+            return 400, {}, openai_error(message, "invalid_request_error")
         reply = openai_reply(body) if path == OPENAI_PATH else anthropic_reply(body)
-        return 200, scripted.headers, {**reply, **scripted.reply}
+        reply = {**reply, **scripted.reply}
+        if body.get("stream") is True:
+            stream = openai_stream if path == OPENAI_PATH else anthropic_stream
+            return 200, {}, stream(reply, body, scripted)
+        return 200, scripted.headers, reply
+
+
+@dataclass
+class Streamed:
+    """A streamed reply: its events, and the one that waits for `hold`."""
+
+    events: list[bytes]
+    hold: threading.Event | None
+    hold_before: int
+
+
+def _pieces(text: str) -> list[str]:
+    words = text.split(" ")
+    return [word + (" " if n < len(words) - 1 else "") for n, word in enumerate(words)]
+
+
+def _sse(data: Any, event: str | None = None) -> bytes:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+def openai_stream(reply: dict[str, Any], request: dict[str, Any], scripted: Scripted) -> Streamed:
+    """The reply as OpenAI streams it: a role chunk, a chunk per piece, a finish chunk, the usage
+    chunk (only with `stream_options.include_usage`), then `[DONE]`. A failure is an `error`
+    object in a data line, as OpenAI sends one mid-stream."""
+    message = reply["choices"][0]["message"]
+    base = {k: reply[k] for k in ("id", "created", "model", "system_fingerprint")} | {
+        "object": "chat.completion.chunk"
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return _sse({**base, "choices": [choice], "usage": None})
+
+    pieces = _pieces(message.get("content") or "")
+    events = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    for number, piece in enumerate(pieces):
+        if scripted.fail_after is not None and number == scripted.fail_after:
+            events.append(
+                _sse(openai_error("The server had an error while processing your request.", "server_error"))
+            )
+            return Streamed(events, scripted.hold, len(events))
+        events.append(chunk({"content": piece}))
+    for index, call in enumerate(message.get("tool_calls") or []):
+        events.append(chunk({"tool_calls": [{"index": index, **call}]}))
+    events.append(chunk({}, reply["choices"][0]["finish_reason"]))
+    if (request.get("stream_options") or {}).get("include_usage"):
+        events.append(_sse({**base, "choices": [], "usage": reply["usage"]}))
+    events.append(_sse("[DONE]"))
+    return Streamed(events, scripted.hold, max(1, 1 + len(pieces) - 1))
+
+
+def anthropic_stream(reply: dict[str, Any], request: dict[str, Any], scripted: Scripted) -> Streamed:
+    """The reply as Anthropic streams it: message_start (input tokens), a text block of deltas,
+    message_delta (stop reason, output tokens), message_stop. A failure is an `error` event."""
+    usage = reply["usage"]
+    start = {**reply, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
+    events = [
+        _sse({"type": "message_start", "message": start}, "message_start"),
+        _sse(
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            "content_block_start",
+        ),
+        _sse({"type": "ping"}, "ping"),
+    ]
+    text = "".join(b.get("text", "") for b in reply["content"] if b["type"] == "text")
+    pieces = _pieces(text)
+    for number, piece in enumerate(pieces):
+        if scripted.fail_after is not None and number == scripted.fail_after:
+            events.append(_sse(anthropic_error("overloaded_error", "Overloaded"), "error"))
+            return Streamed(events, scripted.hold, len(events))
+        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+        events.append(_sse(delta, "content_block_delta"))
+    events += [
+        _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+        _sse(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reply["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+            "message_delta",
+        ),
+        _sse({"type": "message_stop"}, "message_stop"),
+    ]
+    return Streamed(events, scripted.hold, 3 + len(pieces) - 1)
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
