@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import cold_start, costs, rag, sizes, warm
+from bench import cold_start, costs, rag, sizes, streaming, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
@@ -56,6 +56,7 @@ def main() -> None:
         cold_start.run(report, env, lambda: reseed(env["TABLE_NAME"]), provider_env)
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)
+        streaming.run(report, providers, provider_env)
     finally:
         providers.stop()
         database.stop()

@@ -86,7 +86,7 @@ class Container:
                 "-m",
                 "local.lambda_container",
                 str(spec.code_dir),
-                spec.handler,
+                spec.stream_handler if spec.streaming else spec.handler,
                 spec.logical_id,
                 str(spec.timeout),
                 *(["stream"] if spec.streaming else []),
@@ -241,9 +241,10 @@ class FunctionPool:
 _module_numbers = itertools.count()
 
 
-def load_handler(spec: FunctionSpec) -> Handler:
-    """The handler imported into this process (unit tests and `make bench`'s warm figures)."""
-    module_file, _, attribute = spec.handler.rpartition(".")
+def load_handler(spec: FunctionSpec, *, streaming: bool = False) -> Any:
+    """The handler imported into this process (unit tests and `make bench`'s warm figures); with
+    `streaming`, a streaming function's stream handler."""
+    module_file, _, attribute = (spec.stream_handler if streaming else spec.handler).rpartition(".")
     path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
     name = f"_parley_fn_{spec.logical_id}_{next(_module_numbers)}"
     module_spec = importlib.util.spec_from_file_location(name, path)
@@ -251,5 +252,4 @@ def load_handler(spec: FunctionSpec) -> Handler:
         raise ImportError(f"cannot load {path}")
     module: ModuleType = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attribute)
-    return handler
+    return getattr(module, attribute)

@@ -55,8 +55,13 @@ class FunctionSpec:
     handler: str
     timeout: int
     # Its route streams (ResponseTransferMode STREAM): in AWS it runs behind the Lambda Web
-    # Adapter (Handler run.sh); here the gateway calls the module's `stream_handler`.
+    # Adapter (Handler run.sh); here the gateway calls the module's `stream_handler`, and
+    # `handler` names its ordinary Lambda handler.
     streaming: bool = False
+
+    @property
+    def stream_handler(self) -> str:
+        return self.handler.rpartition(".")[0] + ".stream_handler"
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def load(path: Path = TEMPLATE) -> Template:
         functions[logical_id] = FunctionSpec(
             logical_id=logical_id,
             code_dir=ROOT / props["CodeUri"],
-            handler="app.stream_handler"
+            handler="app.lambda_handler"
             if streaming
             else props.get("Handler", defaults.get("Handler", "app.lambda_handler")),
             timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),

@@ -32,9 +32,9 @@ CALLER = {
 def web_app(local_stack: LocalStack, api: httpx.Client) -> Iterator[str]:
     """The conversation-append function served by parley.web_adapter, in this process."""
     spec = load().functions["ConversationMessagesAppendFunction"]
-    assert spec.streaming and spec.handler == "app.stream_handler"
+    assert spec.streaming and spec.stream_handler == "app.stream_handler"
     port = free_port()
-    threading.Thread(target=serve, args=(load_handler(spec), port), daemon=True).start()
+    threading.Thread(target=serve, args=(load_handler(spec, streaming=True), port), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
