@@ -7,6 +7,7 @@ the pace of a stream, and read what was sent."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -156,6 +157,9 @@ class ProviderServer:
         if "stream_options" in body and body.get("stream") is not True:
             message = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
             return 400, {}, openai_error(message, "invalid_request_error")
+        refusal = openai_refusal(body) if path == OPENAI_PATH else anthropic_refusal(body)
+        if refusal is not None:
+            return 400, {}, refusal
         reply = openai_reply(body) if path == OPENAI_PATH else anthropic_reply(body)
         reply = {**reply, **scripted.reply}
         if body.get("stream") is True:
@@ -215,28 +219,51 @@ def openai_stream(reply: dict[str, Any], request: dict[str, Any], scripted: Scri
 
 
 def anthropic_stream(reply: dict[str, Any], request: dict[str, Any], scripted: Scripted) -> Streamed:
-    """The reply as Anthropic streams it: message_start (input tokens), a text block of deltas,
-    message_delta (stop reason, output tokens), message_stop. A failure is an `error` event."""
+    """The reply as Anthropic streams it: message_start (input tokens), each content block (text
+    deltas, or a tool_use whose input arrives as input_json_delta pieces), message_delta (stop
+    reason, output tokens), message_stop. A failure is an `error` event."""
     usage = reply["usage"]
     start = {**reply, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
     events = [
         _sse({"type": "message_start", "message": start}, "message_start"),
-        _sse(
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            "content_block_start",
-        ),
         _sse({"type": "ping"}, "ping"),
     ]
-    text = "".join(b.get("text", "") for b in reply["content"] if b["type"] == "text")
-    pieces = _pieces(text)
-    for number, piece in enumerate(pieces):
-        if scripted.fail_after is not None and number == scripted.fail_after:
-            events.append(_sse(anthropic_error("overloaded_error", "Overloaded"), "error"))
-            return Streamed(events, scripted.hold, len(events))
-        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
-        events.append(_sse(delta, "content_block_delta"))
+    hold_before, pieces_sent = 0, 0
+    for index, block in enumerate(reply["content"]):
+        if block["type"] == "text":
+            opening: dict[str, Any] = {"type": "text", "text": ""}
+            pieces = [("text_delta", "text", piece) for piece in _pieces(block["text"])]
+        else:
+            opening = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+            arguments = json.dumps(block["input"])
+            pieces = [
+                ("input_json_delta", "partial_json", arguments[n : n + 8])
+                for n in range(0, len(arguments), 8)
+            ]
+        events.append(
+            _sse(
+                {"type": "content_block_start", "index": index, "content_block": opening},
+                "content_block_start",
+            )
+        )
+        for kind, field_name, piece in pieces:
+            if scripted.fail_after is not None and pieces_sent == scripted.fail_after:
+                events.append(_sse(anthropic_error("overloaded_error", "Overloaded"), "error"))
+                return Streamed(events, scripted.hold, len(events))
+            hold_before = len(events)
+            events.append(
+                _sse(
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": kind, field_name: piece},
+                    },
+                    "content_block_delta",
+                )
+            )
+            pieces_sent += 1
+        events.append(_sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
     events += [
-        _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
         _sse(
             {
                 "type": "message_delta",
@@ -247,7 +274,7 @@ def anthropic_stream(reply: dict[str, Any], request: dict[str, Any], scripted: S
         ),
         _sse({"type": "message_stop"}, "message_stop"),
     ]
-    return Streamed(events, scripted.hold, 3 + len(pieces) - 1)
+    return Streamed(events, scripted.hold, hold_before)
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -260,8 +287,104 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+REASONING_MODELS = ("gpt-5", "o1", "o3", "o4")
+
+
+def openai_refusal(request: dict[str, Any]) -> dict[str, Any] | None:
+    """What OpenAI refuses with a 400: a `tool` message that answers no call of the assistant
+    message before it, `temperature` for a reasoning model, tool_choice without tools."""
+    issued: set[str] = set()
+    for message in request.get("messages") or []:
+        if message["role"] == "assistant":
+            issued = {call["id"] for call in message.get("tool_calls") or []}
+        elif message["role"] == "tool":
+            if message.get("tool_call_id") not in issued:
+                return openai_error(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    "message with 'tool_calls'.",
+                    "invalid_request_error",
+                )
+        else:
+            issued = set()
+    if "temperature" in request and str(request["model"]).startswith(REASONING_MODELS):
+        return openai_error(
+            "Unsupported parameter: 'temperature' is not supported with this model.", "invalid_request_error"
+        )
+    if "tool_choice" in request and not request.get("tools"):
+        return openai_error(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            "invalid_request_error",
+        )
+    return None
+
+
+def anthropic_refusal(request: dict[str, Any]) -> dict[str, Any] | None:
+    """What Anthropic refuses with a 400: no messages, a first turn not the user's, two turns of one
+    role in a row, a tool_result answering no tool_use of the assistant turn just before."""
+    messages = request.get("messages") or []
+    if not messages:
+        return anthropic_error("invalid_request_error", "messages: at least one message is required")
+    if messages[0]["role"] != "user":
+        return anthropic_error("invalid_request_error", 'messages: first message must use the "user" role')
+    previous: dict[str, Any] | None = None
+    for message in messages:
+        if previous is not None and previous["role"] == message["role"]:
+            return anthropic_error(
+                "invalid_request_error", "messages: roles must alternate between user and assistant"
+            )
+        blocks = message["content"] if isinstance(message["content"], list) else []
+        offered = {
+            b["id"]
+            for b in (previous or {}).get("content") or []
+            if isinstance(b, dict) and b.get("type") == "tool_use"
+        }
+        for block in blocks:
+            if block.get("type") == "tool_result" and block.get("tool_use_id") not in offered:
+                return anthropic_error(
+                    "invalid_request_error",
+                    "messages: unexpected `tool_use_id` found in `tool_result` blocks: each "
+                    "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
+                )
+        previous = message
+    return None
+
+
+def _requested_tool(tools: list[dict[str, Any]], choice: Any) -> str | None:
+    """The name of the tool a scripted model calls: the chosen one, else the first (never with
+    choice none)."""
+    if not tools or choice in ("none", {"type": "none"}):
+        return None
+    if isinstance(choice, dict) and choice.get("type") in ("function", "tool"):
+        return str(choice.get("name") or choice["function"]["name"])
+    return str(tools[0].get("name") or tools[0]["function"]["name"])
+
+
+def _last_is_tool_result(messages: list[dict[str, Any]]) -> str | None:
+    """The text of the tool results the last message carries (OpenAI `tool` messages, or
+    Anthropic `tool_result` blocks), if it carries any."""
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        results: list[str] = []
+        for message in reversed(messages):
+            if message.get("role") != "tool":
+                break
+            results.insert(0, str(message.get("content")))
+        return " | ".join(results)
+    content = last.get("content")
+    blocks: list[Any] = content if isinstance(content, list) else []
+    found = [str(b.get("content")) for b in blocks if b.get("type") == "tool_result"]
+    return " | ".join(found) if found else None
+
+
 def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
     text = f"Echo: {_last_user_text(request['messages'])}"
+    if (results := _last_is_tool_result(request["messages"])) is not None:
+        text = f"Echo: tool said {results}"
+    tool = (
+        None
+        if results is not None
+        else _requested_tool(request.get("tools") or [], request.get("tool_choice"))
+    )
     prompt = sum(len(str(m.get("content") or "").split()) + 4 for m in request["messages"])
     completion = len(text.split())
     return {
@@ -272,9 +395,27 @@ def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                "message": {
+                    "role": "assistant",
+                    "content": None if tool else text,
+                    "refusal": None,
+                    "annotations": [],
+                }
+                | (
+                    {
+                        "tool_calls": [
+                            {
+                                "id": "call_" + hashlib.sha256(text.encode()).hexdigest()[:24],
+                                "type": "function",
+                                "function": {"name": tool, "arguments": json.dumps({"query": text})},
+                            }
+                        ]
+                    }
+                    if tool
+                    else {}
+                ),
                 "logprobs": None,
-                "finish_reason": "stop",
+                "finish_reason": "tool_calls" if tool else "stop",
             }
         ],
         "usage": {
@@ -296,13 +437,31 @@ def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
 
 def anthropic_reply(request: dict[str, Any]) -> dict[str, Any]:
     text = f"Echo: {_last_user_text(request['messages'])}"
+    if (results := _last_is_tool_result(request["messages"])) is not None:
+        text = f"Echo: tool said {results}"
+    tool = (
+        None
+        if results is not None
+        else _requested_tool(request.get("tools") or [], request.get("tool_choice"))
+    )
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if tool:
+        content = [
+            {"type": "text", "text": "Let me look that up."},
+            {
+                "type": "tool_use",
+                "id": "toolu_" + hashlib.sha256(text.encode()).hexdigest()[:24],
+                "name": tool,
+                "input": {"query": text},
+            },
+        ]
     return {
         "id": "msg_013Zva2CMHLNnXjNJJKqJ2EF",
         "type": "message",
         "role": "assistant",
         "model": request["model"],
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
+        "content": content,
+        "stop_reason": "tool_use" if tool else "end_turn",
         "stop_sequence": None,
         "usage": {
             "input_tokens": 25,

@@ -4,6 +4,7 @@ within the deadline, and the reply with its usage and cost. Nothing is stored he
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from parley.config import settings
@@ -16,6 +17,14 @@ from parley.providers.deadline import deadline
 from parley.providers.faults import malformed_response
 from parley.providers.provider_for import provider_for
 from parley.providers.registry import ModelSpec, model_spec
+
+
+@dataclass(frozen=True)
+class Tooling:
+    """The tools offered to the model on one generation, and the choice."""
+
+    tools: list[dict[str, Any]]
+    choice: str | dict[str, Any] | None = None
 
 
 class Listener(Protocol):
@@ -32,7 +41,9 @@ def generate_reply(
     history: list[Message],
     meter: Meter,
     model: str | None = None,
+    *,
     listener: Listener | None = None,
+    tools: Tooling | None = None,
 ) -> Message:
     """The assistant message answering `history` (chronological, the newest last). The caller
     writes it together with the message it answers and the meter's charge, so a failure leaves
@@ -47,6 +58,8 @@ def generate_reply(
             [PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id")) for m in prompt]
         ),
         max_tokens=max_output,
+        tools=tools.tools if tools else None,
+        tool_choice=tools.choice if tools else None,
     )
     completion, latency_ms = call_provider(spec, request, meter, listener=listener)
     return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))

@@ -34,6 +34,7 @@ def create_conversation(
         model=model,
         system_prompt=request.system_prompt,
         metadata=request.metadata or {},
+        tools=[tool.model_dump(exclude_none=True) for tool in request.tools] if request.tools else None,
         message_count=0,
         created_at=now,
         updated_at=now,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
-from parley.logic.chat import Listener, generate_reply
+from parley.logic.chat import Listener, Tooling, generate_reply
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.prompt import issued_tool_call_ids
 from parley.logic.quotas import Meter
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
-from parley.models.domain import Message
+from parley.models.api.tools import NamedToolChoice, chosen_name
+from parley.models.domain import Conversation, Message
 from parley.store.conversations import ConversationStore, conversation_store
 
 
@@ -67,9 +68,16 @@ def append_message(
     if context is None or context.conversation.user_id != principal.user_id:
         raise ConversationNotFound(conversation_id)
     check_tool_call_answered(request, context.recent)
+    check_no_call_unanswered([*context.recent, message])
+    tooling = offered_tools(request, context.conversation)
     meter = Meter.open(context.conversation.brand_id, principal.user_id)
     reply = generate_reply(
-        context.conversation, [*context.recent, message], meter, model=request.model, listener=listener
+        context.conversation,
+        [*context.recent, message],
+        meter,
+        model=request.model,
+        listener=listener,
+        tools=tooling,
     )
     with meter.settling() as charge:
         written = store.append(conversation_id, principal.user_id, [message, reply], reply.created_at, charge)
@@ -92,6 +100,42 @@ def check_tool_reference(request: AppendMessageRequest) -> None:
             f"mode chat-completion answers a user or tool message; a {request.role} message can only be "
             "appended (mode append)."
         )
+
+
+def offered_tools(request: AppendMessageRequest, conversation: Conversation) -> Tooling | None:
+    """The request's tools, else the conversation's; the choice must name one of them."""
+    tools = [t.model_dump(exclude_none=True) for t in request.tools] if request.tools else conversation.tools
+    choice = request.tool_choice
+    if not tools:
+        if choice not in (None, "none"):
+            raise InvalidRequest("tool_choice needs tools: declare them in `tools` (or on the conversation).")
+        return None
+    if name := chosen_name(choice):
+        names = [tool["function"]["name"] for tool in tools]
+        if name not in names:
+            raise InvalidRequest(
+                f"tool_choice names '{name}', which is not among the tools ({', '.join(names)})."
+            )
+    return Tooling(tools, choice.model_dump() if isinstance(choice, NamedToolChoice) else choice)
+
+
+def check_no_call_unanswered(messages: list[Message]) -> None:
+    """A reply is asked for only once every tool call of the latest assistant turn that made
+    calls has its result (parallel calls: send the results with mode append, the last one with
+    mode chat-completion)."""
+    for position in range(len(messages) - 1, -1, -1):
+        if messages[position].role == "assistant" and messages[position].tool_calls:
+            issued = [str(call.get("id")) for call in messages[position].tool_calls or []]
+            answered = {m.metadata.get("tool_call_id") for m in messages[position + 1 :] if m.role == "tool"}
+            if missing := [call for call in issued if call not in answered]:
+                raise InvalidRequest(
+                    f"The assistant's tool call(s) {', '.join(missing)} have no result yet: send a tool "
+                    "message for each (mode append) before asking for a reply.",
+                    code="tool_call_unanswered",
+                )
+            return
+        if messages[position].role == "assistant":
+            return
 
 
 def check_tool_call_answered(request: AppendMessageRequest, recent: list[Message]) -> None:

@@ -65,6 +65,9 @@ class Conversation(BaseModel):
     system_prompt: str | None
     metadata: dict[str, Any]
     message_count: int = Field(ge=0)
+    tools: list[dict[str, Any]] | None = Field(
+        None, description="Tools offered on every chat-completion that declares none."
+    )
     created_at: str
     updated_at: str
 

@@ -148,7 +148,25 @@ def _arguments(request: ChatRequest) -> dict[str, Any]:
         arguments["system"] = system
     if request.temperature is not None:
         arguments["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
+    if request.tools:
+        arguments["tools"] = [
+            {
+                "name": tool["function"]["name"],
+                **({"description": d} if (d := tool["function"].get("description")) else {}),
+                "input_schema": tool["function"].get("parameters") or {"type": "object", "properties": {}},
+            }
+            for tool in request.tools
+        ]
+        if request.tool_choice is not None:
+            arguments["tool_choice"] = _tool_choice(request.tool_choice)
     return arguments
+
+
+def _tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's tool_choice in Anthropic's terms ("required" is Anthropic's "any")."""
+    if isinstance(choice, dict):
+        return {"type": "tool", "name": choice["function"]["name"]}
+    return {"type": {"auto": "auto", "required": "any", "none": "none"}[choice]}
 
 
 def _prompt_tokens(usage: Any) -> int:

@@ -27,6 +27,10 @@ class ChatRequest:
     system_prompt: str | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    # OpenAI's function tools (`{type, function: {name, description?, parameters?}}`) and choice
+    # ("auto" | "none" | "required" | {"type": "function", "function": {"name"}}); providers translate.
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

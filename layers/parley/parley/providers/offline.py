@@ -6,9 +6,11 @@ that share the most words with the question and cites them, as a RAG model would
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta
@@ -78,6 +80,8 @@ class OfflineProvider:
 
     def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
         completion = self.complete(request)
+        for index, call in enumerate(completion.tool_calls or []):
+            yield Delta(tool_calls=[{"index": index, **call}])
         for piece in re.findall(r"\S+\s*|\s+", completion.content):
             if self.delay_seconds:
                 time.sleep(self.delay_seconds)
@@ -85,6 +89,14 @@ class OfflineProvider:
         yield completion
 
     def complete(self, request: ChatRequest) -> Completion:
+        last = request.messages[-1] if request.messages else None
+        if last is not None and last.role == "tool":
+            results = [m.content for m in reversed(request.messages) if m.role == "tool"]
+            return self._completion(
+                request, "Offline answer from the tool result: " + " ".join(results[::-1])
+            )
+        if last is not None and last.role == "user" and (call := _tool_call(request, last.content)):
+            return self._completion(request, "", [call])
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         preview = " ".join(last_user.split())[:_PREVIEW_CHARS]
         digest = hashlib.sha256(last_user.encode()).hexdigest()[:8]
@@ -97,12 +109,18 @@ class OfflineProvider:
                 f"{len(request.messages)} message(s) in context. Configure an OpenAI or Anthropic "
                 "key to talk to a real model."
             )
+        return self._completion(request, content)
+
+    def _completion(
+        self, request: ChatRequest, content: str, tool_calls: list[dict[str, Any]] | None = None
+    ) -> Completion:
         prompt_text = (request.system_prompt or "") + "".join(m.content for m in request.messages)
         prompt_tokens = estimate_tokens(prompt_text) + 4 * len(request.messages)
-        completion_tokens = estimate_tokens(content)
+        completion_tokens = estimate_tokens(content + (json.dumps(tool_calls) if tool_calls else ""))
         return Completion(
             content=content,
-            finish_reason="stop",
+            finish_reason="tool_calls" if tool_calls else "stop",
+            tool_calls=tool_calls,
             usage=TokenUsage(
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
@@ -111,6 +129,57 @@ class OfflineProvider:
             model=OFFLINE_MODEL,
             metadata={"provider": self.name},
         )
+
+
+def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:
+    """A call of the declared tool the question points at: the one tool_choice names, else the
+    tool sharing the most words with the question (any tool, if the choice is "required")."""
+    choice = request.tool_choice
+    if not request.tools or choice == "none":
+        return None
+    tools = {tool["function"]["name"]: tool["function"] for tool in request.tools}
+    if isinstance(choice, dict):
+        function = tools[choice["function"]["name"]]
+    else:
+        asked = _content_words(question)
+
+        def overlap(f: dict[str, Any]) -> int:
+            words = _content_words(
+                f["name"].replace("_", " ").replace("-", " ") + " " + (f.get("description") or "")
+            )
+            return len(asked & words)
+
+        function = max(tools.values(), key=overlap)
+        if overlap(function) == 0 and choice != "required":
+            return None
+    parameters = function.get("parameters") or {}
+    properties: dict[str, Any] = parameters.get("properties") or {}
+    wanted = parameters.get("required") or list(properties)
+    arguments = {name: _argument(properties.get(name) or {}, question) for name in wanted}
+    digest = hashlib.sha256(f"{question}\x00{function['name']}".encode()).hexdigest()[:24]
+    return {
+        "id": f"call_{digest}",
+        "type": "function",
+        "function": {"name": function["name"], "arguments": json.dumps(arguments)},
+    }
+
+
+def _argument(schema: dict[str, Any], question: str) -> Any:
+    """A value of the property's type drawn from the question."""
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind in ("number", "integer"):
+        number = re.search(r"-?\d+(?:\.\d+)?", question)
+        value = float(number.group()) if number else 0
+        return int(value) if kind == "integer" else value
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return " ".join(question.split())[:_PREVIEW_CHARS]
 
 
 def _cited_answer(question: str, sources: list[tuple[str, str]]) -> str:

@@ -22,6 +22,9 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
+REASONING_MODELS = ("gpt-5", "o1", "o3", "o4")
+
+
 class OpenAIProvider:
     name = "openai"
 
@@ -112,10 +115,14 @@ class OpenAIProvider:
 
 def _options(request: ChatRequest) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    if request.temperature is not None:
-        options["temperature"] = request.temperature
+    if request.temperature is not None and not request.model.startswith(REASONING_MODELS):
+        options["temperature"] = request.temperature  # reasoning models refuse it
     if request.max_tokens is not None:
         options["max_completion_tokens"] = request.max_tokens
+    if request.tools:
+        options["tools"] = request.tools
+        if request.tool_choice is not None:
+            options["tool_choice"] = request.tool_choice
     return options
 
 

@@ -91,6 +91,8 @@ def profile_item(conversation: Conversation) -> Item:
             item[name] = _s(value)
     if conversation.metadata:
         item["metadata"] = _json(conversation.metadata)
+    if conversation.tools:
+        item["tools"] = _json(conversation.tools)
     return item
 
 
@@ -103,6 +105,7 @@ def conversation_from_items(meta: Item, profile: Item) -> Conversation:
         model=profile["model"]["S"],
         system_prompt=_optional(profile, "system_prompt"),
         metadata=_loads(profile, "metadata", {}),
+        tools=_loads(profile, "tools", None),
         message_count=int(meta["message_count"]["N"]),
         created_at=meta["created_at"]["S"],
         updated_at=meta["updated_at"]["S"],

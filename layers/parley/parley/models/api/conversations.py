@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from parley.models.api.tools import ToolChoice, Tools, check_tools
 from parley.models.domain import Conversation, ConversationSummary, Message, Role
 
 Mode = Literal["append", "chat-completion"]
@@ -43,12 +44,24 @@ class AppendMessageRequest(BaseModel):
         max_length=100,
         description="chat-completion: answer with this model, not the conversation's.",
     )
+    tools: Tools | None = Field(
+        None,
+        description="chat-completion: tools the model may call (OpenAI's function shape); the "
+        "conversation's own tools when absent.",
+    )
+    tool_choice: ToolChoice | None = Field(
+        None,
+        description='chat-completion: "auto" (the default with tools), "none", "required", or '
+        '{"type": "function", "function": {"name": ...}} to make the model call that tool.',
+    )
     stream: bool | None = Field(
         None,
         description="true: answer as server-sent events (`delta`s, then `done` with this route's "
         "200 body; chat-completion only; errors before the first byte are ordinary JSON responses). Same as "
         "`Accept: text/event-stream`.",
     )
+
+    _unique_tools = field_validator("tools")(check_tools)
 
 
 class AppendMessageResponse(BaseModel):
@@ -71,6 +84,11 @@ class CreateConversationRequest(BaseModel):
     system_prompt: str | None = Field(None, min_length=1, max_length=32_000)
     metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
     brand_id: str | None = Field(None, min_length=1, max_length=100)
+    tools: Tools | None = Field(
+        None, description="Tools offered to the model on every chat-completion that declares none."
+    )
+
+    _unique_tools = field_validator("tools")(check_tools)
 
 
 class ConversationEnvelope(BaseModel):
