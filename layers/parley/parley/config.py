@@ -28,6 +28,11 @@ class Settings(BaseModel):
     anthropic_api_key_secret: str | None = None
     anthropic_api_key_parameter: str | None = None
     anthropic_base_url: str | None = None
+    # Amazon Bedrock: the region of its runtime endpoint (unset: the function's), and an optional
+    # guardrail applied to every Bedrock call.
+    bedrock_region: str | None = None
+    bedrock_guardrail_id: str | None = None
+    bedrock_guardrail_version: str = "DRAFT"
     # The whole provider call, retries included, ends within this; below the function's timeout.
     provider_timeout_seconds: float = Field(20, gt=0, le=25)
     provider_max_retries: int = Field(2, ge=0, le=5)
@@ -41,7 +46,9 @@ class Settings(BaseModel):
 
     # RAG: how documents are split and embedded, and where their vectors live.
     # minilm: all-MiniLM-L6-v2 run locally (make dev); openai in AWS; hashing: fast, for unit tests.
-    rag_embedder: Literal["hashing", "openai", "minilm"] = "hashing"
+    # titan: Amazon Titan Text Embeddings V2 on Bedrock, an AWS choice that needs no API key.
+    rag_embedder: Literal["hashing", "openai", "minilm", "titan"] = "hashing"
+    rag_titan_dimensions: int = Field(1024, ge=256, le=1024, multiple_of=256)  # 256, 512 or 1024
     rag_hashing_dimension: int = Field(384, ge=16, le=4096)
     rag_openai_embedding_model: str = "text-embedding-3-small"
     # Hybrid retrieval: how the dense and lexical (BM25) halves are fused, and the lexical weight.

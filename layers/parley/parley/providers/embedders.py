@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import json
 import math
+import os
 import re
 from typing import Protocol
 
@@ -86,6 +88,49 @@ class OpenAIEmbedder:
         return vectors
 
 
+class TitanEmbedder:
+    """Amazon Titan Text Embeddings V2 on Bedrock (InvokeModel, one text a call, as the model
+    takes): normalised vectors of 256, 512 or 1024 dimensions. Region and endpoint as for the
+    Bedrock chat provider; credentials from the execution role."""
+
+    MODEL = "amazon.titan-embed-text-v2:0"
+
+    def __init__(self, dimension: int, region: str | None, timeout: float, retries: int) -> None:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=2,
+            read_timeout=timeout,
+            retries={"mode": "standard", "total_max_attempts": retries + 1},
+        )
+        if dimension not in (256, 512, 1024):
+            raise ProviderNotConfigured("RAG_TITAN_DIMENSIONS must be 256, 512 or 1024.")
+        self._client = boto3.client("bedrock-runtime", region_name=region, config=config)
+        self.dimension = dimension
+        self.name = f"titan-v2-{dimension}"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from parley.providers.bedrock_chat import translate_bedrock
+
+        vectors = []
+        for text in texts:
+            body = {"inputText": text, "dimensions": self.dimension, "normalize": True}
+            try:
+                response = self._client.invoke_model(
+                    modelId=self.MODEL,
+                    body=json.dumps(body),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+            except (ClientError, BotoCoreError) as error:
+                raise translate_bedrock(error) from error
+            vectors.append(normalise(list(json.loads(response["body"].read())["embedding"])))
+        return vectors
+
+
 @functools.cache
 def embedder() -> Embedder:
     """The configured embedder of this process."""
@@ -97,6 +142,13 @@ def embedder() -> Embedder:
             config.rag_openai_embedding_model,
             api_key("openai"),
             config.openai_base_url,
+            config.provider_timeout_seconds,
+            config.provider_max_retries,
+        )
+    if config.rag_embedder == "titan":
+        return TitanEmbedder(
+            config.rag_titan_dimensions,
+            config.bedrock_region or os.environ.get("AWS_REGION"),
             config.provider_timeout_seconds,
             config.provider_max_retries,
         )

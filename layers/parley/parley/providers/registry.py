@@ -9,7 +9,8 @@ from typing import Literal
 from parley.errors import UnknownModel
 from parley.models.domain import TokenUsage
 
-ProviderName = Literal["offline", "openai", "anthropic"]
+ProviderName = Literal["offline", "openai", "anthropic", "bedrock"]
+BEDROCK_PREFIX = "bedrock/"  # then a Bedrock model id or inference profile id
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,34 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("claude-opus-4-5", "anthropic", 200_000, 8_192, 5.00, 25.00),
         ModelSpec("claude-sonnet-4-5", "anthropic", 200_000, 8_192, 3.00, 15.00),
         ModelSpec("claude-haiku-4-5", "anthropic", 200_000, 8_192, 1.00, 5.00),
+        # Amazon Bedrock (Converse): on-demand prices in us-east-1.
+        ModelSpec("bedrock/amazon.nova-lite-v1:0", "bedrock", 300_000, 4_096, 0.06, 0.24),
+        ModelSpec("bedrock/amazon.nova-pro-v1:0", "bedrock", 300_000, 4_096, 0.80, 3.20),
+        ModelSpec("bedrock/us.amazon.nova-lite-v1:0", "bedrock", 300_000, 4_096, 0.06, 0.24),
+        ModelSpec("bedrock/us.amazon.nova-pro-v1:0", "bedrock", 300_000, 4_096, 0.80, 3.20),
+        # Claude on Bedrock: the model id and its cross-region inference profiles.
+        *(
+            ModelSpec(
+                f"bedrock/{prefix}anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "bedrock",
+                200_000,
+                8_192,
+                3.00,
+                15.00,
+            )
+            for prefix in ("", "us.", "eu.", "apac.", "global.")
+        ),
+        *(
+            ModelSpec(
+                f"bedrock/{prefix}anthropic.claude-haiku-4-5-20251001-v1:0",
+                "bedrock",
+                200_000,
+                8_192,
+                1.00,
+                5.00,
+            )
+            for prefix in ("", "us.", "eu.", "global.")
+        ),
     )
 }
 
