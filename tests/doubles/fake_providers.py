@@ -7,8 +7,11 @@ the pace of a stream, and read what was sent."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import math
+import struct
 import threading
 import time
 from collections import deque
@@ -55,6 +58,8 @@ class ProviderServer:
             EMBEDDINGS_PATH: deque(),
         }
         self._lock = threading.Lock()
+        # Prefixes Anthropic has cached (hashes of the request up to a cache_control breakpoint).
+        self.anthropic_cache: set[str] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -116,6 +121,7 @@ class ProviderServer:
 
     def reset(self) -> None:
         with self._lock:
+            self.anthropic_cache.clear()
             self.received.clear()
             for queue in self._scripts.values():
                 queue.clear()
@@ -160,7 +166,11 @@ class ProviderServer:
         refusal = openai_refusal(body) if path == OPENAI_PATH else anthropic_refusal(body)
         if refusal is not None:
             return 400, {}, refusal
-        reply = openai_reply(body) if path == OPENAI_PATH else anthropic_reply(body)
+        if path == OPENAI_PATH:
+            reply = openai_reply(body)
+        else:
+            with self._lock:
+                reply = anthropic_reply(body, self.anthropic_cache)
         reply = {**reply, **scripted.reply}
         if body.get("stream") is True:
             stream = openai_stream if path == OPENAI_PATH else anthropic_stream
@@ -435,7 +445,54 @@ def openai_reply(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def anthropic_reply(request: dict[str, Any]) -> dict[str, Any]:
+CACHE_MIN_TOKENS = 1024  # Anthropic caches a prefix of at least this many tokens (Sonnet, Opus)
+
+
+def _cache_usage(request: dict[str, Any], cache: set[str]) -> tuple[int, int, int] | None:
+    """(input, cache read, cache write) tokens as Anthropic counts a request with cache_control
+    breakpoints (about 4 characters a token): the longest prefix cached before is read, the
+    rest up to the last breakpoint written; None when no breakpoint prefix is long enough."""
+    system = request.get("system")
+    parts: list[Any] = [
+        *(system if isinstance(system, list) else [system] if system else []),
+        *(request.get("tools") or []),
+    ]
+    for message in request["messages"]:
+        content = message["content"]
+        parts += [{"role": message["role"], **b} for b in content] if isinstance(content, list) else [message]
+    sizes = [
+        math.ceil(
+            len(
+                json.dumps({k: v for k, v in p.items() if k != "cache_control"} if isinstance(p, dict) else p)
+            )
+            / 4
+        )
+        for p in parts
+    ]
+    breakpoints = [n for n, p in enumerate(parts) if isinstance(p, dict) and "cache_control" in p]
+    if not breakpoints or sum(sizes[: breakpoints[-1] + 1]) < CACHE_MIN_TOKENS:
+        return None
+
+    def key(end: int) -> str:
+        return hashlib.sha256(
+            json.dumps(
+                [
+                    {k: v for k, v in p.items() if k != "cache_control"} if isinstance(p, dict) else p
+                    for p in parts[: end + 1]
+                ]
+            ).encode()
+        ).hexdigest()
+
+    # A hit may end at any block boundary up to 20 blocks before a breakpoint (Anthropic docs,
+    # "Prompt caching": the system checks earlier block boundaries for a cached prefix).
+    boundaries = {n for b in breakpoints for n in range(max(0, b - 20), b + 1)}
+    read = max((sum(sizes[: n + 1]) for n in boundaries if key(n) in cache), default=0)
+    written = sum(sizes[: breakpoints[-1] + 1]) - read
+    cache.update(key(b) for b in breakpoints if sum(sizes[: b + 1]) >= CACHE_MIN_TOKENS)
+    return sum(sizes) - read - written, read, written
+
+
+def anthropic_reply(request: dict[str, Any], cache: set[str] | None = None) -> dict[str, Any]:
     text = f"Echo: {_last_user_text(request['messages'])}"
     if (results := _last_is_tool_result(request["messages"])) is not None:
         text = f"Echo: tool said {results}"
@@ -463,12 +520,18 @@ def anthropic_reply(request: dict[str, Any]) -> dict[str, Any]:
         "content": content,
         "stop_reason": "tool_use" if tool else "end_turn",
         "stop_sequence": None,
-        "usage": {
-            "input_tokens": 25,
-            "output_tokens": len(text.split()),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-        },
+        "usage": _anthropic_usage(request, cache, len(text.split())),
+    }
+
+
+def _anthropic_usage(request: dict[str, Any], cache: set[str] | None, output: int) -> dict[str, int]:
+    counted = _cache_usage(request, cache) if cache is not None else None
+    fresh, read, written = counted or (25, 0, 0)
+    return {
+        "input_tokens": fresh,
+        "output_tokens": output,
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": read,
     }
 
 
@@ -476,13 +539,18 @@ def embeddings_reply(request: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's embeddings response: one vector per input, deterministic, deliberately not unit length."""
     inputs = request["input"] if isinstance(request["input"], list) else [request["input"]]
     dimension = 1536 if request["model"] == "text-embedding-3-small" else 3072
+    vectors = [
+        [float((len(text) + i + k) % 7 + 1) for k in range(dimension)] for i, text in enumerate(inputs)
+    ]
+    # The SDK asks for base64 (little-endian float32) unless told otherwise, and decodes it.
+    as_base64 = request.get("encoding_format") == "base64"
     data = [
         {
             "object": "embedding",
             "index": i,
-            "embedding": [float((len(text) + i + k) % 7 + 1) for k in range(dimension)],
+            "embedding": base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() if as_base64 else v,
         }
-        for i, text in enumerate(inputs)
+        for i, v in enumerate(vectors)
     ]
     tokens = sum(len(str(text).split()) for text in inputs)
     return {

@@ -87,7 +87,9 @@ def test_anthropic_gets_the_system_apart_merged_turns_and_max_tokens(server: Pro
     received = server.requests_to(ANTHROPIC_PATH)[0]
     sent = received.body
     assert completion.content == "Echo: Third"
-    assert sent["system"] == "Be brief.\n\nAnswer in French."
+    assert sent["system"] == [
+        {"type": "text", "text": "Be brief.\n\nAnswer in French.", "cache_control": {"type": "ephemeral"}}
+    ]
     assert [turn["role"] for turn in sent["messages"]] == ["user", "assistant", "user"]
     assert [b["text"] for b in sent["messages"][0]["content"]] == ["First", "Second"]
     assert sent["max_tokens"] == 256
@@ -286,7 +288,14 @@ def test_anthropic_tool_use_and_results_round_trip(server: ProviderServer) -> No
     }
     assert turns[2] == {
         "role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": '{"temp": 21}'}],
+        "content": [
+            {
+                "type": "tool_result",
+                "tool_use_id": "toolu_01",
+                "content": '{"temp": 21}',
+                "cache_control": {"type": "ephemeral"},  # the conversation so far is a cached prefix
+            }
+        ],
     }
 
 

@@ -69,6 +69,7 @@ def test_a_tool_round_trip_keeps_the_call_id_end_to_end(
                 "name": "get_weather",
                 "description": "The current weather in a city",
                 "input_schema": WEATHER["function"]["parameters"],
+                "cache_control": {"type": "ephemeral"},  # the tools are a cached prefix
             }  # type: ignore[index]
         ]
         assert call["id"].startswith("toolu_")

@@ -96,8 +96,8 @@ def call_provider(
             else:
                 raise malformed_response(provider.name, ValueError("the stream ended without a completion"))
     latency_ms = round((time.perf_counter() - started) * 1000)
-    cost = spec.cost_usd(completion.usage)
-    meter.add(spec.id, completion.usage, cost)
+    cost = spec.cost_usd(completion.usage, completion.metadata)
+    meter.add(spec.id, completion.usage, cost, completion.metadata)
     record_generation(
         completion.model, meter.brand_id, completion.usage, cost, latency_ms, first_token_ms=first_token_ms
     )
@@ -118,7 +118,7 @@ def assistant_message(
             "model": completion.model,
             "requested_model": spec.id,
             "finish_reason": completion.finish_reason,
-            "cost_usd": spec.cost_usd(completion.usage),
+            "cost_usd": spec.cost_usd(completion.usage, completion.metadata),
             "latency_ms": latency_ms,
             "context_messages": context_messages,
         },

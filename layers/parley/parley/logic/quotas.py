@@ -15,12 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from parley.clock import utc_now
 from parley.config import settings
 from parley.errors import QuotaExceeded
 from parley.models.domain import TokenUsage
-from parley.store.usage import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, usage_store
+from parley.store.usage import (
+    DETAIL_MEASURES,
+    BudgetSpent,
+    Charge,
+    ModelUsage,
+    QuotaOverride,
+    Scope,
+    usage_store,
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,13 @@ class Meter:
                 raise meter.exceeded(scope)
         return meter
 
-    def add(self, model_id: str, usage: TokenUsage, cost_usd: float) -> None:
+    def add(
+        self, model_id: str, usage: TokenUsage, cost_usd: float, details: dict[str, Any] | None = None
+    ) -> None:
+        """One provider call; `details`: its cached, cache-write and reasoning tokens, if any."""
         tally = self.models.setdefault(model_id, ModelUsage())
+        for measure in DETAIL_MEASURES:
+            setattr(tally, measure, getattr(tally, measure) + int((details or {}).get(measure) or 0))
         tally.prompt_tokens += usage.prompt_tokens
         tally.completion_tokens += usage.completion_tokens
         tally.cost_usd += Decimal(str(cost_usd))

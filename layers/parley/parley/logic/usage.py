@@ -82,6 +82,9 @@ def usage_report(
                     total_tokens=usage.total_tokens,
                     cost_usd=float(usage.cost_usd),
                     calls=usage.calls,
+                    cached_tokens=usage.cached_tokens,
+                    cache_write_tokens=usage.cache_write_tokens,
+                    reasoning_tokens=usage.reasoning_tokens,
                 )
                 for model, usage in sorted(day.models.items())
             ],

@@ -101,7 +101,7 @@ def run_workflow(
         previous = completion.content
         prompt_tokens += completion.usage.prompt_tokens
         completion_tokens += completion.usage.completion_tokens
-        total_cost += spec.cost_usd(completion.usage)
+        total_cost += spec.cost_usd(completion.usage, completion.metadata)
         records.append(
             {
                 "step": number,

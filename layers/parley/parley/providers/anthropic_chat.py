@@ -25,6 +25,7 @@ _FINISH: dict[str, FinishReason] = {
     "refusal": "content_filter",
 }
 _DEFAULT_MAX_TOKENS = 4096
+_EPHEMERAL = {"type": "ephemeral"}
 
 
 class AnthropicProvider:
@@ -65,6 +66,7 @@ class AnthropicProvider:
         calls: list[dict[str, Any]] = []
         block_call: dict[int, int] = {}  # content block index -> tool call number
         stop, prompt, output, model, response_id = None, 0, 0, request.model, None
+        detail: dict[str, int] = {}
         try:
             for event in self.client.messages.create(**_arguments(request), stream=True):
                 if event.type == "message_start":
@@ -72,6 +74,7 @@ class AnthropicProvider:
                     model, response_id = message.model, message.id
                     prompt = _prompt_tokens(message.usage)
                     output = message.usage.output_tokens or 0
+                    detail = _cache_detail(message.usage)
                 elif event.type == "content_block_start" and event.content_block.type == "tool_use":
                     block_call[event.index] = len(calls)
                     block = event.content_block
@@ -107,7 +110,7 @@ class AnthropicProvider:
             usage=TokenUsage(prompt_tokens=prompt, completion_tokens=output, total_tokens=prompt + output),
             model=model,
             tool_calls=calls or None,
-            metadata={"provider": self.name, "provider_response_id": response_id},
+            metadata={"provider": self.name, "provider_response_id": response_id, **detail},
         )
 
     def _completion(self, response: Any) -> Completion:
@@ -133,7 +136,7 @@ class AnthropicProvider:
             ),
             model=response.model,
             tool_calls=tool_calls or None,
-            metadata={"provider": self.name, "provider_response_id": response.id},
+            metadata={"provider": self.name, "provider_response_id": response.id, **_cache_detail(usage)},
         )
 
 
@@ -144,8 +147,13 @@ def _arguments(request: ChatRequest) -> dict[str, Any]:
         "max_tokens": request.max_tokens or _DEFAULT_MAX_TOKENS,
         "messages": turns,
     }
+    # Prompt caching: breakpoints after the system prompt, the tools and the conversation so far,
+    # so the next turn reads them from the cache (Anthropic caches a prefix from 1,024 tokens on;
+    # shorter ones are simply not cached).
+    if turns and turns[-1]["content"]:
+        turns[-1]["content"][-1] = {**turns[-1]["content"][-1], "cache_control": _EPHEMERAL}
     if system:
-        arguments["system"] = system
+        arguments["system"] = [{"type": "text", "text": system, "cache_control": _EPHEMERAL}]
     if request.temperature is not None:
         arguments["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
     if request.tools:
@@ -157,6 +165,7 @@ def _arguments(request: ChatRequest) -> dict[str, Any]:
             }
             for tool in request.tools
         ]
+        arguments["tools"][-1]["cache_control"] = _EPHEMERAL
         if request.tool_choice is not None:
             arguments["tool_choice"] = _tool_choice(request.tool_choice)
     return arguments
@@ -167,6 +176,15 @@ def _tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(choice, dict):
         return {"type": "tool", "name": choice["function"]["name"]}
     return {"type": {"auto": "auto", "required": "any", "none": "none"}[choice]}
+
+
+def _cache_detail(usage: Any) -> dict[str, int]:
+    """The prompt tokens read from and written to the cache, when there were any."""
+    detail = {
+        "cached_tokens": int(getattr(usage, "cache_read_input_tokens", 0) or 0),
+        "cache_write_tokens": int(getattr(usage, "cache_creation_input_tokens", 0) or 0),
+    }
+    return {name: count for name, count in detail.items() if count}
 
 
 def _prompt_tokens(usage: Any) -> int:

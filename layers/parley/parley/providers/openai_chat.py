@@ -93,7 +93,7 @@ class OpenAIProvider:
             ),
             model=model,
             tool_calls=[calls[index] for index in sorted(calls)] or None,
-            metadata={"provider": self.name, "provider_response_id": response_id},
+            metadata={"provider": self.name, "provider_response_id": response_id, **_usage_detail(usage)},
         )
 
     def _completion(self, response: Any) -> Completion:
@@ -109,8 +109,19 @@ class OpenAIProvider:
             ),
             model=response.model,
             tool_calls=tool_calls or None,
-            metadata={"provider": self.name, "provider_response_id": response.id},
+            metadata={"provider": self.name, "provider_response_id": response.id, **_usage_detail(usage)},
         )
+
+
+def _usage_detail(usage: Any) -> dict[str, int]:
+    """Cached prompt tokens (OpenAI caches long prompts by itself) and reasoning tokens, if any."""
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    completion = getattr(usage, "completion_tokens_details", None)
+    detail = {
+        "cached_tokens": int(getattr(prompt, "cached_tokens", 0) or 0),
+        "reasoning_tokens": int(getattr(completion, "reasoning_tokens", 0) or 0),
+    }
+    return {name: count for name, count in detail.items() if count}
 
 
 def _options(request: ChatRequest) -> dict[str, Any]:

@@ -3,8 +3,8 @@ budget Parley asks for by default, and its list price per million tokens (USD)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from parley.errors import UnknownModel
 from parley.models.domain import TokenUsage
@@ -21,10 +21,23 @@ class ModelSpec:
     max_output_tokens: int
     input_per_million: float
     output_per_million: float
+    # Prompt tokens read from the provider's cache, and written to it, as fractions of the input
+    # price (Anthropic: 0.1 and 1.25 for 5-minute caching; OpenAI: cached input at its own rate,
+    # writing free; Bedrock: as the model's provider).
+    cache_read_factor: float = 1.0
+    cache_write_factor: float = 1.0
 
-    def cost_usd(self, usage: TokenUsage) -> float:
+    def cost_usd(self, usage: TokenUsage, details: dict[str, Any] | None = None) -> float:
+        """The list price of a call; `details` (the reply's metadata) may say how many of the
+        prompt tokens were read from or written to the cache, which are priced at their rates."""
+        cached = int((details or {}).get("cached_tokens") or 0)
+        written = int((details or {}).get("cache_write_tokens") or 0)
+        full = max(0, usage.prompt_tokens - cached - written)
         cost = (
-            usage.prompt_tokens * self.input_per_million + usage.completion_tokens * self.output_per_million
+            full * self.input_per_million
+            + cached * self.input_per_million * self.cache_read_factor
+            + written * self.input_per_million * self.cache_write_factor
+            + usage.completion_tokens * self.output_per_million
         )
         return round(cost / 1_000_000, 8)
 
@@ -82,6 +95,23 @@ MODELS: dict[str, ModelSpec] = {
         ),
     )
 }
+
+
+# Cache prices as the providers publish them: Anthropic (direct or on Bedrock) reads at 10% of
+# the input price and writes 5-minute entries at 125%; OpenAI caches automatically and bills
+# cached input at 50% (gpt-4o family), 25% (gpt-4.1) or 10% (gpt-5); Nova reads at 25%.
+_CACHE_FACTORS = {
+    "claude": (0.10, 1.25),
+    "gpt-4o": (0.50, 1.0),
+    "gpt-4.1": (0.25, 1.0),
+    "gpt-5": (0.10, 1.0),
+    "nova": (0.25, 1.0),
+}
+for _id, _spec in MODELS.items():
+    for _family, (_read, _write) in _CACHE_FACTORS.items():
+        if _family in _id:
+            MODELS[_id] = replace(_spec, cache_read_factor=_read, cache_write_factor=_write)
+            break
 
 
 def model_spec(model_id: str) -> ModelSpec:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 Scope = Literal["user", "brand"]
 MODEL_PREFIX: Final = "model#"  # per-model attributes of a day item: model#<id>#<measure>
 MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "calls")
+# Written only when not zero: the prompt tokens read from or written to a provider's cache, and
+# the completion tokens a reasoning model spent thinking (parts of prompt / completion tokens).
+DETAIL_MEASURES: Final = ("cached_tokens", "cache_write_tokens", "reasoning_tokens")
 USER_COUNTER_DAYS: Final = 2  # a user's day counter is only read by that day's budget checks
 
 
@@ -34,6 +37,9 @@ class ModelUsage:
     completion_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
     calls: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -95,6 +101,9 @@ def charge_items(table: str, charge: Charge, enforce: bool = True) -> list[Any]:
     for model, usage in charge.models.items():
         for measure in MODEL_MEASURES:
             totals[f"{MODEL_PREFIX}{model}#{measure}"] = getattr(usage, measure)
+        for measure in DETAIL_MEASURES:
+            if getattr(usage, measure):
+                totals[f"{MODEL_PREFIX}{model}#{measure}"] = getattr(usage, measure)
     brand = _counter_update(
         table,
         _usage_key(charge.brand_id, keys.usage_day_sk(charge.day)),

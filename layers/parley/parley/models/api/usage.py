@@ -52,6 +52,11 @@ class ModelUsageOut(BaseModel):
     total_tokens: int
     cost_usd: float
     calls: int = Field(description="Provider calls (a workflow makes one per step).")
+    cached_tokens: int = Field(0, description="Of prompt_tokens: read from the provider's prompt cache.")
+    cache_write_tokens: int = Field(
+        0, description="Of prompt_tokens: written to the provider's prompt cache."
+    )
+    reasoning_tokens: int = Field(0, description="Of completion_tokens: spent reasoning.")
 
 
 class DayUsageOut(BaseModel):
