@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import cold_start, costs, rag, sizes, streaming, warm
+from bench import caching, cold_start, costs, rag, sizes, streaming, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
@@ -57,6 +57,7 @@ def main() -> None:
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)
         streaming.run(report, providers, provider_env)
+        caching.run(report, providers)
     finally:
         providers.stop()
         database.stop()

@@ -140,8 +140,10 @@ def converse_problem(body: dict[str, Any]) -> str | None:
         return "A conversation must start with a user message."
     if messages[0]["role"] != "user":
         return "A conversation must start with a user message."
-    if "system" in body and not all(isinstance(b, dict) and "text" in b for b in body["system"]):
-        return "system: each block needs text"
+    if "system" in body and not all(
+        isinstance(b, dict) and ("text" in b or "cachePoint" in b) for b in body["system"]
+    ):
+        return "system: each block needs text or a cachePoint"
     previous: dict[str, Any] | None = None
     for message in messages:
         if previous is not None and previous["role"] == message["role"]:

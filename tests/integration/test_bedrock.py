@@ -76,8 +76,9 @@ def test_nova_lite_answers_through_converse_with_the_system_prompt_apart(
     assert reply["content"] == "Echo: Hello Nova"
     (sent,) = bedrock.received
     assert (sent.model, sent.action, sent.region) == ("amazon.nova-lite-v1:0", "converse", "eu-central-1")
-    assert sent.body["system"] == [{"text": "You are terse."}]
-    assert sent.body["messages"] == [{"role": "user", "content": [{"text": "Hello Nova"}]}]
+    cache_point = {"cachePoint": {"type": "default"}}  # Nova caches prompts: after the system and the turns
+    assert sent.body["system"] == [{"text": "You are terse."}, cache_point]
+    assert sent.body["messages"] == [{"role": "user", "content": [{"text": "Hello Nova"}, cache_point]}]
     assert reply["token_usage"] == {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
     assert reply["metadata"]["finish_reason"] == "stop" and reply["metadata"]["model"] == NOVA
     assert reply["metadata"]["cost_usd"] == pytest.approx((12 * 0.06 + 3 * 0.24) / 1e6)
@@ -102,9 +103,10 @@ def test_a_tool_round_trip_on_bedrock_keeps_the_tool_use_id(
         "json": WEATHER["function"]["parameters"]
     }  # type: ignore[index]
     assert second.body["messages"][-2]["content"][-1]["toolUse"]["toolUseId"] == call["id"]
-    assert second.body["messages"][-1]["content"] == [
-        {"toolResult": {"toolUseId": call["id"], "content": [{"text": "12C"}]}}
-    ]
+    assert second.body["messages"][-1]["content"][0] == {
+        "toolResult": {"toolUseId": call["id"], "content": [{"text": "12C"}]}
+    }
+    assert first.body["toolConfig"]["tools"][-1] == {"cachePoint": {"type": "default"}}
     assert answered.json()["assistant_message"]["content"] == "Echo: tool said 12C"
 
 
@@ -243,3 +245,24 @@ def test_an_unknown_bedrock_model_is_a_400(api: httpx.Client, alice: dict[str, s
     response = api.post("/v1/conversations", json={"model": "bedrock/not-a-model"}, headers=alice)
 
     assert response.status_code == 400 and response.json()["error"] == "unknown_model"
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "finish_reason"),
+    [
+        ("end_turn", "stop"),
+        ("stop_sequence", "stop"),
+        ("max_tokens", "length"),
+        ("model_context_window_exceeded", "length"),
+        ("content_filtered", "content_filter"),
+    ],
+)
+def test_bedrock_stop_reasons_map_to_openai_finish_reasons(
+    api: httpx.Client, alice: dict[str, str], bedrock: BedrockServer, stop_reason: str, finish_reason: str
+) -> None:
+    bedrock.script(BedrockScript(stop_reason=stop_reason))
+
+    reply = ask(api, alice, conversation(api, alice)).json()["assistant_message"]
+
+    assert reply["metadata"]["finish_reason"] == finish_reason
+    assert reply["metadata"]["stop_reason"] == stop_reason

@@ -104,6 +104,8 @@ def test_anthropic_gets_the_system_apart_merged_turns_and_max_tokens(server: Pro
         ("max_tokens", "length"),
         ("tool_use", "tool_calls"),
         ("refusal", "content_filter"),
+        ("pause_turn", "stop"),  # a server tool paused the turn: what was written so far is the reply
+        ("model_context_window_exceeded", "length"),
     ],
 )
 def test_anthropic_stop_reasons_map_to_openai_finish_reasons(

@@ -28,6 +28,9 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
+_CACHING_FAMILIES = ("anthropic.claude", "amazon.nova")
+
+
 class BedrockProvider:
     name = "bedrock"
 
@@ -113,12 +116,15 @@ class BedrockProvider:
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         system, messages = to_converse_messages(request)
-        arguments: dict[str, Any] = {
-            "modelId": request.model.removeprefix(BEDROCK_PREFIX),
-            "messages": messages,
-        }
+        model_id = request.model.removeprefix(BEDROCK_PREFIX)
+        arguments: dict[str, Any] = {"modelId": model_id, "messages": messages}
+        # Prompt caching where the model supports it (Claude, Nova): cache points after the
+        # system prompt, the tools and the conversation so far.
+        cache = [{"cachePoint": {"type": "default"}}] if any(f in model_id for f in _CACHING_FAMILIES) else []
+        if messages and cache:
+            messages[-1]["content"].append(cache[0])
         if system:
-            arguments["system"] = [{"text": system}]
+            arguments["system"] = [{"text": system}, *cache]
         inference: dict[str, Any] = {}
         if request.max_tokens is not None:
             inference["maxTokens"] = request.max_tokens
@@ -128,6 +134,7 @@ class BedrockProvider:
             arguments["inferenceConfig"] = inference
         if request.tools:
             arguments["toolConfig"] = _tool_config(request.tools, request.tool_choice)
+            arguments["toolConfig"]["tools"] += cache
         if self.guardrail:
             arguments["guardrailConfig"] = {**self.guardrail, "trace": "enabled"}
         return arguments
