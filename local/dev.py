@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_until_ready
+from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.template import ROOT
@@ -46,8 +47,12 @@ def main() -> None:
     os.environ.update(local_environment(endpoint))
     created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
+    files = FilesStack(os.environ["AWS_REGION"]).start()
+    os.environ.update(files.environment())
+    print(f"Files: S3 and SQS (moto) at {files.endpoint}, bucket {os.environ['FILES_BUCKET']}")
 
     server = LocalServer(port).start()
+    files.poll(server.gateway.pools[WORKER])
     print(f"Parley is listening on {server.url}")
     print(describe_providers())
     print("Mint a token:  make token SUB=alice BRANDS=acme")
@@ -62,6 +67,7 @@ def main() -> None:
         pass
     finally:
         print("\nStopping…")
+        files.stop()
         server.stop()
         if database:
             database.stop()

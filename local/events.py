@@ -97,6 +97,18 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"brand_id": "acme", "template_id": "support", "body": "Answer as Acme support.\n\n{{context}}"},
     ),
     "AiTemplatesGetFunction": ("GET", "/v1/ai/templates/parley-default?brand_id=acme", None),
+    "AiFilesCreateFunction": (
+        "POST",
+        "/v1/ai/files",
+        {
+            "brand_id": "acme",
+            "rag_scope": "hr",
+            "filename": "policies.pdf",
+            "content_type": "application/pdf",
+            "size": 48213,
+        },
+    ),
+    "AiDocumentsGetFunction": ("GET", f"/v1/ai/documents/{DOCUMENT_ID}?brand_id=acme&rag_scope=hr", None),
     "AiAssistantsCreateFunction": (
         "POST",
         "/v1/ai/assistants",
@@ -172,9 +184,41 @@ def scheduler_event() -> dict[str, Any]:
     }
 
 
+def upload_notification_event() -> dict[str, Any]:
+    """What Lambda's SQS event source mapping sends the ingestion worker: here, the test message
+    S3 sends when a notification is set up (the worker skips it)."""
+    body = {
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": "2026-01-01T00:00:00.000Z",
+        "Bucket": "files",
+    }
+    return {
+        "Records": [
+            {
+                "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+                "body": json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(ISSUED * 1000),
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": str(ISSUED * 1000),
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:parley-files",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
 def main() -> None:
     EVENTS_DIR.mkdir(exist_ok=True)
-    for name, event in {**build(), "cleanup": scheduler_event()}.items():
+    extra = {"cleanup": scheduler_event(), "ai_files_worker": upload_notification_event()}
+    for name, event in {**build(), **extra}.items():
         (EVENTS_DIR / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         print(f"events/{name}.json")
 

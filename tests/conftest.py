@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
+from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.settings import local_environment
 from local.token import mint
@@ -23,6 +24,7 @@ from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.documents import document_registry
 from parley.store.dynamodb import dynamodb_client
+from parley.store.files import file_storage
 from parley.store.usage import usage_store
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
 from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
@@ -36,6 +38,7 @@ def clear_process_caches() -> None:
     conversation_store.cache_clear()
     catalog_store.cache_clear()
     document_registry.cache_clear()
+    file_storage.cache_clear()
     vector_store.cache_clear()
     embedder.cache_clear()
     forget_clients()
@@ -50,6 +53,7 @@ class LocalStack:
     table_name: str
     database: DynamoDBLocal
     dynamodb: DynamoDBProxy
+    files: FilesStack
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +63,18 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     environment = local_environment(proxy.endpoint)
     environment["TABLE_NAME"] = "parley-test"
     environment["RAG_LOCAL_PATH"] = str(tmp_path_factory.mktemp("vectors") / "vectors.sqlite3")
+    files = FilesStack(environment["AWS_REGION"]).start()
+    environment.update(files.environment())
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     clear_process_caches()
     create_table(client(database.endpoint), environment["TABLE_NAME"])
     server = LocalServer(free_port()).start()
+    files.poll(server.gateway.pools[WORKER])
     try:
-        yield LocalStack(server.url, proxy.endpoint, environment["TABLE_NAME"], database, proxy)
+        yield LocalStack(server.url, proxy.endpoint, environment["TABLE_NAME"], database, proxy, files)
     finally:
+        files.stop()
         server.stop()
         proxy.stop()
         database.stop()

@@ -1,12 +1,15 @@
-"""DELETE /v1/ai/documents/{document_id}?brand_id=&rag_scope=: remove every chunk of a document."""
+"""DELETE /v1/ai/documents/{document_id}?brand_id=&rag_scope=: remove every chunk of a document,
+and its uploaded file."""
 
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from parley.config import settings
 from parley.http import create_app, http_handler, principal
 from parley.logic.ingest import delete_document
+from parley.store.files import file_storage
 
 app = create_app()
 
@@ -17,7 +20,10 @@ def delete(
     brand_id: Annotated[str, Query(min_length=1, max_length=100)],
     rag_scope: Annotated[str, Query(min_length=1, max_length=128)],
 ) -> Response[None]:
-    delete_document(principal(app), document_id, brand_id, rag_scope)
+    storage = file_storage() if settings().files_bucket else None
+    delete_document(
+        principal(app), document_id, brand_id, rag_scope, remove_file=storage.delete if storage else None
+    )
     return Response(status_code=204)
 
 

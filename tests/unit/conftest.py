@@ -40,6 +40,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
         "RAG_VECTOR_STORE": "local",
         "RAG_LOCAL_PATH": ":memory:",
         "RAG_EMBEDDER": "hashing",
+        "FILES_BUCKET": "parley-unit-files",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)

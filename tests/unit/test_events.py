@@ -89,3 +89,13 @@ def test_the_cleanup_answers_its_scheduler_event() -> None:
     report = load_handler(spec)(event, LambdaContext(spec.logical_id, spec.timeout))
 
     assert report["finished"] is True
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_ingestion_worker_answers_its_queue_event() -> None:
+    spec = FUNCTIONS["ai_files_worker"]
+    event = json.loads((EVENTS_DIR / "ai_files_worker.json").read_text())
+
+    result = load_handler(spec)(event, LambdaContext(spec.logical_id, spec.timeout))
+
+    assert result == {"batchItemFailures": []}

@@ -62,6 +62,8 @@ class Settings(BaseModel):
     opensearch_service: Literal["es", "aoss", "none"] = "aoss"  # SigV4 service; "none" for a plain URL
     opensearch_index_prefix: str = "parley-chunks"
     opensearch_engine: Literal["lucene", "faiss"] = "lucene"
+    # Uploaded files (POST /v1/ai/files): the private bucket they are uploaded to.
+    files_bucket: str | None = None
 
     # Conversations untouched this many days are deleted by the cleanup job (0: kept forever).
     conversation_retention_days: int = Field(0, ge=0, le=36500)

@@ -1,29 +1,57 @@
-"""Document ingestion: chunk, embed in batches, and make the chunks the document's only ones in
-the vector store, recording in the document registry which chunks those are (the vector store
-may not find them by searching yet). Deletion removes every chunk of a document."""
+"""Document ingestion: text or a file read into pages, chunked (a chunk of a PDF knows its page),
+embedded in batches, and made the document's only chunks in the vector store, recording in the
+document registry which chunks those are (the vector store may not find them by searching yet).
+Deletion removes every chunk of a document, and its stored file."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC
+from typing import Any
 
 from parley.auth.principal import AI_INGEST, Principal
 from parley.clock import utc_now
 from parley.config import settings
-from parley.errors import ContentTooLarge, DocumentNotFound, StoreUnavailable
+from parley.errors import ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
 from parley.ids import uuid7
 from parley.logic.limits import check_json_size
-from parley.models.api.rag import DocumentIn, IngestedDocument, IngestResponse
+from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
 from parley.providers.embedders import Embedder, embedder
 from parley.rag.chunking import chunk_text
+from parley.rag.parsing import TEXT, UnreadableFile, parse
 from parley.rag.stores import vector_store
 from parley.rag.vectors import ChunkRecord, VectorStore
 from parley.store.documents import DocumentRecord, DocumentRegistry, RegistryChanged, document_registry
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 EMBED_BATCH = 256
 REGISTRY_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document to index: its ids, what the client said of it, and its text page by page."""
+
+    brand_id: str
+    rag_scope: str
+    document_id: str
+    pages: list[str]
+    paginated: bool
+    content_type: str
+    bytes: int
+    title: str | None = None
+    metadata: dict[str, Any] | None = None
+    expires_at: str | None = None
+    filename: str | None = None
+    upload_id: str | None = None
+    upload_key: str | None = None
 
 
 def ingest_documents(
@@ -33,66 +61,128 @@ def ingest_documents(
     embed: Embedder | None = None,
     registry: DocumentRegistry | None = None,
 ) -> IngestResponse:
-    """All documents are checked before any is written."""
+    """All documents are checked (and files parsed) before any is written."""
     principal.require(AI_INGEST)
     total = 0
     for document in documents:
         principal.require_brand(document.brand_id)
+        check_json_size(document.metadata, "metadata")
+    sources = [_source(document) for document in documents]
+    total = sum(source.bytes for source in sources)
+    if total > MAX_BATCH_BYTES:
+        raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
+    ingested = index_sources(
+        sources, store or vector_store(), embed or embedder(), registry or document_registry()
+    )
+    return IngestResponse(documents=ingested)
+
+
+def _source(document: DocumentIn) -> Source:
+    expires_at = document.expires_at.astimezone(UTC).isoformat() if document.expires_at else None
+    common: dict[str, Any] = {
+        "brand_id": document.brand_id,
+        "rag_scope": document.rag_scope,
+        "document_id": document.document_id or str(uuid7()),
+        "title": document.title,
+        "metadata": document.metadata,
+        "expires_at": expires_at,
+        "filename": document.filename,
+    }
+    if document.content is not None:
         size = len(document.content.encode())
         if size > MAX_DOCUMENT_BYTES:
             raise ContentTooLarge(f"Document content is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}.")
-        check_json_size(document.metadata, "metadata")
-        total += size
-    if total > MAX_BATCH_BYTES:
-        raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
-    store, embed, registry = store or vector_store(), embed or embedder(), registry or document_registry()
+        return Source(pages=[document.content], paginated=False, content_type=TEXT, bytes=size, **common)
+    try:
+        data = base64.b64decode(document.content_base64 or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("content_base64 is not valid base64.") from None
+    if len(data) > MAX_INLINE_FILE_BYTES:
+        raise ContentTooLarge(
+            f"The file is {len(data)} bytes; content_base64 takes at most {MAX_INLINE_FILE_BYTES} "
+            "(upload larger files with POST /v1/ai/files)."
+        )
+    try:
+        parsed = parse(data, document.content_type, document.filename)
+    except UnreadableFile as refusal:
+        raise InvalidRequest(str(refusal), code="unreadable_file") from None
+    return Source(
+        pages=parsed.pages,
+        paginated=parsed.paginated,
+        content_type=parsed.content_type,
+        bytes=len(data),
+        **{**common, "title": document.title or parsed.title},
+    )
+
+
+def index_sources(
+    sources: list[Source],
+    store: VectorStore,
+    embed: Embedder,
+    registry: DocumentRegistry,
+    replaces: Callable[[Source], DocumentRecord | None] | None = None,
+) -> list[IngestedDocument]:
+    """Chunk every source, embed all their chunks together (in batches of EMBED_BATCH: one model
+    or API call serves many small documents), then store each. `replaces` names the record a
+    source's write must supersede (by default: what the registry holds now)."""
     config = settings()
     pieces = [
-        chunk_text(d.content, config.rag_chunk_tokens, config.rag_chunk_overlap_tokens) for d in documents
+        [
+            (text, number if source.paginated else None)
+            for number, page in enumerate(source.pages, 1)
+            for text in chunk_text(page, config.rag_chunk_tokens, config.rag_chunk_overlap_tokens)
+        ]
+        for source in sources
     ]
-    # Every chunk of the batch is embedded together, in batches of EMBED_BATCH: one model or API
-    # call serves many small documents.
-    texts = [text for chunks in pieces for text in chunks]
+    texts = [text for chunks in pieces for text, _ in chunks]
     vectors: list[list[float]] = []
     for start in range(0, len(texts), EMBED_BATCH):
         vectors += embed.embed(texts[start : start + EMBED_BATCH])
     ingested, position = [], 0
-    for document, chunks in zip(documents, pieces, strict=True):
+    for source, chunks in zip(sources, pieces, strict=True):
+        current = (
+            replaces(source)
+            if replaces
+            else registry.get(source.brand_id, source.rag_scope, source.document_id)
+        )
         ingested.append(
-            _store_one(document, chunks, vectors[position : position + len(chunks)], store, registry)
+            _store_one(
+                source, chunks, vectors[position : position + len(chunks)], store, registry, current=current
+            )
         )
         position += len(chunks)
-    return IngestResponse(documents=ingested)
+    return ingested
 
 
 def _store_one(
-    document: DocumentIn,
-    texts: list[str],
+    source: Source,
+    pieces: list[tuple[str, int | None]],
     vectors: list[list[float]],
     store: VectorStore,
     registry: DocumentRegistry,
+    *,
+    current: DocumentRecord | None,
 ) -> IngestedDocument:
-    document_id = document.document_id or str(uuid7())
-    expires_at = document.expires_at.astimezone(UTC).isoformat() if document.expires_at else None
     chunks = [
         ChunkRecord(
-            brand_id=document.brand_id,
-            rag_scope=document.rag_scope,
-            document_id=document_id,
+            brand_id=source.brand_id,
+            rag_scope=source.rag_scope,
+            document_id=source.document_id,
             chunk_index=index,
             content=text,
             embedding=vector,
-            title=document.title,
-            metadata=document.metadata or {},
-            expires_at=expires_at,
+            title=source.title,
+            metadata=source.metadata or {},
+            expires_at=source.expires_at,
+            page=page,
         )
-        for index, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+        for index, ((text, page), vector) in enumerate(zip(pieces, vectors, strict=True))
     ]
-    brand_id, rag_scope = document.brand_id, document.rag_scope
-    current = registry.get(brand_id, rag_scope, document_id)
+    brand_id, rag_scope, document_id = source.brand_id, source.rag_scope, source.document_id
     keys = store.replace_document(
         brand_id, rag_scope, document_id, chunks, previous=current.store_keys if current else ()
     )
+    pages = len(source.pages) if source.paginated else None
     for _ in range(REGISTRY_ATTEMPTS):
         record = DocumentRecord(
             brand_id=brand_id,
@@ -103,10 +193,14 @@ def _store_one(
             chunks=len(chunks),
             updated_at=utc_now().isoformat(),
             store_keys=keys,
-            title=document.title,
-            bytes=len(document.content.encode()),
-            content_type="text/plain",
-            expires_at=expires_at,
+            title=source.title,
+            bytes=source.bytes,
+            content_type=source.content_type,
+            filename=source.filename,
+            expires_at=source.expires_at,
+            pages=pages,
+            upload_id=source.upload_id,
+            upload_key=source.upload_key,
         )
         try:
             registry.put(record, replaces=current.version if current else None)
@@ -121,7 +215,33 @@ def _store_one(
         store.remove_chunks(keys)
         raise StoreUnavailable("The document is being changed by other requests; retry in a moment.")
     return IngestedDocument(
-        document_id=document_id, brand_id=document.brand_id, rag_scope=document.rag_scope, chunks=len(chunks)
+        document_id=document_id, brand_id=brand_id, rag_scope=rag_scope, chunks=len(chunks), pages=pages
+    )
+
+
+def document_status(
+    principal: Principal,
+    document_id: str,
+    brand_id: str,
+    rag_scope: str,
+    registry: DocumentRegistry | None = None,
+) -> DocumentStatus:
+    """A document's state: pending (upload awaited), processing, ready or failed (with why)."""
+    principal.require(AI_INGEST)
+    principal.require_brand(brand_id)
+    record = (registry or document_registry()).get(brand_id, rag_scope, document_id)
+    if record is None:
+        raise DocumentNotFound(document_id)
+    return DocumentStatus(
+        document_id=document_id,
+        status=record.status,
+        error=record.error,
+        filename=record.filename,
+        content_type=record.content_type,
+        bytes=record.bytes,
+        pages=record.pages,
+        chunks=record.chunks,
+        updated_at=record.updated_at,
     )
 
 
@@ -133,9 +253,10 @@ def delete_document(
     *,
     store: VectorStore | None = None,
     registry: DocumentRegistry | None = None,
+    remove_file: Callable[[str], None] | None = None,
 ) -> None:
-    """Every chunk the registry knows of and any other the store finds; then the record. A
-    document with no chunk left is a 404."""
+    """Every chunk the registry knows of and any other the store finds, the stored file, then
+    the record. A document with nothing left of it is a 404."""
     principal.require(AI_INGEST)
     principal.require_brand(brand_id)
     store, registry = store or vector_store(), registry or document_registry()
@@ -143,8 +264,45 @@ def delete_document(
     removed = store.delete_document(
         brand_id, rag_scope, document_id, keys=record.store_keys if record else ()
     )
+    if record is not None and record.upload_key and remove_file is not None:
+        remove_file(record.upload_key)
     if record is not None:
         with contextlib.suppress(RegistryChanged):  # a newer version was written meanwhile: it stands
             registry.remove(record)
-    if removed == 0:  # never ingested, deleted already, or expired and cleaned up
-        raise DocumentNotFound(document_id)
+    if removed == 0 and (record is None or record.status == "ready"):
+        raise DocumentNotFound(document_id)  # never ingested, deleted already, or expired
+
+
+def pending_record(
+    current: DocumentRecord | None, source_fields: dict[str, Any], upload_id: str, upload_key: str
+) -> DocumentRecord:
+    """The record of a file whose upload is awaited: the indexed version (if any) stays as it is
+    until the new one is indexed."""
+    base = current or DocumentRecord(
+        brand_id=source_fields["brand_id"],
+        rag_scope=source_fields["rag_scope"],
+        document_id=source_fields["document_id"],
+        version=0,
+        status="pending",
+        chunks=0,
+        updated_at="",
+    )
+    return replace(
+        base,
+        version=base.version + 1,
+        status="pending",
+        error=None,
+        updated_at=utc_now().isoformat(),
+        filename=source_fields["filename"],
+        content_type=source_fields["content_type"],
+        bytes=source_fields["size"],
+        upload_id=upload_id,
+        upload_key=upload_key,
+        metadata_json=json.dumps(
+            {
+                "title": source_fields.get("title"),
+                "metadata": source_fields.get("metadata"),
+                "expires_at": source_fields.get("expires_at"),
+            }
+        ),
+    )

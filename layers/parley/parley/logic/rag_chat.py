@@ -56,7 +56,9 @@ def rag_chat(
     template = find_template(request.brand_id, preset.get("template_id"), preset.get("template_version"))
 
     chunks = retrieve(request.brand_id, scope, retrieval_query(request.messages), top_k, threshold)
-    rag_context = [ContextChunk(id=c.id, content=c.content, score=c.score) for c in chunks]
+    rag_context = [
+        ContextChunk(id=c.id, content=c.content, score=c.score, title=c.title, page=c.page) for c in chunks
+    ]
     if listener is not None:
         listener.context(rag_context)
     system_prompt = render(template, request.brand_id, chunks)

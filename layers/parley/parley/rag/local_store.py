@@ -42,6 +42,10 @@ class LocalVectorStore:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self.fusion, self.lexical_weight = fusion, lexical_weight
+        # A file written before chunks knew their page: add the column (empty for those chunks).
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "page" not in columns:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN page INTEGER")
         # A file written before the lexical index existed: index its chunks once.
         self._db.execute(
             "INSERT INTO chunk_words (rowid, content, title) SELECT rowid, content, title FROM chunks "
@@ -68,6 +72,7 @@ class LocalVectorStore:
                 json.dumps(c.metadata),
                 c.expires_at,
                 array("f", c.embedding).tobytes(),
+                c.page,
             )
             for c in chunks
         ]
@@ -76,7 +81,11 @@ class LocalVectorStore:
             try:
                 keys = (brand_id, rag_scope, document_id)
                 self._delete_where(_KEYS, keys)
-                self._db.executemany("INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._db.executemany(
+                    "INSERT INTO chunks (brand_id, rag_scope, document_id, chunk_index, content, title, "
+                    "metadata, expires_at, embedding, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
                 self._db.execute(
                     "INSERT INTO chunk_words (rowid, content, title) "
                     f"SELECT rowid, content, title FROM chunks WHERE {_KEYS}",
@@ -133,7 +142,7 @@ class LocalVectorStore:
         match = fts5_query(text) if text else None
         with self._lock:
             rows = self._db.execute(
-                "SELECT rowid, document_id, chunk_index, content, title, embedding FROM chunks "
+                "SELECT rowid, document_id, chunk_index, content, title, embedding, page FROM chunks "
                 f"WHERE {where}",
                 values,
             ).fetchall()
@@ -154,7 +163,12 @@ class LocalVectorStore:
         ranked = sorted(scores.items(), key=lambda pair: -pair[1])
         return [
             ScoredChunk(
-                id=f"{row[1]}:{row[2]}", document_id=row[1], content=row[3], title=row[4], score=score
+                id=f"{row[1]}:{row[2]}",
+                document_id=row[1],
+                content=row[3],
+                title=row[4],
+                score=score,
+                page=row[6],
             )
             for rowid, score in ranked[:top_k]
             if score >= threshold and (row := by_rowid[rowid])

@@ -51,6 +51,7 @@ def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
                 "document_id": {"type": "keyword"},
                 "generation": {"type": "keyword"},
                 "chunk_index": {"type": "integer"},
+                "page": {"type": "integer"},
                 "content": {"type": "text"},
                 "title": {"type": "text"},
                 "metadata": {"type": "object", "enabled": False},
@@ -214,6 +215,7 @@ class OpenSearchVectorStore:
                 document_id=sources[key]["document_id"],
                 content=sources[key]["content"],
                 title=sources[key].get("title"),
+                page=sources[key].get("page"),
                 score=score,
             )
             for key, score in ranked
@@ -270,6 +272,8 @@ def _document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
     }
     if chunk.expires_at:
         document["expires_at"] = chunk.expires_at
+    if chunk.page is not None:
+        document["page"] = chunk.page
     return document
 
 

@@ -28,10 +28,13 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 def numbered_context(chunks: list[ScoredChunk]) -> str:
     if not chunks:
         return NO_SOURCES
-    return "\n\n".join(
-        f"[{n}] {f'({chunk.title}) ' if chunk.title else ''}{chunk.content}"
-        for n, chunk in enumerate(chunks, 1)
-    )
+    return "\n\n".join(f"[{n}] {_label(chunk)}{chunk.content}" for n, chunk in enumerate(chunks, 1))
+
+
+def _label(chunk: ScoredChunk) -> str:
+    """`(Handbook, p. 3) `: where a source comes from, so the model can say so."""
+    parts = [part for part in (chunk.title, f"p. {chunk.page}" if chunk.page else None) if part]
+    return f"({', '.join(parts)}) " if parts else ""
 
 
 def render(template: PromptTemplate, brand_id: str, chunks: list[ScoredChunk]) -> str:
@@ -50,6 +53,13 @@ def citations(answer: str, chunks: list[ScoredChunk]) -> list[Citation]:
         seen.add(n)
         chunk = chunks[n - 1]
         cited.append(
-            Citation(index=n, content=chunk.content, document_id=chunk.document_id, score=chunk.score)
+            Citation(
+                index=n,
+                content=chunk.content,
+                document_id=chunk.document_id,
+                score=chunk.score,
+                title=chunk.title,
+                page=chunk.page,
+            )
         )
     return cited

@@ -20,6 +20,7 @@ class ChunkRecord:
     title: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     expires_at: str | None = None  # ISO 8601; an expired chunk is never returned
+    page: int | None = None  # the page (from 1) of a paginated file the chunk comes from
 
     @property
     def chunk_id(self) -> str:
@@ -33,6 +34,7 @@ class ScoredChunk:
     content: str
     score: float
     title: str | None = None
+    page: int | None = None
 
 
 class VectorStore(Protocol):

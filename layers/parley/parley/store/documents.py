@@ -46,9 +46,13 @@ class DocumentRecord:
     filename: str | None = None
     error: str | None = None
     expires_at: str | None = None  # ISO 8601; kept as the table's TTL attribute (epoch seconds)
+    pages: int | None = None
+    upload_id: str | None = None  # the latest upload of the file (a newer one supersedes it)
+    upload_key: str | None = None  # where that upload is stored
+    metadata_json: str | None = None  # the client's metadata and title for the pending upload
 
 
-_OPTIONAL = ("title", "content_type", "filename", "error")
+_OPTIONAL = ("title", "content_type", "filename", "error", "upload_id", "upload_key", "metadata_json")
 
 
 class DocumentRegistry:
@@ -82,6 +86,8 @@ class DocumentRegistry:
                 item[name] = {"S": value}
         if record.bytes is not None:
             item["bytes"] = {"N": str(record.bytes)}
+        if record.pages is not None:
+            item["pages"] = {"N": str(record.pages)}
         if record.expires_at is not None:  # DynamoDB's TTL removes the item after the document expires
             item["expires_at"] = {"N": str(int(datetime.fromisoformat(record.expires_at).timestamp()))}
         condition: dict[str, Any] = (
@@ -130,6 +136,7 @@ def _record(item: dict[str, Any], brand_id: str, rag_scope: str, document_id: st
         updated_at=item["updated_at"]["S"],
         store_keys=json.loads(item["store_keys"]["S"]),
         bytes=int(item["bytes"]["N"]) if "bytes" in item else None,
+        pages=int(item["pages"]["N"]) if "pages" in item else None,
         expires_at=(
             datetime.fromtimestamp(int(item["expires_at"]["N"]), UTC).isoformat()
             if "expires_at" in item

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from parley.models.api.types import JSON_NUMBER
 
@@ -51,6 +51,8 @@ class ContextChunk(BaseModel):
     id: str
     content: str
     score: float
+    title: str | None = Field(None, description="The document's title, when it has one.")
+    page: int | None = Field(None, description="The page of the file the chunk comes from (PDF).")
 
 
 class Citation(BaseModel):
@@ -58,6 +60,8 @@ class Citation(BaseModel):
     content: str
     document_id: str | None
     score: float
+    title: str | None = None
+    page: int | None = None
 
 
 class RagChatResponse(BaseModel):
@@ -78,11 +82,27 @@ class DocumentIn(BaseModel):
     rag_scope: Identifier
     document_id: Identifier | None = None
     title: str | None = Field(None, max_length=500)
-    content: str = Field(min_length=1)
+    content: str | None = Field(None, min_length=1, description="The document as text (or content_base64).")
+    content_base64: str | None = Field(
+        None,
+        min_length=1,
+        description="A small file (PDF, .docx, HTML, Markdown, text; at most 4 MB) in base64, parsed "
+        "as an uploaded file is, synchronously. Larger files: POST /v1/ai/files.",
+    )
+    content_type: str | None = Field(
+        None, max_length=200, description="The file's type, with content_base64."
+    )
+    filename: str | None = Field(None, max_length=255)
     metadata: dict[str, Any] | None = Field(None, max_length=64)
     expires_at: datetime | None = Field(
         None, description="After this instant the document is never retrieved."
     )
+
+    @model_validator(mode="after")
+    def _one_content(self) -> DocumentIn:
+        if (self.content is None) == (self.content_base64 is None):
+            raise ValueError("give exactly one of content and content_base64")
+        return self
 
 
 class DocumentBatch(BaseModel):
@@ -96,6 +116,50 @@ class IngestedDocument(BaseModel):
     brand_id: str
     rag_scope: str
     chunks: int
+    pages: int | None = Field(None, description="A PDF's pages.")
+
+
+class FileIn(BaseModel):
+    """POST /v1/ai/files: a file to upload straight to storage, then parse and ingest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    brand_id: str = Field(min_length=1, max_length=100)
+    rag_scope: Identifier
+    document_id: Identifier | None = None
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=200)
+    size: int = Field(
+        gt=0, description="The file's size in bytes (at most 100 MB); the upload must match it."
+    )
+    title: str | None = Field(None, max_length=500)
+    metadata: dict[str, Any] | None = Field(None, max_length=64)
+    expires_at: datetime | None = None
+
+
+class Upload(BaseModel):
+    url: str
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="Send these headers with the bytes, as they are.")
+    expires_at: str
+
+
+class FileAccepted(BaseModel):
+    document_id: str
+    status: Literal["pending"]
+    upload: Upload
+
+
+class DocumentStatus(BaseModel):
+    document_id: str
+    status: Literal["pending", "processing", "ready", "failed"]
+    error: str | None = Field(None, description="Why the document failed, when it did.")
+    filename: str | None
+    content_type: str | None
+    bytes: int | None
+    pages: int | None = None
+    chunks: int
+    updated_at: str
 
 
 class IngestResponse(BaseModel):

@@ -1,0 +1,40 @@
+"""The ingestion worker: SQS batches of S3 notifications of uploaded files. Each upload is parsed,
+chunked, embedded and indexed (parley.logic.files); a message that fails for a passing reason
+(a store busy, another worker on the same upload) is reported as a batch item failure, so SQS
+redelivers it alone and, after the queue's maxReceiveCount, moves it to the dead-letter queue.
+A file that cannot be read is no failure here: its document says why, and the queue moves on."""
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from parley.logic.files import process_upload
+from parley.observability import logger
+from parley.providers.embedders import embedder
+from parley.rag.stores import vector_store
+from parley.store.documents import document_registry
+from parley.store.files import file_storage
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_record(record: SQSRecord) -> None:
+    notification: dict[str, Any] = json.loads(record.body)
+    for entry in notification.get("Records") or []:  # an s3:TestEvent has none
+        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        key = unquote_plus(entry["s3"]["object"]["key"])  # S3 event keys are URL-encoded
+        outcome = process_upload(key, document_registry(), file_storage(), vector_store(), embedder())
+        logger.info("upload processed", extra={"outcome": outcome})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
