@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import caching, cold_start, costs, rag, sizes, streaming, warm
+from bench import caching, cold_start, costs, files, rag, sizes, streaming, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
@@ -42,6 +42,8 @@ def main() -> None:
             # default user budget in a few dozen (the counters are still written, and timed).
             "QUOTA_USER_DAILY_TOKENS": "0",
             "QUOTA_BRAND_DAILY_TOKENS": "0",
+            # Presigning sends no request; the files part runs S3 of its own.
+            "FILES_BUCKET": "parley-bench-files",
         }
         os.environ.update(env)
         create_table(client(database.endpoint), env["TABLE_NAME"])
@@ -58,6 +60,7 @@ def main() -> None:
         sizes.run(report)
         streaming.run(report, providers, provider_env)
         caching.run(report, providers)
+        files.run(report)
     finally:
         providers.stop()
         database.stop()

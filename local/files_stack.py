@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -30,10 +34,8 @@ BATCH = 5
 
 class FilesStack:
     def __init__(self, region: str) -> None:
-        from moto.server import ThreadedMotoServer
-
         self.port = free_port()
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.process: subprocess.Popen[bytes] | None = None
         self.region = region
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._stopped = threading.Event()
@@ -50,7 +52,22 @@ class FilesStack:
         )
 
     def start(self) -> FilesStack:
-        self.server.start()
+        """moto's server in a process of its own: its state is apart from any moto mock a test
+        process uses (a mock resets the backends of its own process)."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError("moto's server did not start")
         sqs, s3 = self.client("sqs"), self.client("s3")
         dead = sqs.create_queue(QueueName=DEAD_LETTERS)["QueueUrl"]
         dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
@@ -153,4 +170,6 @@ class FilesStack:
         self._stopped.set()
         if self._poller is not None:
             self._poller.join(timeout=5)
-        self.server.stop()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -64,3 +64,31 @@ def test_batches_respect_the_count_and_size_limits() -> None:
     assert all(len(g) <= ingest.MAX_BATCH_DOCUMENTS for g in groups)
     assert all(sum(len(d["content"]) for d in g) <= ingest.MAX_BATCH_BYTES for g in groups)
     assert sum(len(g) for g in groups) == 123
+
+
+def test_a_pdf_a_word_file_and_a_broken_one_go_through_the_upload_flow(
+    local_stack: LocalStack,
+    api: httpx.Client,
+    auth: TokenFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.doubles import documents
+
+    (tmp_path / "handbook.pdf").write_bytes(
+        documents.pdf(
+            ["Welcome.", "Expenses are monthly.", "Parental leave lasts sixteen weeks."], title="Handbook"
+        )
+    )
+    (tmp_path / "travel.docx").write_bytes(documents.docx(["Book trains for trips under four hours."]))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7 nothing else")
+
+    status = ingest.main(
+        ["--api", local_stack.url, "--brand", "acme", "--scope", "uploaded", str(tmp_path / "*")]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 1  # one file failed, and the command says so
+    assert "handbook.pdf: ready (3 chunk(s), 3 page(s))" in out and "travel.docx: ready" in out
+    assert "broken.pdf: failed (The PDF is damaged" in out
+    assert "2 document(s) ingested into brand acme, scope uploaded; 1 failed." in out
