@@ -80,17 +80,18 @@ def settled(
 def test_a_pdf_becomes_ready_and_an_answer_cites_its_third_page(
     api: httpx.Client, acme: dict[str, str]
 ) -> None:
+    scope = f"pdf-{uuid.uuid4().hex[:8]}"  # this test's alone: other tests ingest the same text
     document_id = upload(
-        api, acme, documents.pdf(HANDBOOK, title="Handbook"), "handbook.pdf", "application/pdf"
+        api, acme, documents.pdf(HANDBOOK, title="Handbook"), "handbook.pdf", "application/pdf", scope=scope
     )
 
-    status = settled(api, acme, document_id)
+    status = settled(api, acme, document_id, scope)
     answer = api.post(
         "/v1/ai/chat",
         json={
             "brand_id": "acme",
             "user_id": "filer",
-            "rag_scope": "files",
+            "rag_scope": scope,
             "messages": [{"role": "user", "content": "How long is parental leave?"}],
         },
         headers=acme,

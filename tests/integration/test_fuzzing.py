@@ -18,9 +18,18 @@ pytestmark = pytest.mark.integration
 
 schema = schemathesis.openapi.from_path(DOCUMENT)
 EXAMPLES_PER_OPERATION = 110
-# 400s that depend on stored state rather than on the request's shape, as a 404 does: a schema-
-# valid tool result naming a call no assistant message made in that conversation.
-STATE_DEPENDENT_400 = {"unknown_tool_call"}
+# 400s that no JSON Schema can rule out: what depends on stored state, as a 404 does (a tool
+# result naming a call no assistant message made; a tool_choice with no tools declared here or on
+# the conversation), and what depends on the content beyond its shape (tool names repeated, the
+# tools' total size, a tool_choice naming an undeclared tool, bytes that are no readable file).
+STATE_DEPENDENT_400 = {
+    "unknown_tool_call",
+    "no_tools",
+    "duplicate_tool_names",
+    "tools_too_large",
+    "unknown_tool",
+    "unreadable_file",
+}
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 
 

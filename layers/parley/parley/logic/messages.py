@@ -10,7 +10,7 @@ from parley.logic.limits import check_content_size, check_json_size, require_uui
 from parley.logic.prompt import issued_tool_call_ids
 from parley.logic.quotas import Meter
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
-from parley.models.api.tools import NamedToolChoice, chosen_name
+from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name
 from parley.models.domain import Conversation, Message
 from parley.store.conversations import ConversationStore, conversation_store
 
@@ -104,17 +104,20 @@ def check_tool_reference(request: AppendMessageRequest) -> None:
 
 def offered_tools(request: AppendMessageRequest, conversation: Conversation) -> Tooling | None:
     """The request's tools, else the conversation's; the choice must name one of them."""
-    tools = [t.model_dump(exclude_none=True) for t in request.tools] if request.tools else conversation.tools
+    tools = checked_tools(request.tools) or conversation.tools
     choice = request.tool_choice
     if not tools:
         if choice not in (None, "none"):
-            raise InvalidRequest("tool_choice needs tools: declare them in `tools` (or on the conversation).")
+            raise InvalidRequest(
+                "tool_choice needs tools: declare them in `tools` (or on the conversation).", code="no_tools"
+            )
         return None
     if name := chosen_name(choice):
         names = [tool["function"]["name"] for tool in tools]
         if name not in names:
             raise InvalidRequest(
-                f"tool_choice names '{name}', which is not among the tools ({', '.join(names)})."
+                f"tool_choice names '{name}', which is not among the tools ({', '.join(names)}).",
+                code="unknown_tool",
             )
     return Tooling(tools, choice.model_dump() if isinstance(choice, NamedToolChoice) else choice)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from parley.models.api.tools import ToolChoice, Tools, check_tools
+from parley.models.api.tools import ToolChoice, Tools
 from parley.models.domain import Conversation, ConversationSummary, Message, Role
 
 Mode = Literal["append", "chat-completion"]
@@ -61,8 +61,6 @@ class AppendMessageRequest(BaseModel):
         "`Accept: text/event-stream`.",
     )
 
-    _unique_tools = field_validator("tools")(check_tools)
-
 
 class AppendMessageResponse(BaseModel):
     message: Message
@@ -87,8 +85,6 @@ class CreateConversationRequest(BaseModel):
     tools: Tools | None = Field(
         None, description="Tools offered to the model on every chat-completion that declares none."
     )
-
-    _unique_tools = field_validator("tools")(check_tools)
 
 
 class ConversationEnvelope(BaseModel):

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from parley.models.api.types import JSON_NUMBER
 
 SeedModel = Literal["claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
@@ -76,16 +78,20 @@ class RagChatResponse(BaseModel):
 
 
 class DocumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["content"]}, {"required": ["content_base64"]}]},
+    )
 
     brand_id: str = Field(min_length=1, max_length=100)
     rag_scope: Identifier
     document_id: Identifier | None = None
     title: str | None = Field(None, max_length=500)
-    content: str | None = Field(None, min_length=1, description="The document as text (or content_base64).")
-    content_base64: str | None = Field(
+    content: str | SkipJsonSchema[None] = Field(
+        None, min_length=1, description="The document as text (or content_base64)."
+    )
+    content_base64: Annotated[str, Field(min_length=4, pattern=BASE64)] | SkipJsonSchema[None] = Field(
         None,
-        min_length=1,
         description="A small file (PDF, .docx, HTML, Markdown, text; at most 4 MB) in base64, parsed "
         "as an uploaded file is, synchronously. Larger files: POST /v1/ai/files.",
     )
