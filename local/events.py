@@ -20,6 +20,8 @@ CONVERSATION_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d"
 WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
 ASSISTANT_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7f"
 DOCUMENT_ID = "handbook"
+ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c80"  # an assistant message of the seeded conversation
+RATED_ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c81"  # one the seeded user has rated
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
 ISSUED = int(calendar.timegm((2026, 1, 1, 0, 0, 0)))  # fixed, so `make events` rewrites nothing
 FAR_FUTURE = int(calendar.timegm((2100, 1, 1, 0, 0, 0)))
@@ -97,6 +99,26 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"brand_id": "acme", "template_id": "support", "body": "Answer as Acme support.\n\n{{context}}"},
     ),
     "AiTemplatesGetFunction": ("GET", "/v1/ai/templates/parley-default?brand_id=acme", None),
+    "ConversationFeedbackPutFunction": (
+        "PUT",
+        f"/v1/conversations/{CONVERSATION_ID}/messages/{ANSWER_ID}/feedback",
+        {"rating": "down", "comment": "It missed the visa rules.", "reasons": ["inaccurate"]},
+    ),
+    "ConversationFeedbackDeleteFunction": (
+        "DELETE",
+        f"/v1/conversations/{CONVERSATION_ID}/messages/{RATED_ANSWER_ID}/feedback",
+        None,
+    ),
+    "ChatFeedbackPutFunction": (
+        "PUT",
+        f"/api/chats/{CONVERSATION_ID}/messages/{ANSWER_ID}/feedback",
+        {"rating": "up"},
+    ),
+    "ChatFeedbackDeleteFunction": (
+        "DELETE",
+        f"/api/chats/{CONVERSATION_ID}/messages/{RATED_ANSWER_ID}/feedback",
+        None,
+    ),
     "AiFilesCreateFunction": (
         "POST",
         "/v1/ai/files",
@@ -124,7 +146,12 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     ),
 }
 # The chats document authenticates with the session cookie; the others with the Bearer header.
-COOKIE_AUTH = {"ChatMessagesCreateFunction", "ChatMessagesListFunction"}
+COOKIE_AUTH = {
+    "ChatMessagesCreateFunction",
+    "ChatMessagesListFunction",
+    "ChatFeedbackPutFunction",
+    "ChatFeedbackDeleteFunction",
+}
 
 
 def event_name(logical_id: str) -> str:

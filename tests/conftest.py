@@ -24,6 +24,7 @@ from parley.store.catalog import catalog_store
 from parley.store.conversations import conversation_store
 from parley.store.documents import document_registry
 from parley.store.dynamodb import dynamodb_client
+from parley.store.feedback import feedback_store
 from parley.store.files import file_storage
 from parley.store.usage import usage_store
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
@@ -39,6 +40,7 @@ def clear_process_caches() -> None:
     catalog_store.cache_clear()
     document_registry.cache_clear()
     file_storage.cache_clear()
+    feedback_store.cache_clear()
     vector_store.cache_clear()
     embedder.cache_clear()
     forget_clients()

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.events import ASSISTANT_ID, CONVERSATION_ID, DOCUMENT_ID, USER, WORKFLOW_ID
+from local.events import (
+    ANSWER_ID,
+    ASSISTANT_ID,
+    CONVERSATION_ID,
+    DOCUMENT_ID,
+    RATED_ANSWER_ID,
+    USER,
+    WORKFLOW_ID,
+)
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import Assistant, DocumentIn
 from parley.models.api.workflows import Workflow, WorkflowStep
-from parley.models.domain import Conversation, Message, timestamp
+from parley.models.domain import Conversation, Feedback, Message, timestamp
 from parley.store import items, keys
 from parley.store.catalog import CatalogStore
+from parley.store.feedback import FeedbackStore
 
 HANDBOOK = "Every employee gets 25 vacation days a year.\n\nUnused vacation days carry over until March."
 
@@ -48,12 +57,41 @@ def seed_events_data(client: Any, table: str) -> None:
         model="parley-offline",
         system_prompt=None,
         metadata={},
-        message_count=0,
+        message_count=2,
         created_at=now,
         updated_at=now,
     )
     for item in (items.meta_item(conversation), items.profile_item(conversation)):
         client.put_item(TableName=table, Item=item)
+    # Two answers of the conversation: one to rate, one rated already (for the feedback events).
+    for answer_id in (ANSWER_ID, RATED_ANSWER_ID):
+        answer = Message(
+            id=answer_id,
+            conversation_id=CONVERSATION_ID,
+            role="assistant",
+            content="Lisbon in May: mild, before the crowds.",
+            tool_calls=None,
+            token_usage=None,
+            metadata={"model": "parley-offline", "requested_model": "parley-offline"},
+            created_at=now,
+        )
+        client.put_item(TableName=table, Item=items.message_item(answer))
+        client.delete_item(
+            TableName=table,
+            Key={
+                "PK": {"S": keys.conversation_pk(CONVERSATION_ID)},
+                "SK": {"S": keys.feedback_sk(answer_id)},
+            },
+        )
+    FeedbackStore(table, client).put(
+        CONVERSATION_ID,
+        RATED_ANSWER_ID,
+        Feedback(rating="up", updated_at=now),
+        model="parley-offline",
+        brand_id="acme",
+        previous=None,
+        mark_conversation=True,
+    )
     # Back to the default budgets (the quotas_put event sets overrides for the brand).
     client.delete_item(TableName=table, Key={"PK": {"S": keys.usage_pk("acme")}, "SK": {"S": keys.QUOTA}})
     catalog = CatalogStore(table, client)

@@ -100,6 +100,20 @@ class StoreUnavailable(ParleyError):
         self.headers["Retry-After"] = "1"
 
 
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"Message '{message_id}' is not in that conversation.")
+
+
+class FeedbackNotFound(NotFound):
+    code = "feedback_not_found"
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"Message '{message_id}' has no feedback.")
+
+
 class ChatNotFound(NotFound):
     code = "chat_not_found"
 

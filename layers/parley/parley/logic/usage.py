@@ -85,6 +85,8 @@ def usage_report(
                     cached_tokens=usage.cached_tokens,
                     cache_write_tokens=usage.cache_write_tokens,
                     reasoning_tokens=usage.reasoning_tokens,
+                    ratings_up=usage.ratings_up,
+                    ratings_down=usage.ratings_down,
                 )
                 for model, usage in sorted(day.models.items())
             ],

@@ -19,6 +19,15 @@ class TokenUsage(BaseModel):
     total_tokens: int = Field(ge=0)
 
 
+class Feedback(BaseModel):
+    """What the conversation's user said of an assistant message."""
+
+    rating: Literal["up", "down"]
+    comment: str | None = None
+    reasons: list[str] | None = None
+    updated_at: str
+
+
 class Message(BaseModel):
     id: str = Field(
         description="UUIDv7: messages sort by creation time.", json_schema_extra={"format": "uuid"}
@@ -30,6 +39,9 @@ class Message(BaseModel):
     token_usage: TokenUsage | None
     metadata: dict[str, Any]
     created_at: str
+    feedback: Feedback | None = Field(
+        None, description="The user's rating of an assistant message, in history pages (null when none)."
+    )
 
     @classmethod
     def new(
@@ -68,6 +80,7 @@ class Conversation(BaseModel):
     tools: list[dict[str, Any]] | None = Field(
         None, description="Tools offered on every chat-completion that declares none."
     )
+    has_feedback: bool = Field(False, exclude=True)  # stored state, not part of the API
     created_at: str
     updated_at: str
 

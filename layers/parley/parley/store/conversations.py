@@ -66,7 +66,12 @@ class ConversationStore:
         """The latest `limit` messages (older than message `before`, when given) and the counter."""
         if before is None:
             # One Query: ~META sorts right after the newest message, so it comes first.
-            found = self._query(conversation_id, "SK <= :meta", {":meta": {"S": keys.META}}, limit=limit + 1)
+            found = self._query(
+                conversation_id,
+                "SK BETWEEN :first AND :meta",
+                {":first": {"S": keys.MESSAGE_PREFIX}, ":meta": {"S": keys.META}},
+                limit=limit + 1,
+            )
             if not found or found[0]["SK"]["S"] != keys.META or "deleted_at" in found[0]:
                 return None
             meta, newest_first = found[0], found[1:]
@@ -75,17 +80,48 @@ class ConversationStore:
             if found_meta is None or "deleted_at" in found_meta:
                 return None
             meta = found_meta
-            # Only MSG# keys sort below MSG#<before>, so no lower bound is needed.
-            newest_first = self._query(
-                conversation_id, "SK < :before", {":before": {"S": keys.message_sk(before)}}, limit=limit
+            # BETWEEN is inclusive: the `before` message itself is read and left out.
+            found = self._query(
+                conversation_id,
+                "SK BETWEEN :first AND :before",
+                {":first": {"S": keys.MESSAGE_PREFIX}, ":before": {"S": keys.message_sk(before)}},
+                limit=limit + 1,
             )
+            newest_first = [i for i in found if i["SK"]["S"] != keys.message_sk(before)][:limit]
         messages = [items.message_from_item(item) for item in reversed(newest_first)]
+        if messages and "has_feedback" in meta:
+            messages = self._with_feedback(conversation_id, messages)
         return HistoryPage(meta["owner"]["S"], int(meta["message_count"]["N"]), messages)
+
+    def _with_feedback(self, conversation_id: str, messages: list[Message]) -> list[Message]:
+        """The page's messages with their feedback: one Query of the feedback items between the
+        page's oldest and newest message (made only once the conversation has any feedback)."""
+        found = self._query(
+            conversation_id,
+            "SK BETWEEN :oldest AND :newest",
+            {
+                ":oldest": {"S": keys.feedback_sk(messages[0].id)},
+                ":newest": {"S": keys.feedback_sk(messages[-1].id)},
+            },
+            limit=len(messages),
+        )
+        feedback = {
+            item["SK"]["S"].removeprefix(keys.FEEDBACK_PREFIX): items.feedback_from_item(item)
+            for item in found
+        }
+        return [
+            m.model_copy(update={"feedback": feedback[m.id]}) if m.id in feedback else m for m in messages
+        ]
 
     def completion_context(self, conversation_id: str, recent: int) -> CompletionContext | None:
         """The conversation and its newest `recent` messages in one Query (no upper bound on SK:
         ~PROFILE, then ~META, then messages newest first)."""
-        found = self._query(conversation_id, None, {}, limit=recent + 2)
+        found = self._query(
+            conversation_id,
+            "SK BETWEEN :first AND :profile",
+            {":first": {"S": keys.MESSAGE_PREFIX}, ":profile": {"S": keys.PROFILE}},
+            limit=recent + 2,
+        )
         if len(found) < 2 or found[0]["SK"]["S"] != keys.PROFILE or found[1]["SK"]["S"] != keys.META:
             return None
         if "deleted_at" in found[1]:

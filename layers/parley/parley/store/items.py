@@ -8,7 +8,14 @@ import uuid
 from typing import Any
 
 from parley.ids import created_at
-from parley.models.domain import Conversation, ConversationSummary, Message, TokenUsage, timestamp
+from parley.models.domain import (
+    Conversation,
+    ConversationSummary,
+    Feedback,
+    Message,
+    TokenUsage,
+    timestamp,
+)
 from parley.store import keys
 
 Item = dict[str, Any]
@@ -62,6 +69,30 @@ def message_from_item(item: Item) -> Message:
     )
 
 
+def feedback_item(conversation_id: str, message_id: str, feedback: Feedback, model: str) -> Item:
+    item: Item = {
+        "PK": _s(keys.conversation_pk(conversation_id)),
+        "SK": _s(keys.feedback_sk(message_id)),
+        "rating": _s(feedback.rating),
+        "updated_at": _s(feedback.updated_at),
+        "model": _s(model),
+    }
+    if feedback.comment is not None:
+        item["comment"] = _s(feedback.comment)
+    if feedback.reasons is not None:
+        item["reasons"] = _json(feedback.reasons)
+    return item
+
+
+def feedback_from_item(item: Item) -> Feedback:
+    return Feedback(
+        rating=item["rating"]["S"],
+        comment=_optional(item, "comment"),
+        reasons=_loads(item, "reasons", None),
+        updated_at=item["updated_at"]["S"],
+    )
+
+
 def meta_item(conversation: Conversation) -> Item:
     """The hot item: every append rewrites it, so it holds only small, bounded fields."""
     return {
@@ -106,6 +137,7 @@ def conversation_from_items(meta: Item, profile: Item) -> Conversation:
         system_prompt=_optional(profile, "system_prompt"),
         metadata=_loads(profile, "metadata", {}),
         tools=_loads(profile, "tools", None),
+        has_feedback="has_feedback" in meta,
         message_count=int(meta["message_count"]["N"]),
         created_at=meta["created_at"]["S"],
         updated_at=meta["updated_at"]["S"],

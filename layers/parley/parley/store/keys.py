@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 META = "~META"
+FEEDBACK_PREFIX = "FB#"  # FB#<message id>: a rating of that message; sorts below every MSG# key
 PROFILE = "~PROFILE"
 MESSAGE_PREFIX = "MSG#"
 USER_INDEX = "GSI1"
@@ -25,6 +26,10 @@ def conversation_pk(conversation_id: str) -> str:
 
 def message_sk(message_id: str) -> str:
     return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def feedback_sk(message_id: str) -> str:
+    return f"{FEEDBACK_PREFIX}{message_id}"
 
 
 def user_pk(user_id: str) -> str:

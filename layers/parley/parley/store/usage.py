@@ -28,6 +28,7 @@ MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "call
 # Written only when not zero: the prompt tokens read from or written to a provider's cache, and
 # the completion tokens a reasoning model spent thinking (parts of prompt / completion tokens).
 DETAIL_MEASURES: Final = ("cached_tokens", "cache_write_tokens", "reasoning_tokens")
+RATING_MEASURES: Final = ("ratings_up", "ratings_down")  # users' ratings of the model's answers
 USER_COUNTER_DAYS: Final = 2  # a user's day counter is only read by that day's budget checks
 
 
@@ -40,6 +41,8 @@ class ModelUsage:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    ratings_up: int = 0
+    ratings_down: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -112,6 +115,18 @@ def charge_items(table: str, charge: Charge, enforce: bool = True) -> list[Any]:
         charge.brand_budget if enforce else 0,
     )
     return [user, brand]
+
+
+def rating_update(
+    table: str, brand_id: str | None, day: str, model: str, changes: dict[str, int]
+) -> dict[str, Any]:
+    """The brand's day counter update of a rating given, changed or taken back (`changes`: the
+    RATING_MEASURES to add, +1 or -1), for a TransactWriteItems."""
+    expiry = _epoch(date.fromisoformat(day) + timedelta(days=settings().usage_retention_days))
+    # A day on which only ratings happened still needs the day's totals (at 0) to be read.
+    amounts: dict[str, int | Decimal] = {"total_tokens": 0, "cost_usd": Decimal(0), "requests": 0}
+    amounts |= {f"{MODEL_PREFIX}{model}#{measure}": change for measure, change in changes.items() if change}
+    return _counter_update(table, _usage_key(brand_id, keys.usage_day_sk(day)), amounts, expiry, 0)
 
 
 def _usage_key(brand_id: str | None, sk: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from parley.models.api.feedback import ChatFeedback
 from parley.models.domain import Conversation, Message
 
 UUID_FORMAT: JsonDict = {"format": "uuid"}
@@ -61,6 +62,7 @@ class ChatMessage(BaseModel):
     role: str
     content: str
     createdAt: str
+    feedback: ChatFeedback | None = Field(None, description="The user's rating of a response, when given.")
 
     @classmethod
     def of(cls, message: Message) -> ChatMessage:
@@ -70,6 +72,7 @@ class ChatMessage(BaseModel):
             role=message.role,
             content=message.content,
             createdAt=message.created_at,
+            feedback=ChatFeedback.of(message.feedback) if message.feedback else None,
         )
 
 

@@ -57,6 +57,8 @@ class ModelUsageOut(BaseModel):
         0, description="Of prompt_tokens: written to the provider's prompt cache."
     )
     reasoning_tokens: int = Field(0, description="Of completion_tokens: spent reasoning.")
+    ratings_up: int = Field(0, description="Answers of this model users rated up that day.")
+    ratings_down: int = Field(0, description="Answers of this model users rated down that day.")
 
 
 class DayUsageOut(BaseModel):

@@ -1,0 +1,17 @@
+"""PUT /api/chats/{chatId}/messages/{messageId}/feedback: rate a response (the chats API's style:
+camelCase, `data`-wrapped, another user's chat a 403)."""
+
+from parley.http import UuidPath, create_app, http_handler, principal
+from parley.logic.feedback import rate_message
+from parley.models.api.feedback import ChatFeedback, ChatFeedbackEnvelope, FeedbackIn
+
+app = create_app()
+
+
+@app.put("/api/chats/<chatId>/messages/<messageId>/feedback")
+def put(chatId: UuidPath, messageId: UuidPath, request: FeedbackIn) -> ChatFeedbackEnvelope:  # noqa: N803 - the document's names
+    feedback = rate_message(principal(app), chatId, messageId, request, api="chats")
+    return ChatFeedbackEnvelope(data=ChatFeedback.of(feedback))
+
+
+lambda_handler = http_handler(app)

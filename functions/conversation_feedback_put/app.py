@@ -1,0 +1,16 @@
+"""PUT /v1/conversations/{conversation_id}/messages/{message_id}/feedback: rate an assistant
+message up or down (with a comment and reasons); setting it again replaces it."""
+
+from parley.http import UuidPath, create_app, http_handler, principal
+from parley.logic.feedback import rate_message
+from parley.models.api.feedback import FeedbackEnvelope, FeedbackIn
+
+app = create_app()
+
+
+@app.put("/v1/conversations/<conversation_id>/messages/<message_id>/feedback")
+def put(conversation_id: UuidPath, message_id: UuidPath, request: FeedbackIn) -> FeedbackEnvelope:
+    return FeedbackEnvelope(feedback=rate_message(principal(app), conversation_id, message_id, request))
+
+
+lambda_handler = http_handler(app)
