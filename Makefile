@@ -18,7 +18,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install dev token ingest openapi events bench eval test test-unit test-integration lint typecheck build validate clean
+.PHONY: help install dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ token: $(VENV)/.installed ## print a development token: make token SUB=alice BRA
 
 test: install lint ## lint, type-check, unit, integration and contract tests
 	$(PY) -m pytest
+
+docs-check: install ## the API reference at /docs in headless Chromium (installs Debian's chromium if missing)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(PY) -m pytest tests/browser -m browser
 
 test-unit: $(VENV)/.installed ## unit tests only (no network)
 	$(PY) -m pytest tests/unit

@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
+from local import reference
 from local.template import ROOT, load
 from parley.providers.registry import MODELS
 
@@ -40,7 +41,12 @@ def build() -> dict[str, Any]:
     merger = OpenAPIMerge(
         title="Parley",
         version="1.0.0",
-        description="Serverless AI conversation and RAG API. Every error is {error, message}.",
+        description=(
+            "Serverless AI conversation and RAG API. Authenticate with a JWT as a bearer token or in the "
+            "`session` cookie; `brands` and `scope` claims decide what a caller may do. Every error is "
+            "`{error, message}`: `error` a stable code, `message` a sentence naming the problem. Every POST "
+            "takes an `Idempotency-Key`. The generating routes stream as server-sent events on request."
+        ),
         security_schemes={
             "bearer": HTTPBearer(bearerFormat="JWT"),
             "session": APIKey(**{"in": APIKeyIn.cookie}, name="session"),
@@ -48,12 +54,17 @@ def build() -> dict[str, Any]:
         security=[{"bearer": []}, {"session": []}],
         on_conflict="error",
     )
+    template = load()
+    docstrings: dict[tuple[str, str], str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for spec in sorted(load().functions.values(), key=lambda s: s.code_dir.name):
+        for spec in sorted(template.functions.values(), key=lambda s: s.code_dir.name):
             module = _module(spec.code_dir / "app.py")
             if hasattr(module, "app"):  # the authorizer and the CORS preflight have no routes
                 merger.add_schema(module.app.get_openapi_schema())
+                for route in template.routes:
+                    if route.function == spec.logical_id:
+                        docstrings[(route.method, route.resource)] = module.__doc__ or ""
         document = json.loads(merger.get_openapi_json_schema())
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["ErrorBody"] = {
@@ -70,14 +81,7 @@ def build() -> dict[str, Any]:
                 _enumerate_models(spec)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    template = load()
-    streaming = {r.resource for r in template.routes if template.functions[r.function].streaming}
-    for resource in streaming:
-        operation = document["paths"][resource]["post"]
-        success = next(status for status in operation["responses"] if status.startswith("2"))
-        operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
-            "schema": {"type": "string", "description": STREAM_EVENTS},
-        }
+    _add_streamed_forms(document)
     for path in document["paths"].values():
         for method, operation in path.items():
             if method == "post":
@@ -89,7 +93,19 @@ def build() -> dict[str, Any]:
                     status,
                     {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
                 )
+    reference.enrich(document, docstrings, request_examples())
     return dict(sorted(document.items()))
+
+
+def _add_streamed_forms(document: dict[str, Any]) -> None:
+    """The streaming routes' success response as server-sent events too."""
+    template = load()
+    for resource in {r.resource for r in template.routes if template.functions[r.function].streaming}:
+        operation = document["paths"][resource]["post"]
+        success = next(status for status in operation["responses"] if status.startswith("2"))
+        operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
+            "schema": {"type": "string", "description": STREAM_EVENTS},
+        }
 
 
 MODEL_FIELDS = ("model", "modelId")
@@ -109,6 +125,17 @@ IDEMPOTENCY_HEADER = {
     "description": "Retry safely: a retry with the same key gets the first response and writes nothing new.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
+
+
+def request_examples() -> dict[tuple[str, str], Any]:
+    """The body each function's events/ file sends, by (method, resource)."""
+    from local.events import REQUESTS
+
+    template = load()
+    resources = {route.function: (route.method, route.resource) for route in template.routes}
+    return {
+        resources[fn]: body for fn, (_, _, body) in REQUESTS.items() if body is not None and fn in resources
+    }
 
 
 def _enumerate_models(spec: dict[str, Any]) -> None:

@@ -1,0 +1,108 @@
+"""What makes openapi.json a reference a new integrator can learn the API from, all taken from
+the code: each operation's tag (its area), summary and description (its function's docstring),
+a request example (the body its events/ file sends), each path and query parameter described,
+and an example body for every error status."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+TAGS = [
+    ("Conversations", "Conversations and their messages (documents 000 and 001), feedback on answers."),
+    (
+        "Chats",
+        "The chats API (document 002): chats, messages, responses, feedback; camelCase, `data`-wrapped.",
+    ),
+    ("Workflows", "Ordered prompt steps a chat message can run (scope admin)."),
+    ("RAG", "Answers grounded in a brand's documents (document 003), prompt templates and assistants."),
+    (
+        "Documents",
+        "Documents for RAG: text, small files inline, larger files uploaded and parsed in the background.",
+    ),
+    ("Administration", "Usage reports and daily token budgets per brand (scope admin)."),
+]
+_AREAS = [
+    ("/v1/conversations", "Conversations"),
+    ("/api/chats", "Chats"),
+    ("/api/workflows", "Workflows"),
+    ("/v1/ai/documents", "Documents"),
+    ("/v1/ai/files", "Documents"),
+    ("/v1/ai", "RAG"),
+    ("/v1/usage", "Administration"),
+    ("/v1/quotas", "Administration"),
+]
+PARAMETERS = {
+    "conversation_id": "The conversation's id (a UUID, as POST /v1/conversations returned it).",
+    "message_id": "The message's id (a UUIDv7: ids sort by creation time).",
+    "chatId": "The chat's id (a UUID, as POST /api/chats returned it).",
+    "messageId": "The message's id (a UUIDv7).",
+    "workflowId": "The workflow's id (a UUID).",
+    "assistant_id": "The assistant's id.",
+    "template_id": "The prompt template's id (`parley-default` is built in).",
+    "document_id": "The document's id, as given at ingestion or returned by it.",
+    "brand_id": "The brand (tenant); it must be one of the token's `brands`.",
+    "rag_scope": "The document collection within the brand.",
+    "limit": "How many items a page holds.",
+    "before": "Page back: the id of the oldest message you have; older messages come.",
+    "cursor": "The `next_cursor` / `nextCursor` of the previous page.",
+    "version": "A template version (default: the latest).",
+    "from": "The first UTC day, YYYY-MM-DD (default: 29 days before `to`).",
+    "to": "The last UTC day, YYYY-MM-DD (default: today).",
+}
+ERROR_EXAMPLES = {
+    "400": ("invalid_request", "Invalid request: body.content: String should have at least 1 character."),
+    "401": ("unauthorized", "Missing or invalid token."),
+    "403": ("forbidden", "The token does not grant access to brand 'globex'."),
+    "404": ("conversation_not_found", "Conversation '0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d' was not found."),
+    "409": ("idempotency_key_reused", "This Idempotency-Key was used with a different request body."),
+    "413": ("content_too_large", "Message content is 300000 bytes; the limit is 262144."),
+    "429": ("quota_exceeded", "Your daily token budget (200,000 tokens) is spent; it renews at 00:00 UTC."),
+    "500": ("internal_error", "Something went wrong on our side; it has been logged."),
+    "502": (
+        "provider_error",
+        "OpenAI answered HTTP 503 after retries; nothing was stored, so the request can be retried.",
+    ),
+    "503": ("service_unavailable", "The conversation store is busy; retry in a moment."),
+    "504": (
+        "provider_timeout",
+        "OpenAI did not answer in time; nothing was stored, so the request can be retried.",
+    ),
+}
+
+
+def area(path: str) -> str:
+    return next(tag for prefix, tag in _AREAS if path.startswith(prefix))
+
+
+def summary_of(docstring: str) -> str:
+    """`POST /v1/x: a thing, with detail (scope admin).` → `A thing, with detail`."""
+    first = " ".join(docstring.split()).split(": ", 1)[-1]
+    first = re.split(r"(?<=[a-z)])\. |; |, which ", first)[0].rstrip(".")
+    first = re.sub(r"\s*\([^)]*\)", "", first)
+    return first[:1].upper() + first[1:]
+
+
+def enrich(
+    document: dict[str, Any], docstrings: dict[tuple[str, str], str], examples: dict[tuple[str, str], Any]
+) -> None:
+    document["tags"] = [{"name": name, "description": text} for name, text in TAGS]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            docstring = docstrings.get((method.upper(), path), "")
+            operation["tags"] = [area(path)]
+            if docstring:
+                operation["summary"] = summary_of(docstring)
+                operation["description"] = " ".join(docstring.split())
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") in PARAMETERS and not parameter.get("description"):
+                    parameter["description"] = PARAMETERS[parameter["name"]]
+            example = examples.get((method.upper(), path))
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None and example is not None:
+                body["example"] = example
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {}).get("application/json")
+                if status in ERROR_EXAMPLES and content is not None and "example" not in content:
+                    code, message = ERROR_EXAMPLES[status]
+                    content["example"] = {"error": code, "message": message}
