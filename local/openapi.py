@@ -73,12 +73,7 @@ def build() -> dict[str, Any]:
         "required": ["error", "message"],
         "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
     }
-    # The registry decides which model ids work; the document lists them (the code answers any
-    # other id with a 400 `unknown_model` that lists them too).
-    for schema in schemas.values():
-        for field, spec in schema.get("properties", {}).items():
-            if field in MODEL_FIELDS:
-                _enumerate_models(spec)
+    _enumerate_model_fields(schemas)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     _add_streamed_forms(document)
@@ -109,6 +104,7 @@ def _add_streamed_forms(document: dict[str, Any]) -> None:
 
 
 MODEL_FIELDS = ("model", "modelId")
+PROVIDER_MODEL_SCHEMAS = {"RagChatResponse"}
 STREAM_EVENTS = (
     'With "stream": true (or Accept: text/event-stream): server-sent events, each `data:` one JSON '
     'document. `context` {"rag_context": [...]} first (POST /v1/ai/chat only); `delta` '
@@ -136,6 +132,18 @@ def request_examples() -> dict[tuple[str, str], Any]:
     return {
         resources[fn]: body for fn, (_, _, body) in REQUESTS.items() if body is not None and fn in resources
     }
+
+
+def _enumerate_model_fields(schemas: dict[str, Any]) -> None:
+    """The registry decides which model ids work; the document lists them (the code answers any
+    other id with a 400 `unknown_model` that lists them too). A RAG answer's `model` is the one
+    the provider says answered (e.g. `gpt-4o-mini-2024-07-18`), not a registry id."""
+    for name, schema in schemas.items():
+        if name in PROVIDER_MODEL_SCHEMAS:
+            continue
+        for field, spec in schema.get("properties", {}).items():
+            if field in MODEL_FIELDS:
+                _enumerate_models(spec)
 
 
 def _enumerate_models(spec: dict[str, Any]) -> None:

@@ -71,6 +71,99 @@ ERROR_EXAMPLES = {
 }
 
 
+_MESSAGE: dict[str, Any] = {
+    "id": "0192f5c9-1a2b-7c3d-8e4f-5a6b7c8d9e0f",
+    "conversation_id": "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d",
+    "role": "user",
+    "content": "Where should I go in May?",
+    "tool_calls": None,
+    "token_usage": None,
+    "metadata": {},
+    "created_at": "2026-11-30T09:15:02.114Z",
+    "feedback": None,
+}
+_ANSWER = {
+    **_MESSAGE,
+    "id": "0192f5c9-1c40-7d11-9a2e-3b4c5d6e7f80",
+    "role": "assistant",
+    "content": "Lisbon: mild in May, and before the summer crowds.",
+    "token_usage": {"prompt_tokens": 42, "completion_tokens": 12, "total_tokens": 54},
+    "metadata": {
+        "provider": "openai",
+        "model": "gpt-4o-mini-2024-07-18",
+        "requested_model": "gpt-4o-mini",
+        "finish_reason": "stop",
+        "cost_usd": 1.35e-05,
+        "latency_ms": 812,
+        "context_messages": 1,
+    },
+    "created_at": "2026-11-30T09:15:03.020Z",
+}
+RESPONSE_EXAMPLES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/conversations/{conversation_id}/messages"): {
+        "message": _MESSAGE,
+        "assistant_message": _ANSWER,
+    },
+    ("GET", "/v1/conversations/{conversation_id}/messages"): {"total": 2, "messages": [_MESSAGE, _ANSWER]},
+    ("POST", "/v1/ai/chat"): {
+        "content": "Parental leave lasts sixteen weeks at full pay [1].",
+        "model": "gpt-4o-mini-2024-07-18",
+        "usage": {"prompt_tokens": 310, "completion_tokens": 14, "total_tokens": 324},
+        "rag_context": [
+            {
+                "id": "handbook:2",
+                "content": "Parental leave lasts sixteen weeks at full pay.",
+                "score": 0.83,
+                "title": "Handbook",
+                "page": 3,
+            }
+        ],
+        "citations": [
+            {
+                "index": 1,
+                "content": "Parental leave lasts sixteen weeks at full pay.",
+                "document_id": "handbook",
+                "score": 0.83,
+                "title": "Handbook",
+                "page": 3,
+            }
+        ],
+        "finish_reason": "stop",
+        "template_id": "parley-default",
+        "template_version": "1",
+    },
+    ("POST", "/v1/ai/files"): {
+        "document_id": "policies",
+        "status": "pending",
+        "upload": {
+            "url": "https://parley-dev-files-123456789012-eu-west-1.s3.amazonaws.com/uploads/WyJhY21lIl0/0192f5c9?X-Amz-Signature=...",
+            "method": "PUT",
+            "headers": {"Content-Type": "application/pdf"},
+            "expires_at": "2026-11-30T09:30:00+00:00",
+        },
+    },
+    ("GET", "/v1/ai/documents/{document_id}"): {
+        "document_id": "policies",
+        "status": "ready",
+        "error": None,
+        "filename": "policies.pdf",
+        "content_type": "application/pdf",
+        "bytes": 48213,
+        "pages": 12,
+        "chunks": 31,
+        "updated_at": "2026-11-30T09:16:41.503214+00:00",
+    },
+    ("PUT", "/v1/conversations/{conversation_id}/messages/{message_id}/feedback"): {
+        "feedback": {
+            "rating": "down",
+            "comment": "It missed the visa rules.",
+            "reasons": ["inaccurate"],
+            "updated_at": "2026-11-30T09:20:11.402Z",
+        }
+    },
+}
+
+
 def area(path: str) -> str:
     return next(tag for prefix, tag in _AREAS if path.startswith(prefix))
 
@@ -103,6 +196,12 @@ def enrich(
                 body["example"] = example
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {}).get("application/json")
+                if (
+                    status.startswith("2")
+                    and content is not None
+                    and (method.upper(), path) in RESPONSE_EXAMPLES
+                ):
+                    content["example"] = RESPONSE_EXAMPLES[(method.upper(), path)]
                 if status in ERROR_EXAMPLES and content is not None and "example" not in content:
                     code, message = ERROR_EXAMPLES[status]
                     content["example"] = {"error": code, "message": message}

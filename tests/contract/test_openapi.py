@@ -48,3 +48,32 @@ def test_the_local_gateway_serves_swagger_ui_and_the_document(api: httpx.Client)
     assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
     assert document.json() == json.loads(DOCUMENT.read_text())
     assert escape.status_code == 404
+
+
+def test_every_operation_is_grouped_summarised_and_described() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    areas = {tag["name"] for tag in document["tags"]}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert len(operation["tags"]) == 1 and operation["tags"][0] in areas, (method, path)
+            assert operation["summary"] and operation["summary"] != f"{method.upper()} {path}", (method, path)
+            assert len(operation["description"]) > len(operation["summary"]), (method, path)
+            for parameter in operation.get("parameters", []):
+                assert parameter.get("description"), (method, path, parameter["name"])
+
+
+def test_every_example_is_valid_against_its_schema() -> None:
+    import jsonschema
+
+    document = json.loads(DOCUMENT.read_text())
+    checked = 0
+    for item in document["paths"].values():
+        for operation in item.values():
+            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+            for body in bodies:
+                content = body.get("content", {}).get("application/json", {})
+                if "example" in content:
+                    schema = {**content["schema"], "components": document["components"]}
+                    jsonschema.validate(content["example"], schema, cls=jsonschema.Draft202012Validator)
+                    checked += 1
+    assert checked > 100  # requests, the main responses, and an error body per status and route
