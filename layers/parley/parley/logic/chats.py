@@ -6,10 +6,10 @@ from __future__ import annotations
 from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ChatNotFound, Forbidden
-from parley.logic.chat import Listener, generate_reply
+from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
+from parley.logic.generation import Generation, Listener
 from parley.logic.limits import check_content_size, require_uuid
-from parley.logic.quotas import Meter
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
     Chat,
@@ -62,17 +62,16 @@ def send_chat_message(
         raise Forbidden("This chat belongs to another user.")
     message = Message.new(chat_id, "user", request.content)
     workflow = usable_workflow(principal, request.workflowId, catalog) if request.workflowId else None
-    meter = Meter.open(context.conversation.brand_id, context.conversation.user_id)
+    generation = Generation(context.conversation.brand_id, context.conversation.user_id, listener)
     if workflow is not None:
-        reply = run_workflow(workflow, context.conversation, request.content, model, meter, listener=listener)
+        reply = run_workflow(workflow, context.conversation, request.content, model, generation)
     else:
-        reply = generate_reply(
-            context.conversation, [*context.recent, message], meter, model=model, listener=listener
-        )
-    with meter.settling() as charge:
-        written = store.append(
+        reply = generate_reply(context.conversation, [*context.recent, message], generation, model=model)
+    written = generation.settle(
+        lambda charge: store.append(
             chat_id, context.conversation.user_id, [message, reply], reply.created_at, charge
         )
+    )
     if not written:
         raise ChatNotFound(chat_id)  # deleted while the response was generated
     return SentChatMessage(**ChatMessage.of(message).model_dump(), response=ChatMessage.of(reply))

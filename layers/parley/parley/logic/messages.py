@@ -5,10 +5,10 @@ from __future__ import annotations
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
-from parley.logic.chat import Listener, Tooling, generate_reply
+from parley.logic.chat import Tooling, generate_reply
+from parley.logic.generation import Generation, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.prompt import issued_tool_call_ids
-from parley.logic.quotas import Meter
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name
 from parley.models.domain import Conversation, Message
@@ -70,17 +70,15 @@ def append_message(
     check_tool_call_answered(request, context.recent)
     check_no_call_unanswered([*context.recent, message])
     tooling = offered_tools(request, context.conversation)
-    meter = Meter.open(context.conversation.brand_id, principal.user_id)
+    generation = Generation(context.conversation.brand_id, principal.user_id, listener)
     reply = generate_reply(
-        context.conversation,
-        [*context.recent, message],
-        meter,
-        model=request.model,
-        listener=listener,
-        tools=tooling,
+        context.conversation, [*context.recent, message], generation, model=request.model, tools=tooling
     )
-    with meter.settling() as charge:
-        written = store.append(conversation_id, principal.user_id, [message, reply], reply.created_at, charge)
+    written = generation.settle(
+        lambda charge: store.append(
+            conversation_id, principal.user_id, [message, reply], reply.created_at, charge
+        )
+    )
     if not written:
         raise ConversationNotFound(conversation_id)
     return AppendMessageResponse(message=message, assistant_message=reply)

@@ -8,9 +8,8 @@ from typing import Any
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
 from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
-from parley.logic.chat import Listener, call_provider
+from parley.logic.generation import Generation, Listener
 from parley.logic.prompt import fit_history
-from parley.logic.quotas import Meter
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
@@ -34,7 +33,7 @@ def rag_chat(
         raise Forbidden("user_id must be the caller.")
     # Retrieval searches for the latest user message; with none (or an empty one) the model answers
     # without sources, as it would with nothing above the threshold.
-    meter = Meter.open(request.brand_id, request.user_id)  # before anything is spent
+    generation = Generation(request.brand_id, request.user_id, listener)  # before anything is spent
 
     assistant = (
         find_assistant(principal, request.assistant_id, request.brand_id) if request.assistant_id else None
@@ -59,8 +58,7 @@ def rag_chat(
     rag_context = [
         ContextChunk(id=c.id, content=c.content, score=c.score, title=c.title, page=c.page) for c in chunks
     ]
-    if listener is not None:
-        listener.context(rag_context)
+    generation.context(rag_context)
     system_prompt = render(template, request.brand_id, chunks)
     if assistant is not None and assistant.system_prompt:
         system_prompt = f"{assistant.system_prompt}\n\n{system_prompt}"
@@ -75,9 +73,8 @@ def rag_chat(
         max_tokens=max_output,
         temperature=temperature,
     )
-    completion, _ = call_provider(spec, chat, meter, listener=listener)
-    with meter.settling() as charge:
-        usage_store().charge(charge)
+    completion, _ = generation.call(spec, chat)
+    generation.settle(usage_store().charge)
     return RagChatResponse(
         content=completion.content,
         model=completion.model,

@@ -9,9 +9,8 @@ from parley.auth.principal import ADMIN, Principal
 from parley.config import settings
 from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, WorkflowStepFailed
 from parley.ids import uuid7
-from parley.logic.chat import Listener, call_provider
+from parley.logic.generation import Generation
 from parley.logic.limits import require_uuid
-from parley.logic.quotas import Meter
 from parley.models.api.workflows import CreateWorkflowRequest, Workflow
 from parley.models.domain import Conversation, Message, TokenUsage, timestamp
 from parley.placeholders import expand_placeholders
@@ -65,13 +64,11 @@ def run_workflow(
     conversation: Conversation,
     content: str,
     default_model: str,
-    meter: Meter,
-    *,
-    listener: Listener | None = None,
+    generation: Generation,
 ) -> Message:
     """Run the steps in order within one overall deadline; the last output is the reply. Per-step
     model, usage and duration go into the reply's metadata. A failing step raises, naming it.
-    A listener receives the last step's output as it is generated (the earlier steps' outputs
+    Only the last step streams to the generation's listener (the earlier steps' outputs
     are only prompts for the next)."""
     deadline = time.monotonic() + settings().workflow_timeout_seconds
     previous, records = "", []
@@ -91,9 +88,7 @@ def run_workflow(
             if remaining <= 0:
                 raise ProviderTimeout("the workflow ran out of time before this step")
             last = number == len(workflow.steps)
-            completion, duration_ms = call_provider(
-                spec, request, meter, remaining, listener=listener if last else None
-            )
+            completion, duration_ms = generation.call(spec, request, remaining, streamed=last)
         except ParleyError as failure:
             raise WorkflowStepFailed(
                 f"Workflow step {number} of {len(workflow.steps)} ({spec.id}) failed: {failure.message}"

@@ -1,0 +1,96 @@
+"""One generation unit of work, shared by every generating route (a chat-completion append, a
+chat message, each step of a workflow, the RAG chat): the budgets checked before anything is
+spent, each provider call made within its deadline, whole or streamed to a listener, metered
+and recorded, and the request's result written with the charge it ran up, so a failed or cut
+generation leaves nothing half-written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from parley.config import settings
+from parley.logic.quotas import Meter
+from parley.observability import record_generation
+from parley.providers.base import ChatRequest, Completion, Delta
+from parley.providers.deadline import deadline
+from parley.providers.faults import malformed_response
+from parley.providers.provider_for import provider_for
+from parley.providers.registry import ModelSpec
+from parley.store.usage import Charge
+
+T = TypeVar("T")
+
+
+class Listener(Protocol):
+    """Who watches a generation as it happens (a streamed response): the retrieved context, then
+    each piece of the answer."""
+
+    def context(self, chunks: list[Any]) -> None: ...
+
+    def delta(self, delta: Delta) -> None: ...
+
+
+class Generation:
+    def __init__(self, brand_id: str | None, user_id: str, listener: Listener | None = None) -> None:
+        """Open the request's meter: QuotaExceeded now if a budget is known spent."""
+        self.meter = Meter.open(brand_id, user_id)
+        self.listener = listener
+
+    def context(self, chunks: list[Any]) -> None:
+        if self.listener is not None:
+            self.listener.context(chunks)
+
+    def call(
+        self,
+        spec: ModelSpec,
+        request: ChatRequest,
+        deadline_seconds: float | None = None,
+        *,
+        streamed: bool = True,
+    ) -> tuple[Completion, int]:
+        """One completion from the model's provider within the deadline, and its latency in ms;
+        tokens and cost go on the meter, and with latency into the metrics per model and brand.
+        With a listener (and `streamed`) each piece goes to it as the provider sends it, under the
+        longer streaming deadline, and the time to the first piece is a metric too."""
+        listener = self.listener if streamed else None
+        provider = provider_for(spec)
+        started = time.perf_counter()
+        first_token_ms: int | None = None
+        if deadline_seconds is None:
+            config = settings()
+            deadline_seconds = config.stream_timeout_seconds if listener else config.provider_timeout_seconds
+        with deadline(deadline_seconds):
+            if listener is None:
+                completion = provider.complete(request)
+            else:
+                for event in provider.stream(request):
+                    if isinstance(event, Completion):
+                        completion = event
+                        break
+                    if first_token_ms is None:
+                        first_token_ms = round((time.perf_counter() - started) * 1000)
+                    listener.delta(event)
+                else:
+                    raise malformed_response(
+                        provider.name, ValueError("the stream ended without a completion")
+                    )
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        cost = spec.cost_usd(completion.usage, completion.metadata)
+        self.meter.add(spec.id, completion.usage, cost, completion.metadata)
+        record_generation(
+            completion.model,
+            self.meter.brand_id,
+            completion.usage,
+            cost,
+            latency_ms,
+            first_token_ms=first_token_ms,
+        )
+        return completion, latency_ms
+
+    def settle(self, write: Callable[[Charge], T]) -> T:
+        """Write the request's result with its charge (`write` puts both in one transaction); a
+        budget found spent there is a QuotaExceeded, after the tokens paid for are recorded."""
+        with self.meter.settling() as charge:
+            return write(charge)
