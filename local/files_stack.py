@@ -40,7 +40,7 @@ class FilesStack:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._stopped = threading.Event()
         self._poller: threading.Thread | None = None
-        self.queue_url = ""
+        self.queue_url = self.queue_arn = ""
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -82,7 +82,7 @@ class FilesStack:
                 ),
             },
         )["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
         if self.region == "us-east-1":
@@ -94,7 +94,7 @@ class FilesStack:
             NotificationConfiguration={
                 "QueueConfigurations": [
                     {
-                        "QueueArn": queue_arn,
+                        "QueueArn": self.queue_arn,
                         "Events": ["s3:ObjectCreated:*"],
                         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
                     }
@@ -118,9 +118,6 @@ class FilesStack:
 
     def _poll(self, worker: FunctionPool) -> None:
         sqs = self.client("sqs")
-        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
         while not self._stopped.is_set():
             try:
                 messages = sqs.receive_message(
@@ -130,13 +127,13 @@ class FilesStack:
                     AttributeNames=["All"],
                 ).get("Messages", [])
                 if messages:
-                    self._deliver(sqs, worker, messages, arn)
+                    self._deliver(sqs, worker, messages)
             except Exception:
                 if not self._stopped.is_set():
                     log.exception("delivering upload notifications failed")
                     self._stopped.wait(1)
 
-    def _deliver(self, sqs: Any, worker: FunctionPool, messages: list[dict[str, Any]], arn: str) -> None:
+    def _deliver(self, sqs: Any, worker: FunctionPool, messages: list[dict[str, Any]]) -> None:
         event = {
             "Records": [
                 {
@@ -147,7 +144,7 @@ class FilesStack:
                     "messageAttributes": {},
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
+                    "eventSourceARN": self.queue_arn,
                     "awsRegion": self.region,
                 }
                 for m in messages

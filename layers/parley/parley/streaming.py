@@ -55,8 +55,12 @@ def wants_stream(event: dict[str, Any]) -> bool:
     if "text/event-stream" in headers.get("accept", ""):
         return True
     body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    if '"stream"' not in body:  # most requests: no second parse of the body
+        return False
     try:
-        parsed = json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+        parsed = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, or nested past reason: the edge checks answer it
         return False
     return isinstance(parsed, dict) and parsed.get("stream") is True

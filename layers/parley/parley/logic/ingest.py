@@ -63,7 +63,6 @@ def ingest_documents(
 ) -> IngestResponse:
     """All documents are checked (and files parsed) before any is written."""
     principal.require(AI_INGEST)
-    total = 0
     for document in documents:
         principal.require_brand(document.brand_id)
         check_json_size(document.metadata, "metadata")

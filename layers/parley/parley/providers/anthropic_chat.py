@@ -14,6 +14,7 @@ from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
 from parley.providers.faults import malformed_response, translate
+from parley.providers.turns import alternating_turns, tool_calls_of
 
 _FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -195,25 +196,8 @@ def _prompt_tokens(usage: Any) -> int:
 
 
 def to_anthropic_turns(request: ChatRequest) -> tuple[str, list[dict[str, Any]]]:
-    """(system, turns): `system` messages of the history join the system prompt; the turns start
-    with a user turn and alternate, as the Messages API requires."""
-    system_parts = [request.system_prompt] if request.system_prompt else []
-    turns: list[dict[str, Any]] = []
-    for message in request.messages:
-        if message.role == "system":
-            system_parts.append(message.content)
-            continue
-        role = "assistant" if message.role == "assistant" else "user"  # tool results travel in user turns
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    while turns and turns[0]["role"] != "user":
-        turns.pop(0)
-    return "\n\n".join(system_parts), turns
+    """(system, turns) as the Messages API requires them."""
+    return alternating_turns(request, _blocks)
 
 
 def _blocks(message: PromptMessage) -> list[dict[str, Any]]:
@@ -222,15 +206,8 @@ def _blocks(message: PromptMessage) -> list[dict[str, Any]]:
             {"type": "tool_result", "tool_use_id": message.tool_call_id or "", "content": message.content}
         ]
     blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
-    for call in message.tool_calls or [] if message.role == "assistant" else []:
-        function = call.get("function", {})
-        arguments = function.get("arguments") or "{}"
-        blocks.append(
-            {
-                "type": "tool_use",
-                "id": call.get("id", ""),
-                "name": function.get("name", ""),
-                "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
-            }
-        )
+    blocks += [
+        {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+        for call_id, name, arguments in tool_calls_of(message)
+    ]
     return blocks

@@ -16,6 +16,7 @@ from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.faults import malformed_response
 from parley.providers.registry import BEDROCK_PREFIX
+from parley.providers.turns import alternating_turns, tool_calls_of
 
 _FINISH: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -216,25 +217,8 @@ def _tool_config(tools: list[dict[str, Any]], choice: str | dict[str, Any] | Non
 
 
 def to_converse_messages(request: ChatRequest) -> tuple[str, list[dict[str, Any]]]:
-    """(system, messages): history `system` messages join the system prompt; turns alternate,
-    starting with the user's, as Converse requires; tool results travel in user turns."""
-    system_parts = [request.system_prompt] if request.system_prompt else []
-    turns: list[dict[str, Any]] = []
-    for message in request.messages:
-        if message.role == "system":
-            system_parts.append(message.content)
-            continue
-        role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
-        if not blocks:
-            continue
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"].extend(blocks)
-        else:
-            turns.append({"role": role, "content": blocks})
-    while turns and turns[0]["role"] != "user":
-        turns.pop(0)
-    return "\n\n".join(system_parts), turns
+    """(system, messages) as Converse requires them."""
+    return alternating_turns(request, _blocks)
 
 
 def _blocks(message: PromptMessage) -> list[dict[str, Any]]:
@@ -243,18 +227,10 @@ def _blocks(message: PromptMessage) -> list[dict[str, Any]]:
             {"toolResult": {"toolUseId": message.tool_call_id or "", "content": [{"text": message.content}]}}
         ]
     blocks: list[dict[str, Any]] = [{"text": message.content}] if message.content else []
-    for call in message.tool_calls or [] if message.role == "assistant" else []:
-        function = call.get("function", {})
-        arguments = function.get("arguments") or "{}"
-        blocks.append(
-            {
-                "toolUse": {
-                    "toolUseId": call.get("id", ""),
-                    "name": function.get("name", ""),
-                    "input": json.loads(arguments) if isinstance(arguments, str) else arguments,
-                }
-            }
-        )
+    blocks += [
+        {"toolUse": {"toolUseId": call_id, "name": name, "input": arguments}}
+        for call_id, name, arguments in tool_calls_of(message)
+    ]
     return blocks
 
 
