@@ -17,13 +17,29 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from local import reference
 from local.template import ROOT, load
 from parley.providers.registry import MODELS
+from parley.request_guard import (
+    MAX_DEPTH,
+    MAX_INTEGER_DIGITS,
+    MAX_PATH_PARAMETER_LENGTH,
+    MAX_QUERY_PARAMETER_LENGTH,
+    REFUSAL_CODE,
+)
 
 DOCUMENT = ROOT / "openapi.json"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 # What any route may answer besides its success: the gateway's 401/403/413/429, the functions'
 # 400/404/500, and the providers' 502/503/504 (only generating routes give those in practice).
+# What the request guard refuses before any route runs: limits no JSON Schema keyword can state, so
+# a request valid against its schema may still get this 400.
+TOO_COMPLEX = (
+    f"`{REFUSAL_CODE}` when the request matches its schema but breaks a limit JSON Schema cannot "
+    f"state: JSON nested over {MAX_DEPTH} levels, an integer of more than {MAX_INTEGER_DIGITS} digits "
+    "(DynamoDB's precision), NaN or Infinity, a lone UTF-16 surrogate in a key or value, a path "
+    f"parameter over {MAX_PATH_PARAMETER_LENGTH} or a query parameter over {MAX_QUERY_PARAMETER_LENGTH} "
+    "characters."
+)
 ERRORS = {
-    "400": "Invalid request: the message names the field",
+    "400": f"Invalid request: the message names the field. {TOO_COMPLEX}",
     "401": "Missing or invalid token",
     "403": "The token lacks the scope, brand or ownership this needs",
     "404": "Not found",
@@ -45,7 +61,8 @@ def build() -> dict[str, Any]:
             "Serverless AI conversation and RAG API. Authenticate with a JWT as a bearer token or in the "
             "`session` cookie; `brands` and `scope` claims decide what a caller may do. Every error is "
             "`{error, message}`: `error` a stable code, `message` a sentence naming the problem. Every POST "
-            "takes an `Idempotency-Key`. The generating routes stream as server-sent events on request."
+            "takes an `Idempotency-Key`. The generating routes stream as server-sent events on request. "
+            f"Any operation may answer 400 {TOO_COMPLEX}"
         ),
         security_schemes={
             "bearer": HTTPBearer(bearerFormat="JWT"),
@@ -83,6 +100,8 @@ def build() -> dict[str, Any]:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)  # Powertools' default; Parley answers bad input with a 400
+            if "400" in responses and TOO_COMPLEX not in responses["400"]["description"]:
+                responses["400"]["description"] += f" {TOO_COMPLEX}"
             for status, description in ERRORS.items():
                 responses.setdefault(
                     status,

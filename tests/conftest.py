@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from hypothesis.internal.conjecture import providers as hypothesis_providers
 
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.files_stack import WORKER, FilesStack
@@ -138,3 +139,17 @@ def providers(provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch) 
     provider_server.reset()
     monkeypatch.undo()
     clear_process_caches()
+
+
+@pytest.fixture(scope="module")
+def no_literals_from_loaded_modules() -> Iterator[None]:
+    """Hypothesis's provider mixes in literals found in the source of every loaded local module
+    (`_get_local_constants`); which are loaded depends on what ran before. Without them the
+    generated cases depend only on the strategy and the seed."""
+    empty = hypothesis_providers.Constants()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hypothesis_providers, "_get_local_constants", lambda: empty)
+        hypothesis_providers.CONSTANTS_CACHE.cache.clear()
+        yield
+    hypothesis_providers.CONSTANTS_CACHE.cache.clear()
+

@@ -10,6 +10,7 @@ import pytest
 
 from local.openapi import DOCUMENT, render
 from local.template import load
+from parley.request_guard import MAX_DEPTH, REFUSAL_CODE
 
 
 def test_the_committed_document_matches_the_code() -> None:
@@ -35,6 +36,16 @@ def test_every_error_response_is_the_one_error_shape() -> None:
                 if status.startswith(("4", "5")):
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+def test_every_operation_documents_the_request_guard_refusal() -> None:
+    """A schema-valid request can still break a limit JSON Schema cannot state; every operation's
+    400 names the code it then gets, with the limits."""
+    document = json.loads(DOCUMENT.read_text())
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            description = operation["responses"]["400"]["description"]
+            assert REFUSAL_CODE in description and f"{MAX_DEPTH} levels" in description, (method, path)
 
 
 @pytest.mark.integration

@@ -5,14 +5,25 @@ every mistake a 4xx that writes nothing."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import LocalStack, TokenFactory
+from tests.conftest import LocalStack, TokenFactory, clear_process_caches
 
 pytestmark = pytest.mark.integration
+
+# The functions' clock stands at noon: an exchange and its rating fall on one usage day, whenever
+# the test runs.
+NOON = datetime(2031, 3, 14, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOCK_FROZEN_AT", NOON.isoformat())
+    clear_process_caches()
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 
 from local.dynamodb import client
 from local.token import mint
+from parley.request_guard import REFUSAL_CODE
 from tests.conftest import LocalStack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_literals_from_loaded_modules")]
 
 REQUESTS = 5_000
 MARK = "__hostile__"
@@ -159,7 +160,7 @@ def test_hostile_requests_are_4xx_and_store_nothing(api: httpx.Client, local_sta
         assert response.status_code < 500, (method, path[:80], response.text)
         assert 400 <= response.status_code < 500, (method, path[:80], response.status_code, response.text)
         error = response.json()
-        if set(error) != {"error", "message"} or not error["message"]:
+        if set(error) != {"error", "message"} or error["error"] != REFUSAL_CODE or not error["message"]:
             unexplained.append(response.text)
 
     send()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -91,6 +92,9 @@ class Settings(BaseModel):
 
     # Shifts the functions' clock (tests and demos run at a chosen moment); 0 in AWS.
     clock_offset_seconds: float = 0
+    # Stops the functions' clock at this instant (ISO 8601), for tests that assert on the time of
+    # day (a Retry-After, a usage day); unset in AWS. Ids keep their own clock.
+    clock_frozen_at: datetime | None = None
 
     jwt_issuer: str = "parley-local"
     jwt_audience: str = "parley"

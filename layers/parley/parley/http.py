@@ -18,7 +18,7 @@ from parley.errors import ParleyError
 from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, record_error
-from parley.request_guard import HostileInput, check_request
+from parley.request_guard import REFUSAL_CODE, HostileInput, check_request
 from parley.responses import error_result
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -97,8 +97,8 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
         try:
             check_request(event)
         except HostileInput as problem:
-            record_error("invalid_request")
-            return with_cors(event, error_result(400, "invalid_request", str(problem)))
+            record_error(REFUSAL_CODE)
+            return with_cors(event, error_result(400, REFUSAL_CODE, str(problem)))
         return with_cors(event, resolve_once(event, context))
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

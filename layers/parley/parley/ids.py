@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 _RAND_BITS = 74
@@ -14,17 +15,19 @@ _RAND_MASK = (1 << _RAND_BITS) - 1
 _FRESH_MASK = _RAND_MASK >> 1
 
 
-class _Clock:
-    """The last (millisecond, random) pair handed out, so the next id sorts after it."""
+class IdClock:
+    """The last (millisecond, random) pair handed out, so the next id sorts after it. `now_ns` is
+    the time source (the system's; a test passes its own)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now_ns: Callable[[], int] = time.time_ns) -> None:
+        self.now_ns = now_ns
         self.lock = threading.Lock()
         self.last_ms = 0
         self.last_rand = 0
 
     def next(self) -> tuple[int, int]:
         with self.lock:
-            now_ms = time.time_ns() // 1_000_000
+            now_ms = self.now_ns() // 1_000_000
             if now_ms > self.last_ms:
                 self.last_ms, self.last_rand = now_ms, _fresh_random()
             else:
@@ -38,17 +41,17 @@ def _fresh_random() -> int:
     return int.from_bytes(os.urandom(10)) & _FRESH_MASK
 
 
-_clock = _Clock()
+_clock = IdClock()
 
 
-def uuid7() -> uuid.UUID:
+def uuid7(clock: IdClock = _clock) -> uuid.UUID:
     """A UUIDv7 that is strictly increasing within this process.
 
     Two ids made in the same millisecond (or after the clock stepped back) keep the last
     timestamp and add a small random step to the 74 random bits (RFC 9562 §6.2, method 2),
     so ids from one writer never tie or go backwards.
     """
-    ms, rand = _clock.next()
+    ms, rand = clock.next()
     rand_a, rand_b = rand >> 62, rand & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

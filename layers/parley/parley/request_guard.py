@@ -1,5 +1,8 @@
 """Checks every request passes before any route runs (and before an idempotency record is
-written), so a hostile request is a 400 that names the problem and writes nothing:
+written), so a hostile request is a 400 that names the problem and writes nothing. Its code is
+`request_too_complex`, of its own: the published JSON Schemas say nothing of these limits (no
+schema keyword bounds nesting, integer digits or surrogates), so a request may match its schema
+and still be refused here, and the code tells a client (and the fuzzer) that this is why:
 
 - the body, when there is one, is JSON nested at most `MAX_DEPTH` levels (DynamoDB's own limit
   for nested documents is 32), with no integer literal over `MAX_INTEGER_DIGITS` digits (DynamoDB
@@ -20,6 +23,8 @@ MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 38
 MAX_PATH_PARAMETER_LENGTH = 256
 MAX_QUERY_PARAMETER_LENGTH = 2048
+# The `error` of every refusal below: documented on every operation's 400.
+REFUSAL_CODE = "request_too_complex"
 
 
 class HostileInput(ValueError):

@@ -9,6 +9,7 @@ day ends (or the budget changes), so a container pays for at most one refused ge
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,7 +144,7 @@ class Meter:
     def exceeded(self, scope: Scope) -> QuotaExceeded:
         budget = f"{self.budgets.of(scope):,} tokens"
         tomorrow = datetime.combine(self.now.date() + timedelta(days=1), datetime.min.time(), UTC)
-        retry_after = int((tomorrow - utc_now()).total_seconds()) + 1
+        retry_after = math.ceil((tomorrow - utc_now()).total_seconds())  # whole seconds, rounded up
         if scope == "user":
             message = f"Your daily token budget ({budget}) is spent; it renews at 00:00 UTC."
         else:
