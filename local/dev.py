@@ -1,5 +1,7 @@
 """`make dev`: DynamoDB Local (persisted under .local/, unless AWS_ENDPOINT_URL_DYNAMODB points
-elsewhere), the table from template.yaml, and the local gateway. Ctrl-C stops what it started."""
+elsewhere), the table from template.yaml, and the local gateway; with RAG_VECTOR_STORE=opensearch
+(`make dev RAG_STORE=opensearch`) and no OPENSEARCH_URL, an OpenSearch node persisted under
+.local/opensearch too. Ctrl-C stops what it started."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_until_ready
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
+from local.opensearch_node import OpenSearchNode
 from local.settings import local_environment
 from local.template import ROOT
 from parley.providers.credentials import RemoteProvider, default_model, is_configured
@@ -28,6 +31,19 @@ def describe_providers() -> str:
         settings_needed = " / ".join(f"{p.upper()}_API_KEY" for p in missing)
         line += f" Not configured: {', '.join(missing)} (set {settings_needed})."
     return line
+
+
+def start_opensearch() -> OpenSearchNode | None:
+    """The node the functions index into, unless OPENSEARCH_URL names one already."""
+    if os.environ.get("OPENSEARCH_URL"):
+        print(f"OpenSearch: using {os.environ['OPENSEARCH_URL']} (OPENSEARCH_URL)")
+        return None
+    data_dir = Path(os.environ.get("OPENSEARCH_DATA_DIR") or ROOT / ".local" / "opensearch")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    node = OpenSearchNode(int(os.environ.get("OPENSEARCH_PORT") or free_port()), data_dir).start()
+    os.environ.update({"OPENSEARCH_URL": node.url, "OPENSEARCH_SERVICE": "none"})
+    print(f"OpenSearch 2.19 with k-NN: {node.url}, data in {data_dir}")
+    return node
 
 
 def main() -> None:
@@ -47,6 +63,7 @@ def main() -> None:
     os.environ.update(local_environment(endpoint))
     created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
+    node = start_opensearch() if os.environ["RAG_VECTOR_STORE"] == "opensearch" else None
     files = FilesStack(os.environ["AWS_REGION"]).start()
     os.environ.update(files.environment())
     print(f"Files: S3 and SQS (moto) at {files.endpoint}, bucket {os.environ['FILES_BUCKET']}")
@@ -69,6 +86,8 @@ def main() -> None:
         print("\nStopping…")
         files.stop()
         server.stop()
+        if node:
+            node.stop()
         if database:
             database.stop()
 

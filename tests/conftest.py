@@ -14,6 +14,7 @@ from hypothesis.internal.conjecture import providers as hypothesis_providers
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
+from local.opensearch_node import OpenSearchNode
 from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
@@ -153,3 +154,54 @@ def no_literals_from_loaded_modules() -> Iterator[None]:
         yield
     hypothesis_providers.CONSTANTS_CACHE.cache.clear()
 
+
+@pytest.fixture(scope="session")
+def opensearch_node() -> Iterator[OpenSearchNode]:
+    """One real OpenSearch 2.19 node with k-NN for the session (`make opensearch-install` fetched
+    it), started by the first test that asks and stopped at the end; the node also stops if this
+    process dies, when its standard input closes."""
+    node = OpenSearchNode().start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@dataclass
+class VectorBackend:
+    """The vector store the functions use in a test: the embedded local store, or OpenSearch on
+    the session's node. `settle()` waits until searches see every write acknowledged so far
+    (OpenSearch is near-real-time; the local store is at once)."""
+
+    name: str
+    node: OpenSearchNode | None = None
+
+    def settle(self) -> None:
+        if self.node is None:
+            return
+        from opensearchpy import OpenSearch
+
+        from tests.integration.vector_chunks import wait_for_refresh
+
+        client = OpenSearch([self.node.url])
+        for index in client.indices.get(index=f"{OPENSEARCH_TEST_PREFIX}-*", ignore_unavailable=True):
+            wait_for_refresh(client, index)
+
+
+OPENSEARCH_TEST_PREFIX = "parley-api-chunks"
+
+
+@pytest.fixture(params=["local", "opensearch"])
+def vector_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> VectorBackend:
+    """Runs a RAG API test once on each store (the functions read RAG_VECTOR_STORE per container)."""
+    if request.param == "local":
+        monkeypatch.setenv("RAG_VECTOR_STORE", "local")
+        clear_process_caches()
+        return VectorBackend("local")
+    node: OpenSearchNode = request.getfixturevalue("opensearch_node")
+    monkeypatch.setenv("RAG_VECTOR_STORE", "opensearch")
+    monkeypatch.setenv("OPENSEARCH_URL", node.url)
+    monkeypatch.setenv("OPENSEARCH_SERVICE", "none")
+    monkeypatch.setenv("OPENSEARCH_INDEX_PREFIX", OPENSEARCH_TEST_PREFIX)
+    clear_process_caches()
+    return VectorBackend("opensearch", node)

@@ -1,5 +1,6 @@
 """`make dev` as a user runs it: it serves the API, keeps data across a restart, and Ctrl-C
-stops everything it started (the gateway and DynamoDB Local)."""
+stops everything it started (the gateway and DynamoDB Local, and the OpenSearch node of
+`make dev RAG_STORE=opensearch`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from local.dynamodb import free_port
 from local.token import mint
 from tests.integration.dev_process import interrupt, start_dev
+from tests.integration.vector_chunks import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -43,3 +45,50 @@ def test_dev_serves_keeps_data_across_restarts_and_stops_on_ctrl_c(tmp_path: Pat
 
     assert [c["title"] for c in listing.json()["conversations"]] == ["kept"]
     assert not port_open(port) and not port_open(ddb_port)
+
+
+def test_dev_on_opensearch_answers_from_the_node_and_stops_it(tmp_path: Path) -> None:
+    port, node_port = free_port(), free_port()
+    headers = {"Authorization": f"Bearer {mint('alice', ['acme'])}"}
+    base = f"http://127.0.0.1:{port}"
+
+    dev = start_dev(
+        PORT=str(port),
+        LOCAL_DATA_DIR=str(tmp_path / "dynamodb"),
+        RAG_VECTOR_STORE="opensearch",
+        RAG_EMBEDDER="hashing",
+        OPENSEARCH_PORT=str(node_port),
+        OPENSEARCH_DATA_DIR=str(tmp_path / "opensearch"),
+        RAG_LOCAL_PATH=str(tmp_path / "unused.sqlite3"),
+    )
+    try:
+        ingested = httpx.post(
+            f"{base}/v1/ai/documents",
+            json={"brand_id": "acme", "rag_scope": "hr", "document_id": "leave", "content": LEAVE},
+            headers=headers,
+            timeout=30,
+        )
+        question = {
+            "messages": [{"role": "user", "content": "How long is parental leave?"}],
+            "brand_id": "acme",
+            "user_id": "alice",
+        }
+        answer = eventually(
+            lambda: httpx.post(f"{base}/v1/ai/chat", json={**question, "rag_scope": "hr"}, headers=headers),
+            until=lambda response: response.status_code != 200 or bool(response.json()["rag_context"]),
+        )
+        indices = httpx.get(f"http://127.0.0.1:{node_port}/_cat/indices?format=json").json()
+    finally:
+        interrupt(dev)
+
+    assert ingested.status_code == 201, ingested.text
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rag_context"][0]["id"] == "leave:0"
+    assert [i["index"] for i in indices if i["index"].startswith("parley-chunks")] == [
+        "parley-chunks-hashing384"
+    ]
+    assert not port_open(port) and not port_open(node_port)
+    assert not (tmp_path / "unused.sqlite3").exists()  # the local store was not used
+
+
+LEAVE = "Parental leave lasts sixteen weeks at full pay."

@@ -1,6 +1,6 @@
-"""Ingestion and deletion over a near-real-time vector store: the document registry (DynamoDB
-Local) remembers which chunks each document has, so a replacement or deletion right after an
-ingestion, before any refresh, acts on exactly the right chunks."""
+"""Ingestion and deletion over a near-real-time vector store, a real OpenSearch node: the document
+registry (DynamoDB Local) remembers which chunks each document has, so a replacement or deletion
+right after an ingestion, before any refresh, acts on exactly the right chunks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.dynamodb import client
+from local.opensearch_node import OpenSearchNode
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.errors import DocumentNotFound
 from parley.logic.ingest import delete_document, ingest_documents
@@ -18,7 +19,7 @@ from parley.providers.embedders import HashingEmbedder
 from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
 from parley.store.documents import DocumentRecord, DocumentRegistry
 from tests.conftest import LocalStack
-from tests.doubles.fake_opensearch import FakeOpenSearch
+from tests.integration.vector_chunks import visible_after_a_refresh
 
 pytestmark = pytest.mark.integration
 
@@ -27,17 +28,14 @@ CALLER = Principal("ingester", frozenset({"acme", "globex"}), frozenset(ALL_SCOP
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeOpenSearch]:
-    server = FakeOpenSearch(refresh_interval=None)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def store(fake: FakeOpenSearch) -> OpenSearchVectorStore:
-    return OpenSearchVectorStore(
-        opensearch_client(fake.url, "none", "us-east-1"), "parley-docs", EMBED.dimension
+def store(opensearch_node: OpenSearchNode) -> Iterator[OpenSearchVectorStore]:
+    own = OpenSearchVectorStore(
+        opensearch_client(opensearch_node.url, "none", "us-east-1"),
+        f"parley-docs-{uuid.uuid4().hex[:10]}",
+        EMBED.dimension,
     )
+    yield own
+    own.client.indices.delete(index=own.index, ignore_unavailable=True)
 
 
 @pytest.fixture
@@ -55,46 +53,45 @@ def ingest(store: OpenSearchVectorStore, registry: DocumentRegistry, document_id
     )
 
 
-def stored(fake: FakeOpenSearch) -> list[str]:
-    return sorted(d["content"] for d in fake.indices["parley-docs"].documents.values())
+def stored(store: OpenSearchVectorStore) -> list[str]:
+    return sorted(visible_after_a_refresh(store).values())
 
 
 def test_two_ingestions_within_a_refresh_leave_only_the_second_version(
-    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+    store: OpenSearchVectorStore, registry: DocumentRegistry
 ) -> None:
     document_id = str(uuid.uuid4())
     ingest(store, registry, document_id, "first version")
     ingest(store, registry, document_id, "second version")
 
-    assert stored(fake) == ["second version"]
+    assert stored(store) == ["second version"]
     record = registry.get("acme", "hr", document_id)
     assert record is not None and record.version == 2 and record.chunks == 1
-    assert record.store_keys == list(fake.indices["parley-docs"].documents)
+    assert record.store_keys == list(visible_after_a_refresh(store))
 
 
 def test_a_delete_right_after_an_ingestion_removes_it_then_is_a_404(
-    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+    store: OpenSearchVectorStore, registry: DocumentRegistry
 ) -> None:
     document_id = str(uuid.uuid4())
     ingest(store, registry, document_id, "soon gone")
 
     delete_document(CALLER, document_id, "acme", "hr", store=store, registry=registry)
 
-    assert stored(fake) == [] and registry.get("acme", "hr", document_id) is None
-    fake.refresh()
+    assert stored(store) == [] and registry.get("acme", "hr", document_id) is None
     with pytest.raises(DocumentNotFound):
         delete_document(CALLER, document_id, "acme", "hr", store=store, registry=registry)
 
 
 def test_another_brands_document_of_the_same_ids_is_its_own(
-    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+    store: OpenSearchVectorStore, registry: DocumentRegistry
 ) -> None:
     document_id = str(uuid.uuid4())
     ingest(store, registry, document_id, "acme's text")
 
     with pytest.raises(DocumentNotFound):
         delete_document(CALLER, document_id, "globex", "hr", store=store, registry=registry)
-    assert stored(fake) == ["acme's text"] and registry.get("globex", "hr", document_id) is None
+    assert stored(store) == ["acme's text"] and registry.get("globex", "hr", document_id) is None
 
 
 class RacingRegistry(DocumentRegistry):
@@ -112,14 +109,14 @@ class RacingRegistry(DocumentRegistry):
 
 
 def test_of_two_concurrent_ingestions_the_later_to_settle_stands_alone(
-    fake: FakeOpenSearch, store: OpenSearchVectorStore, registry: DocumentRegistry
+    store: OpenSearchVectorStore, registry: DocumentRegistry
 ) -> None:
     document_id = str(uuid.uuid4())
     ingest(store, registry, document_id, "the original")
 
     ingest(store, RacingRegistry(registry, store, document_id), document_id, "the later")
 
-    assert stored(fake) == ["the later"]
+    assert stored(store) == ["the later"]
     record = registry.get("acme", "hr", document_id)
     assert record is not None and record.version == 3
-    assert record.store_keys == list(fake.indices["parley-docs"].documents)
+    assert record.store_keys == list(visible_after_a_refresh(store))

@@ -1,6 +1,6 @@
-"""Ingestion and POST /v1/ai/chat (document 003) through the gateway with the local vector store,
-the hashing embedder and the provider servers: retrieval, citations, templates, assistants,
-tenancy and every validation rule of the schema."""
+"""Ingestion and POST /v1/ai/chat (document 003) through the gateway and the provider servers:
+retrieval, citations, templates, assistants, tenancy and every validation rule of the schema.
+What depends on the vector store runs on both: the local store and a real OpenSearch node."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from tests.conftest import TokenFactory
+from tests.conftest import TokenFactory, VectorBackend
 from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer, Scripted
 
 pytestmark = pytest.mark.integration
@@ -50,13 +50,16 @@ SCOPE = "hr"
 
 
 @pytest.fixture
-def handbook(api: httpx.Client, acme: dict[str, str], scope: str) -> dict[str, Any]:
+def handbook(
+    api: httpx.Client, acme: dict[str, str], scope: str, vector_backend: VectorBackend
+) -> dict[str, Any]:
     documents = [
         {"brand_id": "acme", "rag_scope": scope, "document_id": name, "title": name.title(), "content": text}
         for name, text in HANDBOOK.items()
     ]
     response = api.post("/v1/ai/documents", json={"documents": documents}, headers=acme)
     assert response.status_code == 201, response.text
+    vector_backend.settle()
     return dict(response.json())
 
 
@@ -154,7 +157,7 @@ def test_a_citation_beyond_the_context_is_dropped(
 
 
 def test_reingesting_replaces_the_documents_chunks(
-    api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any]
+    api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any], vector_backend: VectorBackend
 ) -> None:
     api.post(
         "/v1/ai/documents",
@@ -166,6 +169,7 @@ def test_reingesting_replaces_the_documents_chunks(
             "content": "Vacation is now 30 days.",
         },
     )
+    vector_backend.settle()
 
     context = ask(api, acme, "vacation days", top_k=10).json()["rag_context"]
 
@@ -174,7 +178,7 @@ def test_reingesting_replaces_the_documents_chunks(
 
 
 def test_deleting_a_document_removes_it(
-    api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any]
+    api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any], vector_backend: VectorBackend
 ) -> None:
     url = "/v1/ai/documents/office"
     params = {"brand_id": "acme", "rag_scope": SCOPE}
@@ -183,12 +187,15 @@ def test_deleting_a_document_removes_it(
     second = api.delete(url, params=params, headers=acme)
 
     assert first.status_code == 204 and second.status_code == 404
+    vector_backend.settle()
     context = ask(api, acme, "office", top_k=10, threshold=0).json()["rag_context"]
     assert context  # the other documents are still there ...
     assert [c["id"] for c in context if c["id"].startswith("office:")] == []  # ... and not this one
 
 
-def test_no_request_of_one_brand_ever_returns_anothers_chunks(api: httpx.Client, auth: TokenFactory) -> None:
+def test_no_request_of_one_brand_ever_returns_anothers_chunks(
+    api: httpx.Client, auth: TokenFactory, vector_backend: VectorBackend
+) -> None:
     both = auth("ingester", brands=["acme", "globex"])
     for brand in ("acme", "globex"):
         api.post(
@@ -201,6 +208,7 @@ def test_no_request_of_one_brand_ever_returns_anothers_chunks(api: httpx.Client,
                 "content": f"The {brand} vacation policy grants 25 vacation days a year.",
             },
         )
+    vector_backend.settle()
     acme = auth("alice", brands=["acme"])
 
     for question in ("globex vacation policy", "acme vacation policy", "vacation"):
@@ -263,29 +271,32 @@ def test_without_a_user_message_it_answers_without_sources(
 def test_templates_are_versioned_and_assistants_pin_them(
     api: httpx.Client, acme: dict[str, str], handbook: dict[str, Any]
 ) -> None:
+    template = f"hr-voice-{uuid.uuid4().hex[:8]}"  # versions start at 1 for this test alone
     first = api.post(
         "/v1/ai/templates",
         headers=acme,
-        json={"brand_id": "acme", "template_id": "hr-voice", "body": "Answer as Acme HR.\n\n{{context}}"},
+        json={"brand_id": "acme", "template_id": template, "body": "Answer as Acme HR.\n\n{{context}}"},
     )
     second = api.post(
         "/v1/ai/templates",
         headers=acme,
         json={
             "brand_id": "acme",
-            "template_id": "hr-voice",
+            "template_id": template,
             "body": "Answer as Acme People Team.\n\n{{context}}",
         },
     )
-    latest = api.get("/v1/ai/templates/hr-voice", params={"brand_id": "acme"}, headers=acme)
-    pinned = api.get("/v1/ai/templates/hr-voice", params={"brand_id": "acme", "version": "1"}, headers=acme)
+    latest = api.get(f"/v1/ai/templates/{template}", params={"brand_id": "acme"}, headers=acme)
+    pinned = api.get(
+        f"/v1/ai/templates/{template}", params={"brand_id": "acme", "version": "1"}, headers=acme
+    )
     assistant = api.post(
         "/v1/ai/assistants",
         headers=acme,
         json={
             "brand_id": "acme",
             "name": "HR",
-            "template_id": "hr-voice",
+            "template_id": template,
             "template_version": "1",
             "rag_scope": SCOPE,
             "top_k": 1,
@@ -299,7 +310,7 @@ def test_templates_are_versioned_and_assistants_pin_them(
     ).json()
 
     assert [r.json()["template"]["version"] for r in (first, second, latest, pinned)] == ["1", "2", "2", "1"]
-    assert (answer["template_id"], answer["template_version"]) == ("hr-voice", "1")
+    assert (answer["template_id"], answer["template_version"]) == (template, "1")
     assert len(answer["rag_context"]) == 1 and len(overridden["rag_context"]) == 2
     fetched = api.get(f"/v1/ai/assistants/{assistant['assistant_id']}", headers=acme).json()["assistant"]
     assert fetched == assistant

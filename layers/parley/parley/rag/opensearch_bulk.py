@@ -1,7 +1,8 @@
 """OpenSearch's `_bulk` read item by item: it answers 200 with `errors: true` and a status for
 each action. Items rejected for load (429) are sent again, alone, with a growing pause; any other
-refusal, or a 429 past the attempts, raises BulkRefused with the ids of the items that were done,
-so a caller can undo them by id."""
+refusal, a 429 past the attempts, or a request the cluster did not answer in time, raises
+BulkRefused with the ids of the items that were done, so a caller can undo them by id. A request
+that timed out is not sent again: it may have been applied."""
 
 from __future__ import annotations
 
@@ -30,7 +31,10 @@ def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
     done: list[str] = []
     pending = actions
     for attempt in range(BULK_ATTEMPTS):
-        response = client.bulk(body="".join(line + "\n" for action in pending for line in action))
+        try:
+            response = client.bulk(body="".join(line + "\n" for action in pending for line in action))
+        except Exception as error:
+            raise BulkRefused(done, unavailable(error) or error) from error
         retry, refused = [], []
         for action, item in zip(pending, response["items"], strict=True):
             outcome = next(iter(item.values()))
@@ -59,3 +63,17 @@ def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
     raise BulkRefused(
         done, StoreUnavailable("The vector store is overloaded (bulk rejections); retry in a moment.")
     )
+
+
+def unavailable(error: Exception) -> StoreUnavailable | None:
+    """The 503 for a cluster that could not be reached, did not answer in time, or answered that
+    it is overloaded or failing (429, 5xx); None for any other error (a 4xx is the caller's)."""
+    from opensearchpy.exceptions import ConnectionError as Unreachable
+    from opensearchpy.exceptions import TransportError
+
+    if isinstance(error, Unreachable):
+        return StoreUnavailable("The vector store did not answer in time; retry in a moment.")
+    status = error.status_code if isinstance(error, TransportError) else None
+    if isinstance(status, int) and (status == 429 or status >= 500):
+        return StoreUnavailable(f"The vector store answered HTTP {status}; retry in a moment.")
+    return None

@@ -15,20 +15,42 @@ indexed whole, what was indexed of it is deleted by id and the old version stays
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
-from parley.rag.opensearch_bulk import BulkRefused, send_bulk
+from parley.rag.opensearch_bulk import BulkRefused, send_bulk, unavailable
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
 CANDIDATE_FACTOR = 4  # each half returns this many times top_k candidates for the fusion
 PAGE = 500
 VECTOR_FIELD = "embedding"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _retryable(operation: Callable[P, R]) -> Callable[P, R]:
+    """A cluster that is unreachable, too slow or overloaded is a 503 the client may retry."""
+
+    @functools.wraps(operation)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return operation(*args, **kwargs)
+        except BulkRefused as refusal:
+            raise refusal.error from None
+        except Exception as error:
+            if (problem := unavailable(error)) is not None:
+                raise problem from error
+            raise
+
+    return guarded
 
 
 def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
@@ -80,6 +102,7 @@ class OpenSearchVectorStore:
         self.engine = engine
         self._index_ready = False
 
+    @_retryable
     def ensure_index(self) -> None:
         """Create the index if it does not exist: on the write path only (ingestion). Two cold
         starts may race; the second is answered `resource_already_exists_exception`, which means
@@ -96,6 +119,7 @@ class OpenSearchVectorStore:
                     raise
         self._index_ready = True
 
+    @_retryable
     def replace_document(
         self,
         brand_id: str,
@@ -126,6 +150,7 @@ class OpenSearchVectorStore:
         self.remove_chunks(previous)
         return indexed
 
+    @_retryable
     def remove_chunks(self, keys: Sequence[str]) -> int:
         removed = 0
         for start in range(0, len(keys), PAGE):
@@ -140,6 +165,7 @@ class OpenSearchVectorStore:
             )
         return removed
 
+    @_retryable
     def delete_document(
         self, brand_id: str, rag_scope: str, document_id: str, keys: Sequence[str] = ()
     ) -> int:
@@ -158,6 +184,7 @@ class OpenSearchVectorStore:
             }
         )
 
+    @_retryable
     def search(
         self,
         brand_id: str,
@@ -222,6 +249,7 @@ class OpenSearchVectorStore:
             if score >= threshold
         ]
 
+    @_retryable
     def delete_expired(self, now: str) -> int:
         return self._delete_where({"range": {"expires_at": {"lte": now}}})
 
@@ -296,7 +324,7 @@ def _tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]
     return filters
 
 
-def opensearch_client(url: str, service: str, region: str) -> Any:
+def opensearch_client(url: str, service: str, region: str, timeout: float = 10) -> Any:
     """A client for a plain URL (`service` "none"), or signed with SigV4 for Amazon OpenSearch
     Service ("es") or Serverless ("aoss") using the function's own credentials."""
     import boto3
@@ -305,7 +333,7 @@ def opensearch_client(url: str, service: str, region: str) -> Any:
     options: dict[str, Any] = {
         "hosts": [url],
         "connection_class": Urllib3HttpConnection,
-        "timeout": 10,
+        "timeout": timeout,
         "max_retries": 2,
         # A timed-out _bulk may have been applied: sent again it would index the chunks twice
         # under new ids (a Serverless vector collection takes no ids of ours). Refused
