@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import caching, cold_start, costs, files, rag, sizes, streaming, warm
+from bench import caching, cold_start, costs, files, opensearch, rag, sizes, streaming, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
@@ -55,6 +55,8 @@ def main() -> None:
         }
         costs.run(report, env["TABLE_NAME"])
         rag.run(report)
+        if os.environ.get("BENCH_OPENSEARCH", "1") != "0":
+            opensearch.run(report)
         cold_start.run(report, env, lambda: reseed(env["TABLE_NAME"]), provider_env)
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)

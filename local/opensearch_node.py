@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from local.dynamodb import free_port
 from local.template import ROOT
@@ -118,6 +119,23 @@ class OpenSearchNode:
         self.process = None
         if self._owned_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+MARKER_BRAND = "__refresh_marker__"  # no brand is named so: no search of Parley's finds it
+
+
+def wait_for_refresh(client: Any, index: str, timeout: float = 30) -> None:
+    """Until searches of `index` see every write acknowledged so far, without forcing a refresh:
+    a marker written now becomes visible only with a refresh that also shows everything
+    acknowledged before it (refreshes are index-wide). The marker is deleted again."""
+    marker = client.index(index=index, body={"brand_id": MARKER_BRAND})["_id"]
+    query = {"query": {"ids": {"values": [marker]}}}
+    deadline = time.monotonic() + timeout
+    while client.count(index=index, body=query)["count"] == 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{index} did not refresh within {timeout}s")
+        time.sleep(0.05)
+    client.delete(index=index, id=marker)
 
 
 def main() -> None:

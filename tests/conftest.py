@@ -14,7 +14,7 @@ from hypothesis.internal.conjecture import providers as hypothesis_providers
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
-from local.opensearch_node import OpenSearchNode
+from local.opensearch_node import OpenSearchNode, wait_for_refresh
 from local.settings import local_environment
 from local.token import mint
 from parley.config import settings
@@ -180,8 +180,6 @@ class VectorBackend:
         if self.node is None:
             return
         from opensearchpy import OpenSearch
-
-        from tests.integration.vector_chunks import wait_for_refresh
 
         client = OpenSearch([self.node.url])
         for index in client.indices.get(index=f"{OPENSEARCH_TEST_PREFIX}-*", ignore_unavailable=True):

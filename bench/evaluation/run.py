@@ -1,8 +1,9 @@
 """`make eval`: the CISI collection ingested through Parley's ingestion code into the local hybrid
 store, its judged queries run through the retrieval the RAG chat uses, and nDCG@10, recall@10 and
 MRR printed per configuration beside BM25, dense-only and fused baselines computed in this run.
-Also the scores that calibrate the default threshold. One JSON object per line; nothing passes
-or fails."""
+Also the scores that calibrate the default threshold. Then the same collection, with the same
+vectors, in a real OpenSearch node (EVAL_OPENSEARCH=0 skips it): the same fusion on OpenSearch's
+k-NN and BM25. One JSON object per line; nothing passes or fails."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ from bench.memory_registry import MemoryRegistry
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
+from parley.providers.embedders import Embedder
 from parley.providers.minilm import MiniLMEmbedder
 from parley.rag.fusion import Fusion
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.retrieval import retrieve
+from parley.rag.vectors import VectorStore
 
 COLLECTION = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cisi"
 RESULTS = Path(__file__).resolve().parent.parent / "eval_results.jsonl"
@@ -46,6 +49,21 @@ OFF_TOPIC = [
 ]
 
 Ranker = Callable[[str], list[str]]
+
+
+class RememberingEmbedder:
+    """The model's vectors, each text embedded once: the OpenSearch run reuses what the local
+    run computed, so the two stores are compared on the same vectors."""
+
+    def __init__(self, model: MiniLMEmbedder) -> None:
+        self.model, self.name, self.dimension = model, model.name, model.dimension
+        self.known: dict[str, list[float]] = {}
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.known))
+        if missing:
+            self.known.update(zip(missing, self.model.embed(missing), strict=True))
+        return [self.known[t] for t in texts]
 
 
 def emit(line: dict[str, Any], out: list[dict[str, Any]]) -> None:
@@ -77,17 +95,11 @@ def evaluate(name: str, rank: Ranker, collection: cisi.Collection, out: list[dic
     )
 
 
-def main() -> None:
-    directory = Path(os.environ.get("CISI_DIR") or COLLECTION)
-    if not (directory / "CISI.ALL").exists():
-        sys.exit(f"The CISI collection is not at {directory} (set CISI_DIR).")
-    collection = cisi.load(directory)
-    out: list[dict[str, Any]] = []
-    model = MiniLMEmbedder()
-    scratch = tempfile.TemporaryDirectory()
-    store = LocalVectorStore(str(Path(scratch.name) / "vectors.sqlite3"))
-    registry = MemoryRegistry()
+def ingest(
+    collection: cisi.Collection, store: VectorStore, model: Embedder, label: str, out: list[Any]
+) -> None:
     caller = Principal("eval", frozenset({BRAND}), frozenset(ALL_SCOPES))
+    registry = MemoryRegistry()
     started = time.perf_counter()
     for start in range(0, len(collection.documents), 100):
         batch = collection.documents[start : start + 100]
@@ -110,13 +122,56 @@ def main() -> None:
     seconds = time.perf_counter() - started
     emit(
         {
-            "ingest": "cisi",
+            "ingest": label,
             "documents": len(collection.documents),
             "seconds": round(seconds, 1),
             "documents_per_second": round(len(collection.documents) / seconds, 1),
         },
         out,
     )
+
+
+def on_opensearch(collection: cisi.Collection, model: Embedder, out: list[dict[str, Any]]) -> None:
+    """The same documents and vectors in a real OpenSearch node, the same retrieval and fusion."""
+    from local.opensearch_node import OpenSearchNode, wait_for_refresh
+    from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+
+    node = OpenSearchNode().start()
+    try:
+        store = OpenSearchVectorStore(
+            opensearch_client(node.url, "none", "us-east-1", timeout=60), "parley-eval", model.dimension
+        )
+        ingest(collection, store, model, "cisi into OpenSearch 2.19 (vectors reused)", out)
+        wait_for_refresh(store.client, store.index)
+
+        def configured(fusion: Fusion, weight: float) -> Ranker:
+            def rank(question: str) -> list[str]:
+                store.fusion, store.lexical_weight = fusion, weight
+                found = retrieve(BRAND, SCOPE, question, CANDIDATE_CHUNKS, 0.0, store=store, embed=model)
+                return documents_of(found)
+
+            return rank
+
+        evaluate("opensearch: lexical half only (BM25 match)", configured("weighted", 1.0), collection, out)
+        evaluate("opensearch: dense half only (lucene HNSW)", configured("weighted", 0.0), collection, out)
+        evaluate("opensearch: rrf", configured("rrf", 0.3), collection, out)
+        evaluate(
+            "opensearch: weighted, lexical weight 0.3 (default)", configured("weighted", 0.3), collection, out
+        )
+    finally:
+        node.stop()
+
+
+def main() -> None:
+    directory = Path(os.environ.get("CISI_DIR") or COLLECTION)
+    if not (directory / "CISI.ALL").exists():
+        sys.exit(f"The CISI collection is not at {directory} (set CISI_DIR).")
+    collection = cisi.load(directory)
+    out: list[dict[str, Any]] = []
+    model = RememberingEmbedder(MiniLMEmbedder())
+    scratch = tempfile.TemporaryDirectory()
+    store = LocalVectorStore(str(Path(scratch.name) / "vectors.sqlite3"))
+    ingest(collection, store, model, "cisi", out)
 
     def configured(fusion: Fusion, weight: float) -> Ranker:
         def rank(question: str) -> list[str]:
@@ -178,6 +233,8 @@ def main() -> None:
         },
         out,
     )
+    if os.environ.get("EVAL_OPENSEARCH", "1") != "0":
+        on_opensearch(collection, model, out)
     RESULTS.write_text("".join(json.dumps(line) + "\n" for line in out))
 
 

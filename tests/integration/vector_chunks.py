@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from local.opensearch_node import MARKER_BRAND, wait_for_refresh
 from parley.providers.embedders import HashingEmbedder
 from parley.rag.opensearch_store import OpenSearchVectorStore
 from parley.rag.vectors import ChunkRecord
@@ -38,19 +39,6 @@ def eventually(read: Callable[[], T], until: Callable[[T], bool], seconds: float
         time.sleep(0.1)
         found = read()
     return found
-
-
-MARKER_BRAND = "__settled__"
-
-
-def wait_for_refresh(client: Any, index: str) -> None:
-    """Until the node has refreshed `index` past every write acknowledged so far: a marker written
-    now is visible only after a refresh that also shows everything acknowledged before it
-    (refreshes are index-wide). Nothing forces one; the marker is removed again."""
-    marker = client.index(index=index, body={"brand_id": MARKER_BRAND})["_id"]
-    query = {"query": {"ids": {"values": [marker]}}}
-    eventually(lambda: client.count(index=index, body=query)["count"], until=lambda n: n == 1)
-    client.delete(index=index, id=marker)
 
 
 def visible_after_a_refresh(store: OpenSearchVectorStore) -> dict[str, str]:
