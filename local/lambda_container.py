@@ -32,6 +32,9 @@ from typing import Any, TextIO
 
 from local.lambda_context import LambdaContext
 
+# What a handler raises to answer, as API Gateway's authorizer contract asks (`raise
+# Exception("Unauthorized")` is the 401): one log line each, not a traceback.
+EXPECTED_REFUSALS = {"Unauthorized"}
 _END_OF_LOGS = "\x00end-of-invocation-logs\x00"
 
 
@@ -130,7 +133,10 @@ def main() -> None:
             else:
                 result = handler(request["event"], context)
         except Exception as error:
-            traceback.print_exc()
+            if str(error) in EXPECTED_REFUSALS:
+                print(f"[{function}] {type(error).__name__}: {error}")  # an answer, not a fault
+            else:
+                traceback.print_exc()
             send({"error": str(error), "error_type": type(error).__name__})
             continue
         send({"result": result})

@@ -139,7 +139,7 @@ RESPONSE_EXAMPLES: dict[tuple[str, str], Any] = {
             "url": "https://parley-dev-files-123456789012-eu-west-1.s3.amazonaws.com/uploads/WyJhY21lIl0/0192f5c9?X-Amz-Signature=...",
             "method": "PUT",
             "headers": {"Content-Type": "application/pdf"},
-            "expires_at": "2026-11-30T09:30:00+00:00",
+            "expires_at": "2026-11-30T09:30:00.000Z",
         },
     },
     ("GET", "/v1/ai/documents/{document_id}"): {
@@ -151,7 +151,7 @@ RESPONSE_EXAMPLES: dict[tuple[str, str], Any] = {
         "bytes": 48213,
         "pages": 12,
         "chunks": 31,
-        "updated_at": "2026-11-30T09:16:41.503214+00:00",
+        "updated_at": "2026-11-30T09:16:41.503Z",
     },
     ("PUT", "/v1/conversations/{conversation_id}/messages/{message_id}/feedback"): {
         "feedback": {

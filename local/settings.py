@@ -11,6 +11,8 @@ LOCAL_SECRET = "parley-local-development-secret-not-for-production"
 LOCAL_ISSUER = "parley-local"
 LOCAL_AUDIENCE = "parley"
 LOCAL_TABLE = "parley"
+# Where a running `make dev` writes the port it listens on, for the commands that talk to it.
+DEV_PORT_FILE = ROOT / ".local" / "dev.port"
 
 
 def local_environment(dynamodb_endpoint: str) -> dict[str, str]:

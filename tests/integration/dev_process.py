@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+from local.processes import tied_to_this_process
 from local.template import ROOT
 
 READY = re.compile(r"listening on http://127\.0\.0\.1:\d+")
@@ -26,6 +27,7 @@ def start_dev(**variables: str) -> subprocess.Popen[str]:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (a killed test run takes this make dev along)
     )
     assert process.stdout is not None
     for line in process.stdout:

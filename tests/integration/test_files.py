@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -17,6 +18,8 @@ import pytest
 from local.files_stack import BUCKET
 from tests.conftest import LocalStack, TokenFactory
 from tests.doubles import documents
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # the API documents' format
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +107,7 @@ def test_a_pdf_becomes_ready_and_an_answer_cites_its_third_page(
         "application/pdf",
     )
     assert status["chunks"] == 3 and status["bytes"] > 0
+    assert TIMESTAMP.fullmatch(status["updated_at"]), status["updated_at"]  # as every other timestamp
     top = answer["rag_context"][0]
     assert (top["page"], top["title"]) == (3, "Handbook") and "sixteen weeks" in top["content"]
     assert answer["citations"][0]["page"] == 3 and answer["citations"][0]["title"] == "Handbook"

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from local import ingest
+from local.dynamodb import free_port
 from local.template import ROOT
 from tests.conftest import LocalStack, TokenFactory
 
@@ -23,7 +24,8 @@ def test_a_folder_of_markdown_is_ingested_and_cited(
     )
 
     assert status == 0
-    assert "3 document(s) ingested" in capsys.readouterr().out
+    pages = len(list((ROOT / "docs").glob("*.md")))
+    assert f"{pages} document(s) ingested" in capsys.readouterr().out
     answer = api.post(
         "/v1/ai/chat",
         headers=auth("alice", brands=["acme"]),
@@ -92,3 +94,18 @@ def test_a_pdf_a_word_file_and_a_broken_one_go_through_the_upload_flow(
     assert "handbook.pdf: ready (3 chunk(s), 3 page(s))" in out and "travel.docx: ready" in out
     assert "broken.pdf: failed (The PDF is damaged" in out
     assert "2 document(s) ingested into brand acme, scope uploaded; 1 failed." in out
+
+
+def test_with_nothing_listening_it_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\nA short note.")
+    address = f"http://127.0.0.1:{free_port()}"
+
+    status = ingest.main(["--api", address, "--brand", "acme", "--scope", "docs", str(note)])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert error.startswith(f"Nothing answers at {address}") and "make dev" in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1

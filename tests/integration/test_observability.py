@@ -84,6 +84,8 @@ def test_logs_and_metrics_carry_what_operations_need_and_no_secrets(
     everything = output.out + output.err + logs.getvalue()
     lines = json_lines(everything)
     assert answered.status_code == 200 and failed.status_code == 502 and refused.status_code == 401
+    assert "Traceback" not in everything  # an expected refusal (the 401) is one line, not a stack
+    assert any("Exception: Unauthorized" in line for line in everything.splitlines())
 
     tokens = metrics_named(lines, "PromptTokens")
     assert tokens and tokens[0]["model"] == "gpt-4o-2024-08-06" and tokens[0]["brand"] == "acme"

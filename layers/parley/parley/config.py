@@ -11,105 +11,217 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 
 class Settings(BaseModel):
-    """Every knob Parley reads. Field names are the environment variables, lower-cased."""
+    """Every knob Parley reads. Field names are the environment variables, lower-cased; each
+    description is the one docs/configuration.md shows (`make configuration`)."""
 
     model_config = ConfigDict(frozen=True)
 
-    table_name: str = Field("parley", min_length=3, max_length=255)
-    max_message_bytes: int = Field(256 * 1024, ge=1, le=350 * 1024)
-    default_model: str | None = None  # unset: the first configured provider's, else parley-offline
-    history_max_messages: int = Field(200, ge=1, le=1000)
+    table_name: str = Field("parley", min_length=3, max_length=255, description="the DynamoDB table")
+    max_message_bytes: int = Field(
+        256 * 1024,
+        ge=1,
+        le=350 * 1024,
+        description="largest `content` accepted, in UTF-8 bytes (larger is a 413)",
+    )
+    default_model: str | None = Field(
+        None,
+        description="model of a conversation created without one; unset: `gpt-4o-mini` if OpenAI is configured, else `claude-sonnet-4-6` if Anthropic is, else `parley-offline`",
+    )
+    history_max_messages: int = Field(
+        200,
+        ge=1,
+        le=1000,
+        description="most recent messages read as context (then trimmed to the model's window)",
+    )
 
-    # A provider's API key comes from the environment (local), Secrets Manager or SSM.
-    openai_api_key: SecretStr | None = None
-    openai_api_key_secret: str | None = None
-    openai_api_key_parameter: str | None = None
-    openai_base_url: str | None = None
-    anthropic_api_key: SecretStr | None = None
-    anthropic_api_key_secret: str | None = None
-    anthropic_api_key_parameter: str | None = None
-    anthropic_base_url: str | None = None
-    # Amazon Bedrock: the region of its runtime endpoint (unset: the function's), and an optional
-    # guardrail applied to every Bedrock call.
-    bedrock_region: str | None = None
-    bedrock_guardrail_id: str | None = None
-    bedrock_guardrail_version: str = "DRAFT"
-    # The whole provider call, retries included, ends within this; below the function's timeout.
-    provider_timeout_seconds: float = Field(20, gt=0, le=25)
-    provider_max_retries: int = Field(2, ge=0, le=5)
-    # A streamed answer is not bound by API Gateway's 29 s: it ends within this (below the
-    # streaming functions' timeout).
-    stream_timeout_seconds: float = Field(240, gt=0, le=880)
-    # The offline provider's pause before each streamed piece (0: none), to watch a stream grow.
-    offline_stream_delay_ms: int = Field(0, ge=0, le=5000)
-    # All the steps of a workflow end within this (each step also within the provider deadline).
-    workflow_timeout_seconds: float = Field(25, gt=0, le=26)
+    openai_api_key: SecretStr | None = Field(
+        None, description="OpenAI key (local use); in AWS use one of the next two"
+    )
+    openai_api_key_secret: str | None = Field(
+        None,
+        description='Secrets Manager secret holding the OpenAI key (bare, or `{"api_key": ...}`); cached 5 minutes',
+    )
+    openai_api_key_parameter: str | None = Field(
+        None, description="SSM SecureString parameter holding the OpenAI key; cached 5 minutes"
+    )
+    openai_base_url: str | None = Field(
+        None, description="any OpenAI-compatible server (vLLM, Ollama, a proxy); unset: OpenAI"
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None, description="Anthropic key (local use); in AWS use one of the next two"
+    )
+    anthropic_api_key_secret: str | None = Field(
+        None, description="Secrets Manager secret holding the Anthropic key"
+    )
+    anthropic_api_key_parameter: str | None = Field(
+        None, description="SSM SecureString parameter holding the Anthropic key"
+    )
+    anthropic_base_url: str | None = Field(
+        None, description="another Anthropic-compatible endpoint; unset: Anthropic"
+    )
+    bedrock_region: str | None = Field(
+        None, description="region of the Bedrock runtime; unset: the function's"
+    )
+    bedrock_guardrail_id: str | None = Field(
+        None, description="a Bedrock guardrail applied to every Bedrock call"
+    )
+    bedrock_guardrail_version: str = Field("DRAFT", description="the guardrail's version")
+    provider_timeout_seconds: float = Field(
+        20,
+        gt=0,
+        le=25,
+        description="deadline of a whole provider call, SDK retries included (below the function's 28 s timeout and API Gateway's 29 s)",
+    )
+    provider_max_retries: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="retries the provider SDK makes on 429/5xx/529 and connection errors (Parley adds none)",
+    )
+    stream_timeout_seconds: float = Field(
+        240,
+        gt=0,
+        le=880,
+        description="deadline of a streamed answer (below the streaming functions' 900 s timeout)",
+    )
+    offline_stream_delay_ms: int = Field(
+        0,
+        ge=0,
+        le=5000,
+        description="pause before each piece the offline model streams (0: none), to watch a stream grow",
+    )
+    workflow_timeout_seconds: float = Field(
+        25,
+        gt=0,
+        le=26,
+        description="deadline of all the steps of a workflow together (each step also within the provider deadline)",
+    )
 
-    # RAG: how documents are split and embedded, and where their vectors live.
-    # minilm: all-MiniLM-L6-v2 run locally (make dev); openai in AWS; hashing: fast, for unit tests.
-    # titan: Amazon Titan Text Embeddings V2 on Bedrock, an AWS choice that needs no API key.
-    rag_embedder: Literal["hashing", "openai", "minilm", "titan"] = "hashing"
-    rag_titan_dimensions: int = Field(1024, ge=256, le=1024, multiple_of=256)  # 256, 512 or 1024
-    rag_hashing_dimension: int = Field(384, ge=16, le=4096)
-    rag_openai_embedding_model: str = "text-embedding-3-small"
-    # Hybrid retrieval: how the dense and lexical (BM25) halves are fused, and the lexical weight.
-    rag_fusion: Literal["weighted", "rrf"] = "weighted"
-    rag_lexical_weight: float = Field(0.3, ge=0, le=1)
-    rag_chunk_tokens: int = Field(300, ge=20, le=4000)
-    rag_chunk_overlap_tokens: int = Field(50, ge=0, le=1000)
-    rag_vector_store: Literal["local", "opensearch"] = "local"
-    rag_local_path: str = ".local/vectors.sqlite3"
-    opensearch_url: str | None = None
-    opensearch_service: Literal["es", "aoss", "none"] = "aoss"  # SigV4 service; "none" for a plain URL
-    opensearch_index_prefix: str = "parley-chunks"
-    opensearch_engine: Literal["lucene", "faiss"] = "lucene"
-    # Uploaded files (POST /v1/ai/files): the private bucket they are uploaded to.
-    files_bucket: str | None = None
+    rag_embedder: Literal["hashing", "openai", "minilm", "titan"] = Field(
+        "hashing",
+        description="`minilm` (all-MiniLM-L6-v2 run with numpy; `make dev`), `openai` (AWS), `titan` (Bedrock, no key) or `hashing` (unit tests)",
+    )
+    rag_titan_dimensions: int = Field(
+        1024,
+        ge=256,
+        le=1024,
+        multiple_of=256,
+        description="Titan Text Embeddings V2 dimension: 256, 512 or 1024",
+    )
+    rag_hashing_dimension: int = Field(384, ge=16, le=4096, description="vector size of the hashing embedder")
+    rag_openai_embedding_model: str = Field("text-embedding-3-small", description="OpenAI embedding model")
+    rag_fusion: Literal["weighted", "rrf"] = Field(
+        "weighted", description="how the dense and BM25 halves of a search are fused: `weighted` or `rrf`"
+    )
+    rag_lexical_weight: float = Field(0.3, ge=0, le=1, description="the BM25 share of a weighted fusion")
+    rag_chunk_tokens: int = Field(300, ge=20, le=4000, description="chunk size, in estimated tokens")
+    rag_chunk_overlap_tokens: int = Field(
+        50, ge=0, le=1000, description="overlap of consecutive chunks, in estimated tokens"
+    )
+    rag_vector_store: Literal["local", "opensearch"] = Field(
+        "local", description="`local` (SQLite: exact dense search beside FTS5) or `opensearch`"
+    )
+    rag_local_path: str = Field(".local/vectors.sqlite3", description="the local store's file")
+    opensearch_url: str | None = Field(None, description="OpenSearch endpoint (AWS: the collection's)")
+    opensearch_service: Literal["es", "aoss", "none"] = Field(
+        "aoss",
+        description="SigV4 service: `aoss` (Serverless), `es` (managed domains), or `none` for a plain URL",
+    )
+    opensearch_index_prefix: str = Field(
+        "parley-chunks", description="index name prefix (the embedder's name and dimension are appended)"
+    )
+    opensearch_engine: Literal["lucene", "faiss"] = Field(
+        "lucene",
+        description="k-NN engine: `lucene`, or `faiss` (cosine needs k-NN 2.19 or later: not Serverless, which runs 2.17)",
+    )
+    files_bucket: str | None = Field(
+        None, description="the private bucket uploaded files go to (locally moto's)"
+    )
 
-    # Conversations untouched this many days are deleted by the cleanup job (0: kept forever).
-    conversation_retention_days: int = Field(0, ge=0, le=36500)
-    # The cleanup job stops this long before its function's timeout and resumes on its next run.
-    cleanup_stop_margin_seconds: float = Field(10, ge=1, le=120)
+    conversation_retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="days without writes after which the cleanup deletes a conversation (0: never)",
+    )
+    cleanup_stop_margin_seconds: float = Field(
+        10, ge=1, le=120, description="how long before its timeout the cleanup stops (the next run resumes)"
+    )
 
-    # How long a POST's Idempotency-Key is remembered (its first response is replayed until then).
-    idempotency_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+    idempotency_ttl_seconds: int = Field(
+        24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="how long an `Idempotency-Key` is remembered (its first response is replayed until then)",
+    )
 
-    # Daily token budgets (prompt + completion, UTC days; 0: no limit); a brand may override both.
-    quota_user_daily_tokens: int = Field(200_000, ge=0)
-    quota_brand_daily_tokens: int = Field(5_000_000, ge=0)
-    # How long a container trusts the brand overrides it read (a changed budget applies after this).
-    quota_cache_seconds: float = Field(60, ge=0, le=3600)
-    # How long a brand's daily usage (the usage report) is kept.
-    usage_retention_days: int = Field(400, ge=1, le=3650)
+    quota_user_daily_tokens: int = Field(
+        200_000,
+        ge=0,
+        description="daily token budget of one user in a brand, prompt + completion, UTC days (0: no limit; a brand may override it)",
+    )
+    quota_brand_daily_tokens: int = Field(
+        5_000_000,
+        ge=0,
+        description="daily token budget of a whole brand (0: no limit; a brand may override it)",
+    )
+    quota_cache_seconds: float = Field(
+        60,
+        ge=0,
+        le=3600,
+        description="how long a container trusts the brand overrides it read: a changed budget applies after this",
+    )
+    usage_retention_days: int = Field(
+        400, ge=1, le=3650, description="how long a brand's daily usage (the usage report) is kept"
+    )
 
-    # Usage plans: the authorizer names the API key API Gateway meters the caller's brand on,
-    # `<prefix>-brand-<brand>` for a brand with a plan of its own, else `<prefix>-default`.
-    usage_key_prefix: str | None = None  # unset: no usage plans (the API requires no key)
-    usage_plan_brands: str = ""  # comma-separated
+    usage_key_prefix: str | None = Field(
+        None,
+        description="the authorizer names `<prefix>-brand-<brand>` or `<prefix>-default` as the usage-plan key; unset: no usage plans",
+    )
+    usage_plan_brands: str = Field("", description="comma-separated brands with usage plans of their own")
 
-    # Browser origins allowed to call with credentials (the session cookie), comma-separated.
-    cors_allowed_origins: str = ""
+    cors_allowed_origins: str = Field(
+        "",
+        description="comma-separated browser origins allowed to call with credentials (the session cookie)",
+    )
 
-    # Shifts the functions' clock (tests and demos run at a chosen moment); 0 in AWS.
-    clock_offset_seconds: float = 0
-    # Stops the functions' clock at this instant (ISO 8601), for tests that assert on the time of
-    # day (a Retry-After, a usage day); unset in AWS. Ids keep their own clock.
-    clock_frozen_at: datetime | None = None
+    clock_offset_seconds: float = Field(
+        0, description="shifts the functions' clock (tests and demos run at a chosen moment); 0 in AWS"
+    )
+    clock_frozen_at: datetime | None = Field(
+        None,
+        description="stops the functions' clock at this ISO 8601 instant, for tests that assert on the time of day; unset in AWS (ids keep their own clock)",
+    )
 
-    jwt_issuer: str = "parley-local"
-    jwt_audience: str = "parley"
-    jwt_jwks_url: str | None = None
-    jwt_hs256_secret: str | None = None
-    jwt_leeway_seconds: int = Field(30, ge=0, le=300)
-    # JWKS keys are trusted this long, then fetched again (a revoked key stops working within it);
-    # a token naming an unknown key makes one re-fetch at most this often.
-    jwt_jwks_lifespan_seconds: float = Field(600, ge=1, le=86400)
-    jwt_jwks_refetch_cooldown_seconds: float = Field(30, ge=0, le=3600)
-    # Cognito access tokens carry `client_id` and `token_use: access` instead of `aud`: they are
-    # accepted for these app client ids (comma-separated; empty: only tokens with `aud`).
-    jwt_cognito_client_ids: str = ""
-    # Stripped from each scope of a token (Cognito names custom scopes `<resource server>/<scope>`).
-    jwt_scope_prefix: str = ""
+    jwt_issuer: str = Field("parley-local", description="required `iss` of tokens")
+    jwt_audience: str = Field("parley", description="required `aud` of tokens")
+    jwt_jwks_url: str | None = Field(
+        None, description="JWKS of your identity provider (Cognito, any OIDC issuer): RS256/ES256 tokens"
+    )
+    jwt_hs256_secret: str | None = Field(
+        None, description="HS256 secret, for local development only; unset in AWS, so HS256 is refused"
+    )
+    jwt_leeway_seconds: int = Field(30, ge=0, le=300, description="clock skew allowed on `exp`/`nbf`")
+    jwt_jwks_lifespan_seconds: float = Field(
+        600,
+        ge=1,
+        le=86400,
+        description="how long JWKS keys are trusted before they are fetched again (a revoked key stops working within it)",
+    )
+    jwt_jwks_refetch_cooldown_seconds: float = Field(
+        30,
+        ge=0,
+        le=3600,
+        description="how often a token naming an unknown `kid` may make a re-fetch (key rotation)",
+    )
+    jwt_cognito_client_ids: str = Field(
+        "",
+        description="Cognito app client ids whose access tokens (`token_use: access`, `client_id`, no `aud`) are accepted; empty: only tokens with `aud`",
+    )
+    jwt_scope_prefix: str = Field(
+        "", description="stripped from each scope (Cognito names custom scopes `<resource server>/<scope>`)"
+    )
 
     @property
     def brands_with_usage_plans(self) -> frozenset[str]:

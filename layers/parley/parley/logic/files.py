@@ -21,6 +21,7 @@ from parley.ids import uuid7
 from parley.logic.ingest import Source, index_sources, pending_record
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import FileAccepted, FileIn, Upload
+from parley.models.domain import timestamp
 from parley.observability import logger
 from parley.providers.embedders import Embedder
 from parley.rag.parsing import SUPPORTED, UnreadableFile, parse
@@ -78,7 +79,7 @@ def accept_file(
     return FileAccepted(
         document_id=document_id,
         status="pending",
-        upload=Upload(url=url, method="PUT", headers=headers, expires_at=expires.isoformat()),
+        upload=Upload(url=url, method="PUT", headers=headers, expires_at=timestamp(expires)),
     )
 
 
@@ -99,7 +100,7 @@ def process_upload(
     if record.status == "processing" and not _lease_expired(record):
         raise UploadBusy(key)
     claimed = replace(
-        record, status="processing", version=record.version + 1, updated_at=utc_now().isoformat()
+        record, status="processing", version=record.version + 1, updated_at=timestamp(utc_now())
     )
     try:
         registry.put(claimed, replaces=record.version)
@@ -134,7 +135,7 @@ def process_upload(
 def _fail(registry: DocumentRegistry, claimed: DocumentRecord, reason: str) -> None:
     """The upload failed: the document says why; its indexed version, if any, stays."""
     failed = replace(
-        claimed, status="failed", error=reason, version=claimed.version + 1, updated_at=utc_now().isoformat()
+        claimed, status="failed", error=reason, version=claimed.version + 1, updated_at=timestamp(utc_now())
     )
     registry.put(failed, replaces=claimed.version)
     logger.info("upload failed", extra={"document_id": claimed.document_id, "reason": reason})

@@ -21,6 +21,7 @@ from parley.errors import ContentTooLarge, DocumentNotFound, InvalidRequest, Sto
 from parley.ids import uuid7
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
+from parley.models.domain import timestamp
 from parley.providers.embedders import Embedder, embedder
 from parley.rag.chunking import chunk_text
 from parley.rag.parsing import TEXT, UnreadableFile, parse
@@ -190,7 +191,7 @@ def _store_one(
             version=current.version + 1 if current else 1,
             status="ready",
             chunks=len(chunks),
-            updated_at=utc_now().isoformat(),
+            updated_at=timestamp(utc_now()),
             store_keys=keys,
             title=source.title,
             bytes=source.bytes,
@@ -291,7 +292,7 @@ def pending_record(
         version=base.version + 1,
         status="pending",
         error=None,
-        updated_at=utc_now().isoformat(),
+        updated_at=timestamp(utc_now()),
         filename=source_fields["filename"],
         content_type=source_fields["content_type"],
         bytes=source_fields["size"],
