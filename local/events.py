@@ -66,6 +66,24 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     ),
     "WorkflowsGetFunction": ("GET", f"/api/workflows/{WORKFLOW_ID}", None),
     "CorsPreflightFunction": ("OPTIONS", "/api/chats", None),
+    "OpenAIModelsListFunction": ("GET", "/v1/models", None),
+    "OpenAIModelsGetFunction": ("GET", "/v1/models/parley-offline", None),
+    "OpenAIChatCompletionsFunction": (
+        "POST",
+        "/v1/chat/completions",
+        {
+            "model": "parley-offline",
+            "messages": [
+                {"role": "system", "content": "You are a concise travel assistant."},
+                {"role": "user", "content": "Where should I go in May?"},
+            ],
+        },
+    ),
+    "OpenAIEmbeddingsFunction": (
+        "POST",
+        "/v1/embeddings",
+        {"model": "parley-embedding", "input": ["Where should I go in May?"]},
+    ),
     "AiChatFunction": (
         "POST",
         "/v1/ai/chat",

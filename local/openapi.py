@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from local import reference
 from local.template import ROOT, load
+from parley.models.api.openai import OpenAIErrorBody
 from parley.providers.registry import MODELS
 from parley.request_guard import (
     MAX_DEPTH,
@@ -27,6 +28,22 @@ from parley.request_guard import (
 
 DOCUMENT = ROOT / "openapi.json"
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+OPENAI_ERROR_REF = {"$ref": "#/components/schemas/OpenAIErrorBody"}
+# On the OpenAI-compatible routes Parley's functions answer errors in OpenAI's shape; API Gateway
+# itself answers a missing or bad token (401) before any function runs, in Parley's shape, and may
+# answer these statuses in it too (access denied, too large, throttled, a function that failed).
+GATEWAY_ONLY = {"401"}
+GATEWAY_TOO = {"403", "413", "429", "500", "502", "504"}
+
+
+def openai_error_schema(status: str) -> dict[str, Any]:
+    if status in GATEWAY_ONLY:
+        return ERROR_REF
+    if status in GATEWAY_TOO:
+        return {"anyOf": [OPENAI_ERROR_REF, ERROR_REF]}
+    return OPENAI_ERROR_REF
+
+
 # What any route may answer besides its success: the gateway's 401/403/413/429, the functions'
 # 400/404/500, and the providers' 502/503/504 (only generating routes give those in practice).
 # What the request guard refuses before any route runs: limits no JSON Schema keyword can state, so
@@ -90,11 +107,16 @@ def build() -> dict[str, Any]:
         "required": ["error", "message"],
         "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
     }
+    schemas["OpenAIErrorBody"] = OpenAIErrorBody.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    schemas.update(schemas["OpenAIErrorBody"].pop("$defs", {}))
     _enumerate_model_fields(schemas)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     _add_streamed_forms(document)
-    for path in document["paths"].values():
+    for resource, path in document["paths"].items():
+        openai_route = resource.startswith(reference.OPENAI_PREFIXES)
         for method, operation in path.items():
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
@@ -103,9 +125,9 @@ def build() -> dict[str, Any]:
             if "400" in responses and TOO_COMPLEX not in responses["400"]["description"]:
                 responses["400"]["description"] += f" {TOO_COMPLEX}"
             for status, description in ERRORS.items():
+                schema = openai_error_schema(status) if openai_route else ERROR_REF
                 responses.setdefault(
-                    status,
-                    {"description": description, "content": {"application/json": {"schema": ERROR_REF}}},
+                    status, {"description": description, "content": {"application/json": {"schema": schema}}}
                 )
     reference.enrich(document, docstrings, request_examples())
     return dict(sorted(document.items()))
@@ -117,13 +139,22 @@ def _add_streamed_forms(document: dict[str, Any]) -> None:
     for resource in {r.resource for r in template.routes if template.functions[r.function].streaming}:
         operation = document["paths"][resource]["post"]
         success = next(status for status in operation["responses"] if status.startswith("2"))
+        events = OPENAI_STREAM if resource.startswith(reference.OPENAI_PREFIXES) else STREAM_EVENTS
         operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
-            "schema": {"type": "string", "description": STREAM_EVENTS},
+            "schema": {"type": "string", "description": events},
         }
 
 
 MODEL_FIELDS = ("model", "modelId")
-PROVIDER_MODEL_SCHEMAS = {"RagChatResponse"}
+# Not enumerated: a model the provider names, and the OpenAI-compatible bodies, whose `model` also
+# takes `assistant:<id>` and the embedder's name.
+PROVIDER_MODEL_SCHEMAS = {
+    "RagChatResponse",
+    "ChatCompletion",
+    "ChatCompletionRequest",
+    "EmbeddingList",
+    "EmbeddingRequest",
+}
 STREAM_EVENTS = (
     'With "stream": true (or Accept: text/event-stream): server-sent events, each `data:` one JSON '
     'document. `context` {"rag_context": [...]} first (POST /v1/ai/chat only); `delta` '
@@ -132,6 +163,12 @@ STREAM_EVENTS = (
     'stored; or `error` {"error", "message"} if the generation fails after the stream began (nothing '
     "is stored). Errors found before the first event are ordinary JSON responses with their status. "
     "A retry with the same Idempotency-Key gets the stored JSON body."
+)
+OPENAI_STREAM = (
+    'With "stream": true: OpenAI\'s stream, `data: {chat.completion.chunk}` lines (the role first, then '
+    "content and tool-call argument fragments, then the chunk with `finish_reason`, then, with "
+    "`stream_options.include_usage`, a chunk with `usage` and no choices), and `data: [DONE]`. An error "
+    'after the stream began is a `data: {"error": {...}}` line; before it, an ordinary JSON error.'
 )
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",

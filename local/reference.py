@@ -5,8 +5,11 @@ and an example body for every error status."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+
+from parley.openai_errors import openai_error_json
 
 TAGS = [
     ("Conversations", "Conversations and their messages (documents 000 and 001), feedback on answers."),
@@ -21,8 +24,16 @@ TAGS = [
         "Documents for RAG: text, small files inline, larger files uploaded and parsed in the background.",
     ),
     ("Administration", "Usage reports and daily token budgets per brand (scope admin)."),
+    (
+        "OpenAI-compatible",
+        "OpenAI's Models, Chat Completions and Embeddings APIs, for the OpenAI SDKs, LangChain and chat "
+        "UIs: the same JWT as the API key, errors in OpenAI's shape `{error: {message, type, param, code}}` "
+        "(but those API Gateway answers before any function runs: a missing or bad token's 401).",
+    ),
 ]
+OPENAI_PREFIXES = ("/v1/models", "/v1/chat/completions", "/v1/embeddings")
 _AREAS = [
+    *((prefix, "OpenAI-compatible") for prefix in OPENAI_PREFIXES),
     ("/v1/conversations", "Conversations"),
     ("/api/chats", "Chats"),
     ("/api/workflows", "Workflows"),
@@ -48,6 +59,8 @@ PARAMETERS = {
     "cursor": "The `next_cursor` / `nextCursor` of the previous page.",
     "version": "A template version (default: the latest).",
     "from": "The first UTC day, YYYY-MM-DD (default: 29 days before `to`).",
+    "model_id": "A model id of GET /v1/models: a registry model, the embedder, or `assistant:<id>`.",
+    "X-Parley-Brand": "The brand to meter the request in, when the token grants several.",
     "to": "The last UTC day, YYYY-MM-DD (default: today).",
 }
 ERROR_EXAMPLES = {
@@ -204,4 +217,8 @@ def enrich(
                     content["example"] = RESPONSE_EXAMPLES[(method.upper(), path)]
                 if status in ERROR_EXAMPLES and content is not None and "example" not in content:
                     code, message = ERROR_EXAMPLES[status]
-                    content["example"] = {"error": code, "message": message}
+                    content["example"] = (
+                        json.loads(openai_error_json(int(status), code, message))
+                        if path.startswith(OPENAI_PREFIXES) and status != "401"
+                        else {"error": code, "message": message}
+                    )

@@ -8,7 +8,8 @@ import json
 import httpx
 import pytest
 
-from local.openapi import DOCUMENT, render
+from local.openapi import DOCUMENT, ERROR_REF, openai_error_schema, render
+from local.reference import OPENAI_PREFIXES
 from local.template import load
 from parley.request_guard import MAX_DEPTH, REFUSAL_CODE
 
@@ -28,14 +29,17 @@ def test_every_api_route_of_the_template_is_documented() -> None:
     assert documented == routes
 
 
-def test_every_error_response_is_the_one_error_shape() -> None:
+def test_every_error_response_is_the_one_error_shape_of_its_api() -> None:
+    """`{error, message}` everywhere; on the OpenAI-compatible routes OpenAI's `{error: {...}}`,
+    but where API Gateway answers first (a 401 always, some statuses possibly)."""
     document = json.loads(DOCUMENT.read_text())
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     schema = response["content"]["application/json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+                    expected = openai_error_schema(status) if path.startswith(OPENAI_PREFIXES) else ERROR_REF
+                    assert schema == expected, (method, path, status)
 
 
 def test_every_operation_documents_the_request_guard_refusal() -> None:

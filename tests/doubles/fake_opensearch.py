@@ -127,13 +127,37 @@ class FakeOpenSearch:
     def _match(
         self, name: str, index: Index, clause: dict[str, Any], body: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """A bool query whose `must` is one `match` (BM25 over the field, the index's statistics)
-        and whose `filter` restricts the hits, as OpenSearch scores it."""
-        if set(clause) - {"must", "filter"} or len(clause["must"]) != 1 or "match" not in clause["must"][0]:
-            raise BadRequest("expected bool with one match in must, and filters")
-        ((fieldname, text),) = clause["must"][0]["match"].items()
-        if not isinstance(text, str):
-            raise BadRequest("[match] query expects a string")
+        """A bool query whose `must` is one `match`, or one `multi_match` of type most_fields (the
+        fields' BM25 summed, each times its `^boost`), and whose `filter` restricts the hits, as
+        OpenSearch scores them (stemming aside: this stand-in only lower-cases)."""
+        must = clause.get("must") or [{}]
+        if set(clause) - {"must", "filter"} or len(must) != 1 or not {"match", "multi_match"} & set(must[0]):
+            raise BadRequest("expected bool with one match or multi_match in must, and filters")
+        if "multi_match" in must[0]:
+            query = must[0]["multi_match"]
+            if query.get("type", "best_fields") != "most_fields" or not isinstance(query.get("query"), str):
+                raise BadRequest("expected a most_fields multi_match with a string query")
+            fields = [(f.split("^")[0], float(f.split("^")[1]) if "^" in f else 1.0) for f in query["fields"]]
+            text = query["query"]
+        else:
+            ((fieldname, text),) = must[0]["match"].items()
+            if not isinstance(text, str):
+                raise BadRequest("[match] query expects a string")
+            fields = [(fieldname, 1.0)]
+        totals: dict[str, float] = {}
+        for fieldname, boost in fields:
+            for i, score in self._bm25_field(index, fieldname, text, clause).items():
+                totals[i] = totals.get(i, 0.0) + boost * score
+        visible = dict(index.visible)
+        ranked = sorted(((score, i) for i, score in totals.items() if score > 0), key=lambda t: -t[0])
+        return [
+            {"_index": name, "_id": i, "_score": score, "_source": _source(visible[i], body)}
+            for score, i in ranked[: body.get("size", 10)]
+        ]
+
+    def _bm25_field(
+        self, index: Index, fieldname: str, text: str, clause: dict[str, Any]
+    ) -> dict[str, float]:
         documents = list(index.visible.items())
         average = sum(len(_TOKENS.findall(str(d.get(fieldname) or ""))) for _, d in documents) / max(
             1, len(documents)
@@ -149,11 +173,7 @@ class FakeOpenSearch:
             for i, d in documents
             if _matches(d, filters)
         ]
-        scored = sorted((t for t in scored if t[0] > 0), key=lambda t: -t[0])
-        return [
-            {"_index": name, "_id": i, "_score": s, "_source": _source(d, body)}
-            for s, i, d in scored[: body.get("size", 10)]
-        ]
+        return {i: score for score, i, _ in scored}
 
     def signature_problem(self, request: BaseHTTPRequestHandler, body: bytes) -> str | None:
         """Why the request's SigV4 signature is not the one its credentials make (None: it is),

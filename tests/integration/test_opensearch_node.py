@@ -234,3 +234,20 @@ def test_a_request_that_times_out_is_a_503_and_is_not_sent_again(
     eventually(lambda: count(store, document_id="marker"), until=lambda n: n == 1)
 
     assert count(store, document_id="slow") in (0, 1)  # applied once or not at all, never twice
+
+
+def test_words_match_by_their_stem_and_in_the_title_as_the_local_store_reads_them(
+    store: OpenSearchVectorStore,
+) -> None:
+    store.lexical_weight = 1.0  # the BM25 half alone
+    store.replace_document(
+        "acme",
+        "docs",
+        "ship",
+        chunks("acme", "docs", "ship", ["Parcels leave the warehouse daily."], title="Shipping"),
+    )
+    store.replace_document("acme", "docs", "other", chunks("acme", "docs", "other", ["Nothing about it."]))
+
+    hits = eventually(lambda: search(store, "acme", "docs", "shipped parcel", threshold=0.01), until=bool)
+
+    assert [h.document_id for h in hits] == ["ship"]  # "shipped" ~ "Shipping", "parcel" ~ "Parcels"

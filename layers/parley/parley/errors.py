@@ -9,6 +9,7 @@ class ParleyError(Exception):
 
     status = 500
     code = "internal_error"
+    param: str | None = None  # the request parameter at fault, shown on the OpenAI-compatible routes
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,9 +21,10 @@ class InvalidRequest(ParleyError):
     status = 400
     code = "invalid_request"
 
-    def __init__(self, message: str, code: str = "invalid_request") -> None:
+    def __init__(self, message: str, code: str = "invalid_request", param: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.param = param
 
 
 class Unauthorized(ParleyError):
@@ -154,3 +156,13 @@ class AssistantNotFound(NotFound):
 
     def __init__(self, assistant_id: str) -> None:
         super().__init__(f"Assistant '{assistant_id}' was not found for this brand.")
+
+
+class ModelNotFound(NotFound):
+    """A model id that GET /v1/models does not list (the OpenAI-compatible routes)."""
+
+    code = "model_not_found"
+    param = "model"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(f"The model '{model}' does not exist or you do not have access to it.")

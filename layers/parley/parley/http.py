@@ -4,7 +4,7 @@ layer's errors become `{error, message}` responses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -18,6 +18,7 @@ from parley.errors import ParleyError
 from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, record_error
+from parley.openai_errors import in_openai_shape, openai_error_json
 from parley.request_guard import REFUSAL_CODE, HostileInput, check_request
 from parley.responses import error_result
 
@@ -29,14 +30,27 @@ UuidPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
 UuidCursor = Annotated[str | None, Query(json_schema_extra={"format": "uuid"})]
 
 
+ErrorStyle = Literal["parley", "openai"]
+
+
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    style: ErrorStyle = "parley",
+    param: str | None = None,
 ) -> Response[str]:
+    """`{error, message}`, or on the OpenAI-compatible routes OpenAI's `{error: {message, type,
+    param, code}}`."""
+    body = (
+        openai_error_json(status, code, message, param)
+        if style == "openai"
+        else ErrorBody(error=code, message=message).model_dump_json()
+    )
     return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(error=code, message=message).model_dump_json(),
-        headers=headers,
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
     )
 
 
@@ -53,33 +67,55 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
     return "Invalid request: " + "; ".join(parts) + "."
 
 
-def create_app() -> APIGatewayRestResolver:
-    """A REST resolver with validation on and every error mapped to `{error, message}`."""
+def create_app(style: ErrorStyle = "parley") -> APIGatewayRestResolver:
+    """A REST resolver with validation on and every error mapped to `{error, message}` (or, with
+    style "openai", to OpenAI's error shape)."""
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
         record_error("invalid_request")
-        return error_response(400, "invalid_request", describe_validation_errors(list(error.errors())))
+        errors = list(error.errors())
+        if style == "openai":
+            message, param = describe_for_openai(errors)
+            return error_response(400, "invalid_request", message, style=style, param=param)
+        return error_response(400, "invalid_request", describe_validation_errors(errors))
 
     @app.exception_handler(ParleyError)
     def _domain(error: ParleyError) -> Response[str]:
         record_error(error.code)
         if error.status >= 500:
             logger.warning("request failed", extra={"error": error.code, "detail": error.message})
-        return error_response(error.status, error.code, error.message, error.headers)
+        return error_response(
+            error.status, error.code, error.message, error.headers, style=style, param=error.param
+        )
 
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:
-        return error_response(404, "route_not_found", "No such route.")
+        return error_response(404, "route_not_found", "No such route.", style=style)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
         record_error("internal_error")
-        return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        message = "Something went wrong on our side; it has been logged."
+        return error_response(500, "internal_error", message, style=style)
 
     return app
+
+
+def describe_for_openai(errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """OpenAI's wording for the first problem and the parameter it is in (`messages[0].role`)."""
+    first = errors[0] if errors else {}
+    location = [part for part in first.get("loc", ()) if part != "body"]
+    param = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location).lstrip(".")
+    if first.get("type") == "json_invalid":
+        return "We could not parse the JSON body of your request.", None
+    if first.get("type") == "extra_forbidden":
+        return f"Unrecognized request argument supplied: {param}", param or None
+    if first.get("type") == "missing":
+        return f"Missing required parameter: '{param}'.", param or None
+    return f"Invalid value for '{param}': {first.get('msg', 'is invalid')}.", param or None
 
 
 def principal(app: APIGatewayRestResolver) -> Principal:
@@ -87,9 +123,11 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     return Principal.from_context(app.current_event.raw_event.get("requestContext", {}).get("authorizer"))
 
 
-def http_handler(app: APIGatewayRestResolver) -> Handler:
+def http_handler(app: APIGatewayRestResolver, style: ErrorStyle = "parley") -> Handler:
     """The Lambda entry point of a function: logging with the API Gateway request id as
-    correlation id, and metrics, around `app.resolve`."""
+    correlation id, and metrics, around `app.resolve`. With style "openai" the answers given
+    before the route runs (the request guard, idempotency) are in OpenAI's error shape too."""
+    shaped = in_openai_shape if style == "openai" else (lambda result: result)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
@@ -98,8 +136,8 @@ def http_handler(app: APIGatewayRestResolver) -> Handler:
             check_request(event)
         except HostileInput as problem:
             record_error(REFUSAL_CODE)
-            return with_cors(event, error_result(400, REFUSAL_CODE, str(problem)))
-        return with_cors(event, resolve_once(event, context))
+            return with_cors(event, shaped(error_result(400, REFUSAL_CODE, str(problem))))
+        return with_cors(event, shaped(resolve_once(event, context)))
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(_as_json_request(event), context)

@@ -38,10 +38,26 @@ class ResponseWriter(Protocol):
 
 StreamingHandler = Callable[[dict[str, Any], LambdaContext, ResponseWriter], None]
 
-_listener: contextvars.ContextVar[EventStream | None] = contextvars.ContextVar("listener", default=None)
+
+class Stream(Protocol):
+    """The events of one streamed response: Parley's (EventStream) or OpenAI's chunks
+    (parley.openai_stream.ChunkStream)."""
+
+    claimed: bool
+
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None: ...
+
+    def context(self, chunks: list[Any]) -> None: ...
+
+    def delta(self, delta: Delta) -> None: ...
+
+    def finish(self, result: dict[str, Any]) -> None: ...
 
 
-def stream_listener() -> EventStream | None:
+_listener: contextvars.ContextVar[Stream | None] = contextvars.ContextVar("listener", default=None)
+
+
+def stream_listener() -> Stream | None:
     """The current request's event stream, when it asked for one; a route that takes it answers
     with events. One that does not (`mode: append`, a replayed Idempotency-Key) answers whole."""
     stream = _listener.get()
@@ -131,16 +147,19 @@ def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
         pass  # the client is gone; what it asked for was done
 
 
-def streamed(handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> StreamingHandler:
+def streamed(
+    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]], events: type[Stream] = EventStream
+) -> StreamingHandler:
     """The entry point of a streaming route over its ordinary Lambda handler: the same checks,
-    idempotency and errors, with the answer streamed when the request asks for it. A replay
-    of an Idempotency-Key answers the stored result as JSON, as it was first answered in full."""
+    idempotency and errors, with the answer streamed when the request asks for it, as `events`
+    (Parley's events, or OpenAI's chunks). A replay of an Idempotency-Key answers the stored
+    result as JSON, as it was first answered in full."""
 
     def handle(event: dict[str, Any], context: LambdaContext, writer: ResponseWriter) -> None:
         if not wants_stream(event):
             write_whole(writer, handler(event, context))
             return
-        stream = EventStream(event, writer)
+        stream = events(event, writer)
         token = _listener.set(stream)
         try:
             result = handler(event, context)

@@ -157,6 +157,10 @@ def _arguments(request: ChatRequest) -> dict[str, Any]:
         arguments["system"] = [{"type": "text", "text": system, "cache_control": _EPHEMERAL}]
     if request.temperature is not None:
         arguments["temperature"] = min(request.temperature, 1.0)  # Anthropic's range is 0..1
+    if request.top_p is not None:
+        arguments["top_p"] = request.top_p
+    if request.stop:
+        arguments["stop_sequences"] = request.stop
     if request.tools:
         arguments["tools"] = [
             {

@@ -31,6 +31,11 @@ class ChatRequest:
     # ("auto" | "none" | "required" | {"type": "function", "function": {"name"}}); providers translate.
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
+    top_p: float | None = None
+    stop: list[str] | None = None  # the answer ends before the first of these
+    # OpenAI's response_format, passed only to OpenAI; for the other providers the OpenAI-compatible
+    # route asks for structured output with a forced tool (parley.logic.structured_output).
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,10 @@ class BedrockProvider:
             inference["maxTokens"] = request.max_tokens
         if request.temperature is not None:
             inference["temperature"] = min(request.temperature, 1.0)
+        if request.top_p is not None:
+            inference["topP"] = request.top_p
+        if request.stop:
+            inference["stopSequences"] = request.stop
         if inference:
             arguments["inferenceConfig"] = inference
         if request.tools:

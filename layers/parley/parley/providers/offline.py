@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from parley.models.domain import TokenUsage
-from parley.providers.base import ChatRequest, Completion, Delta
+from parley.providers.base import ChatRequest, Completion, Delta, FinishReason
 from parley.providers.registry import OFFLINE_MODEL
 from parley.tokens import estimate_tokens
 
@@ -114,12 +114,15 @@ class OfflineProvider:
     def _completion(
         self, request: ChatRequest, content: str, tool_calls: list[dict[str, Any]] | None = None
     ) -> Completion:
+        stopped = _before_stop(content, request.stop)
+        content = stopped if stopped is not None else content
+        finish: FinishReason = "tool_calls" if tool_calls and stopped is None else "stop"
         prompt_text = (request.system_prompt or "") + "".join(m.content for m in request.messages)
         prompt_tokens = estimate_tokens(prompt_text) + 4 * len(request.messages)
         completion_tokens = estimate_tokens(content + (json.dumps(tool_calls) if tool_calls else ""))
         return Completion(
             content=content,
-            finish_reason="tool_calls" if tool_calls else "stop",
+            finish_reason=finish,
             tool_calls=tool_calls,
             usage=TokenUsage(
                 prompt_tokens=prompt_tokens,
@@ -155,7 +158,7 @@ def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:
     parameters = function.get("parameters") or {}
     properties: dict[str, Any] = parameters.get("properties") or {}
     wanted = parameters.get("required") or list(properties)
-    arguments = {name: _argument(properties.get(name) or {}, question) for name in wanted}
+    arguments = {name: _argument(properties.get(name) or {}, question, parameters) for name in wanted}
     digest = hashlib.sha256(f"{question}\x00{function['name']}".encode()).hexdigest()[:24]
     return {
         "id": f"call_{digest}",
@@ -164,22 +167,55 @@ def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:
     }
 
 
-def _argument(schema: dict[str, Any], question: str) -> Any:
-    """A value of the property's type drawn from the question."""
+def _argument(schema: dict[str, Any], question: str, root: dict[str, Any], depth: int = 0) -> Any:
+    """A value valid against `schema` (a `$ref` resolved in `root`'s `$defs`), drawn from the
+    question where it can be: every property of an object (so `required` and strict schemas
+    hold), one item of an array (or its `minItems`), the first option of an enum or anyOf."""
+    if "$ref" in schema and depth < 16:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return _argument(
+            (root.get("$defs") or root.get("definitions") or {}).get(name, {}), question, root, depth + 1
+        )
+    if "const" in schema:
+        return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
+    for combined in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(combined) or [] if o.get("type") != "null"]
+        if options:
+            return _argument(options[0], question, root, depth + 1)
     kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
     if kind in ("number", "integer"):
         number = re.search(r"-?\d+(?:\.\d+)?", question)
         value = float(number.group()) if number else 0
+        value = max(value, schema.get("minimum", value))
         return int(value) if kind == "integer" else value
     if kind == "boolean":
         return True
+    if kind == "null":
+        return None
     if kind == "array":
-        return []
-    if kind == "object":
-        return {}
+        count = max(1, int(schema.get("minItems", 1)))
+        if "maxItems" in schema:
+            count = min(count, int(schema["maxItems"]))
+        items = schema.get("items") or {}
+        return [_argument(items, question, root, depth + 1) for _ in range(count)] if depth < 16 else []
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        return (
+            {name: _argument(spec, question, root, depth + 1) for name, spec in properties.items()}
+            if depth < 16
+            else {}
+        )
     return " ".join(question.split())[:_PREVIEW_CHARS]
+
+
+def _before_stop(content: str, stop: list[str] | None) -> str | None:
+    """The content up to the first stop sequence in it, or None when none occurs."""
+    ends = [content.index(sequence) for sequence in stop or [] if sequence and sequence in content]
+    return content[: min(ends)] if ends else None
 
 
 def _cited_answer(question: str, sources: list[tuple[str, str]]) -> str:

@@ -130,6 +130,12 @@ def _options(request: ChatRequest) -> dict[str, Any]:
         options["temperature"] = request.temperature  # reasoning models refuse it
     if request.max_tokens is not None:
         options["max_completion_tokens"] = request.max_tokens
+    if request.top_p is not None:
+        options["top_p"] = request.top_p
+    if request.stop:
+        options["stop"] = request.stop
+    if request.response_format is not None:
+        options["response_format"] = request.response_format
     if request.tools:
         options["tools"] = request.tools
         if request.tool_choice is not None:

@@ -53,9 +53,24 @@ def _retryable(operation: Callable[P, R]) -> Callable[P, R]:
     return guarded
 
 
+# Words as the local store's FTS5 reads them (`porter unicode61 remove_diacritics`): lower-cased,
+# accents folded, Porter-stemmed, so BM25 matches "refunds" to "refund" in both stores.
+TEXT_ANALYZER = {
+    "analyzer": {
+        "parley_text": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "asciifolding", "porter_stem"],
+        }
+    }
+}
+# The title counts half as much as the content, as in the local store's bm25(chunk_words, 1.0, 0.5).
+LEXICAL_FIELDS = ["content", "title^0.5"]
+
+
 def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
     return {
-        "settings": {"index": {"knn": True}},
+        "settings": {"index": {"knn": True}, "analysis": TEXT_ANALYZER},
         "mappings": {
             "properties": {
                 VECTOR_FIELD: {
@@ -74,8 +89,8 @@ def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
                 "generation": {"type": "keyword"},
                 "chunk_index": {"type": "integer"},
                 "page": {"type": "integer"},
-                "content": {"type": "text"},
-                "title": {"type": "text"},
+                "content": {"type": "text", "analyzer": "parley_text"},
+                "title": {"type": "text", "analyzer": "parley_text"},
                 "metadata": {"type": "object", "enabled": False},
                 "expires_at": {"type": "date"},
             }
@@ -224,7 +239,20 @@ class OpenSearchVectorStore:
                 {
                     "size": candidates,
                     "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
-                    "query": {"bool": {"must": [{"match": {"content": terms}}], "filter": filters}},
+                    "query": {
+                        "bool": {
+                            "must": [
+                                {
+                                    "multi_match": {
+                                        "query": terms,
+                                        "fields": LEXICAL_FIELDS,
+                                        "type": "most_fields",
+                                    }
+                                }
+                            ],
+                            "filter": filters,
+                        }
+                    },
                 }
             )
             if terms

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
+MAX_LISTED_ASSISTANTS = 1000
+
+
 class CatalogStore:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
@@ -110,8 +113,37 @@ class CatalogStore:
             "SK": {"S": keys.META},
             "brand_id": {"S": assistant.brand_id},
             "config": {"S": assistant.model_dump_json()},
+            # Listed per brand through the user index (its projection: brand_id, title, created_at).
+            "GSI1PK": {"S": keys.brand_assistants_pk(assistant.brand_id)},
+            "GSI1SK": {"S": f"{assistant.created_at}#{assistant.assistant_id}"},
+            "title": {"S": assistant.name},
+            "created_at": {"S": assistant.created_at},
         }
         self._put_new(item)
+
+    def brand_assistants(self, brand_id: str, limit: int = MAX_LISTED_ASSISTANTS) -> list[tuple[str, str]]:
+        """(assistant_id, created_at) of a brand's assistants, oldest first: one Query a page."""
+        found: list[tuple[str, str]] = []
+        start: dict[str, Any] | None = None
+        while len(found) < limit:
+            with translated_errors():
+                page = self.client.query(
+                    TableName=self.table_name,
+                    IndexName=keys.USER_INDEX,
+                    KeyConditionExpression="GSI1PK = :brand",
+                    ExpressionAttributeValues={":brand": {"S": keys.brand_assistants_pk(brand_id)}},
+                    Limit=limit - len(found),
+                    ReturnConsumedCapacity="TOTAL",
+                    **({"ExclusiveStartKey": start} if start else {}),  # type: ignore[arg-type]
+                )
+            found += [
+                (item["PK"]["S"].removeprefix("AST#"), item["created_at"]["S"])
+                for item in page.get("Items", [])
+            ]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        return found
 
     def get_assistant(self, assistant_id: str) -> Assistant | None:
         item = self._get_meta(keys.assistant_pk(assistant_id))

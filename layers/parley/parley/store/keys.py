@@ -57,6 +57,11 @@ def assistant_pk(assistant_id: str) -> str:
     return f"AST#{assistant_id}"
 
 
+def brand_assistants_pk(brand_id: str) -> str:
+    """A brand's assistants in the user index (GSI1): listed as models by GET /v1/models."""
+    return f"BRANDAST#{brand_id}"
+
+
 def document_pk(brand_id: str, rag_scope: str, document_id: str) -> str:
     """The three ids as a JSON array: whatever characters they hold, no two documents (of one
     brand or of two) share a key."""

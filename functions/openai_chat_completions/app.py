@@ -1,0 +1,36 @@
+"""POST /v1/chat/completions: OpenAI's Chat Completions API, streamed as OpenAI streams it, on
+Parley's tenancy, budgets, usage and assistants (OpenAI-compatible; errors in OpenAI's shape)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.openai_chat import chat_completion
+from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
+from parley.openai_stream import ChunkStream
+from parley.providers.priming import register_snapstart_priming
+from parley.streaming import stream_listener, streamed
+
+app = create_app(style="openai")
+register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
+
+
+@app.post("/v1/chat/completions")
+def completions(
+    request: ChatCompletionRequest,
+    brand: Annotated[
+        str | None,
+        Header(
+            alias="X-Parley-Brand",
+            min_length=1,
+            max_length=100,
+            description="The brand to meter the request in, when the token grants several.",
+        ),
+    ] = None,
+) -> ChatCompletion:
+    return chat_completion(principal(app), request, brand, listener=stream_listener())
+
+
+lambda_handler = http_handler(app, style="openai")
+stream_handler = streamed(lambda_handler, ChunkStream)  # in AWS through the Lambda Web Adapter

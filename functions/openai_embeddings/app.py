@@ -1,0 +1,15 @@
+"""POST /v1/embeddings: vectors from the deployment's embedder, as floats or base64 (OpenAI-compatible)."""
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.openai_models import embeddings
+from parley.models.api.openai import EmbeddingList, EmbeddingRequest
+
+app = create_app(style="openai")
+
+
+@app.post("/v1/embeddings")
+def embed(request: EmbeddingRequest) -> EmbeddingList:
+    return embeddings(principal(app), request)
+
+
+lambda_handler = http_handler(app, style="openai")

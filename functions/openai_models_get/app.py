@@ -1,0 +1,20 @@
+"""GET /v1/models/{model_id}: one model of GET /v1/models (OpenAI-compatible; 404
+model_not_found in OpenAI's shape)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from parley.http import create_app, http_handler, principal
+from parley.logic.openai_models import get_model
+from parley.models.api.openai import ModelCard
+
+app = create_app(style="openai")
+
+
+@app.get("/v1/models/<model_id>")
+def model(model_id: Annotated[str, Path(min_length=1, max_length=256)]) -> ModelCard:
+    return get_model(principal(app), model_id)
+
+
+lambda_handler = http_handler(app, style="openai")

@@ -1,0 +1,119 @@
+"""GET /v1/models and POST /v1/embeddings of the OpenAI-compatible surface: the models this
+deployment can serve (the registry's models whose provider is configured, the embedder, and each
+assistant of the caller's brands as `assistant:<id>`), and embeddings from the deployment's
+embedder in OpenAI's shape."""
+
+from __future__ import annotations
+
+import base64
+import os
+import struct
+from datetime import UTC, datetime
+
+from parley.auth.principal import AI_CHAT, Principal
+from parley.errors import AssistantNotFound, InvalidRequest, ModelNotFound
+from parley.logic.catalog import find_assistant
+from parley.logic.openai_chat import ASSISTANT_PREFIX
+from parley.models.api.openai import (
+    Embedding,
+    EmbeddingList,
+    EmbeddingRequest,
+    EmbeddingUsage,
+    ModelCard,
+    ModelList,
+)
+from parley.providers.credentials import is_configured
+from parley.providers.embedders import Embedder, embedder
+from parley.providers.registry import MODELS, ModelSpec
+from parley.store.catalog import CatalogStore, catalog_store
+from parley.tokens import estimate_tokens
+
+# The registry's models have no creation time of their own: they are listed as of Parley 1.0.
+REGISTRY_CREATED = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+# Names the deployment's embedder whatever it is (minilm-l6-v2 locally, OpenAI's or Titan in AWS).
+EMBEDDING_ALIAS = "parley-embedding"
+OWNERS = {"offline": "parley", "openai": "openai", "anthropic": "anthropic", "bedrock": "amazon-bedrock"}
+
+
+def servable(spec: ModelSpec) -> bool:
+    """Whether this deployment can answer with the model: offline always, OpenAI and Anthropic
+    with a key configured, Bedrock inside Lambda (its execution role) or at a configured endpoint."""
+    if spec.provider == "offline":
+        return True
+    if spec.provider == "bedrock":
+        return os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda") or bool(
+            os.environ.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+        )
+    return is_configured(spec.provider)
+
+
+def list_models(principal: Principal, store: CatalogStore | None = None) -> ModelList:
+    principal.require(AI_CHAT)
+    cards = [
+        ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
+        for spec in MODELS.values()
+        if servable(spec)
+    ]
+    cards.append(ModelCard(id=embedder().name, created=REGISTRY_CREATED, owned_by="parley"))
+    for brand_id in sorted(principal.brands):
+        for assistant_id, created_at in (store or catalog_store()).brand_assistants(brand_id):
+            cards.append(
+                ModelCard(
+                    id=f"{ASSISTANT_PREFIX}{assistant_id}", created=_seconds(created_at), owned_by=brand_id
+                )
+            )
+    return ModelList(data=cards)
+
+
+def get_model(principal: Principal, model_id: str, store: CatalogStore | None = None) -> ModelCard:
+    principal.require(AI_CHAT)
+    if model_id.startswith(ASSISTANT_PREFIX):
+        try:
+            assistant = find_assistant(principal, model_id.removeprefix(ASSISTANT_PREFIX), store=store)
+        except AssistantNotFound as missing:
+            raise ModelNotFound(model_id) from missing
+        return ModelCard(id=model_id, created=_seconds(assistant.created_at), owned_by=assistant.brand_id)
+    if model_id == embedder().name:
+        return ModelCard(id=model_id, created=REGISTRY_CREATED, owned_by="parley")
+    spec = MODELS.get(model_id)
+    if spec is None or not servable(spec):
+        raise ModelNotFound(model_id)
+    return ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
+
+
+def embeddings(
+    principal: Principal, request: EmbeddingRequest, model: Embedder | None = None
+) -> EmbeddingList:
+    """Vectors of the deployment's embedder (the one RAG uses; its name, or `parley-embedding`
+    whatever it is), as floats or as base64 of
+    little-endian float32, OpenAI's two encodings. Not counted in the token budgets, as the
+    embeddings of ingestion and retrieval are not."""
+    principal.require(AI_CHAT)
+    model = model or embedder()
+    if request.model not in (model.name, EMBEDDING_ALIAS):
+        raise ModelNotFound(request.model)
+    if request.dimensions is not None and request.dimensions != model.dimension:
+        raise InvalidRequest(
+            f"{model.name} embeds in {model.dimension} dimensions; 'dimensions' cannot change that.",
+            param="dimensions",
+        )
+    texts = [request.input] if isinstance(request.input, str) else request.input
+    if empty := [n for n, text in enumerate(texts) if not text]:
+        raise InvalidRequest("An input to embed is empty.", param=f"input[{empty[0]}]")
+    vectors = model.embed(texts)
+    data = [
+        Embedding(index=n, embedding=_base64(vector) if request.encoding_format == "base64" else vector)
+        for n, vector in enumerate(vectors)
+    ]
+    tokens = sum(estimate_tokens(text) for text in texts)
+    return EmbeddingList(
+        data=data, model=model.name, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens)
+    )
+
+
+def _base64(vector: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+
+
+def _seconds(created_at: str) -> int:
+    return int(datetime.fromisoformat(created_at).timestamp())

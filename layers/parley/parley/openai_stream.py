@@ -1,0 +1,115 @@
+"""A chat completion streamed exactly as OpenAI streams it: `data: {chat.completion.chunk}` lines
+(the role first, then content and tool-call argument fragments as the model writes them, then
+the chunk with `finish_reason`, then the usage chunk when `stream_options.include_usage` asks),
+and `data: [DONE]`. As for Parley's own events, nothing is sent before the first piece of the
+answer, so an error found before it is the ordinary JSON response with its status; an error
+after it is a `data: {"error": ...}` line, as OpenAI sends one."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from parley.cors import with_cors
+from parley.providers.base import Delta
+from parley.streaming import SSE_HEADERS, ResponseWriter, write_whole
+
+
+def new_identity() -> tuple[str, int]:
+    """The id and creation time (Unix seconds) of one chat completion."""
+    return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+
+
+class ChunkStream:
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None:
+        self.event, self.writer = event, writer
+        self.started = self.gone = self.claimed = False
+        self.identity = new_identity()  # the use case gives the whole completion the same id
+        self.model = ""
+        self.include_usage = _include_usage(event)
+
+    def context(self, chunks: list[Any]) -> None:
+        """Retrieved sources are not part of OpenAI's stream; the citations come in the last chunk."""
+
+    def delta(self, delta: Delta) -> None:
+        piece: dict[str, Any] = {}
+        if delta.content:
+            piece["content"] = delta.content
+        if delta.tool_calls:
+            piece["tool_calls"] = delta.tool_calls
+        if piece:
+            self._send(self._chunk(piece))
+
+    def finish(self, result: dict[str, Any]) -> None:
+        status = int(result["statusCode"])
+        if not self.claimed or (status >= 300 and not self.started):
+            write_whole(self.writer, result)
+            return
+        body = json.loads(result.get("body") or "null")
+        if status >= 300:
+            self._send(f"data: {json.dumps({'error': body.get('error')})}\n\n".encode())
+        else:
+            choice = body["choices"][0]
+            last: dict[str, Any] = {}
+            if choice["message"].get("citations"):
+                last["citations"] = choice["message"]["citations"]  # Parley's extension
+            self._send(self._chunk(last, finish_reason=choice["finish_reason"]))
+            if self.include_usage:
+                self._send(self._line({**self._frame(), "choices": [], "usage": body["usage"]}))
+        self._send(b"data: [DONE]\n\n")
+
+    def _frame(self) -> dict[str, Any]:
+        identifier, created = self.identity
+        return {"id": identifier, "object": "chat.completion.chunk", "created": created, "model": self.model}
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        frame = {**self._frame(), "choices": [choice]}
+        if self.include_usage:
+            frame["usage"] = None  # as OpenAI: null on every chunk but the last
+        return self._line(frame)
+
+    @staticmethod
+    def _line(frame: dict[str, Any]) -> bytes:
+        return f"data: {json.dumps(frame, separators=(',', ':'))}\n\n".encode()
+
+    def _send(self, data: bytes) -> None:
+        if not self.started:
+            self.started = True
+            self.model = self.model or _requested_model(self.event)
+            headers = with_cors(self.event, {"statusCode": 200, "headers": dict(SSE_HEADERS), "body": ""})
+            self._write(lambda: self.writer.start(200, headers["headers"]))
+            data = self._chunk({"role": "assistant", "content": ""}) + data
+        self._write(lambda: self.writer.write(data))
+
+    def _write(self, action: Callable[[], None]) -> None:
+        if self.gone:
+            return
+        try:
+            action()
+        except OSError:
+            self.gone = True
+
+
+def _body(event: dict[str, Any]) -> dict[str, Any]:
+    text = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _include_usage(event: dict[str, Any]) -> bool:
+    options = _body(event).get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def _requested_model(event: dict[str, Any]) -> str:
+    return str(_body(event).get("model") or "")
