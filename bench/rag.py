@@ -70,6 +70,7 @@ class Corpus:
     seeded perturbation of each vector."""
 
     def __init__(self, model: MiniLMEmbedder) -> None:
+        self.model = model
         self.texts = [paragraph(n) for n in range(DISTINCT)]
         self.vectors = model.embed(self.texts)
 
@@ -124,7 +125,8 @@ def timed_searches(report: Report, store: VectorStore, model: Embedder, size: in
             )
 
 
-def run(report: Report) -> None:
+def run(report: Report) -> Corpus:
+    """The local store's figures; the corpus it embedded, for the OpenSearch figures."""
     model = MiniLMEmbedder()
     with tempfile.TemporaryDirectory() as folder:
         store = LocalVectorStore(str(Path(folder) / "ingest.sqlite3"))
@@ -177,3 +179,4 @@ def run(report: Report) -> None:
         ),
         assistant="pins a stored template",
     )
+    return corpus

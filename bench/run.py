@@ -54,9 +54,9 @@ def main() -> None:
             "ANTHROPIC_BASE_URL": providers.anthropic_url,
         }
         costs.run(report, env["TABLE_NAME"])
-        rag.run(report)
+        corpus = rag.run(report)
         if os.environ.get("BENCH_OPENSEARCH", "1") != "0":
-            opensearch.run(report)
+            opensearch.run(report, corpus)
         cold_start.run(report, env, lambda: reseed(env["TABLE_NAME"]), provider_env)
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)

@@ -50,6 +50,11 @@ def _parley_first_token(http: httpx.Client, url: str, headers: dict[str, str]) -
     return first * 1000
 
 
+def _openai_route_first_token(client: openai.OpenAI) -> float:
+    """The same through POST /v1/chat/completions with the OpenAI SDK: to its first content chunk."""
+    return _provider_first_token(client)
+
+
 def run(report: Report, providers: ProviderServer, provider_env: dict[str, str]) -> None:
     os.environ.update(provider_env)
     server = LocalServer(free_port()).start()
@@ -62,14 +67,28 @@ def run(report: Report, providers: ProviderServer, provider_env: dict[str, str])
             url = f"/v1/conversations/{created.json()['conversation']['id']}/messages"
             _parley_first_token(http, url, headers)  # starts the container: the figures are warm
             sdk = openai.OpenAI(api_key=OPENAI_KEY, base_url=providers.openai_url, max_retries=0)
-            provider, parley = [], []
+            token = headers["Authorization"].removeprefix("Bearer ")
+            compatible = openai.OpenAI(api_key=token, base_url=f"{server.url}/v1", max_retries=0)
+            _openai_route_first_token(compatible)  # warm, as above
+            provider, parley, through_openai_route = [], [], []
             for _ in range(REQUESTS):
                 provider.append(_provider_first_token(sdk))
                 parley.append(_parley_first_token(http, url, headers))
+                through_openai_route.append(_openai_route_first_token(compatible))
             sdk.close()
+            compatible.close()
     finally:
         server.stop()
     provider_ms, parley_ms = statistics.median(provider), statistics.median(parley)
+    openai_route_ms = statistics.median(through_openai_route)
+    report.figure("stream.first_token.openai_route", openai_route_ms, "ms", requests=REQUESTS, model=MODEL)
+    report.figure(
+        "stream.first_token.added_by_openai_route",
+        openai_route_ms - provider_ms,
+        "ms",
+        requests=REQUESTS,
+        note="POST /v1/chat/completions with the OpenAI SDK, minus the SDK straight from the provider server",
+    )
     report.figure("stream.first_token.provider", provider_ms, "ms", requests=REQUESTS, model=MODEL)
     report.figure("stream.first_token.parley", parley_ms, "ms", requests=REQUESTS, model=MODEL)
     report.figure(
