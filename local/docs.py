@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from local.openapi import DOCUMENT
+from local.template import OPENAPI_DOCUMENT as DOCUMENT
 from local.template import ROOT
 
 ASSETS = ROOT / "node_modules" / "swagger-ui-dist"

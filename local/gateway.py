@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from local import docs
 from local.lambda_runtime import FunctionPool, FunctionTimeout
 from local.template import Route, Template, load
+from parley.web_adapter import ChunkedWriter
 
 log = logging.getLogger("parley.gateway")
 
@@ -222,41 +223,6 @@ def _allows(policy: dict[str, Any], method_arn: str) -> bool:
     if any(s.get("Effect") == "Deny" and matches(s) for s in statements):
         return False
     return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
-
-
-class ChunkedWriter:
-    """A streamed response on the HTTP connection: chunked transfer encoding, each piece flushed
-    as it is written."""
-
-    def __init__(self, handler: BaseHTTPRequestHandler) -> None:
-        self.handler = handler
-        self.started = False
-        self.extra_headers: dict[str, str] = {}
-
-    def start(self, status: int, headers: dict[str, str]) -> None:
-        self.started = True
-        self.handler.send_response(status)
-        for name, value in {**headers, **self.extra_headers}.items():
-            if name.lower() not in ("content-length", "transfer-encoding"):
-                self.handler.send_header(name, value)
-        self.handler.send_header("Transfer-Encoding", "chunked")
-        self.handler.end_headers()
-        self.handler.wfile.flush()
-
-    def write(self, data: bytes) -> None:
-        if data:
-            self.handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.handler.wfile.flush()
-
-    def end(self) -> None:
-        if not self.started:  # the function wrote nothing: API Gateway answers a 502
-            self.start(502, {"Content-Type": "application/json"})
-            self.write(b'{"message": "Internal server error"}')
-        try:
-            self.handler.wfile.write(b"0\r\n\r\n")
-            self.handler.wfile.flush()
-        except OSError:
-            pass
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer
 
 from local import reference
-from local.template import ROOT, load
+from local.template import OPENAPI_DOCUMENT, load
 from parley.models.api.openai import OpenAIErrorBody
 from parley.providers.registry import MODELS
 from parley.request_guard import (
@@ -26,7 +26,7 @@ from parley.request_guard import (
     REFUSAL_CODE,
 )
 
-DOCUMENT = ROOT / "openapi.json"
+DOCUMENT = OPENAPI_DOCUMENT
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 OPENAI_ERROR_REF = {"$ref": "#/components/schemas/OpenAIErrorBody"}
 # On the OpenAI-compatible routes Parley's functions answer errors in OpenAI's shape; API Gateway

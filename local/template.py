@@ -11,7 +11,10 @@ from typing import Any
 
 import yaml
 
+from parley.web_adapter import resource_pattern
+
 ROOT = Path(__file__).resolve().parent.parent
+OPENAPI_DOCUMENT = ROOT / "openapi.json"  # written by local.openapi, served by local.docs
 TEMPLATE = ROOT / "template.yaml"
 
 
@@ -80,18 +83,6 @@ class Template:
     table: dict[str, Any]
 
 
-def _pattern(resource: str) -> re.Pattern[str]:
-    regex = ""
-    for part in re.split(r"(\{[^}]+\})", resource):
-        if part.startswith("{") and part.endswith("+}"):
-            regex += f"(?P<{part[1:-2]}>.+)"
-        elif part.startswith("{"):
-            regex += f"(?P<{part[1:-1]}>[^/]+)"
-        else:
-            regex += re.escape(part)
-    return re.compile(regex)
-
-
 @functools.cache
 def load(path: Path = TEMPLATE) -> Template:
     document = yaml.load(path.read_text(), Loader=_CfnLoader)
@@ -139,7 +130,7 @@ def load(path: Path = TEMPLATE) -> Template:
                     ev["Path"],
                     logical_id,
                     authorized=authorizer not in (None, "NONE"),
-                    pattern=_pattern(ev["Path"]),
+                    pattern=resource_pattern(ev["Path"]),
                     api_key_required=bool(key_required),
                 )
             )

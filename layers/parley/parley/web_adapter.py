@@ -72,27 +72,40 @@ def api_gateway_event(
     }
 
 
+def resource_pattern(resource: str) -> re.Pattern[str]:
+    """The paths an API Gateway resource template matches: `{name}` one segment, `{name+}` the
+    rest of the path (the local gateway routes with it too)."""
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", resource):
+        if part.startswith("{") and part.endswith("+}"):
+            regex += f"(?P<{part[1:-2]}>.+)"
+        elif part.startswith("{"):
+            regex += f"(?P<{part[1:-1]}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex)
+
+
 def path_parameters(resource: str, path: str) -> dict[str, str] | None:
     """`{name}` segments of the resource template, read from the path (decoded)."""
-    names = re.findall(r"\{([^}+]+)\}", resource)
-    if not names:
-        return None
-    pattern = re.escape(resource)
-    for name in names:
-        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)")
-    found = re.fullmatch(pattern, path)
-    return {k: unquote(v) for k, v in found.groupdict().items()} if found else None
+    found = resource_pattern(resource).fullmatch(path)
+    return {k: unquote(v) for k, v in found.groupdict().items()} or None if found else None
 
 
-class _Writer:
+class ChunkedWriter:
+    """A streamed response on an HTTP connection: chunked transfer encoding, each piece flushed as
+    it is written (here, and in the local gateway). A function that wrote nothing gets the 502 API
+    Gateway answers then."""
+
     def __init__(self, request: BaseHTTPRequestHandler) -> None:
         self.request = request
         self.started = False
+        self.extra_headers: dict[str, str] = {}
 
     def start(self, status: int, headers: dict[str, str]) -> None:
         self.started = True
         self.request.send_response(status)
-        for name, value in headers.items():
+        for name, value in {**headers, **self.extra_headers}.items():
             if name.lower() not in ("content-length", "transfer-encoding"):
                 self.request.send_header(name, value)
         self.request.send_header("Transfer-Encoding", "chunked")
@@ -105,8 +118,14 @@ class _Writer:
             self.request.wfile.flush()
 
     def end(self) -> None:
-        self.request.wfile.write(b"0\r\n\r\n")
-        self.request.wfile.flush()
+        try:
+            if not self.started:
+                self.start(502, {"Content-Type": "application/json"})
+                self.write(b'{"message": "Internal server error"}')
+            self.request.wfile.write(b"0\r\n\r\n")
+            self.request.wfile.flush()
+        except OSError:
+            pass  # the client is gone
 
 
 def serve(stream_handler: Any, port: int) -> None:
@@ -132,16 +151,13 @@ def serve(stream_handler: Any, port: int) -> None:
             request_context = json.loads(self.headers.get("x-amzn-request-context") or "{}")
             context = InvocationContext(json.loads(self.headers.get("x-amzn-lambda-context") or "{}"))
             event = api_gateway_event(self.command, self.path, headers, body, request_context)
-            writer = _Writer(self)
+            writer = ChunkedWriter(self)
             try:
                 stream_handler(event, context, writer)
             except Exception:  # the function's own error handling answered what it could
                 import traceback
 
                 traceback.print_exc()
-                if not writer.started:
-                    writer.start(502, {"Content-Type": "application/json"})
-                    writer.write(b'{"message": "Internal server error"}')
             writer.end()
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
