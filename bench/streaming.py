@@ -1,4 +1,5 @@
-"""Time to first token: what Parley adds to the provider's own, measured side by side in one run.
+"""Time to first token: what Parley adds to the provider's own, measured side by side in one run,
+on a conversation's chat-completion and on the OpenAI-compatible route.
 The provider's: the OpenAI SDK streaming straight from the provider server. Parley's: a streamed
 chat-completion through the local gateway (auth, the conversation read, the quota check, the
 provider call) to the first `delta` event, against the same server. Warm: after one request that
@@ -50,11 +51,6 @@ def _parley_first_token(http: httpx.Client, url: str, headers: dict[str, str]) -
     return first * 1000
 
 
-def _openai_route_first_token(client: openai.OpenAI) -> float:
-    """The same through POST /v1/chat/completions with the OpenAI SDK: to its first content chunk."""
-    return _provider_first_token(client)
-
-
 def run(report: Report, providers: ProviderServer, provider_env: dict[str, str]) -> None:
     os.environ.update(provider_env)
     server = LocalServer(free_port()).start()
@@ -69,12 +65,13 @@ def run(report: Report, providers: ProviderServer, provider_env: dict[str, str])
             sdk = openai.OpenAI(api_key=OPENAI_KEY, base_url=providers.openai_url, max_retries=0)
             token = headers["Authorization"].removeprefix("Bearer ")
             compatible = openai.OpenAI(api_key=token, base_url=f"{server.url}/v1", max_retries=0)
-            _openai_route_first_token(compatible)  # warm, as above
+            # POST /v1/chat/completions with the same SDK, timed the same way (warm, as above).
+            _provider_first_token(compatible)
             provider, parley, through_openai_route = [], [], []
             for _ in range(REQUESTS):
                 provider.append(_provider_first_token(sdk))
                 parley.append(_parley_first_token(http, url, headers))
-                through_openai_route.append(_openai_route_first_token(compatible))
+                through_openai_route.append(_provider_first_token(compatible))
             sdk.close()
             compatible.close()
     finally:
