@@ -23,17 +23,9 @@ from local.token import mint
 from parley.providers.minilm import MiniLMEmbedder
 from tests.conftest import LocalStack, TokenFactory, VectorBackend
 from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer
+from tests.integration.test_tools import WEATHER as WEATHER_TOOL
 
 pytestmark = pytest.mark.integration
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The current weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 from parley.cors import with_cors
 from parley.providers.base import Delta
-from parley.streaming import SSE_HEADERS, ResponseWriter, write_whole
+from parley.streaming import SSE_HEADERS, ResponseWriter, attempt, write_whole
 
 
 def new_identity() -> tuple[str, int]:
@@ -87,12 +87,7 @@ class ChunkStream:
         self._write(lambda: self.writer.write(data))
 
     def _write(self, action: Callable[[], None]) -> None:
-        if self.gone:
-            return
-        try:
-            action()
-        except OSError:
-            self.gone = True
+        self.gone = self.gone or not attempt(action)
 
 
 def _body(event: dict[str, Any]) -> dict[str, Any]:

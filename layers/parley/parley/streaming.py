@@ -125,12 +125,16 @@ class EventStream:
         self._write(lambda: self.writer.write(data))
 
     def _write(self, action: Callable[[], None]) -> None:
-        if self.gone:
-            return
-        try:
-            action()
-        except OSError:
-            self.gone = True
+        self.gone = self.gone or not attempt(action)
+
+
+def attempt(action: Callable[[], None]) -> bool:
+    """Write to the client; False once it is gone (its connection closed)."""
+    try:
+        action()
+    except OSError:
+        return False
+    return True
 
 
 def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
