@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import struct
 import uuid
 from typing import Any
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 from local.token import mint
 from parley.providers.minilm import MiniLMEmbedder
 from tests.conftest import LocalStack, TokenFactory, VectorBackend
-from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer
+from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer, Scripted, openai_error
 from tests.integration.test_tools import WEATHER as WEATHER_TOOL
 
 pytestmark = pytest.mark.integration
@@ -336,3 +337,35 @@ def test_the_async_client_streams_too(local_stack: LocalStack, token: str) -> No
     whole, streamed = asyncio.run(talk())
 
     assert whole and streamed == whole
+
+
+def test_anthropic_models_answer_a_json_schema_through_a_forced_tool(
+    client: openai.OpenAI, providers: ProviderServer
+) -> None:
+    schema = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
+
+    answer = client.chat.completions.create(
+        model="claude-sonnet-4-6",
+        messages=[{"role": "user", "content": "Look up Lisbon"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "lookup", "schema": schema}},
+    )
+
+    sent = providers.requests_to(ANTHROPIC_PATH)[-1].body
+    assert sent["tool_choice"] == {"type": "tool", "name": "lookup"}
+    assert [(t["name"], t["input_schema"]) for t in sent["tools"]] == [("lookup", schema)]
+    assert json.loads(answer.choices[0].message.content or "") == {"query": "Echo: Look up Lisbon"}
+    assert answer.choices[0].finish_reason == "stop" and answer.choices[0].message.tool_calls is None
+
+
+def test_a_failing_provider_is_a_502_server_error(client: openai.OpenAI, providers: ProviderServer) -> None:
+    providers.script(
+        OPENAI_PATH,
+        *[Scripted(status=500, body=openai_error("boom", "server_error"), headers={"retry-after-ms": "10"})]
+        * 3,
+    )
+
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+    assert failed.value.status_code == 502 and failed.value.body["type"] == "server_error"  # type: ignore[index]
+    assert failed.value.code == "provider_error"
