@@ -139,7 +139,12 @@ def run(report: Report) -> Corpus:
         chunks = 0
         for start in range(0, len(documents), 100):
             result = ingest_documents(
-                CALLER, documents[start : start + 100], store=store, embed=model, registry=registry
+                CALLER,
+                documents[start : start + 100],
+                store=store,
+                embed=model,
+                registry=registry,
+                within_deadline=False,
             )
             chunks += sum(d.chunks for d in result.documents)
         elapsed = time.perf_counter() - started

@@ -118,6 +118,7 @@ def ingest(
             store=store,
             embed=model,
             registry=registry,
+            within_deadline=False,
         )
     seconds = time.perf_counter() - started
     emit(

@@ -368,3 +368,38 @@ def test_the_request_schema_and_the_api_agree(
     for sample in samples:
         response = api.post("/v1/ai/chat", json=sample, headers=acme)
         assert (response.status_code == 200) == schema.is_valid(sample), (sample, response.text)
+
+
+def test_a_batch_too_big_for_the_deadline_is_a_413_that_names_the_way_and_stores_nothing(
+    api: httpx.Client, acme: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGEST_DEADLINE_SECONDS", "0.001")  # no embedder keeps pace with that
+    documents = [
+        {"brand_id": "acme", "rag_scope": SCOPE, "document_id": f"abstract-{n}", "content": f"Abstract {n}."}
+        for n in range(30)
+    ]
+
+    refused = api.post("/v1/ai/documents", json={"documents": documents}, headers=acme)
+    stored = api.get(
+        "/v1/ai/documents/abstract-0", params={"brand_id": "acme", "rag_scope": SCOPE}, headers=acme
+    )
+    small = api.post("/v1/ai/documents", json={"documents": documents[:3]}, headers=acme)  # one probe
+
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["error"] == "batch_too_large"
+    assert "30 chunks" in refused.json()["message"] and "POST /v1/ai/files" in refused.json()["message"]
+    assert stored.status_code == 404
+    assert small.status_code == 201
+
+
+def test_a_batch_with_a_field_of_its_documents_says_so_in_plain_words(
+    api: httpx.Client, acme: dict[str, str]
+) -> None:
+    body = {"brand_id": "acme", "documents": [{"brand_id": "acme", "rag_scope": SCOPE, "content": "x"}]}
+
+    response = api.post("/v1/ai/documents", json=body, headers=acme)
+
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "function-after" not in message and "DocumentIn" not in message and "DocumentBatch" not in message
+    assert "brand_id: Extra inputs are not permitted" in message

@@ -134,6 +134,12 @@ class Settings(BaseModel):
         "lucene",
         description="k-NN engine: `lucene`, or `faiss` (cosine needs k-NN 2.19 or later: not Serverless, which runs 2.17)",
     )
+    ingest_deadline_seconds: float = Field(
+        20,
+        gt=0,
+        le=26,
+        description="how long a synchronous POST /v1/ai/documents may embed (below the function's 28 s timeout): a batch that would take longer is a 413 batch_too_large, before anything is stored",
+    )
     files_bucket: str | None = Field(
         None, description="the private bucket uploaded files go to (locally moto's)"
     )

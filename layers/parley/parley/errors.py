@@ -166,3 +166,17 @@ class ModelNotFound(NotFound):
 
     def __init__(self, model: str) -> None:
         super().__init__(f"The model '{model}' does not exist or you do not have access to it.")
+
+
+class BatchTooLarge(ContentTooLarge):
+    """More to embed than one synchronous request can finish before its deadline."""
+
+    code = "batch_too_large"
+
+    def __init__(self, chunks: int, fits: int, seconds: float) -> None:
+        super().__init__(
+            f"This batch has {chunks} chunks to embed; about {fits} fit in one request's {seconds:g} s. "
+            f"Send smaller batches (at most {fits} chunks each), or upload the documents as files with "
+            "POST /v1/ai/files, which are ingested in the background (GET /v1/ai/documents/{id} shows "
+            "when each is ready). Nothing of this batch was stored."
+        )

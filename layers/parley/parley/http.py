@@ -61,10 +61,19 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
         if error.get("type") == "json_invalid":
             return f"The request body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})."
         location = ".".join(
-            str(part) for part in error.get("loc", ()) if part != "body" or len(error["loc"]) == 1
+            str(part)
+            for part in error.get("loc", ())
+            if (part != "body" or len(error["loc"]) == 1) and not _union_member(part)
         )
         parts.append(f"{location or 'body'}: {error.get('msg', 'is invalid')}")
     return "Invalid request: " + "; ".join(parts) + "."
+
+
+def _union_member(part: Any) -> bool:
+    """Pydantic's name for one member of a union body (`function-after[_one_content(), DocumentIn]`,
+    `DocumentBatch`): its internals, not a field a client sent."""
+    text = str(part)
+    return "[" in text or (text[:1].isupper() and text.isidentifier())
 
 
 def create_app(style: ErrorStyle = "parley") -> APIGatewayRestResolver:

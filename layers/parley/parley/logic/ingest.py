@@ -9,6 +9,7 @@ import base64
 import binascii
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC
@@ -17,7 +18,7 @@ from typing import Any
 from parley.auth.principal import AI_INGEST, Principal
 from parley.clock import utc_now
 from parley.config import settings
-from parley.errors import ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
+from parley.errors import BatchTooLarge, ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
 from parley.ids import uuid7
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
@@ -33,6 +34,7 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 EMBED_BATCH = 256
+PROBE_CHUNKS = 8  # the first batch of a synchronous ingestion: it measures the embedder's pace
 REGISTRY_ATTEMPTS = 3
 
 
@@ -61,8 +63,12 @@ def ingest_documents(
     store: VectorStore | None = None,
     embed: Embedder | None = None,
     registry: DocumentRegistry | None = None,
+    *,
+    within_deadline: bool = True,
 ) -> IngestResponse:
-    """All documents are checked (and files parsed) before any is written."""
+    """All documents are checked (and files parsed) before any is written, and all are embedded
+    before any is stored; a batch the request's deadline cannot hold is a 413 (the bench and the
+    evaluation, which are no request, pass within_deadline=False)."""
     principal.require(AI_INGEST)
     for document in documents:
         principal.require_brand(document.brand_id)
@@ -72,7 +78,11 @@ def ingest_documents(
     if total > MAX_BATCH_BYTES:
         raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
     ingested = index_sources(
-        sources, store or vector_store(), embed or embedder(), registry or document_registry()
+        sources,
+        store or vector_store(),
+        embed or embedder(),
+        registry or document_registry(),
+        deadline=Deadline(settings().ingest_deadline_seconds) if within_deadline else None,
     )
     return IngestResponse(documents=ingested)
 
@@ -121,6 +131,8 @@ def index_sources(
     embed: Embedder,
     registry: DocumentRegistry,
     replaces: Callable[[Source], DocumentRecord | None] | None = None,
+    *,
+    deadline: Deadline | None = None,
 ) -> list[IngestedDocument]:
     """Chunk every source, embed all their chunks together (in batches of EMBED_BATCH: one model
     or API call serves many small documents), then store each. `replaces` names the record a
@@ -135,9 +147,7 @@ def index_sources(
         for source in sources
     ]
     texts = [text for chunks in pieces for text, _ in chunks]
-    vectors: list[list[float]] = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        vectors += embed.embed(texts[start : start + EMBED_BATCH])
+    vectors = embed_within(texts, embed, deadline)
     ingested, position = [], 0
     for source, chunks in zip(sources, pieces, strict=True):
         current = (
@@ -152,6 +162,35 @@ def index_sources(
         )
         position += len(chunks)
     return ingested
+
+
+class Deadline:
+    """The time a synchronous ingestion may spend embedding. After a first small batch it knows
+    the embedder's pace, and it refuses the batch (BatchTooLarge) as soon as the rest would not
+    fit, before anything is stored. `clock` is injected in tests."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.started = clock()
+
+    def check(self, done: int, total: int) -> None:
+        elapsed = self.clock() - self.started
+        pace = elapsed / done if done else 0.0
+        if pace and elapsed + pace * (total - done) > self.seconds:
+            raise BatchTooLarge(total, max(1, int(self.seconds / pace)), self.seconds)
+
+
+def embed_within(texts: list[str], embed: Embedder, deadline: Deadline | None = None) -> list[list[float]]:
+    """The texts' vectors in batches of EMBED_BATCH; with a deadline, a first batch of
+    PROBE_CHUNKS measures the pace and each batch after it is checked against the deadline."""
+    vectors: list[list[float]] = []
+    step = PROBE_CHUNKS if deadline else EMBED_BATCH
+    while len(vectors) < len(texts):
+        vectors += embed.embed(texts[len(vectors) : len(vectors) + step])
+        if deadline is not None and len(vectors) < len(texts):
+            deadline.check(len(vectors), len(texts))
+        step = EMBED_BATCH
+    return vectors
 
 
 def _store_one(
