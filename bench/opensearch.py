@@ -51,8 +51,8 @@ def run(report: Report, corpus: Corpus) -> None:
             store = OpenSearchVectorStore(client, f"bench-{size}", model.dimension)
             store.ensure_index()
             started = time.perf_counter()
-            for document, batch in corpus.documents(size):
-                store.replace_document("acme", "bench", document, batch)
+            for document, chunks in corpus.documents(size):
+                store.replace_document("acme", "bench", document, chunks)
             report.figure(
                 "rag.opensearch.ingest.chunks_per_second",
                 size / (time.perf_counter() - started),
