@@ -222,7 +222,7 @@ def test_a_request_that_times_out_is_a_503_and_is_not_sent_again(
 ) -> None:
     store.ensure_index()
     hurried = OpenSearchVectorStore(
-        opensearch_client(opensearch_node.url, "none", "us-east-1", timeout=0.001),
+        opensearch_client(opensearch_node.url, "none", "us-east-1", timeout=1e-6),
         store.index,
         EMBED.dimension,
     )
