@@ -22,11 +22,19 @@ from pydantic import BaseModel
 
 from local.token import mint
 from parley.providers.minilm import MiniLMEmbedder
-from tests.conftest import LocalStack, TokenFactory, VectorBackend
+from tests.conftest import LocalStack, TokenFactory, VectorBackend, clear_process_caches
 from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer, Scripted, openai_error
 from tests.integration.test_tools import WEATHER as WEATHER_TOOL
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Budgets and the usage report count by UTC day: the functions' clock stands at noon, so no
+    exchange and its report or its refusal fall on either side of a midnight."""
+    monkeypatch.setenv("CLOCK_FROZEN_AT", "2031-03-14T12:00:00+00:00")
+    clear_process_caches()
 
 
 @pytest.fixture
