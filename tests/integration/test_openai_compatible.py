@@ -10,6 +10,7 @@ import base64
 import json
 import struct
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.integration
 def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
     """Budgets and the usage report count by UTC day: the functions' clock stands at noon, so no
     exchange and its report or its refusal fall on either side of a midnight."""
-    monkeypatch.setenv("CLOCK_FROZEN_AT", "2031-03-14T12:00:00+00:00")
+    monkeypatch.setenv("CLOCK_FROZEN_AT", datetime(2031, 3, 14, 12, tzinfo=UTC).isoformat())
     clear_process_caches()
 
 
