@@ -1,9 +1,14 @@
 """The local hybrid store: exact dense search beside SQLite's own FTS5 (BM25, Porter stemming),
 fused, in one SQLite file under `.local/`. numpy scores the dense candidates when installed;
-plain Python otherwise. The brand, scope and expiry filters apply to both halves."""
+plain Python otherwise. The brand, scope and expiry filters apply to both halves.
+
+Each brand's words are in an FTS5 table of its own, so BM25's statistics (document frequencies,
+average lengths) are the brand's: another tenant's documents never move a brand's scores. The
+scopes of one brand share its statistics."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -24,12 +29,17 @@ CREATE TABLE IF NOT EXISTS chunks (
     PRIMARY KEY (brand_id, rag_scope, document_id, chunk_index)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_expiry ON chunks (expires_at) WHERE expires_at IS NOT NULL;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_words USING fts5(
-    content, title, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 """
-# chunk_words' rowid is its chunk's rowid: both are written and deleted in one transaction.
+_WORDS = "CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(content, title, tokenize = '{tokenizer}')"
+_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# A words table's rowid is its chunk's rowid: both are written and deleted in one transaction.
 _KEYS = "brand_id = ? AND rag_scope = ? AND document_id = ?"
+_LEGACY_WORDS = "chunk_words"  # one table for every brand, before statistics were per brand
+
+
+def words_table(brand_id: str) -> str:
+    """The name of a brand's FTS5 table (any brand id makes a valid, distinct identifier)."""
+    return "words_" + hashlib.sha256(brand_id.encode()).hexdigest()[:24]
 
 
 class LocalVectorStore:
@@ -46,11 +56,22 @@ class LocalVectorStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
         if "page" not in columns:
             self._db.execute("ALTER TABLE chunks ADD COLUMN page INTEGER")
-        # A file written before the lexical index existed: index its chunks once.
-        self._db.execute(
-            "INSERT INTO chunk_words (rowid, content, title) SELECT rowid, content, title FROM chunks "
-            "WHERE rowid NOT IN (SELECT rowid FROM chunk_words)"
-        )
+        # A file written before each brand had its words (or before there were words at all):
+        # index every brand's chunks in its own table once.
+        self._db.execute(f"DROP TABLE IF EXISTS {_LEGACY_WORDS}")
+        for (brand_id,) in self._db.execute("SELECT DISTINCT brand_id FROM chunks").fetchall():
+            table = self._words(brand_id)
+            self._db.execute(
+                f"INSERT INTO {table} (rowid, content, title) SELECT rowid, content, title FROM chunks "
+                f"WHERE brand_id = ? AND rowid NOT IN (SELECT rowid FROM {table})",
+                (brand_id,),
+            )
+
+    def _words(self, brand_id: str) -> str:
+        """The brand's words table, created on first use."""
+        table = words_table(brand_id)
+        self._db.execute(_WORDS.format(table=table, tokenizer=_TOKENIZER))
+        return table
 
     def replace_document(
         self,
@@ -87,7 +108,7 @@ class LocalVectorStore:
                     rows,
                 )
                 self._db.execute(
-                    "INSERT INTO chunk_words (rowid, content, title) "
+                    f"INSERT INTO {self._words(brand_id)} (rowid, content, title) "
                     f"SELECT rowid, content, title FROM chunks WHERE {_KEYS}",
                     keys,
                 )
@@ -121,9 +142,13 @@ class LocalVectorStore:
         return removed
 
     def _delete_where(self, where: str, values: tuple[Any, ...]) -> int:
-        self._db.execute(
-            f"DELETE FROM chunk_words WHERE rowid IN (SELECT rowid FROM chunks WHERE {where})", values
-        )
+        brands = self._db.execute(f"SELECT DISTINCT brand_id FROM chunks WHERE {where}", values).fetchall()
+        for (brand_id,) in brands:
+            self._db.execute(
+                f"DELETE FROM {self._words(brand_id)} WHERE rowid IN "
+                f"(SELECT rowid FROM chunks WHERE brand_id = ? AND ({where}))",
+                (brand_id, *values),
+            )
         return int(self._db.execute(f"DELETE FROM chunks WHERE {where}", values).rowcount)
 
     def search(
@@ -146,14 +171,15 @@ class LocalVectorStore:
                 f"WHERE {where}",
                 values,
             ).fetchall()
-            # FTS5's own index finds the matches; the brand, scope and expiry filters are those of
+            # The brand's FTS5 index finds the matches; the scope and expiry filters are those of
             # the rows above (a match outside them is dropped).
+            table = words_table(brand_id)
+            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
             matches = (
                 self._db.execute(
-                    "SELECT rowid, -bm25(chunk_words, 1.0, 0.5) FROM chunk_words WHERE chunk_words MATCH ?",
-                    (match,),
+                    f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?", (match,)
                 ).fetchall()
-                if match
+                if match and exists
                 else []
             )
         cosines = dict(zip((row[0] for row in rows), _cosines([row[5] for row in rows], vector), strict=True))
