@@ -23,7 +23,7 @@ from parley.models.api.openai import (
     ModelList,
 )
 from parley.providers.credentials import is_configured
-from parley.providers.embedders import Embedder, embedder
+from parley.providers.embedders import Embedder, embedder, embedder_name
 from parley.providers.registry import MODELS, ModelSpec
 from parley.store.catalog import CatalogStore, catalog_store
 from parley.tokens import estimate_tokens
@@ -54,7 +54,7 @@ def list_models(principal: Principal, store: CatalogStore | None = None) -> Mode
         for spec in MODELS.values()
         if servable(spec)
     ]
-    cards.append(ModelCard(id=embedder().name, created=REGISTRY_CREATED, owned_by="parley"))
+    cards.append(ModelCard(id=embedder_name(), created=REGISTRY_CREATED, owned_by="parley"))
     for brand_id in sorted(principal.brands):
         for assistant_id, created_at in (store or catalog_store()).brand_assistants(brand_id):
             cards.append(
@@ -73,7 +73,7 @@ def get_model(principal: Principal, model_id: str, store: CatalogStore | None = 
         except AssistantNotFound as missing:
             raise ModelNotFound(model_id) from missing
         return ModelCard(id=model_id, created=_seconds(assistant.created_at), owned_by=assistant.brand_id)
-    if model_id == embedder().name:
+    if model_id == embedder_name():
         return ModelCard(id=model_id, created=REGISTRY_CREATED, owned_by="parley")
     spec = MODELS.get(model_id)
     if spec is None or not servable(spec):

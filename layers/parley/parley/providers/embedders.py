@@ -131,6 +131,21 @@ class TitanEmbedder:
         return vectors
 
 
+def embedder_name() -> str:
+    """The configured embedder's name, without building it: no model loaded, no key read (GET
+    /v1/models names it; a test checks it is the built embedder's)."""
+    config = settings()
+    if config.rag_embedder == "openai":
+        return f"openai-{config.rag_openai_embedding_model}"
+    if config.rag_embedder == "titan":
+        return f"titan-v2-{config.rag_titan_dimensions}"
+    if config.rag_embedder == "minilm":
+        from parley.providers.minilm import MiniLMEmbedder  # the module needs numpy only to embed
+
+        return MiniLMEmbedder.name
+    return f"hashing{config.rag_hashing_dimension}"
+
+
 @functools.cache
 def embedder() -> Embedder:
     """The configured embedder of this process."""
