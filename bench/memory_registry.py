@@ -3,7 +3,8 @@ vector store they use hands out no keys, so the registry only counts versions)."
 
 from __future__ import annotations
 
-from parley.store.documents import DocumentRecord, DocumentRegistry, RegistryChanged
+from parley.models.domain import DocumentRecord
+from parley.store.documents import DocumentRegistry, RegistryChanged
 
 
 class MemoryRegistry(DocumentRegistry):

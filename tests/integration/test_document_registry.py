@@ -15,9 +15,10 @@ from parley.auth.principal import ALL_SCOPES, Principal
 from parley.errors import DocumentNotFound
 from parley.logic.ingest import delete_document, ingest_documents
 from parley.models.api.rag import DocumentIn
+from parley.models.domain import DocumentRecord
 from parley.providers.embedders import HashingEmbedder
 from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
-from parley.store.documents import DocumentRecord, DocumentRegistry
+from parley.store.documents import DocumentRegistry
 from tests.conftest import LocalStack
 from tests.integration.vector_chunks import visible_after_a_refresh
 

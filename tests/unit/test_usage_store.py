@@ -9,9 +9,9 @@ import pytest
 
 from parley.errors import QuotaExceeded
 from parley.logic.quotas import Meter
-from parley.models.domain import TokenUsage
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, TokenUsage
 from parley.store import keys
-from parley.store.usage import BudgetSpent, Charge, ModelUsage, UsageStore
+from parley.store.usage import UsageStore
 from tests.unit.conftest import TABLE
 
 DAY = "2026-11-23"

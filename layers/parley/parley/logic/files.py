@@ -21,12 +21,12 @@ from parley.ids import uuid7
 from parley.logic.ingest import Source, index_sources, pending_record
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import FileAccepted, FileIn, Upload
-from parley.models.domain import timestamp
+from parley.models.domain import DocumentRecord, timestamp
 from parley.observability import logger
 from parley.providers.embedders import Embedder
 from parley.rag.parsing import SUPPORTED, UnreadableFile, parse
 from parley.rag.vectors import VectorStore
-from parley.store.documents import DocumentRecord, DocumentRegistry, RegistryChanged
+from parley.store.documents import DocumentRegistry, RegistryChanged
 from parley.store.files import FileStorage, FileTooLarge, UploadKey
 
 MAX_FILE_BYTES = 100 * 1024 * 1024

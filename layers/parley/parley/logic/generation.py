@@ -12,13 +12,13 @@ from typing import Any, Protocol, TypeVar
 
 from parley.config import settings
 from parley.logic.quotas import Meter
+from parley.models.domain import Charge
 from parley.observability import record_generation
 from parley.providers.base import ChatRequest, Completion, Delta
 from parley.providers.deadline import deadline
 from parley.providers.faults import malformed_response
 from parley.providers.provider_for import provider_for
 from parley.providers.registry import ModelSpec
-from parley.store.usage import Charge
 
 T = TypeVar("T")
 

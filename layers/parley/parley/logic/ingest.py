@@ -22,13 +22,13 @@ from parley.errors import BatchTooLarge, ContentTooLarge, DocumentNotFound, Inva
 from parley.ids import uuid7
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
-from parley.models.domain import timestamp
+from parley.models.domain import DocumentRecord, timestamp
 from parley.providers.embedders import Embedder, embedder
 from parley.rag.chunking import chunk_text
 from parley.rag.parsing import TEXT, UnreadableFile, parse
 from parley.rag.stores import vector_store
 from parley.rag.vectors import ChunkRecord, VectorStore
-from parley.store.documents import DocumentRecord, DocumentRegistry, RegistryChanged, document_registry
+from parley.store.documents import DocumentRegistry, RegistryChanged, document_registry
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB

@@ -21,16 +21,8 @@ from typing import Any
 from parley.clock import utc_now
 from parley.config import settings
 from parley.errors import QuotaExceeded
-from parley.models.domain import TokenUsage
-from parley.store.usage import (
-    DETAIL_MEASURES,
-    BudgetSpent,
-    Charge,
-    ModelUsage,
-    QuotaOverride,
-    Scope,
-    usage_store,
-)
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, TokenUsage
+from parley.store.usage import DETAIL_MEASURES, usage_store
 
 
 @dataclass(frozen=True)

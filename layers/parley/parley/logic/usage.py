@@ -10,8 +10,8 @@ from parley.clock import utc_now
 from parley.errors import InvalidRequest
 from parley.logic.quotas import budgets_with, forget_budgets
 from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
-from parley.models.domain import timestamp
-from parley.store.usage import QuotaOverride, UsageStore, usage_store
+from parley.models.domain import QuotaOverride, timestamp
+from parley.store.usage import UsageStore, usage_store
 
 DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366

@@ -3,7 +3,9 @@ conversations API documents (000 and 001), so it is served as it is."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -99,3 +101,84 @@ def timestamp(moment: datetime | None = None) -> str:
     """ISO 8601 in UTC with milliseconds, as the API documents show: 2024-02-04T12:00:00.000Z."""
     moment = moment or datetime.now(UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# Usage, budgets and documents: what the use cases and the stores both speak of.
+Scope = Literal["user", "brand"]
+
+
+@dataclass
+class ModelUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    calls: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    ratings_up: int = 0
+    ratings_down: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What one request's generations add to a day's usage, and the budgets (0: none) it must
+    still be under. `models` maps a model id to what the calls to it used."""
+
+    brand_id: str | None
+    user_id: str
+    day: str  # YYYY-MM-DD, UTC
+    models: dict[str, ModelUsage]
+    user_budget: int = 0
+    brand_budget: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(usage.total_tokens for usage in self.models.values())
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return sum((usage.cost_usd for usage in self.models.values()), Decimal(0))
+
+
+class BudgetSpent(Exception):
+    """A counter's budget was already spent when the charge was written; nothing was written."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(f"the {scope}'s daily budget is spent")
+        self.scope: Scope = scope
+
+
+@dataclass(frozen=True)
+class QuotaOverride:
+    """A brand's own budgets; None keeps the configured default, 0 means no limit."""
+
+    user_daily_tokens: int | None = None
+    brand_daily_tokens: int | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    brand_id: str
+    rag_scope: str
+    document_id: str
+    version: int
+    status: str
+    chunks: int
+    updated_at: str
+    store_keys: list[str] = field(default_factory=list)
+    title: str | None = None
+    bytes: int | None = None
+    content_type: str | None = None
+    filename: str | None = None
+    error: str | None = None
+    expires_at: str | None = None  # ISO 8601; kept as the table's TTL attribute (epoch seconds)
+    pages: int | None = None
+    upload_id: str | None = None  # the latest upload of the file (a newer one supersedes it)
+    upload_key: str | None = None  # where that upload is stored
+    metadata_json: str | None = None  # the client's metadata and title for the pending upload

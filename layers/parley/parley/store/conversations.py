@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from parley.config import settings
-from parley.models.domain import Conversation, ConversationSummary, Message
+from parley.models.domain import BudgetSpent, Charge, Conversation, ConversationSummary, Message
 from parley.store import items, keys
 from parley.store.dynamodb import dynamodb_client, transact, translated_errors
-from parley.store.usage import BudgetSpent, Charge, charge_items, spent_scope
+from parley.store.usage import charge_items, spent_scope
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from parley.config import settings
+from parley.models.domain import DocumentRecord
 from parley.store import keys
 from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
 
@@ -28,28 +28,6 @@ if TYPE_CHECKING:
 
 class RegistryChanged(Exception):
     """The document's item is not at the version the write expected (another request changed it)."""
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    brand_id: str
-    rag_scope: str
-    document_id: str
-    version: int
-    status: str
-    chunks: int
-    updated_at: str
-    store_keys: list[str] = field(default_factory=list)
-    title: str | None = None
-    bytes: int | None = None
-    content_type: str | None = None
-    filename: str | None = None
-    error: str | None = None
-    expires_at: str | None = None  # ISO 8601; kept as the table's TTL attribute (epoch seconds)
-    pages: int | None = None
-    upload_id: str | None = None  # the latest upload of the file (a newer one supersedes it)
-    upload_key: str | None = None  # where that upload is stored
-    metadata_json: str | None = None  # the client's metadata and title for the pending upload
 
 
 _OPTIONAL = ("title", "content_type", "filename", "error", "upload_id", "upload_key", "metadata_json")

@@ -13,16 +13,16 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from parley.config import settings
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope
 from parley.store import keys
 from parley.store.dynamodb import dynamodb_client, transact, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-Scope = Literal["user", "brand"]
 MODEL_PREFIX: Final = "model#"  # per-model attributes of a day item: model#<id>#<measure>
 MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "calls")
 # Written only when not zero: the prompt tokens read from or written to a provider's cache, and
@@ -30,52 +30,6 @@ MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "call
 DETAIL_MEASURES: Final = ("cached_tokens", "cache_write_tokens", "reasoning_tokens")
 RATING_MEASURES: Final = ("ratings_up", "ratings_down")  # users' ratings of the model's answers
 USER_COUNTER_DAYS: Final = 2  # a user's day counter is only read by that day's budget checks
-
-
-@dataclass
-class ModelUsage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: Decimal = Decimal(0)
-    calls: int = 0
-    cached_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    ratings_up: int = 0
-    ratings_down: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True)
-class Charge:
-    """What one request's generations add to a day's usage, and the budgets (0: none) it must
-    still be under. `models` maps a model id to what the calls to it used."""
-
-    brand_id: str | None
-    user_id: str
-    day: str  # YYYY-MM-DD, UTC
-    models: dict[str, ModelUsage]
-    user_budget: int = 0
-    brand_budget: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return sum(usage.total_tokens for usage in self.models.values())
-
-    @property
-    def cost_usd(self) -> Decimal:
-        return sum((usage.cost_usd for usage in self.models.values()), Decimal(0))
-
-
-class BudgetSpent(Exception):
-    """A counter's budget was already spent when the charge was written; nothing was written."""
-
-    def __init__(self, scope: Scope) -> None:
-        super().__init__(f"the {scope}'s daily budget is spent")
-        self.scope: Scope = scope
 
 
 def spent_scope(position: int) -> Scope:
@@ -160,15 +114,6 @@ def _number(amount: int | Decimal) -> str:
 
 def _epoch(day: date) -> int:
     return (day - date(1970, 1, 1)).days * 86400
-
-
-@dataclass(frozen=True)
-class QuotaOverride:
-    """A brand's own budgets; None keeps the configured default, 0 means no limit."""
-
-    user_daily_tokens: int | None = None
-    brand_daily_tokens: int | None = None
-    updated_at: str | None = None
 
 
 @dataclass
