@@ -3,6 +3,7 @@
 from aws_lambda_powertools.event_handler import Response
 
 from parley.http import UuidPath, create_app, http_handler, principal
+from parley.logic.access import CHATS
 from parley.logic.feedback import remove_rating
 
 app = create_app()
@@ -10,7 +11,7 @@ app = create_app()
 
 @app.delete("/api/chats/<chatId>/messages/<messageId>/feedback", status_code=204)
 def delete(chatId: UuidPath, messageId: UuidPath) -> Response[None]:  # noqa: N803 - the document's names
-    remove_rating(principal(app), chatId, messageId, api="chats")
+    remove_rating(principal(app), chatId, messageId, policy=CHATS)
     return Response(status_code=204)
 
 

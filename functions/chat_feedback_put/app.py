@@ -2,6 +2,7 @@
 camelCase, `data`-wrapped, another user's chat a 403)."""
 
 from parley.http import UuidPath, create_app, http_handler, principal
+from parley.logic.access import CHATS
 from parley.logic.feedback import rate_message
 from parley.models.api.feedback import ChatFeedback, ChatFeedbackEnvelope, FeedbackIn
 
@@ -10,7 +11,7 @@ app = create_app()
 
 @app.put("/api/chats/<chatId>/messages/<messageId>/feedback")
 def put(chatId: UuidPath, messageId: UuidPath, request: FeedbackIn) -> ChatFeedbackEnvelope:  # noqa: N803 - the document's names
-    feedback = rate_message(principal(app), chatId, messageId, request, api="chats")
+    feedback = rate_message(principal(app), chatId, messageId, request, policy=CHATS)
     return ChatFeedbackEnvelope(data=ChatFeedback.of(feedback))
 
 

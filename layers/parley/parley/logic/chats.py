@@ -6,6 +6,7 @@ from __future__ import annotations
 from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ChatNotFound, Forbidden
+from parley.logic.access import CHATS
 from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.generation import Generation, Listener
@@ -56,10 +57,9 @@ def send_chat_message(
     model = model_spec(request.modelId).id
     store = store or conversation_store()
     context = store.completion_context(chat_id, settings().history_max_messages)
-    if context is None:
-        raise ChatNotFound(chat_id)
-    if context.conversation.user_id != request.userId:
-        raise Forbidden("This chat belongs to another user.")
+    # The chat must be the userId's (the caller's, or whom an ai:act-as token speaks for).
+    CHATS.require_owner(chat_id, context.conversation.user_id if context else None, request.userId)
+    assert context is not None
     message = Message.new(chat_id, "user", request.content)
     workflow = usable_workflow(principal, request.workflowId, catalog) if request.workflowId else None
     generation = Generation(context.conversation.brand_id, context.conversation.user_id, listener)
@@ -90,10 +90,8 @@ def chat_messages(
     if cursor is not None:
         cursor = require_uuid(cursor, "cursor")
     page = (store or conversation_store()).history(chat_id, limit, cursor)
-    if page is None:
-        raise ChatNotFound(chat_id)
-    if page.owner != principal.user_id:
-        raise Forbidden("This chat belongs to another user.")
+    CHATS.require_owner(chat_id, page.owner if page else None, principal.user_id)
+    assert page is not None
     more = len(page.messages) == limit and page.message_count > limit
     return ChatMessagePage(
         data=[ChatMessage.of(m) for m in page.messages], nextCursor=page.messages[0].id if more else None

@@ -7,6 +7,7 @@ import uuid
 from parley.auth.principal import CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.errors import ConversationNotFound
 from parley.ids import created_at, uuid7
+from parley.logic.access import CONVERSATIONS
 from parley.logic.limits import check_json_size, require_uuid
 from parley.models.api.conversations import ConversationPage, CreateConversationRequest
 from parley.models.api.tools import checked_tools
@@ -51,8 +52,10 @@ def get_conversation(
     conversation_id = require_uuid(conversation_id, "conversation_id")
     conversation = (store or conversation_store()).get(conversation_id)
     # Someone else's conversation reads exactly like a missing one: its existence is not revealed.
-    if conversation is None or conversation.user_id != principal.user_id:
-        raise ConversationNotFound(conversation_id)
+    CONVERSATIONS.require_owner(
+        conversation_id, conversation.user_id if conversation else None, principal.user_id
+    )
+    assert conversation is not None
     return conversation
 
 

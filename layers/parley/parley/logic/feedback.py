@@ -1,30 +1,19 @@
 """Feedback on answers: the conversation's user rates an assistant message up or down (with an
 optional comment and reasons), changes the rating, or takes it back. Shared by the
-conversations API (another user's conversation reads as missing) and the chats API (another
-user's chat is a 403, as its document says)."""
+conversations API and the chats API, each with its access policy (parley.logic.access)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from parley.auth.principal import CONVERSATIONS_WRITE, Principal
 from parley.clock import utc_now
-from parley.errors import (
-    ChatNotFound,
-    ConversationNotFound,
-    FeedbackNotFound,
-    Forbidden,
-    InvalidRequest,
-    MessageNotFound,
-    StoreUnavailable,
-)
+from parley.errors import FeedbackNotFound, InvalidRequest, MessageNotFound, StoreUnavailable
+from parley.logic.access import CONVERSATIONS, AccessPolicy
 from parley.logic.limits import require_uuid
 from parley.models.api.feedback import FeedbackIn
 from parley.models.domain import Conversation, Feedback, timestamp
 from parley.store.conversations import ConversationStore, conversation_store
 from parley.store.feedback import FeedbackChanged, FeedbackStore, feedback_store
 
-Api = Literal["conversations", "chats"]
 ATTEMPTS = 3
 
 
@@ -34,13 +23,13 @@ def rate_message(
     message_id: str,
     request: FeedbackIn,
     *,
-    api: Api = "conversations",
+    policy: AccessPolicy = CONVERSATIONS,
     conversations: ConversationStore | None = None,
     ratings: FeedbackStore | None = None,
 ) -> Feedback:
     """Set (or replace) the rating of an assistant message; 200 with it."""
     ratings = ratings or feedback_store()
-    conversation, message_id = _owned(principal, conversation_id, message_id, api, conversations)
+    conversation, message_id = _owned(principal, conversation_id, message_id, policy, conversations)
     message = ratings.message(conversation.id, message_id)
     if message is None:
         raise MessageNotFound(message_id)
@@ -79,12 +68,12 @@ def remove_rating(
     conversation_id: str,
     message_id: str,
     *,
-    api: Api = "conversations",
+    policy: AccessPolicy = CONVERSATIONS,
     conversations: ConversationStore | None = None,
     ratings: FeedbackStore | None = None,
 ) -> None:
     ratings = ratings or feedback_store()
-    conversation, message_id = _owned(principal, conversation_id, message_id, api, conversations)
+    conversation, message_id = _owned(principal, conversation_id, message_id, policy, conversations)
     for _ in range(ATTEMPTS):
         previous = ratings.rating(conversation.id, message_id)
         if previous is None:
@@ -98,17 +87,16 @@ def remove_rating(
 
 
 def _owned(
-    principal: Principal, conversation_id: str, message_id: str, api: Api, store: ConversationStore | None
+    principal: Principal,
+    conversation_id: str,
+    message_id: str,
+    policy: AccessPolicy,
+    store: ConversationStore | None,
 ) -> tuple[Conversation, str]:
     principal.require(CONVERSATIONS_WRITE)
-    path = "chatId" if api == "chats" else "conversation_id"
-    conversation_id = require_uuid(conversation_id, path)
-    message_id = require_uuid(message_id, "messageId" if api == "chats" else "message_id")
+    conversation_id = require_uuid(conversation_id, policy.conversation_param)
+    message_id = require_uuid(message_id, policy.message_param)
     conversation = (store or conversation_store()).get(conversation_id)
-    if conversation is None:
-        raise ChatNotFound(conversation_id) if api == "chats" else ConversationNotFound(conversation_id)
-    if conversation.user_id != principal.user_id:
-        if api == "chats":
-            raise Forbidden("This chat belongs to another user.")
-        raise ConversationNotFound(conversation_id)
+    policy.require_owner(conversation_id, conversation.user_id if conversation else None, principal.user_id)
+    assert conversation is not None
     return conversation, message_id

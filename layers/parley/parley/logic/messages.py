@@ -5,6 +5,7 @@ from __future__ import annotations
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import settings
 from parley.errors import ConversationNotFound, InvalidRequest
+from parley.logic.access import CONVERSATIONS
 from parley.logic.chat import Tooling, generate_reply
 from parley.logic.generation import Generation, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
@@ -29,8 +30,8 @@ def message_history(
     if before is not None:
         before = require_uuid(before, "before")
     page = (store or conversation_store()).history(conversation_id, limit, before)
-    if page is None or page.owner != principal.user_id:
-        raise ConversationNotFound(conversation_id)
+    CONVERSATIONS.require_owner(conversation_id, page.owner if page else None, principal.user_id)
+    assert page is not None
     return MessageHistory(total=page.message_count, messages=page.messages)
 
 
@@ -65,8 +66,10 @@ def append_message(
             raise ConversationNotFound(conversation_id)
         return AppendMessageResponse(message=message, assistant_message=None)
     context = store.completion_context(conversation_id, settings().history_max_messages)
-    if context is None or context.conversation.user_id != principal.user_id:
-        raise ConversationNotFound(conversation_id)
+    CONVERSATIONS.require_owner(
+        conversation_id, context.conversation.user_id if context else None, principal.user_id
+    )
+    assert context is not None
     check_tool_call_answered(request, context.recent)
     check_no_call_unanswered([*context.recent, message])
     tooling = offered_tools(request, context.conversation)
