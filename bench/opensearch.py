@@ -14,7 +14,8 @@ from bench.report import Report
 from local.opensearch_node import HEAP, OpenSearchNode, wait_for_refresh
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
-from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+from parley.rag.opensearch_index import opensearch_client
+from parley.rag.opensearch_store import OpenSearchVectorStore
 
 LABEL = "OpenSearch 2.19 node (lucene HNSW k-NN + BM25, fused by Parley)"
 

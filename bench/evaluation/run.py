@@ -135,7 +135,8 @@ def ingest(
 def on_opensearch(collection: cisi.Collection, model: Embedder, out: list[dict[str, Any]]) -> None:
     """The same documents and vectors in a real OpenSearch node, the same retrieval and fusion."""
     from local.opensearch_node import OpenSearchNode, wait_for_refresh
-    from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+    from parley.rag.opensearch_index import opensearch_client
+    from parley.rag.opensearch_store import OpenSearchVectorStore
 
     node = OpenSearchNode().start()
     try:

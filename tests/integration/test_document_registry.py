@@ -17,7 +17,8 @@ from parley.logic.ingest import delete_document, ingest_documents
 from parley.models.api.rag import DocumentIn
 from parley.models.domain import DocumentRecord
 from parley.providers.embedders import HashingEmbedder
-from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+from parley.rag.opensearch_index import opensearch_client
+from parley.rag.opensearch_store import OpenSearchVectorStore
 from parley.store.documents import DocumentRegistry
 from tests.conftest import LocalStack
 from tests.integration.vector_chunks import visible_after_a_refresh

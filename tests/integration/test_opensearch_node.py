@@ -15,7 +15,8 @@ import pytest
 from local.opensearch_node import OpenSearchNode
 from parley.errors import StoreUnavailable
 from parley.rag.local_store import LocalVectorStore
-from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore, opensearch_client
+from parley.rag.opensearch_index import opensearch_client
+from parley.rag.opensearch_store import BULK_CHUNKS, OpenSearchVectorStore
 from parley.rag.vectors import ScoredChunk
 from tests.integration.vector_chunks import EMBED, chunks, eventually
 

@@ -16,7 +16,8 @@ import pytest
 from opensearchpy.exceptions import RequestError
 
 from parley.errors import StoreUnavailable
-from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+from parley.rag.opensearch_index import opensearch_client
+from parley.rag.opensearch_store import OpenSearchVectorStore
 from tests.doubles.fake_opensearch import FakeOpenSearch, SigningKey
 from tests.integration.vector_chunks import EMBED, chunks
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from parley.errors import BatchTooLarge
-from parley.logic.ingest import PROBE_CHUNKS, Deadline, embed_within
+from parley.logic.embedding import PROBE_CHUNKS, Deadline, embed_within
 
 
 class Clock:

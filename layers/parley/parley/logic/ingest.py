@@ -9,7 +9,6 @@ import base64
 import binascii
 import contextlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC
@@ -18,8 +17,9 @@ from typing import Any
 from parley.auth.principal import AI_INGEST, Principal
 from parley.clock import utc_now
 from parley.config import settings
-from parley.errors import BatchTooLarge, ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
+from parley.errors import ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
 from parley.ids import uuid7
+from parley.logic.embedding import Deadline, embed_within
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
 from parley.models.domain import DocumentRecord, timestamp
@@ -33,8 +33,6 @@ from parley.store.documents import DocumentRegistry, RegistryChanged, document_r
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB
 MAX_BATCH_BYTES = 5 * 1024 * 1024
-EMBED_BATCH = 256
-PROBE_CHUNKS = 8  # the first batch of a synchronous ingestion: it measures the embedder's pace
 REGISTRY_ATTEMPTS = 3
 
 
@@ -162,35 +160,6 @@ def index_sources(
         )
         position += len(chunks)
     return ingested
-
-
-class Deadline:
-    """The time a synchronous ingestion may spend embedding. After a first small batch it knows
-    the embedder's pace, and it refuses the batch (BatchTooLarge) as soon as the rest would not
-    fit, before anything is stored. `clock` is injected in tests."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds, self.clock = seconds, clock
-        self.started = clock()
-
-    def check(self, done: int, total: int) -> None:
-        elapsed = self.clock() - self.started
-        pace = elapsed / done if done else 0.0
-        if pace and elapsed + pace * (total - done) > self.seconds:
-            raise BatchTooLarge(total, max(1, int(self.seconds / pace)), self.seconds)
-
-
-def embed_within(texts: list[str], embed: Embedder, deadline: Deadline | None = None) -> list[list[float]]:
-    """The texts' vectors in batches of EMBED_BATCH; with a deadline, a first batch of
-    PROBE_CHUNKS measures the pace and each batch after it is checked against the deadline."""
-    vectors: list[list[float]] = []
-    step = PROBE_CHUNKS if deadline else EMBED_BATCH
-    while len(vectors) < len(texts):
-        vectors += embed.embed(texts[len(vectors) : len(vectors) + step])
-        if deadline is not None and len(vectors) < len(texts):
-            deadline.check(len(vectors), len(texts))
-        step = EMBED_BATCH
-    return vectors
 
 
 def _store_one(

@@ -6,8 +6,10 @@ that timed out is not sent again: it may have been applied."""
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from parley.errors import StoreUnavailable
 
@@ -77,3 +79,24 @@ def unavailable(error: Exception) -> StoreUnavailable | None:
     if isinstance(status, int) and (status == 429 or status >= 500):
         return StoreUnavailable(f"The vector store answered HTTP {status}; retry in a moment.")
     return None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retryable(operation: Callable[P, R]) -> Callable[P, R]:
+    """A cluster that is unreachable, too slow or overloaded is a 503 the client may retry."""
+
+    @functools.wraps(operation)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return operation(*args, **kwargs)
+        except BulkRefused as refusal:
+            raise refusal.error from None
+        except Exception as error:
+            if (problem := unavailable(error)) is not None:
+                raise problem from error
+            raise
+
+    return guarded

@@ -15,87 +15,26 @@ indexed whole, what was indexed of it is deleted by id and the old version stays
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
-from parley.rag.opensearch_bulk import BulkRefused, send_bulk, unavailable
+from parley.rag.opensearch_bulk import BulkRefused, retryable, send_bulk
+from parley.rag.opensearch_index import (
+    LEXICAL_FIELDS,
+    VECTOR_FIELD,
+    chunk_document,
+    index_mapping,
+    tenant_filter,
+)
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
 CANDIDATE_FACTOR = 4  # each half returns this many times top_k candidates for the fusion
 PAGE = 500
-VECTOR_FIELD = "embedding"
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _retryable(operation: Callable[P, R]) -> Callable[P, R]:
-    """A cluster that is unreachable, too slow or overloaded is a 503 the client may retry."""
-
-    @functools.wraps(operation)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return operation(*args, **kwargs)
-        except BulkRefused as refusal:
-            raise refusal.error from None
-        except Exception as error:
-            if (problem := unavailable(error)) is not None:
-                raise problem from error
-            raise
-
-    return guarded
-
-
-# Words as the local store's FTS5 reads them (`porter unicode61 remove_diacritics`): lower-cased,
-# accents folded, Porter-stemmed, so BM25 matches "refunds" to "refund" in both stores.
-TEXT_ANALYZER = {
-    "analyzer": {
-        "parley_text": {
-            "type": "custom",
-            "tokenizer": "standard",
-            "filter": ["lowercase", "asciifolding", "porter_stem"],
-        }
-    }
-}
-# The title counts half as much as the content, as in the local store's bm25(chunk_words, 1.0, 0.5).
-LEXICAL_FIELDS = ["content", "title^0.5"]
-
-
-def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
-    return {
-        "settings": {"index": {"knn": True}, "analysis": TEXT_ANALYZER},
-        "mappings": {
-            "properties": {
-                VECTOR_FIELD: {
-                    "type": "knn_vector",
-                    "dimension": dimension,
-                    "method": {
-                        "name": "hnsw",
-                        "engine": engine,
-                        "space_type": "cosinesimil",
-                        "parameters": {"m": 16, "ef_construction": 128},
-                    },
-                },
-                "brand_id": {"type": "keyword"},
-                "rag_scope": {"type": "keyword"},
-                "document_id": {"type": "keyword"},
-                "generation": {"type": "keyword"},
-                "chunk_index": {"type": "integer"},
-                "page": {"type": "integer"},
-                "content": {"type": "text", "analyzer": "parley_text"},
-                "title": {"type": "text", "analyzer": "parley_text"},
-                "metadata": {"type": "object", "enabled": False},
-                "expires_at": {"type": "date"},
-            }
-        },
-    }
 
 
 class OpenSearchVectorStore:
@@ -117,7 +56,7 @@ class OpenSearchVectorStore:
         self.engine = engine
         self._index_ready = False
 
-    @_retryable
+    @retryable
     def ensure_index(self) -> None:
         """Create the index if it does not exist: on the write path only (ingestion). Two cold
         starts may race; the second is answered `resource_already_exists_exception`, which means
@@ -134,7 +73,7 @@ class OpenSearchVectorStore:
                     raise
         self._index_ready = True
 
-    @_retryable
+    @retryable
     def replace_document(
         self,
         brand_id: str,
@@ -149,7 +88,10 @@ class OpenSearchVectorStore:
         try:
             for start in range(0, len(chunks), BULK_CHUNKS):
                 actions = [
-                    [json.dumps({"index": {"_index": self.index}}), json.dumps(_document(chunk, generation))]
+                    [
+                        json.dumps({"index": {"_index": self.index}}),
+                        json.dumps(chunk_document(chunk, generation)),
+                    ]
                     for chunk in chunks[start : start + BULK_CHUNKS]
                 ]
                 indexed += send_bulk(self.client, actions)
@@ -165,7 +107,7 @@ class OpenSearchVectorStore:
         self.remove_chunks(previous)
         return indexed
 
-    @_retryable
+    @retryable
     def remove_chunks(self, keys: Sequence[str]) -> int:
         removed = 0
         for start in range(0, len(keys), PAGE):
@@ -180,7 +122,7 @@ class OpenSearchVectorStore:
             )
         return removed
 
-    @_retryable
+    @retryable
     def delete_document(
         self, brand_id: str, rag_scope: str, document_id: str, keys: Sequence[str] = ()
     ) -> int:
@@ -199,7 +141,7 @@ class OpenSearchVectorStore:
             }
         )
 
-    @_retryable
+    @retryable
     def search(
         self,
         brand_id: str,
@@ -217,7 +159,7 @@ class OpenSearchVectorStore:
         chunk only the match query found counts as cosine 0. The read path never creates the
         index (the chat's role may not): no index yet means no chunks."""
         candidates = max(top_k * CANDIDATE_FACTOR, top_k)
-        filters = _tenant_filter(brand_id, rag_scope)
+        filters = tenant_filter(brand_id, rag_scope)
         dense = self._search(
             {
                 "size": candidates,
@@ -277,7 +219,7 @@ class OpenSearchVectorStore:
             if score >= threshold
         ]
 
-    @_retryable
+    @retryable
     def delete_expired(self, now: str) -> int:
         return self._delete_where({"range": {"expires_at": {"lte": now}}})
 
@@ -312,63 +254,3 @@ class OpenSearchVectorStore:
                 raise
             return []
         return hits
-
-
-def _document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        VECTOR_FIELD: chunk.embedding,
-        "brand_id": chunk.brand_id,
-        "rag_scope": chunk.rag_scope,
-        "document_id": chunk.document_id,
-        "generation": generation,
-        "chunk_index": chunk.chunk_index,
-        "content": chunk.content,
-        "title": chunk.title,
-        "metadata": chunk.metadata,
-    }
-    if chunk.expires_at:
-        document["expires_at"] = chunk.expires_at
-    if chunk.page is not None:
-        document["page"] = chunk.page
-    return document
-
-
-def _tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]:
-    """Brand (always), scope (when given) and not expired: applied by the server inside k-NN."""
-    filters: list[dict[str, Any]] = [
-        {"term": {"brand_id": brand_id}},
-        {
-            "bool": {
-                "should": [
-                    {"bool": {"must_not": {"exists": {"field": "expires_at"}}}},
-                    {"range": {"expires_at": {"gt": "now"}}},
-                ],
-                "minimum_should_match": 1,
-            }
-        },
-    ]
-    if rag_scope is not None:
-        filters.insert(1, {"term": {"rag_scope": rag_scope}})
-    return filters
-
-
-def opensearch_client(url: str, service: str, region: str, timeout: float = 10) -> Any:
-    """A client for a plain URL (`service` "none"), or signed with SigV4 for Amazon OpenSearch
-    Service ("es") or Serverless ("aoss") using the function's own credentials."""
-    import boto3
-    from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
-
-    options: dict[str, Any] = {
-        "hosts": [url],
-        "connection_class": Urllib3HttpConnection,
-        "timeout": timeout,
-        "max_retries": 2,
-        # A timed-out _bulk may have been applied: sent again it would index the chunks twice
-        # under new ids (a Serverless vector collection takes no ids of ours). Refused
-        # connections, which sent nothing, are retried.
-        "retry_on_timeout": False,
-    }
-    if service != "none":
-        credentials = boto3.Session().get_credentials()
-        options["http_auth"] = Urllib3AWSV4SignerAuth(credentials, region, service)
-    return OpenSearch(**options)

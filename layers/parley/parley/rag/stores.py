@@ -14,7 +14,8 @@ from parley.rag.vectors import VectorStore
 def vector_store() -> VectorStore:
     config = settings()
     if config.rag_vector_store == "opensearch":
-        from parley.rag.opensearch_store import OpenSearchVectorStore, opensearch_client
+        from parley.rag.opensearch_index import opensearch_client
+        from parley.rag.opensearch_store import OpenSearchVectorStore
 
         if not config.opensearch_url:
             from parley.config import ConfigurationError

@@ -1,0 +1,114 @@
+"""How Parley's OpenSearch index looks and how it is reached: the mapping (a lucene HNSW
+`knn_vector`, cosine, and the words read as the local store's FTS5 reads them), the document a
+chunk becomes, the tenant filter every query carries, and the client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.rag.vectors import ChunkRecord
+
+VECTOR_FIELD = "embedding"
+# Words as the local store's FTS5 reads them (`porter unicode61 remove_diacritics`): lower-cased,
+# accents folded, Porter-stemmed, so BM25 matches "refunds" to "refund" in both stores.
+TEXT_ANALYZER = {
+    "analyzer": {
+        "parley_text": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "asciifolding", "porter_stem"],
+        }
+    }
+}
+# The title counts half as much as the content, as in the local store's bm25(chunk_words, 1.0, 0.5).
+LEXICAL_FIELDS = ["content", "title^0.5"]
+
+
+def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
+    return {
+        "settings": {"index": {"knn": True}, "analysis": TEXT_ANALYZER},
+        "mappings": {
+            "properties": {
+                VECTOR_FIELD: {
+                    "type": "knn_vector",
+                    "dimension": dimension,
+                    "method": {
+                        "name": "hnsw",
+                        "engine": engine,
+                        "space_type": "cosinesimil",
+                        "parameters": {"m": 16, "ef_construction": 128},
+                    },
+                },
+                "brand_id": {"type": "keyword"},
+                "rag_scope": {"type": "keyword"},
+                "document_id": {"type": "keyword"},
+                "generation": {"type": "keyword"},
+                "chunk_index": {"type": "integer"},
+                "page": {"type": "integer"},
+                "content": {"type": "text", "analyzer": "parley_text"},
+                "title": {"type": "text", "analyzer": "parley_text"},
+                "metadata": {"type": "object", "enabled": False},
+                "expires_at": {"type": "date"},
+            }
+        },
+    }
+
+
+def chunk_document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        VECTOR_FIELD: chunk.embedding,
+        "brand_id": chunk.brand_id,
+        "rag_scope": chunk.rag_scope,
+        "document_id": chunk.document_id,
+        "generation": generation,
+        "chunk_index": chunk.chunk_index,
+        "content": chunk.content,
+        "title": chunk.title,
+        "metadata": chunk.metadata,
+    }
+    if chunk.expires_at:
+        document["expires_at"] = chunk.expires_at
+    if chunk.page is not None:
+        document["page"] = chunk.page
+    return document
+
+
+def tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]:
+    """Brand (always), scope (when given) and not expired: applied by the server inside k-NN."""
+    filters: list[dict[str, Any]] = [
+        {"term": {"brand_id": brand_id}},
+        {
+            "bool": {
+                "should": [
+                    {"bool": {"must_not": {"exists": {"field": "expires_at"}}}},
+                    {"range": {"expires_at": {"gt": "now"}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+    ]
+    if rag_scope is not None:
+        filters.insert(1, {"term": {"rag_scope": rag_scope}})
+    return filters
+
+
+def opensearch_client(url: str, service: str, region: str, timeout: float = 10) -> Any:
+    """A client for a plain URL (`service` "none"), or signed with SigV4 for Amazon OpenSearch
+    Service ("es") or Serverless ("aoss") using the function's own credentials."""
+    import boto3
+    from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
+
+    options: dict[str, Any] = {
+        "hosts": [url],
+        "connection_class": Urllib3HttpConnection,
+        "timeout": timeout,
+        "max_retries": 2,
+        # A timed-out _bulk may have been applied: sent again it would index the chunks twice
+        # under new ids (a Serverless vector collection takes no ids of ours). Refused
+        # connections, which sent nothing, are retried.
+        "retry_on_timeout": False,
+    }
+    if service != "none":
+        credentials = boto3.Session().get_credentials()
+        options["http_auth"] = Urllib3AWSV4SignerAuth(credentials, region, service)
+    return OpenSearch(**options)
