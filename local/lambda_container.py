@@ -59,9 +59,12 @@ class _LogRelay:
                 continue
             if not line.strip():
                 continue
-            with self.lock:
-                self.channel.write(json.dumps({"log": line.rstrip("\n")}) + "\n")
-                self.channel.flush()
+            try:
+                with self.lock:
+                    self.channel.write(json.dumps({"log": line.rstrip("\n")}) + "\n")
+                    self.channel.flush()
+            except (OSError, ValueError):
+                os._exit(0)  # the gateway is gone (its end of the channel closed): so is this container
 
     def drain(self) -> None:
         """Return once every line written so far has been relayed."""
@@ -112,9 +115,12 @@ def main() -> None:
 
     def send(message: dict[str, Any]) -> None:
         relay.drain()
-        with lock:
-            channel.write(json.dumps(message) + "\n")
-            channel.flush()
+        try:
+            with lock:
+                channel.write(json.dumps(message) + "\n")
+                channel.flush()
+        except (OSError, ValueError):
+            os._exit(0)  # the gateway is gone: nobody is left to answer
 
     try:
         handler = _load(code_dir, handler_name, function)
