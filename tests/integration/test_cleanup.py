@@ -70,6 +70,16 @@ def deleted_conversations(api: httpx.Client, headers: dict[str, str], count: int
     return doomed
 
 
+def recorded_activity(table: str, conversation_id: str) -> datetime:
+    """When the table says the conversation was last written to (its ~META's updated_at): the
+    moments a test runs the job at are counted from it, never from when the module was imported,
+    so no run straddles a midnight the test did not choose."""
+    item = dynamodb_client().get_item(
+        TableName=table, Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}}
+    )["Item"]
+    return datetime.fromisoformat(item["updated_at"]["S"].replace("Z", "+00:00"))
+
+
 def last_active(table: str, conversation_id: str, moment: datetime) -> None:
     """Fake clock: the conversation was last written to at `moment`."""
     dynamodb_client().update_item(
@@ -107,15 +117,17 @@ def test_conversations_inactive_past_the_retention_are_deleted(
 ) -> None:
     bob = auth("cleaner-b")
     idle, busy = new_conversation(api, bob), new_conversation(api, bob)
-    last_active(local_stack.table_name, busy, NOW + timedelta(days=20))  # written to in 20 days
+    # Day boundaries: 31 days after the later of the two days the conversations were written on.
+    start = max(recorded_activity(local_stack.table_name, c) for c in (idle, busy))
+    last_active(local_stack.table_name, busy, start + timedelta(days=20))  # written to in 20 days
 
-    report = run_at(NOW + timedelta(days=31))  # 31 days on: idle is past the 30-day retention
+    report = run_at(start + timedelta(days=31))  # 31 days on: idle is past the 30-day retention
 
     assert report["expired"] >= 1 and report["rechecked"] >= 1
     assert items_of(local_stack.table_name, idle) == 0
     assert items_of(local_stack.table_name, busy) == 5
 
-    later = run_at(NOW + timedelta(days=51))  # 31 days after busy's last activity
+    later = run_at(start + timedelta(days=51))  # 31 days after busy's last activity
 
     assert later["expired"] >= 1 and items_of(local_stack.table_name, busy) == 0
 
