@@ -12,16 +12,18 @@ from parley.logic.conversations import create_conversation
 from parley.logic.messages import append_message, message_history
 from parley.logic.usage import usage_report
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
-from parley.store.dynamodb import dynamodb_client
+from parley.models.domain import Conversation
+from parley.wiring import Wiring
 from tests.doubles.capacity import CapacityRecorder
 from tests.doubles.seeding import seed_messages
 
+WIRING = Wiring()  # the bench's: the environment `make bench` sets up
 CALLER = Principal("bench-user", frozenset({"acme"}), frozenset(ALL_SCOPES))
 MESSAGE_ITEM_UNDER_1_KB = "x" * 700
 
 
 def cost(report: Report, name: str, operation: Callable[[], Any], **extra: Any) -> None:
-    with CapacityRecorder(dynamodb_client()) as recorder:
+    with CapacityRecorder(WIRING.dynamodb) as recorder:
         operation()
     report.figure(f"dynamodb.{name}.wcu", recorder.write_units, "WCU", **extra)
     report.figure(f"dynamodb.{name}.rcu", recorder.read_units, "RCU", **extra)
@@ -35,42 +37,64 @@ def cost(report: Report, name: str, operation: Callable[[], Any], **extra: Any) 
     )
 
 
+def create(request: CreateConversationRequest) -> Conversation:
+    return create_conversation(CALLER, request, store=WIRING.conversations, config=WIRING.settings)
+
+
+def append(conversation_id: str, request: AppendMessageRequest) -> Any:
+    return append_message(
+        CALLER,
+        conversation_id,
+        request,
+        store=WIRING.conversations,
+        generator=WIRING.generator,
+        config=WIRING.settings,
+    )
+
+
 def run(report: Report, table: str) -> None:
     profile = {"system_prompt": "You are a helpful assistant. " * 100, "metadata": {"channel": "web"}}
     cost(
         report,
         "create_conversation",
-        lambda: create_conversation(CALLER, CreateConversationRequest(**profile)),
+        lambda: create(CreateConversationRequest(**profile)),
     )
     message = AppendMessageRequest(role="user", content=MESSAGE_ITEM_UNDER_1_KB)
     longest = ""
     for position in (10, 1_000, 5_000):
-        longest = create_conversation(CALLER, CreateConversationRequest(**profile)).id
-        seed_messages(dynamodb_client(), table, longest, position - 1)
+        longest = create(CreateConversationRequest(**profile)).id
+        seed_messages(WIRING.dynamodb, table, longest, position - 1)
         cost(
             report,
             f"append_at_{position}",
-            partial(append_message, CALLER, longest, message),
+            partial(append, longest, message),
             content_bytes=len(MESSAGE_ITEM_UNDER_1_KB),
         )
     one_kib = AppendMessageRequest(role="user", content="x" * 1024)
     cost(
         report,
         "append_1_kib_content_at_5001",
-        lambda: append_message(CALLER, longest, one_kib),
+        lambda: append(longest, one_kib),
         content_bytes=1024,
     )
-    cost(report, "history_page_50", lambda: message_history(CALLER, longest, limit=50), history_length=5_001)
-    chat = AppendMessageRequest(role="user", content="Hello", mode="chat-completion")
     cost(
-        report, "chat_completion_offline", lambda: append_message(CALLER, longest, chat), history_length=5_002
+        report,
+        "history_page_50",
+        lambda: message_history(CALLER, longest, limit=50, store=WIRING.conversations),
+        history_length=5_001,
     )
-    branded = create_conversation(CALLER, CreateConversationRequest(brand_id="acme", **profile)).id
-    append_message(CALLER, branded, chat)  # the container reads the brand's budgets once
+    chat = AppendMessageRequest(role="user", content="Hello", mode="chat-completion")
+    cost(report, "chat_completion_offline", lambda: append(longest, chat), history_length=5_002)
+    branded = create(CreateConversationRequest(brand_id="acme", **profile)).id
+    append(branded, chat)  # the container reads the brand's budgets once
     cost(
         report,
         "chat_completion_in_a_brand",
-        lambda: append_message(CALLER, branded, chat),
+        lambda: append(branded, chat),
         note="usage counters (user, brand day) in the same transaction; budgets cached",
     )
-    cost(report, "usage_report_30_days", lambda: usage_report(CALLER, "acme"))
+    cost(
+        report,
+        "usage_report_30_days",
+        lambda: usage_report(CALLER, "acme", store=WIRING.usage, clock=WIRING.clock),
+    )

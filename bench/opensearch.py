@@ -12,6 +12,8 @@ from bench.memory_registry import MemoryRegistry
 from bench.rag import SIZES, Corpus, paragraph, timed_searches
 from bench.report import Report
 from local.opensearch_node import HEAP, OpenSearchNode, wait_for_refresh
+from parley.clock import SYSTEM_CLOCK
+from parley.config import Settings
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
 from parley.rag.opensearch_index import opensearch_client
@@ -38,7 +40,14 @@ def run(report: Report, corpus: Corpus) -> None:
         for start in range(0, len(documents), 100):
             batch = documents[start : start + 100]
             ingest_documents(
-                CALLER, batch, store=embedded, embed=model, registry=registry, within_deadline=False
+                CALLER,
+                batch,
+                store=embedded,
+                embed=model,
+                registry=registry,
+                config=Settings(),
+                clock=SYSTEM_CLOCK,
+                within_deadline=False,
             )
         report.figure(
             "rag.opensearch.ingest.chunks_per_second",

@@ -13,10 +13,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.costs import CALLER, cost
 from bench.memory_registry import MemoryRegistry
 from bench.report import Report
+from parley.clock import SYSTEM_CLOCK
+from parley.config import Settings
 from parley.logic.catalog import create_assistant, create_template_version
 from parley.logic.ingest import ingest_documents
 from parley.logic.rag_chat import rag_chat
@@ -26,6 +29,7 @@ from parley.providers.minilm import MiniLMEmbedder
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.retrieval import retrieve
 from parley.rag.vectors import ChunkRecord, VectorStore
+from parley.wiring import Wiring
 
 INGESTED_CHUNKS = 1_000
 DISTINCT = 2_000
@@ -144,6 +148,8 @@ def run(report: Report) -> Corpus:
                 store=store,
                 embed=model,
                 registry=registry,
+                config=Settings(),
+                clock=SYSTEM_CLOCK,
                 within_deadline=False,
             )
             chunks += sum(d.chunks for d in result.documents)
@@ -159,22 +165,37 @@ def run(report: Report) -> Corpus:
                 large.replace_document("acme", "bench", document, batch)
             timed_searches(report, large, model, size, "local hybrid (exact dense + FTS5)")
 
+    wiring = Wiring()  # the environment `make bench` set up
     create_template_version(
-        CALLER, TemplateIn(brand_id="acme", template_id="bench", body="Answer.\n\n{{context}}")
+        CALLER,
+        TemplateIn(brand_id="acme", template_id="bench", body="Answer.\n\n{{context}}"),
+        store=wiring.catalog,
     )
-    assistant = create_assistant(CALLER, AssistantIn(brand_id="acme", name="Bench", template_id="bench"))
+    assistant = create_assistant(
+        CALLER, AssistantIn(brand_id="acme", name="Bench", template_id="bench"), store=wiring.catalog
+    )
+
+    def answer(request: RagChatRequest) -> Any:
+        return rag_chat(
+            CALLER,
+            request,
+            catalog=wiring.catalog,
+            generator=wiring.generator,
+            retrieve=wiring.retriever,
+            config=wiring.settings,
+        )
+
     question = [ChatTurn(role="user", content="vacation policy")]
     cost(
         report,
         "rag_chat",
-        lambda: rag_chat(CALLER, RagChatRequest(messages=question, brand_id="acme", user_id=CALLER.user_id)),
+        lambda: answer(RagChatRequest(messages=question, brand_id="acme", user_id=CALLER.user_id)),
         assistant="none",
     )
     cost(
         report,
         "rag_chat_with_assistant",
-        lambda: rag_chat(
-            CALLER,
+        lambda: answer(
             RagChatRequest(
                 messages=question,
                 brand_id="acme",

@@ -18,16 +18,17 @@ from local.gateway import LocalServer
 from local.opensearch_node import OpenSearchNode
 from local.settings import DEV_PORT_FILE, local_environment
 from local.template import ROOT
+from parley.config import Settings, settings_from
 from parley.providers.credentials import RemoteProvider, default_model, is_configured
 
 DEFAULT_DATA_DIR = ROOT / ".local" / "dynamodb"
 
 
-def describe_providers() -> str:
+def describe_providers(config: Settings) -> str:
     remote: tuple[RemoteProvider, ...] = ("openai", "anthropic")
-    live = ["offline (parley-offline)", *(p for p in remote if is_configured(p))]
-    line = f"Providers live: {', '.join(live)}; default model: {default_model()}."
-    if missing := [p for p in remote if not is_configured(p)]:
+    live = ["offline (parley-offline)", *(p for p in remote if is_configured(config, p))]
+    line = f"Providers live: {', '.join(live)}; default model: {default_model(config)}."
+    if missing := [p for p in remote if not is_configured(config, p)]:
         settings_needed = " / ".join(f"{p.upper()}_API_KEY" for p in missing)
         line += f" Not configured: {', '.join(missing)} (set {settings_needed})."
     return line
@@ -73,7 +74,7 @@ def main() -> None:
     DEV_PORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     DEV_PORT_FILE.write_text(str(port))
     print(f"Parley is listening on {server.url}")
-    print(describe_providers())
+    print(describe_providers(settings_from(os.environ)))
     print("Mint a token:  make token SUB=alice BRANDS=acme")
     print("Stop with Ctrl-C.")
     sys.stdout.flush()

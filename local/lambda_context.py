@@ -1,32 +1,34 @@
-"""The context object Lambda passes a handler, as far as Parley's functions use it."""
+"""The context object Lambda passes a handler: Powertools' `LambdaContext`, filled in as Lambda
+fills it for one invocation, with the remaining time counted from its start."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
+
+ACCOUNT_ARN = "arn:aws:lambda:us-east-1:123456789012:function"
 
 
-@dataclass
-class LambdaContext:
-    function_name: str
-    timeout: int
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started: float = field(default_factory=time.monotonic)
+class LambdaContext(PowertoolsContext):
+    def __init__(
+        self,
+        function_name: str,
+        timeout: int,
+        memory_limit_in_mb: int = 512,
+        started: float | None = None,
+    ) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = f"{ACCOUNT_ARN}:{function_name}"
+        self._memory_limit_in_mb = memory_limit_in_mb
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
+        self._tenant_id = None
+        self.timeout = timeout
+        self.started = time.monotonic() if started is None else started
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
         return max(0, int((self.timeout - (time.monotonic() - self.started)) * 1000))

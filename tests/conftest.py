@@ -17,37 +17,8 @@ from local.gateway import LocalServer
 from local.opensearch_node import OpenSearchNode, wait_for_refresh
 from local.settings import local_environment
 from local.token import mint
-from parley.config import settings
-from parley.logic.quotas import forget_budgets
-from parley.providers.embedders import embedder
-from parley.providers.provider_for import forget_clients
-from parley.rag.stores import vector_store
-from parley.store.catalog import catalog_store
-from parley.store.conversations import conversation_store
-from parley.store.documents import document_registry
-from parley.store.dynamodb import dynamodb_client
-from parley.store.feedback import feedback_store
-from parley.store.files import file_storage
-from parley.store.usage import usage_store
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
 from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
-
-
-def clear_process_caches() -> None:
-    """Settings and clients are made once per process (as in a warm Lambda); tests that change
-    the environment start them again."""
-    settings.cache_clear()
-    dynamodb_client.cache_clear()
-    conversation_store.cache_clear()
-    catalog_store.cache_clear()
-    document_registry.cache_clear()
-    file_storage.cache_clear()
-    feedback_store.cache_clear()
-    vector_store.cache_clear()
-    embedder.cache_clear()
-    forget_clients()
-    usage_store.cache_clear()
-    forget_budgets()
 
 
 @dataclass
@@ -71,7 +42,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     environment.update(files.environment())
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
-    clear_process_caches()
     create_table(client(database.endpoint), environment["TABLE_NAME"])
     server = LocalServer(free_port()).start()
     files.poll(server.gateway.pools[WORKER])
@@ -87,7 +57,6 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        clear_process_caches()
 
 
 @pytest.fixture
@@ -97,7 +66,6 @@ def api(local_stack: LocalStack) -> Iterator[httpx.Client]:
     os.environ["TABLE_NAME"] = local_stack.table_name
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = local_stack.dynamodb_endpoint
     local_stack.dynamodb.clear()
-    clear_process_caches()
     with httpx.Client(base_url=local_stack.url, timeout=30) as http:
         yield http
 
@@ -135,11 +103,9 @@ def providers(provider_server: ProviderServer, monkeypatch: pytest.MonkeyPatch) 
     }.items():
         monkeypatch.setenv(name, value)
     provider_server.reset()
-    clear_process_caches()
     yield provider_server
     provider_server.reset()
     monkeypatch.undo()
-    clear_process_caches()
 
 
 @pytest.fixture(scope="module")
@@ -194,12 +160,10 @@ def vector_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     """Runs a RAG API test once on each store (the functions read RAG_VECTOR_STORE per container)."""
     if request.param == "local":
         monkeypatch.setenv("RAG_VECTOR_STORE", "local")
-        clear_process_caches()
         return VectorBackend("local")
     node: OpenSearchNode = request.getfixturevalue("opensearch_node")
     monkeypatch.setenv("RAG_VECTOR_STORE", "opensearch")
     monkeypatch.setenv("OPENSEARCH_URL", node.url)
     monkeypatch.setenv("OPENSEARCH_SERVICE", "none")
     monkeypatch.setenv("OPENSEARCH_INDEX_PREFIX", OPENSEARCH_TEST_PREFIX)
-    clear_process_caches()
     return VectorBackend("opensearch", node)

@@ -23,6 +23,8 @@ from bench.evaluation import baselines, cisi
 from bench.evaluation.metrics import ndcg_at, recall_at, reciprocal_rank
 from bench.memory_registry import MemoryRegistry
 from parley.auth.principal import ALL_SCOPES, Principal
+from parley.clock import SYSTEM_CLOCK
+from parley.config import Settings
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
 from parley.providers.embedders import Embedder
@@ -118,6 +120,8 @@ def ingest(
             store=store,
             embed=model,
             registry=registry,
+            config=Settings(),
+            clock=SYSTEM_CLOCK,
             within_deadline=False,
         )
     seconds = time.perf_counter() - started

@@ -3,13 +3,15 @@
 from parley.http import create_app, http_handler, principal
 from parley.logic.catalog import create_assistant
 from parley.models.api.rag import AssistantEnvelope, AssistantIn
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
 @app.post("/v1/ai/assistants", status_code=201)
 def create(request: AssistantIn) -> AssistantEnvelope:
-    return AssistantEnvelope(assistant=create_assistant(principal(app), request))
+    return AssistantEnvelope(assistant=create_assistant(principal(app), request, store=wiring.catalog))
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

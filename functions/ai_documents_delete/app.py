@@ -6,11 +6,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.config import settings
 from parley.http import create_app, http_handler, principal
 from parley.logic.ingest import delete_document
-from parley.store.files import file_storage
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
@@ -20,11 +20,16 @@ def delete(
     brand_id: Annotated[str, Query(min_length=1, max_length=100)],
     rag_scope: Annotated[str, Query(min_length=1, max_length=128)],
 ) -> Response[None]:
-    storage = file_storage() if settings().files_bucket else None
     delete_document(
-        principal(app), document_id, brand_id, rag_scope, remove_file=storage.delete if storage else None
+        principal(app),
+        document_id,
+        brand_id,
+        rag_scope,
+        store=wiring.vectors,
+        registry=wiring.documents,
+        remove_file=wiring.files.delete if wiring.files else None,
     )
     return Response(status_code=204)
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

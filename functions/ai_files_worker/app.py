@@ -15,11 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.logic.files import process_upload
 from parley.observability import logger
-from parley.providers.embedders import embedder
-from parley.rag.stores import vector_store
-from parley.store.documents import document_registry
-from parley.store.files import file_storage
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -29,7 +27,15 @@ def handle_record(record: SQSRecord) -> None:
         if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
             continue
         key = unquote_plus(entry["s3"]["object"]["key"])  # S3 event keys are URL-encoded
-        outcome = process_upload(key, document_registry(), file_storage(), vector_store(), embedder())
+        outcome = process_upload(
+            key,
+            registry=wiring.documents,
+            storage=wiring.required_files(),
+            store=wiring.vectors,
+            embed=wiring.embedder,
+            config=wiring.settings,
+            clock=wiring.clock,
+        )
         logger.info("upload processed", extra={"outcome": outcome})
 
 

@@ -7,7 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.http import create_app, http_handler, principal
 from parley.logic.catalog import get_template
 from parley.models.api.rag import TemplateEnvelope
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
@@ -17,7 +19,9 @@ def read(
     brand_id: Annotated[str, Query(min_length=1, max_length=100)],
     version: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{0,5}$")] = None,
 ) -> TemplateEnvelope:
-    return TemplateEnvelope(template=get_template(principal(app), brand_id, template_id, version))
+    return TemplateEnvelope(
+        template=get_template(principal(app), brand_id, template_id, version, store=wiring.catalog)
+    )
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

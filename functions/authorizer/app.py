@@ -6,8 +6,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.authorizer import authorize
 from parley.observability import logger
+from parley.wiring import Wiring
+
+wiring = Wiring()  # this container's: its JWKS keys are kept across invocations
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return authorize(event)
+    return authorize(event, wiring.token_verifier)

@@ -5,7 +5,9 @@ from parley.logic.chats import send_chat_message
 from parley.models.api.chats import CreateChatMessageRequest, SentChatMessageEnvelope
 from parley.providers.priming import register_snapstart_priming
 from parley.streaming import stream_listener, streamed
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
 
@@ -13,9 +15,20 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 @app.post("/api/chats/<chatId>/messages", status_code=201)
 def send(chatId: UuidPath, request: CreateChatMessageRequest) -> SentChatMessageEnvelope:  # noqa: N803 - the document's name
     return SentChatMessageEnvelope(
-        data=send_chat_message(principal(app), chatId, request, listener=stream_listener())
+        data=send_chat_message(
+            principal(app),
+            chatId,
+            request,
+            store=wiring.conversations,
+            catalog=wiring.catalog,
+            generator=wiring.generator,
+            config=wiring.settings,
+            listener=stream_listener(),
+        )
     )
 
 
-lambda_handler = http_handler(app)
-stream_handler = streamed(lambda_handler)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+lambda_handler = http_handler(app, wiring)
+stream_handler = streamed(
+    lambda_handler, wiring
+)  # in AWS through the Lambda Web Adapter (parley.web_adapter)

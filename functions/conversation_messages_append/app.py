@@ -6,7 +6,9 @@ from parley.logic.messages import append_message
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
 from parley.providers.priming import register_snapstart_priming
 from parley.streaming import stream_listener, streamed
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
 
@@ -14,8 +16,18 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 @app.post("/v1/conversations/<conversation_id>/messages")
 def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMessageResponse:
     listener = stream_listener() if request.mode == "chat-completion" else None
-    return append_message(principal(app), conversation_id, request, listener=listener)
+    return append_message(
+        principal(app),
+        conversation_id,
+        request,
+        store=wiring.conversations,
+        generator=wiring.generator,
+        config=wiring.settings,
+        listener=listener,
+    )
 
 
-lambda_handler = http_handler(app)
-stream_handler = streamed(lambda_handler)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+lambda_handler = http_handler(app, wiring)
+stream_handler = streamed(
+    lambda_handler, wiring
+)  # in AWS through the Lambda Web Adapter (parley.web_adapter)

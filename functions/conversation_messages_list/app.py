@@ -7,7 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.http import UuidCursor, UuidPath, create_app, http_handler, principal
 from parley.logic.messages import message_history
 from parley.models.api.conversations import MessageHistory
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
@@ -17,7 +19,7 @@ def history(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: UuidCursor = None,  # a message id: the page ends just before it
 ) -> MessageHistory:
-    return message_history(principal(app), conversation_id, limit, before)
+    return message_history(principal(app), conversation_id, limit, before, store=wiring.conversations)
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

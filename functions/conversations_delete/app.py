@@ -4,14 +4,16 @@ from aws_lambda_powertools.event_handler import Response
 
 from parley.http import UuidPath, create_app, http_handler, principal
 from parley.logic.conversations import delete_conversation
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
 @app.delete("/v1/conversations/<conversation_id>", status_code=204)
 def delete(conversation_id: UuidPath) -> Response[None]:
-    delete_conversation(principal(app), conversation_id)
+    delete_conversation(principal(app), conversation_id, store=wiring.conversations)
     return Response(status_code=204)
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

@@ -7,7 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.http import UuidCursor, create_app, http_handler, principal
 from parley.logic.conversations import list_conversations
 from parley.models.api.conversations import ConversationPage
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
@@ -16,7 +18,7 @@ def list_page(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: UuidCursor = None,
 ) -> ConversationPage:
-    return list_conversations(principal(app), limit, cursor)
+    return list_conversations(principal(app), limit, cursor, store=wiring.conversations)
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

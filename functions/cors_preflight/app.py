@@ -6,7 +6,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.cors import preflight
+from parley.wiring import Wiring
+
+wiring = Wiring()  # this container's composition root
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return preflight(event)
+    return preflight(event, wiring.settings.allowed_origins)

@@ -11,7 +11,9 @@ from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
 from parley.openai_stream import ChunkStream
 from parley.providers.priming import register_snapstart_priming
 from parley.streaming import stream_listener, streamed
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app(style="openai")
 register_snapstart_priming()  # SnapStart: provider SDKs imported before the snapshot, not per cold start
 
@@ -29,8 +31,17 @@ def completions(
         ),
     ] = None,
 ) -> ChatCompletion:
-    return chat_completion(principal(app), request, brand, listener=stream_listener())
+    return chat_completion(
+        principal(app),
+        request,
+        brand,
+        catalog=wiring.catalog,
+        generator=wiring.generator,
+        retrieve=wiring.retriever,
+        config=wiring.settings,
+        listener=stream_listener(),
+    )
 
 
-lambda_handler = http_handler(app, style="openai")
-stream_handler = streamed(lambda_handler, ChunkStream)  # in AWS through the Lambda Web Adapter
+lambda_handler = http_handler(app, wiring, style="openai")
+stream_handler = streamed(lambda_handler, wiring, ChunkStream)  # in AWS through the Lambda Web Adapter

@@ -3,13 +3,15 @@
 from parley.http import create_app, http_handler, principal
 from parley.logic.openai_models import embeddings
 from parley.models.api.openai import EmbeddingList, EmbeddingRequest
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app(style="openai")
 
 
 @app.post("/v1/embeddings")
 def embed(request: EmbeddingRequest) -> EmbeddingList:
-    return embeddings(principal(app), request)
+    return embeddings(principal(app), request, model=wiring.embedder)
 
 
-lambda_handler = http_handler(app, style="openai")
+lambda_handler = http_handler(app, wiring, style="openai")

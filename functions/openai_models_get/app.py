@@ -8,13 +8,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from parley.http import create_app, http_handler, principal
 from parley.logic.openai_models import get_model
 from parley.models.api.openai import ModelCard
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app(style="openai")
 
 
 @app.get("/v1/models/<model_id>")
 def model(model_id: Annotated[str, Path(min_length=1, max_length=256)]) -> ModelCard:
-    return get_model(principal(app), model_id)
+    return get_model(principal(app), model_id, store=wiring.catalog, config=wiring.settings)
 
 
-lambda_handler = http_handler(app, style="openai")
+lambda_handler = http_handler(app, wiring, style="openai")

@@ -7,7 +7,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from parley.http import create_app, http_handler, principal
 from parley.logic.usage import usage_report
 from parley.models.api.usage import UsageReport
+from parley.wiring import Wiring
 
+wiring = Wiring()  # this container's composition root
 app = create_app()
 
 DAY = r"^\d{4}-\d{2}-\d{2}$"
@@ -24,7 +26,7 @@ def report(
         str | None, Query(pattern=DAY, description="Last UTC day (YYYY-MM-DD); default: today.")
     ] = None,
 ) -> UsageReport:
-    return usage_report(principal(app), brand_id, from_, to)
+    return usage_report(principal(app), brand_id, from_, to, store=wiring.usage, clock=wiring.clock)
 
 
-lambda_handler = http_handler(app)
+lambda_handler = http_handler(app, wiring)

@@ -21,6 +21,7 @@ from parley.models.domain import Conversation, Feedback, Message, timestamp
 from parley.store import items, keys
 from parley.store.catalog import CatalogStore
 from parley.store.feedback import FeedbackStore
+from parley.wiring import Wiring
 
 HANDBOOK = "Every employee gets 25 vacation days a year.\n\nUnused vacation days carry over until March."
 
@@ -46,6 +47,9 @@ def seed_messages(client: Any, table: str, conversation_id: str, count: int) -> 
 
 
 def seed_events_data(client: Any, table: str) -> None:
+    """Into the table, and into the vector store the environment configures (as a function's
+    container would find it)."""
+    wiring = Wiring(dynamodb=client)
     """(Re)create, unconditionally, the conversation, workflow, assistant and document the events/
     files address, so every one of them finds what it asks for."""
     now = timestamp()
@@ -121,4 +125,9 @@ def seed_events_data(client: Any, table: str) -> None:
                 brand_id="acme", rag_scope="hr", document_id=DOCUMENT_ID, title="Handbook", content=HANDBOOK
             )
         ],
+        store=wiring.vectors,
+        embed=wiring.embedder,
+        registry=wiring.documents,
+        config=wiring.settings,
+        clock=wiring.clock,
     )

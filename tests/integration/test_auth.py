@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from local.settings import LOCAL_AUDIENCE, LOCAL_ISSUER
 from local.token import mint
-from tests.conftest import TokenFactory, clear_process_caches
+from tests.conftest import TokenFactory
 
 pytestmark = pytest.mark.integration
 
@@ -170,10 +170,8 @@ def identity_provider(api: httpx.Client) -> Iterator[tuple[rsa.RSAPrivateKey, ec
         }
     )
     os.environ["JWT_JWKS_URL"] = server.url
-    clear_process_caches()
     yield rsa_key, ec_key
     os.environ.pop("JWT_JWKS_URL")
-    clear_process_caches()
     server.httpd.shutdown()
 
 
@@ -216,12 +214,10 @@ def test_a_caller_no_usage_plan_meters_is_refused_by_the_gateway(
     """The API requires an API key from the authorizer (usage plans); without one, API Gateway
     answers 403 before any function runs."""
     monkeypatch.setenv("USAGE_KEY_PREFIX", "")  # an authorizer that names no usage plan key
-    clear_process_caches()
     try:
         refused = api.get("/v1/conversations", headers=auth("alice"))
     finally:
         monkeypatch.undo()
-        clear_process_caches()
 
     assert refused.status_code == 403
     assert refused.json() == {"error": "forbidden", "message": "No usage plan covers this caller."}
@@ -235,10 +231,8 @@ def silent_identity_provider(api: httpx.Client) -> Iterator[None]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     os.environ["JWT_JWKS_URL"] = f"http://127.0.0.1:{listener.getsockname()[1]}/jwks.json"
-    clear_process_caches()
     yield
     os.environ.pop("JWT_JWKS_URL")
-    clear_process_caches()
     listener.close()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory, clear_process_caches
+from tests.conftest import TokenFactory
 from tests.doubles.fake_bedrock import TITAN, BedrockScript, BedrockServer
 
 pytestmark = pytest.mark.integration
@@ -40,10 +40,8 @@ def bedrock(bedrock_server: BedrockServer, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "5")
     bedrock_server.received.clear()
     bedrock_server.scripts.clear()
-    clear_process_caches()
     yield bedrock_server
     monkeypatch.undo()
-    clear_process_caches()
 
 
 @pytest.fixture

@@ -284,10 +284,8 @@ def test_a_stored_workflow_reads_back(api: httpx.Client) -> None:
 def test_cors_allows_credentials_only_for_listed_origins(
     api: httpx.Client, monkeypatch: pytest.MonkeyPatch, origin: str, allowed: bool
 ) -> None:
-    from tests.conftest import clear_process_caches
 
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com, https://admin.example.com")
-    clear_process_caches()
 
     preflight = api.options("/api/chats", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
     actual = api.post("/api/chats", json={}, headers={**cookie("alice"), "Origin": origin})

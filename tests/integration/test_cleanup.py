@@ -4,7 +4,7 @@ what is gone and what stays, retention, resuming after running out of time, and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,11 +12,14 @@ import httpx
 import pytest
 
 from local.events import scheduler_event
-from local.lambda_runtime import LambdaContext
-from parley.logic.cleanup import run_cleanup, scheduled_cleanup
+from local.lambda_runtime import LambdaContext, load_handler
+from local.template import load
+from parley.logic.cleanup import CleanupReport, run_cleanup
 from parley.store import keys
 from parley.store.dynamodb import dynamodb_client
-from tests.conftest import LocalStack, TokenFactory, clear_process_caches
+from parley.store.lifecycle import ConversationLifecycle
+from parley.wiring import Wiring
+from tests.conftest import LocalStack, TokenFactory
 from tests.integration.index_reads import listed_ids
 
 pytestmark = pytest.mark.integration
@@ -27,15 +30,28 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def retention(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("CONVERSATION_RETENTION_DAYS", "30")
-    clear_process_caches()
     yield
     monkeypatch.delenv("CONVERSATION_RETENTION_DAYS")
-    clear_process_caches()
 
 
 def run_at(moment: datetime, seconds: float = 300) -> dict[str, Any]:
+    """One scheduled invocation of the cleanup function, in a container started now (its wiring
+    made from the environment the test set)."""
+    spec = load().functions["CleanupFunction"]
     event = {**scheduler_event(), "time": moment.isoformat().replace("+00:00", "Z")}
-    return scheduled_cleanup(event, LambdaContext("CleanupFunction", int(seconds)))
+    result: dict[str, Any] = load_handler(spec)(event, LambdaContext(spec.logical_id, int(seconds)))
+    return result
+
+
+def cleanup(now: datetime, seconds_left: Callable[[], float]) -> CleanupReport:
+    wiring = Wiring()
+    return run_cleanup(
+        now,
+        seconds_left,
+        lifecycle=ConversationLifecycle(wiring.conversations),
+        vectors=wiring.vectors,
+        config=wiring.settings,
+    )
 
 
 def items_of(table: str, conversation_id: str) -> int:
@@ -149,8 +165,8 @@ def test_a_run_out_of_time_stops_and_the_next_run_resumes(
     doomed = deleted_conversations(api, auth("cleaner-d"), count=3, messages=30)
     clock = iter([60.0, 60.0] + [1.0] * 1000)  # a little time, then less than the stop margin
 
-    partial = run_cleanup(NOW, lambda: next(clock))
-    complete = run_cleanup(NOW, lambda: 300.0)
+    partial = cleanup(NOW, lambda: next(clock))
+    complete = cleanup(NOW, lambda: 300.0)
 
     assert not partial.finished
     assert complete.finished

@@ -12,6 +12,8 @@ import pytest
 from local.dynamodb import client
 from local.opensearch_node import OpenSearchNode
 from parley.auth.principal import ALL_SCOPES, Principal
+from parley.clock import SYSTEM_CLOCK
+from parley.config import Settings
 from parley.errors import DocumentNotFound
 from parley.logic.ingest import delete_document, ingest_documents
 from parley.models.api.rag import DocumentIn
@@ -52,6 +54,8 @@ def ingest(store: OpenSearchVectorStore, registry: DocumentRegistry, document_id
         store=store,
         embed=EMBED,
         registry=registry,
+        config=Settings(),
+        clock=SYSTEM_CLOCK,
     )
 
 

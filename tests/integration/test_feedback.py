@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import LocalStack, TokenFactory, clear_process_caches
+from tests.conftest import LocalStack, TokenFactory
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,6 @@ NOON = datetime(2031, 3, 14, 12, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOCK_FROZEN_AT", NOON.isoformat())
-    clear_process_caches()
 
 
 @pytest.fixture

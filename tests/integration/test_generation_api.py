@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TokenFactory, clear_process_caches
+from tests.conftest import TokenFactory
 from tests.doubles.fake_providers import (
     ANTHROPIC_PATH,
     OPENAI_PATH,
@@ -222,7 +222,6 @@ def test_a_provider_without_a_key_is_a_503_naming_the_setting(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
-    clear_process_caches()
     conversation_id = conversation(api, alice, model="gpt-4o")
 
     response = ask(api, alice, conversation_id)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from local.token import mint
 from parley.providers.minilm import MiniLMEmbedder
-from tests.conftest import LocalStack, TokenFactory, VectorBackend, clear_process_caches
+from tests.conftest import LocalStack, TokenFactory, VectorBackend
 from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer, Scripted, openai_error
 from tests.integration.test_tools import WEATHER as WEATHER_TOOL
 
@@ -35,7 +35,6 @@ def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
     """Budgets and the usage report count by UTC day: the functions' clock stands at noon, so no
     exchange and its report or its refusal fall on either side of a midnight."""
     monkeypatch.setenv("CLOCK_FROZEN_AT", datetime(2031, 3, 14, 12, tzinfo=UTC).isoformat())
-    clear_process_caches()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ DynamoDB Local. Every test works in a brand of its own, so budgets and counters 
 
 from __future__ import annotations
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -11,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.config import settings
-from tests.conftest import TokenFactory, clear_process_caches
+from parley.config import settings_from
+from tests.conftest import TokenFactory
 from tests.doubles.fake_providers import OPENAI_PATH, ProviderServer
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,6 @@ TODAY = NOON.date()
 @pytest.fixture(autouse=True)
 def functions_at_noon(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOCK_OFFSET_SECONDS", str((NOON - datetime.now(UTC)).total_seconds()))
-    clear_process_caches()
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ HALF_A_DAY = 12 * 3600
 def test_a_brand_has_the_defaults_until_it_sets_its_own_budgets(
     api: httpx.Client, admin: dict[str, str], brand: str
 ) -> None:
-    defaults = settings()
+    defaults = settings_from(os.environ)
     before = api.get(f"/v1/quotas/{brand}", headers=admin)
     assert before.status_code == 200, before.text
     assert before.json()["quota"] == {

@@ -12,8 +12,9 @@ from pytest_socket import disable_socket, enable_socket
 
 from local.dynamodb import create_table
 from parley.auth.principal import ALL_SCOPES, Principal
+from parley.config import Settings, settings_from
 from parley.store.conversations import ConversationStore
-from tests.conftest import clear_process_caches
+from parley.wiring import Wiring
 
 TABLE = "parley-unit"
 
@@ -25,33 +26,53 @@ def _no_network() -> Iterator[None]:
     enable_socket()
 
 
+# Parley's settings in the unit tests, as values (a test changes a copy: `unit_settings(...)`).
+UNIT_ENVIRONMENT = {
+    "TABLE_NAME": TABLE,
+    "JWT_HS256_SECRET": "unit-secret",
+    "JWT_ISSUER": "parley-local",
+    "JWT_AUDIENCE": "parley",
+    "RAG_VECTOR_STORE": "local",
+    "RAG_LOCAL_PATH": ":memory:",
+    "RAG_EMBEDDER": "hashing",
+    "FILES_BUCKET": "parley-unit-files",
+}
+# What boto3 (under moto) and Powertools read: not Parley's settings.
+AWS_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "unit",
+    "AWS_SECRET_ACCESS_KEY": "unit",
+}
+
+
+def unit_settings(**changes: Any) -> Settings:
+    return settings_from(UNIT_ENVIRONMENT).model_copy(update=changes)
+
+
+def generating(store: ConversationStore, **changes: Any) -> dict[str, Any]:
+    """What the generating use cases take besides the store, on the store's table and client."""
+    wiring = Wiring(unit_settings(table_name=store.table_name, **changes), dynamodb=store.client)
+    return {"store": store, "generator": wiring.generator, "config": wiring.settings}
+
+
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    for name, value in {
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "unit",
-        "AWS_SECRET_ACCESS_KEY": "unit",
-        "TABLE_NAME": TABLE,
-        "JWT_HS256_SECRET": "unit-secret",
-        "JWT_ISSUER": "parley-local",
-        "JWT_AUDIENCE": "parley",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "RAG_VECTOR_STORE": "local",
-        "RAG_LOCAL_PATH": ":memory:",
-        "RAG_EMBEDDER": "hashing",
-        "FILES_BUCKET": "parley-unit-files",
-    }.items():
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The process environment of a function's container, for the tests that load a function
+    (which makes its own wiring from the environment, as in Lambda)."""
+    for name, value in {**AWS_ENVIRONMENT, **UNIT_ENVIRONMENT}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.delenv("JWT_JWKS_URL", raising=False)
-    clear_process_caches()
-    yield monkeypatch
-    clear_process_caches()
+    return monkeypatch
 
 
 @pytest.fixture
-def dynamodb(environment: pytest.MonkeyPatch) -> Iterator[Any]:
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in AWS_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client, TABLE)

@@ -22,14 +22,15 @@ from parley.logic.conversations import (
 from parley.logic.messages import append_message, message_history
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
 from parley.store.conversations import ConversationStore
-from tests.conftest import clear_process_caches
-from tests.unit.conftest import principal
+from tests.unit.conftest import generating, principal, unit_settings
 
 ALICE = principal("alice")
 
 
 def new_conversation(store: ConversationStore, **fields: Any) -> str:
-    return create_conversation(ALICE, CreateConversationRequest(**fields), store).id
+    return create_conversation(
+        ALICE, CreateConversationRequest(**fields), store=store, config=unit_settings()
+    ).id
 
 
 def item_count(dynamodb: Any, store: ConversationStore) -> int:
@@ -37,16 +38,20 @@ def item_count(dynamodb: Any, store: ConversationStore) -> int:
 
 
 def test_a_new_conversation_uses_the_default_model(store: ConversationStore) -> None:
-    conversation = create_conversation(ALICE, CreateConversationRequest(title="Hello"), store)
+    conversation = create_conversation(
+        ALICE, CreateConversationRequest(title="Hello"), store=store, config=unit_settings()
+    )
 
     assert conversation.model == "parley-offline"
     assert conversation.user_id == "alice"
-    assert get_conversation(ALICE, conversation.id, store) == conversation
+    assert get_conversation(ALICE, conversation.id, store=store) == conversation
 
 
 def test_an_unknown_model_is_a_400_listing_the_valid_ones(store: ConversationStore) -> None:
     with pytest.raises(InvalidRequest) as refusal:
-        create_conversation(ALICE, CreateConversationRequest(model="gpt-17"), store)
+        create_conversation(
+            ALICE, CreateConversationRequest(model="gpt-17"), store=store, config=unit_settings()
+        )
 
     assert refusal.value.code == "unknown_model"
     assert "gpt-4o" in refusal.value.message
@@ -54,13 +59,17 @@ def test_an_unknown_model_is_a_400_listing_the_valid_ones(store: ConversationSto
 
 def test_a_brand_outside_the_token_is_forbidden(store: ConversationStore) -> None:
     with pytest.raises(Forbidden):
-        create_conversation(ALICE, CreateConversationRequest(brand_id="globex"), store)
+        create_conversation(
+            ALICE, CreateConversationRequest(brand_id="globex"), store=store, config=unit_settings()
+        )
 
 
 def test_append_returns_the_stored_message_and_no_reply(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
 
-    result = append_message(ALICE, conversation_id, AppendMessageRequest(role="user", content="Hi"), store)
+    result = append_message(
+        ALICE, conversation_id, AppendMessageRequest(role="user", content="Hi"), **generating(store)
+    )
 
     assert result.assistant_message is None
     history = message_history(ALICE, conversation_id, limit=50, store=store)
@@ -75,7 +84,7 @@ def test_chat_completion_stores_the_message_and_the_offline_reply(store: Convers
         ALICE,
         conversation_id,
         AppendMessageRequest(role="user", content="Hi there", mode="chat-completion"),
-        store,
+        **generating(store),
     )
 
     reply = result.assistant_message
@@ -94,23 +103,24 @@ def test_the_offline_reply_is_deterministic(store: ConversationStore) -> None:
     first, second = new_conversation(store), new_conversation(store)
     request = AppendMessageRequest(role="user", content="Same words", mode="chat-completion")
 
-    one = append_message(ALICE, first, request, store).assistant_message
-    two = append_message(ALICE, second, request, store).assistant_message
+    one = append_message(ALICE, first, request, **generating(store)).assistant_message
+    two = append_message(ALICE, second, request, **generating(store)).assistant_message
 
     assert one is not None and two is not None
     assert one.content == two.content
 
 
-def test_content_over_the_limit_is_413_and_writes_nothing(
-    store: ConversationStore, dynamodb: Any, environment: pytest.MonkeyPatch
-) -> None:
-    environment.setenv("MAX_MESSAGE_BYTES", "10")
-    clear_process_caches()
+def test_content_over_the_limit_is_413_and_writes_nothing(store: ConversationStore, dynamodb: Any) -> None:
     conversation_id = new_conversation(store)
     before = item_count(dynamodb, store)
 
     with pytest.raises(ContentTooLarge):
-        append_message(ALICE, conversation_id, AppendMessageRequest(role="user", content="é" * 6), store)
+        append_message(
+            ALICE,
+            conversation_id,
+            AppendMessageRequest(role="user", content="é" * 6),
+            **generating(store, max_message_bytes=10),
+        )
 
     assert item_count(dynamodb, store) == before
 
@@ -127,7 +137,7 @@ def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(
             writer,
             conversation_id,
             AppendMessageRequest(role="user", content="Hi", mode="chat-completion"),
-            store,
+            **generating(store),
         )
 
     assert item_count(dynamodb, store) == before
@@ -145,7 +155,7 @@ def test_chat_completion_answers_only_user_and_tool_messages(
             ALICE,
             conversation_id,
             AppendMessageRequest(role=role, content="Be terse.", mode="chat-completion"),
-            store,
+            **generating(store),
         )
 
     assert item_count(dynamodb, store) == before
@@ -160,7 +170,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
         ALICE,
         conversation_id,
         AppendMessageRequest(role="assistant", content="Checking.", tool_calls=[call]),
-        store,
+        **generating(store),
     )
     before = item_count(dynamodb, store)
 
@@ -170,7 +180,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
                 ALICE,
                 conversation_id,
                 AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", **missing),
-                store,
+                **generating(store),
             )
     assert item_count(dynamodb, store) == before
 
@@ -178,7 +188,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
         ALICE,
         conversation_id,
         AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", tool_call_id="call_7"),
-        store,
+        **generating(store),
     )
     assert answered.assistant_message is not None
 
@@ -189,20 +199,22 @@ def test_another_users_conversation_reads_as_missing(store: ConversationStore, d
     before = item_count(dynamodb, store)
 
     with pytest.raises(ConversationNotFound):
-        get_conversation(mallory, conversation_id, store)
+        get_conversation(mallory, conversation_id, store=store)
     with pytest.raises(ConversationNotFound):
         message_history(mallory, conversation_id, limit=10, store=store)
     with pytest.raises(ConversationNotFound):
-        append_message(mallory, conversation_id, AppendMessageRequest(role="user", content="x"), store)
+        append_message(
+            mallory, conversation_id, AppendMessageRequest(role="user", content="x"), **generating(store)
+        )
     with pytest.raises(ConversationNotFound):
         append_message(
             mallory,
             conversation_id,
             AppendMessageRequest(role="user", content="x", mode="chat-completion"),
-            store,
+            **generating(store),
         )
     with pytest.raises(ConversationNotFound):
-        delete_conversation(mallory, conversation_id, store)
+        delete_conversation(mallory, conversation_id, store=store)
 
     assert item_count(dynamodb, store) == before
 
@@ -233,7 +245,9 @@ def test_a_forged_cursor_is_a_400(store: ConversationStore, cursor: str) -> None
 
 def test_listing_pages_through_every_conversation_once(store: ConversationStore) -> None:
     created = {new_conversation(store, title=f"c{n}") for n in range(5)}
-    new_conversation_for_bob = create_conversation(principal("bob"), CreateConversationRequest(), store).id
+    new_conversation_for_bob = create_conversation(
+        principal("bob"), CreateConversationRequest(), store=store, config=unit_settings()
+    ).id
 
     seen: list[str] = []
     cursor = None
@@ -251,12 +265,14 @@ def test_listing_pages_through_every_conversation_once(store: ConversationStore)
 def test_deleting_twice_is_a_404_the_second_time(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
 
-    delete_conversation(ALICE, conversation_id, store)
+    delete_conversation(ALICE, conversation_id, store=store)
 
     with pytest.raises(ConversationNotFound):
-        delete_conversation(ALICE, conversation_id, store)
+        delete_conversation(ALICE, conversation_id, store=store)
     with pytest.raises(ConversationNotFound):
-        append_message(ALICE, conversation_id, AppendMessageRequest(role="user", content="late"), store)
+        append_message(
+            ALICE, conversation_id, AppendMessageRequest(role="user", content="late"), **generating(store)
+        )
 
 
 def test_the_history_before_cursor_must_be_a_message_id(store: ConversationStore) -> None:
@@ -272,7 +288,7 @@ def test_history_pages_never_overlap(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
     ids = [
         append_message(
-            ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), store
+            ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), **generating(store)
         ).message.id
         for n in range(5)
     ]

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from parley.config import settings
+from parley.config import Settings
 from parley.providers import embedders
 
 
 @pytest.mark.parametrize("kind", ["hashing", "minilm", "openai"])  # titan looks for AWS credentials
-def test_the_embedders_name_is_known_without_building_it(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAG_EMBEDDER", kind)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-unit")
-    settings.cache_clear()
-    embedders.embedder.cache_clear()
-    try:
-        named = embedders.embedder_name()
-        built = embedders.embedder().name
-    finally:
-        settings.cache_clear()
-        embedders.embedder.cache_clear()
+def test_the_embedders_name_is_known_without_building_it(kind: str) -> None:
+    config = Settings(rag_embedder=kind, openai_api_key="sk-unit")
 
-    assert named == built
+    assert embedders.embedder_name(config) == embedders.build_embedder(config).name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,6 @@ from local.events import EVENTS_DIR, USER
 from local.lambda_runtime import LambdaContext, load_handler
 from local.settings import LOCAL_SECRET
 from local.template import ROOT, Route, load
-from tests.conftest import clear_process_caches
 from tests.doubles.seeding import seed_events_data
 from tests.unit.conftest import TABLE
 
@@ -39,10 +39,12 @@ def test_every_function_has_an_event_file() -> None:
 
 
 @pytest.fixture
-def seeded(dynamodb: Any, environment: pytest.MonkeyPatch) -> None:
+def seeded(dynamodb: Any, environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The environment each loaded function makes its wiring from; the vector store is a file, so
+    the seeded chunks are the ones each function opens."""
     environment.setenv("JWT_HS256_SECRET", LOCAL_SECRET)
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
-    clear_process_caches()
+    environment.setenv("RAG_LOCAL_PATH", str(tmp_path / "vectors.sqlite3"))
     seed_events_data(dynamodb, TABLE)
 
 

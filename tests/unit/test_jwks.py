@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from parley.auth.jwks import JwksCache, JwksUnavailable, UnknownKey
-from parley.auth.tokens import TokenVerifier, jwks_cache
+from parley.auth.tokens import TokenVerifier
 from parley.config import Settings
 from parley.errors import Unauthorized
 
@@ -122,14 +122,12 @@ def test_an_unreachable_jwks_raises_at_once(issuer: Issuer) -> None:
         cache(issuer, Clock()).key_for("k1")
 
 
-def verifier(issuer: Issuer, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> TokenVerifier:
-    jwks_cache.cache_clear()
+def verifier(issuer: Issuer, **settings: Any) -> TokenVerifier:
     url = "https://issuer/.well-known/jwks.json"
-    monkeypatch.setattr(
-        "parley.auth.tokens.jwks_cache",
-        lambda *_: JwksCache(url, fetch=issuer.jwks),
+    return TokenVerifier(
+        Settings(jwt_issuer=ISSUER, jwt_audience="parley-web", jwt_jwks_url=url, **settings),
+        JwksCache(url, fetch=issuer.jwks),
     )
-    return TokenVerifier(Settings(jwt_issuer=ISSUER, jwt_audience="parley-web", jwt_jwks_url=url, **settings))
 
 
 def access_token(issuer: Issuer, **overrides: Any) -> str:
@@ -146,7 +144,7 @@ def access_token(issuer: Issuer, **overrides: Any) -> str:
 def test_a_cognito_access_token_is_accepted_for_a_configured_app_client(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verify = verifier(issuer, monkeypatch, jwt_cognito_client_ids="app-client-1", jwt_scope_prefix="parley/")
+    verify = verifier(issuer, jwt_cognito_client_ids="app-client-1", jwt_scope_prefix="parley/")
 
     principal = verify.verify(access_token(issuer))
 
@@ -165,7 +163,7 @@ def test_a_cognito_access_token_is_accepted_for_a_configured_app_client(
 def test_other_access_tokens_are_refused(
     issuer: Issuer, monkeypatch: pytest.MonkeyPatch, configured: str, claims: dict[str, Any], reason: str
 ) -> None:
-    verify = verifier(issuer, monkeypatch, jwt_cognito_client_ids=configured)
+    verify = verifier(issuer, jwt_cognito_client_ids=configured)
 
     with pytest.raises(Unauthorized, match=reason):
         verify.verify(access_token(issuer, **claims))

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from parley.config import Settings, settings_from
 from parley.errors import InvalidRequest, ProviderNotConfigured
 from parley.logic.prompt import fit_history
 from parley.models.domain import Message, TokenUsage, timestamp
@@ -15,7 +16,6 @@ from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import api_key, default_model
 from parley.providers.openai_chat import to_openai_messages
 from parley.providers.registry import MODELS, ModelSpec, model_spec
-from tests.conftest import clear_process_caches
 
 TINY = ModelSpec(
     "tiny", "openai", context_window=200, max_output_tokens=50, input_per_million=1, output_per_million=2
@@ -107,26 +107,20 @@ def test_anthropic_turns_alternate_and_start_with_the_user() -> None:
     ]
 
 
-def test_api_keys_come_from_secrets_manager_or_ssm(dynamodb: Any, environment: pytest.MonkeyPatch) -> None:
+def test_api_keys_come_from_secrets_manager_or_ssm(dynamodb: Any) -> None:
     boto3.client("secretsmanager").create_secret(
         Name="parley/openai", SecretString='{"api_key": "sk-from-secret"}'
     )
     boto3.client("ssm").put_parameter(Name="/parley/anthropic", Value="sk-ant-from-ssm", Type="SecureString")
-    environment.setenv("OPENAI_API_KEY_SECRET", "parley/openai")
-    environment.setenv("ANTHROPIC_API_KEY_PARAMETER", "/parley/anthropic")
-    clear_process_caches()
+    config = Settings(openai_api_key_secret="parley/openai", anthropic_api_key_parameter="/parley/anthropic")
 
-    assert api_key("openai") == "sk-from-secret"
-    assert api_key("anthropic") == "sk-ant-from-ssm"
+    assert api_key(config, "openai") == "sk-from-secret"
+    assert api_key(config, "anthropic") == "sk-ant-from-ssm"
 
 
-def test_a_missing_key_names_the_settings(environment: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_API_KEY_SECRET", "OPENAI_API_KEY_PARAMETER"):
-        environment.delenv(name, raising=False)
-    clear_process_caches()
-
+def test_a_missing_key_names_the_settings() -> None:
     with pytest.raises(ProviderNotConfigured, match="OPENAI_API_KEY"):
-        api_key("openai")
+        api_key(Settings(), "openai")
 
 
 @pytest.mark.parametrize(
@@ -138,13 +132,5 @@ def test_a_missing_key_names_the_settings(environment: pytest.MonkeyPatch) -> No
         ({"OPENAI_API_KEY": "k", "DEFAULT_MODEL": "gpt-4.1"}, "gpt-4.1"),
     ],
 )
-def test_the_default_model_follows_the_configured_providers(
-    environment: pytest.MonkeyPatch, variables: dict[str, str], expected: str
-) -> None:
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEFAULT_MODEL"):
-        environment.delenv(name, raising=False)
-    for name, value in variables.items():
-        environment.setenv(name, value)
-    clear_process_caches()
-
-    assert default_model() == expected
+def test_the_default_model_follows_the_configured_providers(variables: dict[str, str], expected: str) -> None:
+    assert default_model(settings_from(variables)) == expected

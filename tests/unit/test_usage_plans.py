@@ -11,7 +11,7 @@ import yaml
 from local.template import TEMPLATE, _CfnLoader, load
 from parley.auth.authorizer import usage_key
 from parley.auth.principal import Principal
-from tests.conftest import clear_process_caches
+from parley.config import Settings
 
 STACK = "parley-prod"
 
@@ -31,38 +31,37 @@ def resources() -> dict[str, Any]:
 
 
 @pytest.fixture
-def deployed(resources: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The authorizer's environment as the template sets it, for brands acme and globex."""
+def deployed(resources: dict[str, Any]) -> Settings:
+    """The authorizer's settings as the template sets them, for brands acme and globex."""
     variables = resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
-    monkeypatch.setenv("USAGE_KEY_PREFIX", substitute(variables["USAGE_KEY_PREFIX"]))
-    monkeypatch.setenv("USAGE_PLAN_BRANDS", "acme,globex")
-    clear_process_caches()
-    yield
-    monkeypatch.undo()
-    clear_process_caches()
+    return Settings(
+        usage_key_prefix=substitute(variables["USAGE_KEY_PREFIX"]), usage_plan_brands="acme,globex"
+    )
 
 
 def caller(*brands: str) -> Principal:
     return Principal("alice", frozenset(brands), frozenset())
 
 
-@pytest.mark.usefixtures("deployed")
 def test_a_brand_with_a_plan_is_metered_on_the_key_the_template_creates_for_it(
-    resources: dict[str, Any],
+    resources: dict[str, Any], deployed: Settings
 ) -> None:
     _, _, fragment = resources["Fn::ForEach::BrandPlans"]
     brand_key = fragment["BrandApiKey&{Brand}"]["Properties"]["Value"]
 
-    assert usage_key(caller("globex")) == substitute(brand_key, Brand="globex")
-    assert usage_key(caller("globex", "acme")) == substitute(brand_key, Brand="acme")  # the first in order
+    assert usage_key(caller("globex"), deployed) == substitute(brand_key, Brand="globex")
+    assert usage_key(caller("globex", "acme"), deployed) == substitute(
+        brand_key, Brand="acme"
+    )  # the first in order
 
 
-@pytest.mark.usefixtures("deployed")
-def test_any_other_brand_is_metered_on_the_default_plans_key(resources: dict[str, Any]) -> None:
+def test_any_other_brand_is_metered_on_the_default_plans_key(
+    resources: dict[str, Any], deployed: Settings
+) -> None:
     default_key = resources["DefaultApiKey"]["Properties"]["Value"]
 
-    assert usage_key(caller("initech")) == substitute(default_key)
-    assert usage_key(caller()) == substitute(default_key)
+    assert usage_key(caller("initech"), deployed) == substitute(default_key)
+    assert usage_key(caller(), deployed) == substitute(default_key)
 
 
 def test_every_authorized_route_needs_a_metered_key_and_the_preflight_none() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from parley.clock import Clock
+from parley.config import Settings
 from parley.errors import QuotaExceeded
-from parley.logic.quotas import Meter
+from parley.logic.quotas import BudgetBook, Budgets
 from parley.models.domain import BudgetSpent, Charge, ModelUsage, TokenUsage
 from parley.store import keys
 from parley.store.usage import UsageStore
@@ -71,7 +74,15 @@ def test_user_counters_expire_in_two_days_and_day_counters_after_the_retention(d
 
 
 def test_a_meter_adds_up_its_calls_and_refuses_with_the_time_to_midnight(dynamodb: Any) -> None:
-    meter = Meter("acme", "alice")
+    evening = Clock(frozen_at=datetime(2026, 11, 23, 18, 0, 0, 500_000, tzinfo=UTC))
+    defaults = Settings()
+    book = BudgetBook(
+        Budgets(defaults.quota_user_daily_tokens, defaults.quota_brand_daily_tokens),
+        UsageStore(TABLE, dynamodb),
+        evening,
+        cache_seconds=60,
+    )
+    meter = book.open("acme", "alice")
     meter.add("gpt-4o", TokenUsage(prompt_tokens=10, completion_tokens=5, total_tokens=15), 0.00012)
     meter.add("gpt-4o", TokenUsage(prompt_tokens=1, completion_tokens=1, total_tokens=2), 0.00001)
 
@@ -79,4 +90,4 @@ def test_a_meter_adds_up_its_calls_and_refuses_with_the_time_to_midnight(dynamod
     refusal = meter.exceeded("brand")
     assert isinstance(refusal, QuotaExceeded) and refusal.status == 429
     assert "Brand 'acme'" in refusal.message and "5,000,000 tokens" in refusal.message
-    assert 1 <= int(refusal.headers["Retry-After"]) <= 86_401
+    assert refusal.headers["Retry-After"] == str(6 * 3600)  # 5 h 59 min 59.5 s, rounded up

@@ -5,13 +5,19 @@ so nothing that depends on the day (budgets, the usage report) depends on when a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from parley.config import settings
+
+@dataclass(frozen=True)
+class Clock:
+    offset_seconds: float = 0
+    frozen_at: datetime | None = None
+
+    def now(self) -> datetime:
+        if self.frozen_at is not None:
+            return self.frozen_at.astimezone(UTC)
+        return datetime.now(UTC) + timedelta(seconds=self.offset_seconds)
 
 
-def utc_now() -> datetime:
-    config = settings()
-    if config.clock_frozen_at is not None:
-        return config.clock_frozen_at.astimezone(UTC)
-    return datetime.now(UTC) + timedelta(seconds=config.clock_offset_seconds)
+SYSTEM_CLOCK = Clock()

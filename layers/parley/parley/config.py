@@ -1,9 +1,9 @@
-"""Settings read from the environment, validated once per cold start (`settings()` is cached)."""
+"""Settings read from the environment, validated once per container by its composition root
+(`parley.wiring`)."""
 
 from __future__ import annotations
 
-import functools
-import os
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -246,13 +246,10 @@ class ConfigurationError(RuntimeError):
     """The function's environment is wrong: a deployment mistake, never a client's."""
 
 
-@functools.cache
-def settings() -> Settings:
-    """The validated settings of this process; read on first use, not at import time."""
+def settings_from(environ: Mapping[str, str]) -> Settings:
+    """The validated settings of an environment (unset and empty variables take the defaults)."""
     values = {
-        name: os.environ[name.upper()]
-        for name in Settings.model_fields
-        if os.environ.get(name.upper(), "") != ""
+        name: environ[name.upper()] for name in Settings.model_fields if environ.get(name.upper(), "") != ""
     }
     try:
         return Settings.model_validate(values)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.config import settings
-
 ALLOWED_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 PREFLIGHT_MAX_AGE = "600"
@@ -19,10 +17,10 @@ def _origin(event: dict[str, Any]) -> str | None:
     return None
 
 
-def cors_headers(event: dict[str, Any]) -> dict[str, str]:
+def cors_headers(event: dict[str, Any], allowed_origins: frozenset[str]) -> dict[str, str]:
     """The headers that let the request's origin read the response, if it is an allowed one."""
     origin = _origin(event)
-    if origin is None or origin not in settings().allowed_origins:
+    if origin is None or origin not in allowed_origins:
         return {}
     return {
         "Access-Control-Allow-Origin": origin,
@@ -31,15 +29,17 @@ def cors_headers(event: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-    if headers := cors_headers(event):
+def with_cors(
+    event: dict[str, Any], response: dict[str, Any], allowed_origins: frozenset[str]
+) -> dict[str, Any]:
+    if headers := cors_headers(event, allowed_origins):
         response["headers"] = {**(response.get("headers") or {}), **headers}
     return response
 
 
-def preflight(event: dict[str, Any]) -> dict[str, Any]:
+def preflight(event: dict[str, Any], allowed_origins: frozenset[str]) -> dict[str, Any]:
     """The answer to a browser's OPTIONS preflight; an unlisted origin gets no CORS headers."""
-    headers = cors_headers(event)
+    headers = cors_headers(event, allowed_origins)
     if headers:
         headers |= {
             "Access-Control-Allow-Methods": ALLOWED_METHODS,

@@ -4,7 +4,7 @@ layer's errors become `{error, message}` responses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.principal import Principal
-from parley.cors import with_cors
+from parley.cors import with_cors as add_cors
 from parley.errors import ParleyError
 from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
@@ -21,6 +21,9 @@ from parley.observability import logger, metrics, record_error
 from parley.openai_errors import in_openai_shape, openai_error_json
 from parley.request_guard import REFUSAL_CODE, HostileInput, check_request
 from parley.responses import error_result
+
+if TYPE_CHECKING:
+    from parley.wiring import Wiring
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -132,11 +135,14 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     return Principal.from_context(app.current_event.raw_event.get("requestContext", {}).get("authorizer"))
 
 
-def http_handler(app: APIGatewayRestResolver, style: ErrorStyle = "parley") -> Handler:
+def http_handler(app: APIGatewayRestResolver, wiring: Wiring, style: ErrorStyle = "parley") -> Handler:
     """The Lambda entry point of a function: logging with the API Gateway request id as
     correlation id, and metrics, around `app.resolve`. With style "openai" the answers given
     before the route runs (the request guard, idempotency) are in OpenAI's error shape too."""
     shaped = in_openai_shape if style == "openai" else (lambda result: result)
+
+    def with_cors(event: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+        return add_cors(event, result, wiring.settings.allowed_origins)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
@@ -151,7 +157,7 @@ def http_handler(app: APIGatewayRestResolver, style: ErrorStyle = "parley") -> H
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(_as_json_request(event), context)
 
-    resolve_once = idempotent(resolve)  # a POST with an Idempotency-Key runs once
+    resolve_once = idempotent(resolve, wiring)  # a POST with an Idempotency-Key runs once
     return lambda_handler
 
 

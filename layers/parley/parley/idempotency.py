@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.config import settings
 from parley.ids import is_uuid
 from parley.observability import logger
 from parley.responses import error_result
-from parley.store.dynamodb import dynamodb_client
+
+if TYPE_CHECKING:
+    from parley.wiring import Wiring
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 HEADER = "idempotency-key"
@@ -64,7 +65,7 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def idempotent(handler: Handler) -> Handler:
+def idempotent(handler: Handler, wiring: Wiring) -> Handler:
     """Wrap a Lambda handler so its POSTs honour the Idempotency-Key header."""
 
     def wrapped(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -104,18 +105,18 @@ def idempotent(handler: Handler) -> Handler:
         config = IdempotencyConfig(
             event_key_jmespath="[route, key, principal]",
             payload_validation_jmespath="body",
-            expires_after_seconds=settings().idempotency_ttl_seconds,
+            expires_after_seconds=wiring.settings.idempotency_ttl_seconds,
             raise_on_no_idempotency_key=True,
         )
         if hasattr(context, "get_remaining_time_in_millis"):
             config.register_lambda_context(context)
         persistence = DynamoDBPersistenceLayer(
-            table_name=settings().table_name,
+            table_name=wiring.settings.table_name,
             key_attr="PK",
             sort_key_attr="SK",
             static_pk_value=f"IDEMPOTENCY#{caller}",
             expiry_attr="expires_at",
-            boto3_client=dynamodb_client(),
+            boto3_client=wiring.dynamodb,
         )
         try:
             result: dict[str, Any] = idempotent_function(

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from parley.cors import with_cors
 from parley.providers.base import Delta
 from parley.streaming import SSE_HEADERS, ResponseWriter, attempt, write_whole
 
@@ -25,12 +24,15 @@ def new_identity() -> tuple[str, int]:
 
 
 class ChunkStream:
-    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None:
-        self.event, self.writer = event, writer
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
+        self.event, self.writer, self.cors = event, writer, cors
         self.started = self.gone = self.claimed = False
         self.identity = new_identity()  # the use case gives the whole completion the same id
+        body = _body(event)
+        options = body.get("stream_options")
+        self.include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        self.requested_model = str(body.get("model") or "")
         self.model = ""
-        self.include_usage = _include_usage(event)
 
     def context(self, chunks: list[Any]) -> None:
         """Retrieved sources are not part of OpenAI's stream; the citations come in the last chunk."""
@@ -80,9 +82,8 @@ class ChunkStream:
     def _send(self, data: bytes) -> None:
         if not self.started:
             self.started = True
-            self.model = self.model or _requested_model(self.event)
-            headers = with_cors(self.event, {"statusCode": 200, "headers": dict(SSE_HEADERS), "body": ""})
-            self._write(lambda: self.writer.start(200, headers["headers"]))
+            self.model = self.model or self.requested_model
+            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
             data = self._chunk({"role": "assistant", "content": ""}) + data
         self._write(lambda: self.writer.write(data))
 
@@ -99,12 +100,3 @@ def _body(event: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, RecursionError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def _include_usage(event: dict[str, Any]) -> bool:
-    options = _body(event).get("stream_options")
-    return isinstance(options, dict) and options.get("include_usage") is True
-
-
-def _requested_model(event: dict[str, Any]) -> str:
-    return str(_body(event).get("model") or "")

@@ -14,12 +14,15 @@ import base64
 import contextvars
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.cors import with_cors
+from parley.cors import cors_headers
 from parley.providers.base import Delta
+
+if TYPE_CHECKING:
+    from parley.wiring import Wiring
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -45,7 +48,7 @@ class Stream(Protocol):
 
     claimed: bool
 
-    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None: ...
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None: ...
 
     def context(self, chunks: list[Any]) -> None: ...
 
@@ -91,8 +94,8 @@ class EventStream:
     answer, so that nothing is sent if the provider refuses at once. A client that goes away
     stops the writing, not the generation: the answer is still stored (and billed)."""
 
-    def __init__(self, event: dict[str, Any], writer: ResponseWriter) -> None:
-        self.event, self.writer = event, writer
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
+        self.event, self.writer, self.cors = event, writer, cors
         self.pending: list[bytes] = []
         self.started = self.gone = self.claimed = False
 
@@ -119,9 +122,8 @@ class EventStream:
     def _send(self, data: bytes) -> None:
         if not self.started:
             self.started = True
-            headers = with_cors(self.event, {"statusCode": 200, "headers": dict(SSE_HEADERS), "body": ""})
             data, self.pending = b"".join(self.pending) + data, []
-            self._write(lambda: self.writer.start(200, headers["headers"]))
+            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
         self._write(lambda: self.writer.write(data))
 
     def _write(self, action: Callable[[], None]) -> None:
@@ -152,7 +154,9 @@ def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
 
 
 def streamed(
-    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]], events: type[Stream] = EventStream
+    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+    wiring: Wiring,
+    events: type[Stream] = EventStream,
 ) -> StreamingHandler:
     """The entry point of a streaming route over its ordinary Lambda handler: the same checks,
     idempotency and errors, with the answer streamed when the request asks for it, as `events`
@@ -163,7 +167,7 @@ def streamed(
         if not wants_stream(event):
             write_whole(writer, handler(event, context))
             return
-        stream = events(event, writer)
+        stream = events(event, writer, cors_headers(event, wiring.settings.allowed_origins))
         token = _listener.set(stream)
         try:
             result = handler(event, context)

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerResponse,
+    parse_api_gateway_arn,
+)
+
 from parley.auth.principal import Principal
 from parley.auth.tokens import TokenVerifier, token_from_request
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import Unauthorized
 from parley.observability import logger
 
@@ -15,45 +20,33 @@ from parley.observability import logger
 UNAUTHORIZED = "Unauthorized"
 
 
-def authorize(event: dict[str, Any]) -> dict[str, Any]:
+def authorize(event: dict[str, Any], verifier: TokenVerifier) -> dict[str, Any]:
+    """Allow every route of this API and stage: scopes are checked by each function, so a cached
+    policy stays correct for any route the same token calls next."""
     try:
-        principal = TokenVerifier(settings()).verify(
-            token_from_request(event.get("headers"), event.get("multiValueHeaders"))
-        )
+        principal = verifier.verify(token_from_request(event.get("headers"), event.get("multiValueHeaders")))
     except Unauthorized as refusal:
         logger.info("request refused by the authorizer", extra={"reason": refusal.message})
         raise Exception(UNAUTHORIZED) from None
-    key = usage_key(principal)
-    return {
-        **({"usageIdentifierKey": key} if key else {}),
-        "principalId": principal.user_id,
-        "policyDocument": {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Action": "execute-api:Invoke",
-                    "Effect": "Allow",
-                    "Resource": _whole_api(event["methodArn"]),
-                }
-            ],
-        },
-        "context": principal.to_context(),
-    }
+    arn = parse_api_gateway_arn(event["methodArn"])
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=principal.user_id,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        context=principal.to_context(),
+        usage_identifier_key=usage_key(principal, verifier.settings),
+        partition=arn.partition,
+    )
+    policy.allow_all_routes()
+    return policy.asdict()
 
 
-def usage_key(principal: Principal) -> str | None:
+def usage_key(principal: Principal, config: Settings) -> str | None:
     """The API key whose usage plan meters this caller: its brand's own plan (the first of its
     brands, in order, that has one), else the default plan. None when no plans are deployed."""
-    config = settings()
     if not config.usage_key_prefix:
         return None
     brand = next((b for b in sorted(principal.brands) if b in config.brands_with_usage_plans), None)
     return f"{config.usage_key_prefix}-brand-{brand}" if brand else f"{config.usage_key_prefix}-default"
-
-
-def _whole_api(method_arn: str) -> str:
-    """Allow every route of this API and stage: scopes are checked by each function, so a cached
-    policy stays correct for any route the same token calls next."""
-    api_arn, _, path = method_arn.partition("/")
-    stage = path.split("/", 1)[0]
-    return f"{api_arn}/{stage}/*"

@@ -3,7 +3,6 @@ from a JWKS URL (Cognito or any OIDC issuer). `alg: none` and every other algori
 
 from __future__ import annotations
 
-import functools
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -15,12 +14,6 @@ from parley.config import Settings
 from parley.errors import Unauthorized
 
 _ASYMMETRIC = ("RS256", "ES256")
-
-
-@functools.cache
-def jwks_cache(url: str, lifespan: float, cooldown: float) -> JwksCache:
-    """One key cache per warm authorizer (and per JWKS setting)."""
-    return JwksCache(url, lifespan=lifespan, cooldown=cooldown)
 
 
 def token_from_request(
@@ -70,8 +63,19 @@ def _session_cookie(cookie_headers: list[str]) -> str | None:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    """Verifies the tokens of one container; its JWKS keys are kept for the container's life."""
+
+    def __init__(self, settings: Settings, jwks: JwksCache | None = None) -> None:
         self.settings = settings
+        self.jwks = jwks or (
+            JwksCache(
+                settings.jwt_jwks_url,
+                lifespan=settings.jwt_jwks_lifespan_seconds,
+                cooldown=settings.jwt_jwks_refetch_cooldown_seconds,
+            )
+            if settings.jwt_jwks_url
+            else None
+        )
 
     def verify(self, token: str) -> Principal:
         try:
@@ -100,13 +104,8 @@ class TokenVerifier:
     def _key_for(self, header: dict[str, Any], algorithm: Any) -> Any:
         if algorithm == "HS256" and self.settings.jwt_hs256_secret:
             return self.settings.jwt_hs256_secret
-        if algorithm in _ASYMMETRIC and self.settings.jwt_jwks_url:
-            cache = jwks_cache(
-                self.settings.jwt_jwks_url,
-                self.settings.jwt_jwks_lifespan_seconds,
-                self.settings.jwt_jwks_refetch_cooldown_seconds,
-            )
-            return cache.key_for(header.get("kid"))  # JwksUnavailable: the authorizer fails, a 500
+        if algorithm in _ASYMMETRIC and self.jwks is not None:
+            return self.jwks.key_for(header.get("kid"))  # JwksUnavailable: the authorizer fails, a 500
         raise jwt.InvalidAlgorithmError(f"algorithm {algorithm!r} is not accepted")
 
     def _is_access_token(self, token: str) -> bool:

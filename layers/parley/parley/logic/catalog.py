@@ -10,11 +10,11 @@ from parley.models.api.rag import Assistant, AssistantIn, PromptTemplate, Templa
 from parley.models.domain import timestamp
 from parley.providers.registry import model_spec
 from parley.rag.prompting import DEFAULT_TEMPLATE
-from parley.store.catalog import CatalogStore, catalog_store
+from parley.store.catalog import CatalogStore
 
 
 def create_template_version(
-    principal: Principal, request: TemplateIn, store: CatalogStore | None = None
+    principal: Principal, request: TemplateIn, *, store: CatalogStore
 ) -> PromptTemplate:
     principal.require(ADMIN)
     principal.require_brand(request.brand_id)
@@ -31,11 +31,11 @@ def create_template_version(
         description=request.description,
         created_at=timestamp(),
     )
-    return (store or catalog_store()).add_template_version(request.brand_id, draft)
+    return store.add_template_version(request.brand_id, draft)
 
 
 def find_template(
-    brand_id: str, template_id: str | None, version: str | None, store: CatalogStore | None = None
+    brand_id: str, template_id: str | None, version: str | None, *, store: CatalogStore
 ) -> PromptTemplate:
     """The brand's template (a version, or the latest); the built-in one when no id is given."""
     if template_id is None or template_id == DEFAULT_TEMPLATE.template_id:
@@ -44,7 +44,7 @@ def find_template(
         return DEFAULT_TEMPLATE
     if version is not None and not version.isdigit():
         raise InvalidRequest(f"version must be a positive whole number, got '{version}'.")
-    found = (store or catalog_store()).get_template(brand_id, template_id, int(version) if version else None)
+    found = store.get_template(brand_id, template_id, int(version) if version else None)
     if found is None:
         raise TemplateNotFound(template_id, version)
     return found
@@ -55,33 +55,32 @@ def get_template(
     brand_id: str,
     template_id: str,
     version: str | None,
-    store: CatalogStore | None = None,
+    *,
+    store: CatalogStore,
 ) -> PromptTemplate:
     principal.require(ADMIN)
     principal.require_brand(brand_id)
-    return find_template(brand_id, template_id, version, store)
+    return find_template(brand_id, template_id, version, store=store)
 
 
-def create_assistant(
-    principal: Principal, request: AssistantIn, store: CatalogStore | None = None
-) -> Assistant:
+def create_assistant(principal: Principal, request: AssistantIn, *, store: CatalogStore) -> Assistant:
     principal.require(ADMIN)
     principal.require_brand(request.brand_id)
     if request.model is not None:
         model_spec(request.model)
     if request.template_id is not None or request.template_version is not None:
-        find_template(request.brand_id, request.template_id, request.template_version, store)
+        find_template(request.brand_id, request.template_id, request.template_version, store=store)
     assistant = Assistant(**request.model_dump(), assistant_id=str(uuid7()), created_at=timestamp())
-    (store or catalog_store()).put_assistant(assistant)
+    store.put_assistant(assistant)
     return assistant
 
 
 def find_assistant(
-    principal: Principal, assistant_id: str, brand_id: str | None = None, store: CatalogStore | None = None
+    principal: Principal, assistant_id: str, brand_id: str | None = None, *, store: CatalogStore
 ) -> Assistant:
     """The assistant if it belongs to one of the caller's brands (and to `brand_id`, if given);
     any other reads as missing."""
-    assistant = (store or catalog_store()).get_assistant(assistant_id)
+    assistant = store.get_assistant(assistant_id)
     if (
         assistant is None
         or assistant.brand_id not in principal.brands
@@ -91,6 +90,6 @@ def find_assistant(
     return assistant
 
 
-def get_assistant(principal: Principal, assistant_id: str, store: CatalogStore | None = None) -> Assistant:
+def get_assistant(principal: Principal, assistant_id: str, *, store: CatalogStore) -> Assistant:
     principal.require(ADMIN)
     return find_assistant(principal, assistant_id, store=store)

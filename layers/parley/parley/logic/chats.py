@@ -4,12 +4,12 @@ API, someone else's chat is a 403 (as the document says), not a 404."""
 from __future__ import annotations
 
 from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import ChatNotFound, Forbidden
 from parley.logic.access import CHATS
 from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
-from parley.logic.generation import Generation, Listener
+from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, require_uuid
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
@@ -24,14 +24,17 @@ from parley.models.api.conversations import CreateConversationRequest
 from parley.models.domain import Message
 from parley.providers.registry import model_spec
 from parley.store.catalog import CatalogStore
-from parley.store.conversations import ConversationStore, conversation_store
+from parley.store.conversations import ConversationStore
 
 
 def create_chat(
-    principal: Principal, request: CreateChatRequest, store: ConversationStore | None = None
+    principal: Principal, request: CreateChatRequest, *, store: ConversationStore, config: Settings
 ) -> Chat:
     conversation = create_conversation(
-        principal, CreateConversationRequest(title=request.title, model=request.modelId), store
+        principal,
+        CreateConversationRequest(title=request.title, model=request.modelId),
+        store=store,
+        config=config,
     )
     return Chat.of(conversation)
 
@@ -40,9 +43,11 @@ def send_chat_message(
     principal: Principal,
     chat_id: str,
     request: CreateChatMessageRequest,
-    store: ConversationStore | None = None,
-    catalog: CatalogStore | None = None,
     *,
+    store: ConversationStore,
+    catalog: CatalogStore,
+    generator: Generator,
+    config: Settings,
     listener: Listener | None = None,
 ) -> SentChatMessage:
     """Store the user's message and the assistant's response (from the model, or from the named
@@ -53,18 +58,19 @@ def send_chat_message(
     chat_id = require_uuid(chat_id, "chatId")
     if request.userId != principal.user_id and ACT_AS not in principal.scopes:
         raise Forbidden("userId must be the signed-in user.")
-    check_content_size(request.content)
+    check_content_size(request.content, config.max_message_bytes)
     model = model_spec(request.modelId).id
-    store = store or conversation_store()
-    context = store.completion_context(chat_id, settings().history_max_messages)
+    context = store.completion_context(chat_id, config.history_max_messages)
     # The chat must be the userId's (the caller's, or whom an ai:act-as token speaks for).
     CHATS.require_owner(chat_id, context.conversation.user_id if context else None, request.userId)
     assert context is not None
     message = Message.new(chat_id, "user", request.content)
-    workflow = usable_workflow(principal, request.workflowId, catalog) if request.workflowId else None
-    generation = Generation(context.conversation.brand_id, context.conversation.user_id, listener)
+    workflow = usable_workflow(principal, request.workflowId, store=catalog) if request.workflowId else None
+    generation = generator.open(context.conversation.brand_id, context.conversation.user_id, listener)
     if workflow is not None:
-        reply = run_workflow(workflow, context.conversation, request.content, model, generation)
+        reply = run_workflow(
+            workflow, context.conversation, request.content, model, generation, config=config
+        )
     else:
         reply = generate_reply(context.conversation, [*context.recent, message], generation, model=model)
     written = generation.settle(
@@ -82,14 +88,15 @@ def chat_messages(
     chat_id: str,
     limit: int,
     cursor: str | None = None,
-    store: ConversationStore | None = None,
+    *,
+    store: ConversationStore,
 ) -> ChatMessagePage:
     """A page of the chat's messages in order, the newest last; `nextCursor` pages back."""
     principal.require(CONVERSATIONS_READ)
     chat_id = require_uuid(chat_id, "chatId")
     if cursor is not None:
         cursor = require_uuid(cursor, "cursor")
-    page = (store or conversation_store()).history(chat_id, limit, cursor)
+    page = store.history(chat_id, limit, cursor)
     CHATS.require_owner(chat_id, page.owner if page else None, principal.user_id)
     assert page is not None
     more = len(page.messages) == limit and page.message_count > limit

@@ -7,16 +7,12 @@ idempotent). The clock is the schedule's: the event's `time`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from parley.config import settings
+from parley.config import Settings
 from parley.models.domain import timestamp
-from parley.observability import logger
-from parley.rag.stores import vector_store
 from parley.rag.vectors import VectorStore
-from parley.store.conversations import conversation_store
 from parley.store.keys import SHARDS
 from parley.store.lifecycle import ConversationLifecycle
 
@@ -33,18 +29,19 @@ class CleanupReport:
 def run_cleanup(
     now: datetime,
     seconds_left: Callable[[], float],
-    lifecycle: ConversationLifecycle | None = None,
-    vectors: VectorStore | None = None,
+    *,
+    lifecycle: ConversationLifecycle,
+    vectors: VectorStore,
+    config: Settings,
 ) -> CleanupReport:
-    lifecycle = lifecycle or ConversationLifecycle(conversation_store())
-    margin = settings().cleanup_stop_margin_seconds
+    margin = config.cleanup_stop_margin_seconds
     report = CleanupReport()
 
     def out_of_time() -> bool:
         report.finished = seconds_left() > margin
         return not report.finished
 
-    retention = settings().conversation_retention_days
+    retention = config.conversation_retention_days
     if retention:
         cutoff = (now - timedelta(days=retention)).date().isoformat()
         for shard in range(SHARDS):
@@ -64,13 +61,5 @@ def run_cleanup(
             if out_of_time() or not lifecycle.purge(conversation_id, out_of_time):
                 return report
             report.purged += 1
-    report.chunks_removed = (vectors or vector_store()).delete_expired(now.isoformat())
+    report.chunks_removed = vectors.delete_expired(now.isoformat())
     return report
-
-
-def scheduled_cleanup(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The EventBridge Scheduler invocation: the event's `time` is now."""
-    now = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-    report = run_cleanup(now, lambda: context.get_remaining_time_in_millis() / 1000)
-    logger.info("cleanup run", extra=asdict(report))
-    return asdict(report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from parley.auth.principal import CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
+from parley.config import Settings
 from parley.errors import ConversationNotFound
 from parley.ids import created_at, uuid7
 from parley.logic.access import CONVERSATIONS
@@ -14,17 +15,17 @@ from parley.models.api.tools import checked_tools
 from parley.models.domain import Conversation, timestamp
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
-from parley.store.conversations import ConversationStore, conversation_store
+from parley.store.conversations import ConversationStore
 from parley.store.keys import user_sk
 
 
 def create_conversation(
-    principal: Principal, request: CreateConversationRequest, store: ConversationStore | None = None
+    principal: Principal, request: CreateConversationRequest, *, store: ConversationStore, config: Settings
 ) -> Conversation:
     principal.require(CONVERSATIONS_WRITE)
     if request.brand_id is not None:
         principal.require_brand(request.brand_id)
-    model = model_spec(request.model or default_model()).id
+    model = model_spec(request.model or default_model(config)).id
     check_json_size(request.metadata, "metadata")
     identifier = uuid7()
     now = timestamp(created_at(identifier))
@@ -41,16 +42,14 @@ def create_conversation(
         created_at=now,
         updated_at=now,
     )
-    (store or conversation_store()).create(conversation)
+    store.create(conversation)
     return conversation
 
 
-def get_conversation(
-    principal: Principal, conversation_id: str, store: ConversationStore | None = None
-) -> Conversation:
+def get_conversation(principal: Principal, conversation_id: str, *, store: ConversationStore) -> Conversation:
     principal.require(CONVERSATIONS_READ)
     conversation_id = require_uuid(conversation_id, "conversation_id")
-    conversation = (store or conversation_store()).get(conversation_id)
+    conversation = store.get(conversation_id)
     # Someone else's conversation reads exactly like a missing one: its existence is not revealed.
     CONVERSATIONS.require_owner(
         conversation_id, conversation.user_id if conversation else None, principal.user_id
@@ -59,17 +58,15 @@ def get_conversation(
     return conversation
 
 
-def delete_conversation(
-    principal: Principal, conversation_id: str, store: ConversationStore | None = None
-) -> None:
+def delete_conversation(principal: Principal, conversation_id: str, *, store: ConversationStore) -> None:
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, "conversation_id")
-    if not (store or conversation_store()).delete(conversation_id, owner=principal.user_id, now=timestamp()):
+    if not store.delete(conversation_id, owner=principal.user_id, now=timestamp()):
         raise ConversationNotFound(conversation_id)
 
 
 def list_conversations(
-    principal: Principal, limit: int, cursor: str | None = None, store: ConversationStore | None = None
+    principal: Principal, limit: int, cursor: str | None = None, *, store: ConversationStore
 ) -> ConversationPage:
     principal.require(CONVERSATIONS_READ)
     # The cursor is the id of the last conversation seen: its UUIDv7 carries its creation time,
@@ -78,5 +75,5 @@ def list_conversations(
     if cursor is not None:
         after_id = require_uuid(cursor, "cursor")
         after = user_sk(timestamp(created_at(uuid.UUID(after_id))), after_id)
-    summaries, last = (store or conversation_store()).list_for_owner(principal.user_id, limit, after)
+    summaries, last = store.list_for_owner(principal.user_id, limit, after)
     return ConversationPage(conversations=summaries, next_cursor=last.rsplit("#", 1)[-1] if last else None)

@@ -5,14 +5,14 @@ conversations API and the chats API, each with its access policy (parley.logic.a
 from __future__ import annotations
 
 from parley.auth.principal import CONVERSATIONS_WRITE, Principal
-from parley.clock import utc_now
+from parley.clock import Clock
 from parley.errors import FeedbackNotFound, InvalidRequest, MessageNotFound, StoreUnavailable
 from parley.logic.access import CONVERSATIONS, AccessPolicy
 from parley.logic.limits import require_uuid
 from parley.models.api.feedback import FeedbackIn
 from parley.models.domain import Conversation, Feedback, timestamp
-from parley.store.conversations import ConversationStore, conversation_store
-from parley.store.feedback import FeedbackChanged, FeedbackStore, feedback_store
+from parley.store.conversations import ConversationStore
+from parley.store.feedback import FeedbackChanged, FeedbackStore
 
 ATTEMPTS = 3
 
@@ -24,11 +24,11 @@ def rate_message(
     request: FeedbackIn,
     *,
     policy: AccessPolicy = CONVERSATIONS,
-    conversations: ConversationStore | None = None,
-    ratings: FeedbackStore | None = None,
+    conversations: ConversationStore,
+    ratings: FeedbackStore,
+    clock: Clock,
 ) -> Feedback:
     """Set (or replace) the rating of an assistant message; 200 with it."""
-    ratings = ratings or feedback_store()
     conversation, message_id = _owned(principal, conversation_id, message_id, policy, conversations)
     message = ratings.message(conversation.id, message_id)
     if message is None:
@@ -43,7 +43,7 @@ def rate_message(
         rating=request.rating,
         comment=request.comment,
         reasons=request.reasons,
-        updated_at=timestamp(utc_now()),
+        updated_at=timestamp(clock.now()),
     )
     for _ in range(ATTEMPTS):
         previous = ratings.rating(conversation.id, message_id)
@@ -69,10 +69,9 @@ def remove_rating(
     message_id: str,
     *,
     policy: AccessPolicy = CONVERSATIONS,
-    conversations: ConversationStore | None = None,
-    ratings: FeedbackStore | None = None,
+    conversations: ConversationStore,
+    ratings: FeedbackStore,
 ) -> None:
-    ratings = ratings or feedback_store()
     conversation, message_id = _owned(principal, conversation_id, message_id, policy, conversations)
     for _ in range(ATTEMPTS):
         previous = ratings.rating(conversation.id, message_id)
@@ -91,12 +90,12 @@ def _owned(
     conversation_id: str,
     message_id: str,
     policy: AccessPolicy,
-    store: ConversationStore | None,
+    store: ConversationStore,
 ) -> tuple[Conversation, str]:
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, policy.conversation_param)
     message_id = require_uuid(message_id, policy.message_param)
-    conversation = (store or conversation_store()).get(conversation_id)
+    conversation = store.get(conversation_id)
     policy.require_owner(conversation_id, conversation.user_id if conversation else None, principal.user_id)
     assert conversation is not None
     return conversation, message_id

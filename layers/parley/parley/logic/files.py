@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from parley.auth.principal import AI_INGEST, Principal
-from parley.clock import utc_now
+from parley.clock import Clock
+from parley.config import Settings
 from parley.errors import ContentTooLarge, InvalidRequest, StoreUnavailable
 from parley.ids import uuid7
 from parley.logic.ingest import Source, index_sources, pending_record
@@ -43,7 +44,7 @@ class UploadBusy(Exception):
 
 
 def accept_file(
-    principal: Principal, request: FileIn, registry: DocumentRegistry, storage: FileStorage
+    principal: Principal, request: FileIn, *, registry: DocumentRegistry, storage: FileStorage, clock: Clock
 ) -> FileAccepted:
     principal.require(AI_INGEST)
     principal.require_brand(request.brand_id)
@@ -67,7 +68,7 @@ def accept_file(
         current = registry.get(request.brand_id, request.rag_scope, document_id)
         try:
             registry.put(
-                pending_record(current, fields, key.rsplit("/", 1)[1], key),
+                pending_record(current, fields, key.rsplit("/", 1)[1], key, timestamp(clock.now())),
                 replaces=current.version if current else None,
             )
             break
@@ -84,7 +85,14 @@ def accept_file(
 
 
 def process_upload(
-    key: str, registry: DocumentRegistry, storage: FileStorage, store: VectorStore, embed: Embedder
+    key: str,
+    *,
+    registry: DocumentRegistry,
+    storage: FileStorage,
+    store: VectorStore,
+    embed: Embedder,
+    config: Settings,
+    clock: Clock,
 ) -> Outcome:
     """Index the upload at `key` (from an S3 notification) unless it is done, superseded or
     another worker's; UploadBusy while another worker holds it, so the message is redelivered."""
@@ -97,10 +105,10 @@ def process_upload(
         return "superseded"  # deleted, or uploaded again since
     if record.status in ("ready", "failed"):
         return "duplicate"
-    if record.status == "processing" and not _lease_expired(record):
+    if record.status == "processing" and not _lease_expired(record, clock):
         raise UploadBusy(key)
     claimed = replace(
-        record, status="processing", version=record.version + 1, updated_at=timestamp(utc_now())
+        record, status="processing", version=record.version + 1, updated_at=timestamp(clock.now())
     )
     try:
         registry.put(claimed, replaces=record.version)
@@ -110,7 +118,7 @@ def process_upload(
         data = storage.read(key, limit=record.bytes or MAX_FILE_BYTES)
         parsed = parse(data, record.content_type, record.filename)
     except (UnreadableFile, FileTooLarge) as refusal:
-        _fail(registry, claimed, str(refusal))
+        _fail(registry, claimed, str(refusal), clock)
         return "failed"
     extra = json.loads(claimed.metadata_json or "{}")
     source = Source(
@@ -128,18 +136,18 @@ def process_upload(
         upload_id=upload.upload_id,
         upload_key=key,
     )
-    index_sources([source], store, embed, registry, replaces=lambda _: claimed)
+    index_sources([source], store, embed, registry, replaces=lambda _: claimed, config=config, clock=clock)
     return "ready"
 
 
-def _fail(registry: DocumentRegistry, claimed: DocumentRecord, reason: str) -> None:
+def _fail(registry: DocumentRegistry, claimed: DocumentRecord, reason: str, clock: Clock) -> None:
     """The upload failed: the document says why; its indexed version, if any, stays."""
     failed = replace(
-        claimed, status="failed", error=reason, version=claimed.version + 1, updated_at=timestamp(utc_now())
+        claimed, status="failed", error=reason, version=claimed.version + 1, updated_at=timestamp(clock.now())
     )
     registry.put(failed, replaces=claimed.version)
     logger.info("upload failed", extra={"document_id": claimed.document_id, "reason": reason})
 
 
-def _lease_expired(record: DocumentRecord) -> bool:
-    return utc_now() - datetime.fromisoformat(record.updated_at) > PROCESSING_LEASE
+def _lease_expired(record: DocumentRecord, clock: Clock) -> bool:
+    return clock.now() - datetime.fromisoformat(record.updated_at) > PROCESSING_LEASE

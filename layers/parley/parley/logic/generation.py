@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from parley.config import settings
-from parley.logic.quotas import Meter
+from parley.logic.quotas import BudgetBook, Meter
 from parley.models.domain import Charge
 from parley.observability import record_generation
 from parley.providers.base import ChatRequest, Completion, Delta
 from parley.providers.deadline import deadline
 from parley.providers.faults import malformed_response
-from parley.providers.provider_for import provider_for
+from parley.providers.provider_for import ProviderPool
 from parley.providers.registry import ModelSpec
+from parley.store.usage import UsageStore
 
 T = TypeVar("T")
 
@@ -32,10 +33,26 @@ class Listener(Protocol):
     def delta(self, delta: Delta) -> None: ...
 
 
+@dataclass(frozen=True)
+class Generator:
+    """What generating needs, made once per container by its composition root: the providers,
+    the budgets and where usage is written, and the deadlines of a provider call."""
+
+    providers: ProviderPool
+    budgets: BudgetBook
+    usage: UsageStore
+    provider_timeout_seconds: float
+    stream_timeout_seconds: float
+
+    def open(self, brand_id: str | None, user_id: str, listener: Listener | None = None) -> Generation:
+        """A generation for one request; QuotaExceeded now if a budget is known spent."""
+        return Generation(self, self.budgets.open(brand_id, user_id), listener)
+
+
 class Generation:
-    def __init__(self, brand_id: str | None, user_id: str, listener: Listener | None = None) -> None:
-        """Open the request's meter: QuotaExceeded now if a budget is known spent."""
-        self.meter = Meter.open(brand_id, user_id)
+    def __init__(self, generator: Generator, meter: Meter, listener: Listener | None = None) -> None:
+        self.generator = generator
+        self.meter = meter
         self.listener = listener
 
     def context(self, chunks: list[Any]) -> None:
@@ -55,12 +72,14 @@ class Generation:
         With a listener (and `streamed`) each piece goes to it as the provider sends it, under the
         longer streaming deadline, and the time to the first piece is a metric too."""
         listener = self.listener if streamed else None
-        provider = provider_for(spec)
+        provider = self.generator.providers.provider_for(spec)
         started = time.perf_counter()
         first_token_ms: int | None = None
         if deadline_seconds is None:
-            config = settings()
-            deadline_seconds = config.stream_timeout_seconds if listener else config.provider_timeout_seconds
+            generator = self.generator
+            deadline_seconds = (
+                generator.stream_timeout_seconds if listener else generator.provider_timeout_seconds
+            )
         with deadline(deadline_seconds):
             if listener is None:
                 completion = provider.complete(request)
@@ -94,3 +113,7 @@ class Generation:
         budget found spent there is a QuotaExceeded, after the tokens paid for are recorded."""
         with self.meter.settling() as charge:
             return write(charge)
+
+    def settle_alone(self) -> None:
+        """Write the charge by itself: a request whose result is not stored (the RAG chat)."""
+        self.settle(self.generator.usage.charge)

@@ -15,20 +15,19 @@ from datetime import UTC
 from typing import Any
 
 from parley.auth.principal import AI_INGEST, Principal
-from parley.clock import utc_now
-from parley.config import settings
+from parley.clock import Clock
+from parley.config import Settings
 from parley.errors import ContentTooLarge, DocumentNotFound, InvalidRequest, StoreUnavailable
 from parley.ids import uuid7
 from parley.logic.embedding import Deadline, embed_within
 from parley.logic.limits import check_json_size
 from parley.models.api.rag import DocumentIn, DocumentStatus, IngestedDocument, IngestResponse
 from parley.models.domain import DocumentRecord, timestamp
-from parley.providers.embedders import Embedder, embedder
+from parley.providers.embedders import Embedder
 from parley.rag.chunking import chunk_text
 from parley.rag.parsing import TEXT, UnreadableFile, parse
-from parley.rag.stores import vector_store
 from parley.rag.vectors import ChunkRecord, VectorStore
-from parley.store.documents import DocumentRegistry, RegistryChanged, document_registry
+from parley.store.documents import DocumentRegistry, RegistryChanged
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB
@@ -58,10 +57,12 @@ class Source:
 def ingest_documents(
     principal: Principal,
     documents: list[DocumentIn],
-    store: VectorStore | None = None,
-    embed: Embedder | None = None,
-    registry: DocumentRegistry | None = None,
     *,
+    store: VectorStore,
+    embed: Embedder,
+    registry: DocumentRegistry,
+    config: Settings,
+    clock: Clock,
     within_deadline: bool = True,
 ) -> IngestResponse:
     """All documents are checked (and files parsed) before any is written, and all are embedded
@@ -77,10 +78,12 @@ def ingest_documents(
         raise ContentTooLarge(f"The batch holds {total} bytes of content; the limit is {MAX_BATCH_BYTES}.")
     ingested = index_sources(
         sources,
-        store or vector_store(),
-        embed or embedder(),
-        registry or document_registry(),
-        deadline=Deadline(settings().ingest_deadline_seconds) if within_deadline else None,
+        store,
+        embed,
+        registry,
+        config=config,
+        clock=clock,
+        deadline=Deadline(config.ingest_deadline_seconds) if within_deadline else None,
     )
     return IngestResponse(documents=ingested)
 
@@ -130,12 +133,13 @@ def index_sources(
     registry: DocumentRegistry,
     replaces: Callable[[Source], DocumentRecord | None] | None = None,
     *,
+    config: Settings,
+    clock: Clock,
     deadline: Deadline | None = None,
 ) -> list[IngestedDocument]:
     """Chunk every source, embed all their chunks together (in batches of EMBED_BATCH: one model
     or API call serves many small documents), then store each. `replaces` names the record a
     source's write must supersede (by default: what the registry holds now)."""
-    config = settings()
     pieces = [
         [
             (text, number if source.paginated else None)
@@ -155,7 +159,13 @@ def index_sources(
         )
         ingested.append(
             _store_one(
-                source, chunks, vectors[position : position + len(chunks)], store, registry, current=current
+                source,
+                chunks,
+                vectors[position : position + len(chunks)],
+                store,
+                registry,
+                current=current,
+                updated_at=timestamp(clock.now()),
             )
         )
         position += len(chunks)
@@ -170,6 +180,7 @@ def _store_one(
     registry: DocumentRegistry,
     *,
     current: DocumentRecord | None,
+    updated_at: str,
 ) -> IngestedDocument:
     chunks = [
         ChunkRecord(
@@ -199,7 +210,7 @@ def _store_one(
             version=current.version + 1 if current else 1,
             status="ready",
             chunks=len(chunks),
-            updated_at=timestamp(utc_now()),
+            updated_at=updated_at,
             store_keys=keys,
             title=source.title,
             bytes=source.bytes,
@@ -232,12 +243,13 @@ def document_status(
     document_id: str,
     brand_id: str,
     rag_scope: str,
-    registry: DocumentRegistry | None = None,
+    *,
+    registry: DocumentRegistry,
 ) -> DocumentStatus:
     """A document's state: pending (upload awaited), processing, ready or failed (with why)."""
     principal.require(AI_INGEST)
     principal.require_brand(brand_id)
-    record = (registry or document_registry()).get(brand_id, rag_scope, document_id)
+    record = registry.get(brand_id, rag_scope, document_id)
     if record is None:
         raise DocumentNotFound(document_id)
     return DocumentStatus(
@@ -259,15 +271,14 @@ def delete_document(
     brand_id: str,
     rag_scope: str,
     *,
-    store: VectorStore | None = None,
-    registry: DocumentRegistry | None = None,
+    store: VectorStore,
+    registry: DocumentRegistry,
     remove_file: Callable[[str], None] | None = None,
 ) -> None:
     """Every chunk the registry knows of and any other the store finds, the stored file, then
     the record. A document with nothing left of it is a 404."""
     principal.require(AI_INGEST)
     principal.require_brand(brand_id)
-    store, registry = store or vector_store(), registry or document_registry()
     record = registry.get(brand_id, rag_scope, document_id)
     removed = store.delete_document(
         brand_id, rag_scope, document_id, keys=record.store_keys if record else ()
@@ -282,7 +293,11 @@ def delete_document(
 
 
 def pending_record(
-    current: DocumentRecord | None, source_fields: dict[str, Any], upload_id: str, upload_key: str
+    current: DocumentRecord | None,
+    source_fields: dict[str, Any],
+    upload_id: str,
+    upload_key: str,
+    updated_at: str,
 ) -> DocumentRecord:
     """The record of a file whose upload is awaited: the indexed version (if any) stays as it is
     until the new one is indexed."""
@@ -300,7 +315,7 @@ def pending_record(
         version=base.version + 1,
         status="pending",
         error=None,
-        updated_at=timestamp(utc_now()),
+        updated_at=updated_at,
         filename=source_fields["filename"],
         content_type=source_fields["content_type"],
         bytes=source_fields["size"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from parley.config import settings
 from parley.errors import ContentTooLarge, InvalidRequest
 from parley.ids import is_uuid
 
@@ -18,8 +17,8 @@ def require_uuid(value: str, what: str) -> str:
     return value.lower()
 
 
-def check_content_size(content: str) -> None:
-    size, limit = len(content.encode("utf-8")), settings().max_message_bytes
+def check_content_size(content: str, limit: int) -> None:
+    size = len(content.encode("utf-8"))
     if size > limit:
         raise ContentTooLarge(f"content is {size} bytes; the limit is {limit} bytes (UTF-8).")
 

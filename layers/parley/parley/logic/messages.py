@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import ConversationNotFound, InvalidRequest
 from parley.logic.access import CONVERSATIONS
 from parley.logic.chat import Tooling, generate_reply
-from parley.logic.generation import Generation, Listener
+from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.prompt import issued_tool_call_ids
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name
 from parley.models.domain import Conversation, Message
-from parley.store.conversations import ConversationStore, conversation_store
+from parley.store.conversations import ConversationStore
 
 
 def message_history(
@@ -21,7 +21,8 @@ def message_history(
     conversation_id: str,
     limit: int,
     before: str | None = None,
-    store: ConversationStore | None = None,
+    *,
+    store: ConversationStore,
 ) -> MessageHistory:
     """The latest `limit` messages in chronological order (older than `before` when given);
     `total` counts the whole conversation."""
@@ -29,7 +30,7 @@ def message_history(
     conversation_id = require_uuid(conversation_id, "conversation_id")
     if before is not None:
         before = require_uuid(before, "before")
-    page = (store or conversation_store()).history(conversation_id, limit, before)
+    page = store.history(conversation_id, limit, before)
     CONVERSATIONS.require_owner(conversation_id, page.owner if page else None, principal.user_id)
     assert page is not None
     return MessageHistory(total=page.message_count, messages=page.messages)
@@ -39,7 +40,10 @@ def append_message(
     principal: Principal,
     conversation_id: str,
     request: AppendMessageRequest,
-    store: ConversationStore | None = None,
+    *,
+    store: ConversationStore,
+    generator: Generator,
+    config: Settings,
     listener: Listener | None = None,
 ) -> AppendMessageResponse:
     """Store the message; in `chat-completion` mode also generate and store the reply. The two
@@ -47,13 +51,12 @@ def append_message(
     listener receives the reply as it is generated (a streamed response)."""
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, "conversation_id")
-    check_content_size(request.content)
+    check_content_size(request.content, config.max_message_bytes)
     check_json_size(request.metadata, "metadata")
     check_json_size(request.tool_calls, "tool_calls")
     check_tool_reference(request)
     if request.mode == "chat-completion":
         principal.require(AI_CHAT)
-    store = store or conversation_store()
     metadata = {
         **(request.metadata or {}),
         **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
@@ -65,7 +68,7 @@ def append_message(
         if not store.append(conversation_id, principal.user_id, [message], now=message.created_at):
             raise ConversationNotFound(conversation_id)
         return AppendMessageResponse(message=message, assistant_message=None)
-    context = store.completion_context(conversation_id, settings().history_max_messages)
+    context = store.completion_context(conversation_id, config.history_max_messages)
     CONVERSATIONS.require_owner(
         conversation_id, context.conversation.user_id if context else None, principal.user_id
     )
@@ -73,7 +76,7 @@ def append_message(
     check_tool_call_answered(request, context.recent)
     check_no_call_unanswered([*context.recent, message])
     tooling = offered_tools(request, context.conversation)
-    generation = Generation(context.conversation.brand_id, principal.user_id, listener)
+    generation = generator.open(context.conversation.brand_id, principal.user_id, listener)
     reply = generate_reply(
         context.conversation, [*context.recent, message], generation, model=request.model, tools=tooling
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from parley.auth.principal import AI_CHAT, Principal
+from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.logic.catalog import find_assistant, find_template
-from parley.logic.generation import Generation, Listener
+from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from parley.logic.structured_output import as_content, with_response_format
@@ -33,9 +34,9 @@ from parley.providers.base import ChatRequest, Delta, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import ModelSpec, model_spec
 from parley.rag.prompting import citations, render
-from parley.rag.retrieval import retrieval_query, retrieve
+from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
-from parley.store.usage import usage_store
+from parley.store.catalog import CatalogStore
 
 ASSISTANT_PREFIX = "assistant:"
 BRAND_HEADER = "X-Parley-Brand"
@@ -60,6 +61,11 @@ def chat_completion(
     principal: Principal,
     request: ChatCompletionRequest,
     brand_header: str | None = None,
+    *,
+    catalog: CatalogStore,
+    generator: Generator,
+    retrieve: Retriever,
+    config: Settings,
     listener: Listener | None = None,
 ) -> ChatCompletion:
     principal.require(AI_CHAT)
@@ -67,19 +73,21 @@ def chat_completion(
     _refuse_what_parley_cannot_honour(request)
     system_parts, turns = _conversation(request.messages)
     identifier, created = getattr(listener, "identity", None) or new_identity()
-    generation = Generation(brand_id, principal.user_id, listener)  # before anything is spent
+    generation = generator.open(brand_id, principal.user_id, listener)  # before anything is spent
 
     assistant: Assistant | None = None
     if request.model.startswith(ASSISTANT_PREFIX):
-        assistant = find_assistant(principal, request.model.removeprefix(ASSISTANT_PREFIX), brand_id)
-    spec = _spec(request.model, assistant)
+        assistant = find_assistant(
+            principal, request.model.removeprefix(ASSISTANT_PREFIX), brand_id, store=catalog
+        )
+    spec = _spec(request.model, assistant, config)
     chunks: list[ScoredChunk] = []
     if assistant is not None:
         top_k = assistant.top_k or DEFAULT_TOP_K
         threshold = assistant.threshold if assistant.threshold is not None else DEFAULT_THRESHOLD
         chunks = retrieve(brand_id, assistant.rag_scope, retrieval_query(turns), top_k, threshold)
         generation.context(chunks)
-        template = find_template(brand_id, assistant.template_id, assistant.template_version)
+        template = find_template(brand_id, assistant.template_id, assistant.template_version, store=catalog)
         system_parts = [
             p for p in (assistant.system_prompt, render(template, brand_id, chunks)) if p
         ] + system_parts
@@ -117,7 +125,7 @@ def chat_completion(
         completion = as_content(completion)
         if listener is not None and completion.content:
             listener.delta(Delta(content=completion.content))  # the document, whole, as one piece
-    generation.settle(usage_store().charge)
+    generation.settle_alone()
 
     details = completion.metadata
     return ChatCompletion(
@@ -150,9 +158,9 @@ def chat_completion(
     )
 
 
-def _spec(model: str, assistant: Assistant | None) -> ModelSpec:
+def _spec(model: str, assistant: Assistant | None, config: Settings) -> ModelSpec:
     if assistant is not None:
-        return model_spec(assistant.model or default_model())
+        return model_spec(assistant.model or default_model(config))
     try:
         return model_spec(model)
     except UnknownModel:

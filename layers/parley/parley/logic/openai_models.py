@@ -11,6 +11,7 @@ import struct
 from datetime import UTC, datetime
 
 from parley.auth.principal import AI_CHAT, Principal
+from parley.config import Settings
 from parley.errors import AssistantNotFound, InvalidRequest, ModelNotFound
 from parley.logic.catalog import find_assistant
 from parley.logic.openai_chat import ASSISTANT_PREFIX
@@ -23,9 +24,9 @@ from parley.models.api.openai import (
     ModelList,
 )
 from parley.providers.credentials import is_configured
-from parley.providers.embedders import Embedder, embedder, embedder_name
+from parley.providers.embedders import Embedder, embedder_name
 from parley.providers.registry import MODELS, ModelSpec
-from parley.store.catalog import CatalogStore, catalog_store
+from parley.store.catalog import CatalogStore
 from parley.tokens import estimate_tokens
 
 # The registry's models have no creation time of their own: they are listed as of Parley 1.0.
@@ -35,7 +36,7 @@ EMBEDDING_ALIAS = "parley-embedding"
 OWNERS = {"offline": "parley", "openai": "openai", "anthropic": "anthropic", "bedrock": "amazon-bedrock"}
 
 
-def servable(spec: ModelSpec) -> bool:
+def servable(spec: ModelSpec, config: Settings) -> bool:
     """Whether this deployment can answer with the model: offline always, OpenAI and Anthropic
     with a key configured, Bedrock inside Lambda (its execution role) or at a configured endpoint."""
     if spec.provider == "offline":
@@ -44,19 +45,19 @@ def servable(spec: ModelSpec) -> bool:
         return os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda") or bool(
             os.environ.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
         )
-    return is_configured(spec.provider)
+    return is_configured(config, spec.provider)
 
 
-def list_models(principal: Principal, store: CatalogStore | None = None) -> ModelList:
+def list_models(principal: Principal, *, store: CatalogStore, config: Settings) -> ModelList:
     principal.require(AI_CHAT)
     cards = [
         ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
         for spec in MODELS.values()
-        if servable(spec)
+        if servable(spec, config)
     ]
-    cards.append(ModelCard(id=embedder_name(), created=REGISTRY_CREATED, owned_by="parley"))
+    cards.append(ModelCard(id=embedder_name(config), created=REGISTRY_CREATED, owned_by="parley"))
     for brand_id in sorted(principal.brands):
-        for assistant_id, created_at in (store or catalog_store()).brand_assistants(brand_id):
+        for assistant_id, created_at in store.brand_assistants(brand_id):
             cards.append(
                 ModelCard(
                     id=f"{ASSISTANT_PREFIX}{assistant_id}", created=_seconds(created_at), owned_by=brand_id
@@ -65,7 +66,7 @@ def list_models(principal: Principal, store: CatalogStore | None = None) -> Mode
     return ModelList(data=cards)
 
 
-def get_model(principal: Principal, model_id: str, store: CatalogStore | None = None) -> ModelCard:
+def get_model(principal: Principal, model_id: str, *, store: CatalogStore, config: Settings) -> ModelCard:
     principal.require(AI_CHAT)
     if model_id.startswith(ASSISTANT_PREFIX):
         try:
@@ -73,23 +74,20 @@ def get_model(principal: Principal, model_id: str, store: CatalogStore | None = 
         except AssistantNotFound as missing:
             raise ModelNotFound(model_id) from missing
         return ModelCard(id=model_id, created=_seconds(assistant.created_at), owned_by=assistant.brand_id)
-    if model_id == embedder_name():
+    if model_id == embedder_name(config):
         return ModelCard(id=model_id, created=REGISTRY_CREATED, owned_by="parley")
     spec = MODELS.get(model_id)
-    if spec is None or not servable(spec):
+    if spec is None or not servable(spec, config):
         raise ModelNotFound(model_id)
     return ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
 
 
-def embeddings(
-    principal: Principal, request: EmbeddingRequest, model: Embedder | None = None
-) -> EmbeddingList:
+def embeddings(principal: Principal, request: EmbeddingRequest, *, model: Embedder) -> EmbeddingList:
     """Vectors of the deployment's embedder (the one RAG uses; its name, or `parley-embedding`
     whatever it is), as floats or as base64 of
     little-endian float32, OpenAI's two encodings. Not counted in the token budgets, as the
     embeddings of ingestion and retrieval are not."""
     principal.require(AI_CHAT)
-    model = model or embedder()
     if request.model not in (model.name, EMBEDDING_ALIAS):
         raise ModelNotFound(request.model)
     if request.dimensions is not None and request.dimensions != model.dimension:

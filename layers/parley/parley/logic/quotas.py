@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from parley.clock import utc_now
-from parley.config import settings
+from parley.clock import Clock
 from parley.errors import QuotaExceeded
 from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, TokenUsage
-from parley.store.usage import DETAIL_MEASURES, usage_store
+from parley.store.usage import DETAIL_MEASURES, UsageStore
 
 
 @dataclass(frozen=True)
@@ -36,13 +35,8 @@ class Budgets:
         return self.user_daily_tokens if scope == "user" else self.brand_daily_tokens
 
 
-def default_budgets() -> Budgets:
-    return Budgets(settings().quota_user_daily_tokens, settings().quota_brand_daily_tokens)
-
-
-def budgets_with(override: QuotaOverride | None) -> Budgets:
+def budgets_with(defaults: Budgets, override: QuotaOverride | None) -> Budgets:
     """The budgets in effect: the override's where it sets one, else the configured default."""
-    defaults = default_budgets()
     if override is None:
         return defaults
     return Budgets(
@@ -51,51 +45,64 @@ def budgets_with(override: QuotaOverride | None) -> Budgets:
     )
 
 
-# Per warm container: the brands' budgets as last read, and the budgets known to be spent today.
-_budgets: dict[str, tuple[Budgets, float]] = {}
-_spent: dict[tuple[Scope, str | None, str | None, str], int] = {}
+SpentKey = tuple[Scope, str | None, str | None, str]
 
 
-def budgets_for(brand_id: str | None) -> Budgets:
-    """The brand's budgets: its override where it has one, else the configured defaults. Read at
-    most once per `QUOTA_CACHE_SECONDS` per container; unbranded usage has the defaults."""
-    if brand_id is None:
-        return default_budgets()
-    cached = _budgets.get(brand_id)
-    if cached is not None and cached[1] > time.monotonic():
-        return cached[0]
-    budgets = budgets_with(usage_store().override(brand_id))
-    _budgets[brand_id] = (budgets, time.monotonic() + settings().quota_cache_seconds)
-    return budgets
+class BudgetBook:
+    """What one container knows of the budgets: the brands' budgets as last read (at most once per
+    `cache_seconds`), and the budgets known to be spent today."""
 
+    def __init__(
+        self,
+        defaults: Budgets,
+        usage: UsageStore,
+        clock: Clock,
+        cache_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.defaults = defaults
+        self.usage = usage
+        self.clock = clock
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._budgets: dict[str, tuple[Budgets, float]] = {}
+        self.spent: dict[SpentKey, int] = {}
 
-def forget_budgets(brand_id: str | None = None) -> None:
-    """Drop what this container remembers (of one brand, or of all)."""
-    if brand_id is None:
-        _budgets.clear()
-        _spent.clear()
-    else:
-        _budgets.pop(brand_id, None)
+    def budgets_for(self, brand_id: str | None) -> Budgets:
+        """The brand's budgets: its override where it has one, else the configured defaults;
+        unbranded usage has the defaults."""
+        if brand_id is None:
+            return self.defaults
+        cached = self._budgets.get(brand_id)
+        if cached is not None and cached[1] > self.monotonic():
+            return cached[0]
+        budgets = budgets_with(self.defaults, self.usage.override(brand_id))
+        self._budgets[brand_id] = (budgets, self.monotonic() + self.cache_seconds)
+        return budgets
+
+    def forget(self, brand_id: str) -> None:
+        """Read the brand's budgets again on its next request (its override changed)."""
+        self._budgets.pop(brand_id, None)
+
+    def open(self, brand_id: str | None, user_id: str) -> Meter:
+        """A meter for a request about to generate; QuotaExceeded if a budget is known spent."""
+        meter = Meter(self, brand_id, user_id)
+        scopes: tuple[Scope, ...] = ("user", "brand")
+        for scope in scopes:
+            if self.spent.get(meter.spent_key(scope)) == meter.budgets.of(scope):
+                raise meter.exceeded(scope)
+        return meter
 
 
 class Meter:
-    def __init__(self, brand_id: str | None, user_id: str, now: datetime | None = None) -> None:
+    def __init__(self, book: BudgetBook, brand_id: str | None, user_id: str) -> None:
+        self.book = book
         self.brand_id = brand_id
         self.user_id = user_id
-        self.now = now or utc_now()
+        self.now = book.clock.now()
         self.day = self.now.date().isoformat()
-        self.budgets = budgets_for(brand_id)
+        self.budgets = book.budgets_for(brand_id)
         self.models: dict[str, ModelUsage] = {}
-
-    @classmethod
-    def open(cls, brand_id: str | None, user_id: str) -> Meter:
-        """A meter for a request about to generate; QuotaExceeded if a budget is known spent."""
-        meter = cls(brand_id, user_id)
-        scopes: tuple[Scope, ...] = ("user", "brand")
-        for scope in scopes:
-            if _spent.get(meter._spent_key(scope)) == meter.budgets.of(scope):
-                raise meter.exceeded(scope)
-        return meter
 
     def add(
         self, model_id: str, usage: TokenUsage, cost_usd: float, details: dict[str, Any] | None = None
@@ -127,16 +134,19 @@ class Meter:
         try:
             yield charge
         except BudgetSpent as spent:
-            usage_store().record(charge)
-            for key in [key for key in _spent if key[-1] != self.day]:
-                del _spent[key]  # yesterday's refusals
-            _spent[self._spent_key(spent.scope)] = self.budgets.of(spent.scope)
+            self.book.usage.record(charge)
+            known = self.book.spent
+            for key in [key for key in known if key[-1] != self.day]:
+                del known[key]  # yesterday's refusals
+            known[self.spent_key(spent.scope)] = self.budgets.of(spent.scope)
             raise self.exceeded(spent.scope) from None
 
     def exceeded(self, scope: Scope) -> QuotaExceeded:
         budget = f"{self.budgets.of(scope):,} tokens"
         tomorrow = datetime.combine(self.now.date() + timedelta(days=1), datetime.min.time(), UTC)
-        retry_after = math.ceil((tomorrow - utc_now()).total_seconds())  # whole seconds, rounded up
+        retry_after = math.ceil(
+            (tomorrow - self.book.clock.now()).total_seconds()
+        )  # whole seconds, rounded up
         if scope == "user":
             message = f"Your daily token budget ({budget}) is spent; it renews at 00:00 UTC."
         else:
@@ -144,5 +154,5 @@ class Meter:
             message = f"{which} has spent its daily token budget ({budget}); it renews at 00:00 UTC."
         return QuotaExceeded(message, retry_after)
 
-    def _spent_key(self, scope: Scope) -> tuple[Scope, str | None, str | None, str]:
+    def spent_key(self, scope: Scope) -> SpentKey:
         return (scope, self.brand_id, self.user_id if scope == "user" else None, self.day)

@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
+from parley.config import Settings
 from parley.errors import Forbidden
 from parley.logic.catalog import find_assistant, find_template
-from parley.logic.generation import Generation, Listener
+from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
 from parley.rag.prompting import citations, render
-from parley.rag.retrieval import retrieval_query, retrieve
-from parley.store.usage import usage_store
+from parley.rag.retrieval import Retriever, retrieval_query
+from parley.store.catalog import CatalogStore
 
 DEFAULT_TOP_K = 5
 # Calibrated with `make eval` (see docs/rag.md): chunks unrelated to the question score below it.
@@ -24,7 +25,14 @@ DEFAULT_THRESHOLD = 0.45
 
 
 def rag_chat(
-    principal: Principal, request: RagChatRequest, listener: Listener | None = None
+    principal: Principal,
+    request: RagChatRequest,
+    *,
+    catalog: CatalogStore,
+    generator: Generator,
+    retrieve: Retriever,
+    config: Settings,
+    listener: Listener | None = None,
 ) -> RagChatResponse:
     """A listener receives the retrieved context, then the answer as it is generated."""
     principal.require(AI_CHAT)
@@ -33,10 +41,12 @@ def rag_chat(
         raise Forbidden("user_id must be the caller.")
     # Retrieval searches for the latest user message; with none (or an empty one) the model answers
     # without sources, as it would with nothing above the threshold.
-    generation = Generation(request.brand_id, request.user_id, listener)  # before anything is spent
+    generation = generator.open(request.brand_id, request.user_id, listener)  # before anything is spent
 
     assistant = (
-        find_assistant(principal, request.assistant_id, request.brand_id) if request.assistant_id else None
+        find_assistant(principal, request.assistant_id, request.brand_id, store=catalog)
+        if request.assistant_id
+        else None
     )
     preset: dict[str, Any] = assistant.model_dump() if assistant else {}
 
@@ -47,12 +57,14 @@ def rag_chat(
                 return value
         return default
 
-    spec = model_spec(pick("model", request.model, default_model()))
+    spec = model_spec(pick("model", request.model, default_model(config)))
     scope: str | None = pick("rag_scope", request.rag_scope)
     top_k: int = pick("top_k", request.top_k, DEFAULT_TOP_K)
     threshold: float = pick("threshold", request.threshold, DEFAULT_THRESHOLD)
     temperature: float | None = pick("temperature", request.temperature)
-    template = find_template(request.brand_id, preset.get("template_id"), preset.get("template_version"))
+    template = find_template(
+        request.brand_id, preset.get("template_id"), preset.get("template_version"), store=catalog
+    )
 
     chunks = retrieve(request.brand_id, scope, retrieval_query(request.messages), top_k, threshold)
     rag_context = [
@@ -74,7 +86,7 @@ def rag_chat(
         temperature=temperature,
     )
     completion, _ = generation.call(spec, chat)
-    generation.settle(usage_store().charge)
+    generation.settle_alone()
     return RagChatResponse(
         content=completion.content,
         model=completion.model,

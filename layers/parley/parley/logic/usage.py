@@ -6,38 +6,38 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from parley.auth.principal import ADMIN, Principal
-from parley.clock import utc_now
+from parley.clock import Clock
 from parley.errors import InvalidRequest
-from parley.logic.quotas import budgets_with, forget_budgets
+from parley.logic.quotas import BudgetBook, Budgets, budgets_with
 from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
 from parley.models.domain import QuotaOverride, timestamp
-from parley.store.usage import UsageStore, usage_store
+from parley.store.usage import UsageStore
 
 DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366
 
 
-def get_quota(principal: Principal, brand_id: str, store: UsageStore | None = None) -> Quota:
+def get_quota(principal: Principal, brand_id: str, *, budgets: BudgetBook) -> Quota:
     principal.require(ADMIN)
     principal.require_brand(brand_id)
-    return _quota(brand_id, (store or usage_store()).override(brand_id))
+    return _quota(brand_id, budgets.usage.override(brand_id), budgets.defaults)
 
 
-def set_quota(
-    principal: Principal, brand_id: str, request: QuotaIn, store: UsageStore | None = None
-) -> Quota:
+def set_quota(principal: Principal, brand_id: str, request: QuotaIn, *, budgets: BudgetBook) -> Quota:
     """Replace the brand's overrides. This container applies them at once; others within
     QUOTA_CACHE_SECONDS."""
     principal.require(ADMIN)
     principal.require_brand(brand_id)
-    override = QuotaOverride(request.user_daily_tokens, request.brand_daily_tokens, updated_at=timestamp())
-    (store or usage_store()).put_override(brand_id, override, updated_by=principal.user_id)
-    forget_budgets(brand_id)
-    return _quota(brand_id, override)
+    override = QuotaOverride(
+        request.user_daily_tokens, request.brand_daily_tokens, updated_at=timestamp(budgets.clock.now())
+    )
+    budgets.usage.put_override(brand_id, override, updated_by=principal.user_id)
+    budgets.forget(brand_id)
+    return _quota(brand_id, override, budgets.defaults)
 
 
-def _quota(brand_id: str, override: QuotaOverride | None) -> Quota:
-    in_effect = budgets_with(override)
+def _quota(brand_id: str, override: QuotaOverride | None, defaults: Budgets) -> Quota:
+    in_effect = budgets_with(defaults, override)
     override = override or QuotaOverride()
     return Quota(
         brand_id=brand_id,
@@ -55,19 +55,21 @@ def usage_report(
     brand_id: str,
     first: str | None = None,
     last: str | None = None,
-    store: UsageStore | None = None,
+    *,
+    store: UsageStore,
+    clock: Clock,
 ) -> UsageReport:
     """Tokens and cost per day and model, from `first` to `last` (UTC days, both included; by
     default the last 30 days up to today). One Query of the brand's day counters."""
     principal.require(ADMIN)
     principal.require_brand(brand_id)
-    to_day = _day(last, "to") if last else utc_now().date()
+    to_day = _day(last, "to") if last else clock.now().date()
     from_day = _day(first, "from") if first else to_day - timedelta(days=DEFAULT_REPORT_DAYS - 1)
     if from_day > to_day:
         raise InvalidRequest(f"from ({from_day}) is after to ({to_day}).")
     if (to_day - from_day).days >= MAX_REPORT_DAYS:
         raise InvalidRequest(f"A report covers at most {MAX_REPORT_DAYS} days; ask for a shorter range.")
-    days = (store or usage_store()).days(brand_id, from_day.isoformat(), to_day.isoformat())
+    days = store.days(brand_id, from_day.isoformat(), to_day.isoformat())
     out = [
         DayUsageOut(
             date=day.day,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from parley.auth.principal import ADMIN, Principal
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import ParleyError, ProviderTimeout, WorkflowNotFound, WorkflowStepFailed
 from parley.ids import uuid7
 from parley.logic.generation import Generation
@@ -16,12 +16,10 @@ from parley.models.domain import Conversation, Message, TokenUsage, timestamp
 from parley.placeholders import expand_placeholders
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.registry import model_spec
-from parley.store.catalog import CatalogStore, catalog_store
+from parley.store.catalog import CatalogStore
 
 
-def create_workflow(
-    principal: Principal, request: CreateWorkflowRequest, store: CatalogStore | None = None
-) -> Workflow:
+def create_workflow(principal: Principal, request: CreateWorkflowRequest, *, store: CatalogStore) -> Workflow:
     principal.require(ADMIN)
     if request.brandId is not None:
         principal.require_brand(request.brandId)
@@ -35,20 +33,20 @@ def create_workflow(
         brandId=request.brandId,
         createdAt=timestamp(),
     )
-    (store or catalog_store()).put_workflow(workflow, owner=principal.user_id)
+    store.put_workflow(workflow, owner=principal.user_id)
     return workflow
 
 
-def get_workflow(principal: Principal, workflow_id: str, store: CatalogStore | None = None) -> Workflow:
+def get_workflow(principal: Principal, workflow_id: str, *, store: CatalogStore) -> Workflow:
     principal.require(ADMIN)
-    return usable_workflow(principal, workflow_id, store)
+    return usable_workflow(principal, workflow_id, store=store)
 
 
-def usable_workflow(principal: Principal, workflow_id: str, store: CatalogStore | None = None) -> Workflow:
+def usable_workflow(principal: Principal, workflow_id: str, *, store: CatalogStore) -> Workflow:
     """The workflow if it exists and the caller may use it: a brand's workflow by the brand's
     users, a workflow created without a brand by its creator alone. Any other reads as missing."""
     workflow_id = require_uuid(workflow_id, "workflow_id")
-    found = (store or catalog_store()).get_workflow(workflow_id)
+    found = store.get_workflow(workflow_id)
     if found is None:
         raise WorkflowNotFound(workflow_id)
     workflow, owner = found
@@ -65,12 +63,14 @@ def run_workflow(
     content: str,
     default_model: str,
     generation: Generation,
+    *,
+    config: Settings,
 ) -> Message:
     """Run the steps in order within one overall deadline; the last output is the reply. Per-step
     model, usage and duration go into the reply's metadata. A failing step raises, naming it.
     Only the last step streams to the generation's listener (the earlier steps' outputs
     are only prompts for the next)."""
-    deadline = time.monotonic() + settings().workflow_timeout_seconds
+    deadline = time.monotonic() + config.workflow_timeout_seconds
     previous, records = "", []
     prompt_tokens = completion_tokens = 0
     total_cost, completion = 0.0, None
@@ -84,7 +84,7 @@ def run_workflow(
             max_tokens=spec.max_output_tokens,
         )
         try:
-            remaining = min(settings().provider_timeout_seconds, deadline - time.monotonic())
+            remaining = min(config.provider_timeout_seconds, deadline - time.monotonic())
             if remaining <= 0:
                 raise ProviderTimeout("the workflow ran out of time before this step")
             last = number == len(workflow.steps)

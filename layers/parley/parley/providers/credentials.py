@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import ProviderNotConfigured
 
 RemoteProvider = Literal["openai", "anthropic"]
@@ -20,14 +20,12 @@ def setting_names(provider: RemoteProvider) -> str:
     return f"{prefix}_API_KEY (or {prefix}_API_KEY_SECRET / {prefix}_API_KEY_PARAMETER)"
 
 
-def is_configured(provider: RemoteProvider) -> bool:
-    config = settings()
+def is_configured(config: Settings, provider: RemoteProvider) -> bool:
     return any(getattr(config, f"{provider}_api_key{suffix}") for suffix in ("", "_secret", "_parameter"))
 
 
-def api_key(provider: RemoteProvider) -> str:
+def api_key(config: Settings, provider: RemoteProvider) -> str:
     """The provider's key; a 503 naming the missing setting when there is none."""
-    config = settings()
     direct = getattr(config, f"{provider}_api_key")
     if direct is not None:
         return str(direct.get_secret_value())
@@ -43,13 +41,13 @@ def api_key(provider: RemoteProvider) -> str:
     raise ProviderNotConfigured(f"The {provider} provider is not configured: set {setting_names(provider)}.")
 
 
-def default_model() -> str:
+def default_model(config: Settings) -> str:
     """DEFAULT_MODEL if set; otherwise the first configured provider's model; otherwise the
     offline model, so a first chat-completion works with no account anywhere."""
-    if configured := settings().default_model:
+    if configured := config.default_model:
         return configured
     for provider, model in DEFAULT_MODELS.items():
-        if is_configured(provider):
+        if is_configured(config, provider):
             return model
     return "parley-offline"
 

@@ -5,7 +5,6 @@ Every embedder returns unit-length vectors, so cosine similarity is a dot produc
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import json
@@ -14,7 +13,7 @@ import os
 import re
 from typing import Protocol
 
-from parley.config import settings
+from parley.config import Settings
 from parley.errors import ProviderNotConfigured
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -131,10 +130,9 @@ class TitanEmbedder:
         return vectors
 
 
-def embedder_name() -> str:
+def embedder_name(config: Settings) -> str:
     """The configured embedder's name, without building it: no model loaded, no key read (GET
     /v1/models names it; a test checks it is the built embedder's)."""
-    config = settings()
     if config.rag_embedder == "openai":
         return f"openai-{config.rag_openai_embedding_model}"
     if config.rag_embedder == "titan":
@@ -146,16 +144,14 @@ def embedder_name() -> str:
     return f"hashing{config.rag_hashing_dimension}"
 
 
-@functools.cache
-def embedder() -> Embedder:
-    """The configured embedder of this process."""
-    config = settings()
+def build_embedder(config: Settings) -> Embedder:
+    """The configured embedder."""
     if config.rag_embedder == "openai":
         from parley.providers.credentials import api_key
 
         return OpenAIEmbedder(
             config.rag_openai_embedding_model,
-            api_key("openai"),
+            api_key(config, "openai"),
             config.openai_base_url,
             config.provider_timeout_seconds,
             config.provider_max_retries,

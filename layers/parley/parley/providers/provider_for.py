@@ -3,61 +3,66 @@ so functions and requests that never reach it never pay its import time."""
 
 from __future__ import annotations
 
-import functools
 import os
+from collections.abc import Callable
 
-from parley.config import settings
+from parley.config import Settings
 from parley.providers.base import ChatProvider
 from parley.providers.credentials import RemoteProvider, api_key
 from parley.providers.offline import OfflineProvider
 from parley.providers.registry import ModelSpec
 
 
-def provider_for(spec: ModelSpec) -> ChatProvider:
-    if spec.provider == "offline":
-        return OfflineProvider(settings().offline_stream_delay_ms / 1000)
-    if spec.provider == "bedrock":
-        return _bedrock()  # credentials: the execution role, as boto3 finds them
-    # The key is looked up per request (cached by Powertools), so a rotated key takes effect.
-    return _remote(spec.provider, api_key(spec.provider))
+class ProviderPool:
+    """The providers of one container: one SDK client per provider and key, made on first use and
+    kept for the life of the warm function."""
 
+    def __init__(self, config: Settings) -> None:
+        self.config = config
+        self._clients: dict[tuple[str, str], ChatProvider] = {}
 
-@functools.cache
-def _remote(provider: RemoteProvider, key: str) -> ChatProvider:
-    """One SDK client per provider and key for the life of the warm function."""
-    config = settings()
-    timeout, retries = config.provider_timeout_seconds, config.provider_max_retries
-    if provider == "openai":
-        from parley.providers.openai_chat import OpenAIProvider
+    def provider_for(self, spec: ModelSpec) -> ChatProvider:
+        if spec.provider == "offline":
+            return OfflineProvider(self.config.offline_stream_delay_ms / 1000)
+        if spec.provider == "bedrock":
+            return self._client("bedrock", "", self._bedrock)  # credentials: the execution role
+        # The key is looked up per request (cached by Powertools), so a rotated key takes effect.
+        provider: RemoteProvider = "openai" if spec.provider == "openai" else "anthropic"
+        key = api_key(self.config, provider)
+        return self._client(provider, key, lambda: self._remote(provider, key))
 
-        return OpenAIProvider.create(key, config.openai_base_url, timeout, retries)
-    from parley.providers.anthropic_chat import AnthropicProvider
+    def _client(self, provider: str, key: str, make: Callable[[], ChatProvider]) -> ChatProvider:
+        found = self._clients.get((provider, key))
+        if found is None:
+            found = self._clients[(provider, key)] = make()
+        return found
 
-    return AnthropicProvider.create(key, config.anthropic_base_url, timeout, retries)
+    def _remote(self, provider: RemoteProvider, key: str) -> ChatProvider:
+        config = self.config
+        timeout, retries = config.provider_timeout_seconds, config.provider_max_retries
+        if provider == "openai":
+            from parley.providers.openai_chat import OpenAIProvider
 
+            return OpenAIProvider.create(key, config.openai_base_url, timeout, retries)
+        from parley.providers.anthropic_chat import AnthropicProvider
 
-@functools.cache
-def _bedrock() -> ChatProvider:
-    from parley.providers.bedrock_chat import BedrockProvider
+        return AnthropicProvider.create(key, config.anthropic_base_url, timeout, retries)
 
-    config = settings()
-    guardrail = (
-        {
-            "guardrailIdentifier": config.bedrock_guardrail_id,
-            "guardrailVersion": config.bedrock_guardrail_version,
-        }
-        if config.bedrock_guardrail_id
-        else None
-    )
-    return BedrockProvider.create(
-        config.bedrock_region or os.environ.get("AWS_REGION"),
-        config.provider_timeout_seconds,
-        config.provider_max_retries,
-        guardrail,
-    )
+    def _bedrock(self) -> ChatProvider:
+        from parley.providers.bedrock_chat import BedrockProvider
 
-
-def forget_clients() -> None:
-    """Drop cached SDK clients (tests change the environment between cases)."""
-    _remote.cache_clear()
-    _bedrock.cache_clear()
+        config = self.config
+        guardrail = (
+            {
+                "guardrailIdentifier": config.bedrock_guardrail_id,
+                "guardrailVersion": config.bedrock_guardrail_version,
+            }
+            if config.bedrock_guardrail_id
+            else None
+        )
+        return BedrockProvider.create(
+            config.bedrock_region or os.environ.get("AWS_REGION"),
+            config.provider_timeout_seconds,
+            config.provider_max_retries,
+            guardrail,
+        )

@@ -3,12 +3,11 @@ embedded, and searched by meaning and by words in the brand's store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from parley.providers.embedders import Embedder, embedder
+from parley.providers.embedders import Embedder
 from parley.rag.lexical import query_terms
-from parley.rag.stores import vector_store
 from parley.rag.vectors import ScoredChunk, VectorStore
 
 # A latest question with fewer content words than this is read as a follow-up ("and in Europe?").
@@ -42,10 +41,27 @@ def retrieve(
     top_k: int,
     threshold: float,
     *,
-    store: VectorStore | None = None,
-    embed: Embedder | None = None,
+    store: VectorStore,
+    embed: Embedder,
 ) -> list[ScoredChunk]:
     if not query:
         return []
-    vector = (embed or embedder()).embed([query])[0]
-    return (store or vector_store()).search(brand_id, rag_scope, vector, top_k, threshold, text=query)
+    vector = embed.embed([query])[0]
+    return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query)
+
+
+class Retriever:
+    """Searches a brand's chunks for a query. The store and the embedder are made on the first
+    search, so a request that retrieves nothing never loads a model or opens a store."""
+
+    def __init__(self, store: Callable[[], VectorStore], embed: Callable[[], Embedder]) -> None:
+        self._store, self._embed = store, embed
+
+    def __call__(
+        self, brand_id: str, rag_scope: str | None, query: str, top_k: int, threshold: float
+    ) -> list[ScoredChunk]:
+        if not query:
+            return []
+        return retrieve(
+            brand_id, rag_scope, query, top_k, threshold, store=self._store(), embed=self._embed()
+        )

@@ -1,32 +1,27 @@
-"""The configured vector store of this process."""
+"""The configured vector store."""
 
 from __future__ import annotations
 
-import functools
 import os
 
-from parley.config import settings
-from parley.providers.embedders import embedder
+from parley.config import ConfigurationError, Settings
+from parley.providers.embedders import Embedder
 from parley.rag.vectors import VectorStore
 
 
-@functools.cache
-def vector_store() -> VectorStore:
-    config = settings()
+def build_vector_store(config: Settings, embedder: Embedder) -> VectorStore:
     if config.rag_vector_store == "opensearch":
         from parley.rag.opensearch_index import opensearch_client
         from parley.rag.opensearch_store import OpenSearchVectorStore
 
         if not config.opensearch_url:
-            from parley.config import ConfigurationError
-
             raise ConfigurationError("RAG_VECTOR_STORE=opensearch needs OPENSEARCH_URL")
         region = os.environ.get("AWS_REGION", "us-east-1")
-        index = f"{config.opensearch_index_prefix}-{embedder().name}".lower()
+        index = f"{config.opensearch_index_prefix}-{embedder.name}".lower()
         return OpenSearchVectorStore(
             opensearch_client(config.opensearch_url, config.opensearch_service, region),
             index,
-            embedder().dimension,
+            embedder.dimension,
             config.opensearch_engine,
             lexical_weight=config.rag_lexical_weight,
             fusion=config.rag_fusion,

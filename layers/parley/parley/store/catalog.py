@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from parley.config import settings
 from parley.models.api.rag import Assistant, PromptTemplate
 from parley.models.api.workflows import Workflow
 from parley.store import keys
-from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
+from parley.store.dynamodb import error_code, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,9 +21,9 @@ MAX_LISTED_ASSISTANTS = 1000
 
 
 class CatalogStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb_client()
+        self.client = client
 
     def put_workflow(self, workflow: Workflow, owner: str) -> None:
         item: dict[str, Any] = {
@@ -167,8 +165,3 @@ class CatalogStore:
                 ReturnConsumedCapacity="TOTAL",
             )
         return response.get("Item")
-
-
-@functools.cache
-def catalog_store() -> CatalogStore:
-    return CatalogStore(settings().table_name)

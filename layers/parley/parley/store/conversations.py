@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from parley.config import settings
 from parley.models.domain import BudgetSpent, Charge, Conversation, ConversationSummary, Message
 from parley.store import items, keys
-from parley.store.dynamodb import dynamodb_client, transact, translated_errors
-from parley.store.usage import charge_items, spent_scope
+from parley.store.dynamodb import transact, translated_errors
+from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,9 +31,12 @@ class CompletionContext:
 
 
 class ConversationStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: DynamoDBClient, usage_retention_days: int = USAGE_RETENTION_DAYS
+    ) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb_client()
+        self.client = client
+        self.usage_retention_days = usage_retention_days  # of the usage counters a write updates
 
     def create(self, conversation: Conversation) -> None:
         puts = [items.meta_item(conversation), items.profile_item(conversation)]
@@ -170,7 +171,9 @@ class ConversationStore:
             }
             for message in messages
         ]
-        charges = charge_items(self.table_name, charge) if charge is not None else []
+        charges = (
+            charge_items(self.table_name, charge, self.usage_retention_days) if charge is not None else []
+        )
         failed = transact(self.client, [update, *puts, *charges])
         if failed and failed[0] > len(puts):
             raise BudgetSpent(spent_scope(failed[0] - 1 - len(puts)))
@@ -274,9 +277,3 @@ def hide(table: str, conversation_id: str, now: str, condition: str, values: dic
             }
         },
     ]
-
-
-@functools.cache
-def conversation_store() -> ConversationStore:
-    """The store of this process, on the configured table."""
-    return ConversationStore(settings().table_name)

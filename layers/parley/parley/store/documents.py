@@ -10,17 +10,15 @@ settles after the other."""
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from parley.config import settings
 from parley.models.domain import DocumentRecord
 from parley.store import keys
-from parley.store.dynamodb import dynamodb_client, error_code, translated_errors
+from parley.store.dynamodb import error_code, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,9 +32,9 @@ _OPTIONAL = ("title", "content_type", "filename", "error", "upload_id", "upload_
 
 
 class DocumentRegistry:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb_client()
+        self.client = client
 
     def get(self, brand_id: str, rag_scope: str, document_id: str) -> DocumentRecord | None:
         with translated_errors():
@@ -122,8 +120,3 @@ def _record(item: dict[str, Any], brand_id: str, rag_scope: str, document_id: st
         ),
         **{name: item[name]["S"] for name in _OPTIONAL if name in item},
     )
-
-
-@functools.cache
-def document_registry() -> DocumentRegistry:
-    return DocumentRegistry(settings().table_name)

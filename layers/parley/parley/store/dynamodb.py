@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Iterator
@@ -45,9 +44,9 @@ _UNAVAILABLE = {
 }
 
 
-@functools.cache
 def dynamodb_client() -> DynamoDBClient:
-    """One client per warm Lambda: connections are reused across invocations."""
+    """A client for a container's life (its composition root keeps one): connections are reused
+    across invocations."""
     return boto3.client("dynamodb", config=_CLIENT_CONFIG)
 
 

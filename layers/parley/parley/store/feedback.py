@@ -5,14 +5,12 @@ history pages look for ratings only in conversations that have some."""
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
-from parley.config import settings
 from parley.models.domain import Feedback, Message
 from parley.store import items, keys
-from parley.store.dynamodb import dynamodb_client, transact, translated_errors
-from parley.store.usage import rating_update
+from parley.store.dynamodb import transact, translated_errors
+from parley.store.usage import USAGE_RETENTION_DAYS, rating_update
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,9 +21,12 @@ class FeedbackChanged(Exception):
 
 
 class FeedbackStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: DynamoDBClient, usage_retention_days: int = USAGE_RETENTION_DAYS
+    ) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb_client()
+        self.client = client
+        self.usage_retention_days = usage_retention_days  # of the usage counters a write updates
 
     def message(self, conversation_id: str, message_id: str) -> Message | None:
         item = self._get(conversation_id, keys.message_sk(message_id))
@@ -94,7 +95,9 @@ class FeedbackStore:
             change = changes.setdefault((day, model), {})
             change[f"ratings_{rating}"] = change.get(f"ratings_{rating}", 0) + step
         return [
-            rating_update(self.table_name, brand_id, day, model, change)
+            rating_update(
+                self.table_name, brand_id, day, model, change, retention_days=self.usage_retention_days
+            )
             for (day, model), change in changes.items()
             if day and any(change.values())
         ]
@@ -127,8 +130,3 @@ class FeedbackStore:
                 ReturnConsumedCapacity="TOTAL",
             )
         return response.get("Item")
-
-
-@functools.cache
-def feedback_store() -> FeedbackStore:
-    return FeedbackStore(settings().table_name)

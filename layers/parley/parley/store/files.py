@@ -7,15 +7,13 @@ An upload's key says which document it is for, so the worker needs no lookup to 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from parley.clock import utc_now
-from parley.config import settings
-from parley.errors import ProviderNotConfigured, StoreUnavailable
+from parley.clock import SYSTEM_CLOCK, Clock
+from parley.errors import StoreUnavailable
 
 PREFIX = "uploads/"
 UPLOAD_SECONDS = 900  # how long a presigned upload URL works
@@ -54,9 +52,10 @@ class FileTooLarge(Exception):
 
 
 class FileStorage:
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, client: Any = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.bucket = bucket
         self._client = client
+        self.clock = clock
 
     @property
     def client(self) -> Any:
@@ -77,7 +76,7 @@ class FileStorage:
             Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
             ExpiresIn=UPLOAD_SECONDS,
         )
-        return url, {"Content-Type": content_type}, utc_now() + timedelta(seconds=UPLOAD_SECONDS)
+        return url, {"Content-Type": content_type}, self.clock.now() + timedelta(seconds=UPLOAD_SECONDS)
 
     def read(self, key: str, limit: int) -> bytes:
         """The object's bytes; FileTooLarge past `limit` (read no further than that)."""
@@ -98,11 +97,3 @@ class FileStorage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
-
-
-@functools.cache
-def file_storage() -> FileStorage:
-    bucket = settings().files_bucket
-    if not bucket:
-        raise ProviderNotConfigured("File uploads are not configured: set FILES_BUCKET.")
-    return FileStorage(bucket)

@@ -9,16 +9,15 @@ served, since its size is unknown until the model answers, and the next one is r
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from parley.config import settings
+from parley.config import Settings
 from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope
 from parley.store import keys
-from parley.store.dynamodb import dynamodb_client, transact, translated_errors
+from parley.store.dynamodb import transact, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,17 +31,22 @@ RATING_MEASURES: Final = ("ratings_up", "ratings_down")  # users' ratings of the
 USER_COUNTER_DAYS: Final = 2  # a user's day counter is only read by that day's budget checks
 
 
+USAGE_RETENTION_DAYS = Settings.model_fields["usage_retention_days"].default
+
+
 def spent_scope(position: int) -> Scope:
     """Which budget refused a charge, from its position among `charge_items`."""
     return "user" if position == 0 else "brand"
 
 
-def charge_items(table: str, charge: Charge, enforce: bool = True) -> list[Any]:
+def charge_items(
+    table: str, charge: Charge, retention_days: int = USAGE_RETENTION_DAYS, enforce: bool = True
+) -> list[Any]:
     """The two counter updates of a charge, for a TransactWriteItems: the user's day, then the
     brand's. With `enforce`, each is conditioned on its budget."""
     day = date.fromisoformat(charge.day)
     user_expiry = _epoch(day + timedelta(days=USER_COUNTER_DAYS))
-    day_expiry = _epoch(day + timedelta(days=settings().usage_retention_days))
+    day_expiry = _epoch(day + timedelta(days=retention_days))
     user = _counter_update(
         table,
         _usage_key(charge.brand_id, keys.usage_user_sk(charge.day, charge.user_id)),
@@ -72,11 +76,17 @@ def charge_items(table: str, charge: Charge, enforce: bool = True) -> list[Any]:
 
 
 def rating_update(
-    table: str, brand_id: str | None, day: str, model: str, changes: dict[str, int]
+    table: str,
+    brand_id: str | None,
+    day: str,
+    model: str,
+    changes: dict[str, int],
+    *,
+    retention_days: int = USAGE_RETENTION_DAYS,
 ) -> dict[str, Any]:
     """The brand's day counter update of a rating given, changed or taken back (`changes`: the
     RATING_MEASURES to add, +1 or -1), for a TransactWriteItems."""
-    expiry = _epoch(date.fromisoformat(day) + timedelta(days=settings().usage_retention_days))
+    expiry = _epoch(date.fromisoformat(day) + timedelta(days=retention_days))
     # A day on which only ratings happened still needs the day's totals (at 0) to be read.
     amounts: dict[str, int | Decimal] = {"total_tokens": 0, "cost_usd": Decimal(0), "requests": 0}
     amounts |= {f"{MODEL_PREFIX}{model}#{measure}": change for measure, change in changes.items() if change}
@@ -126,20 +136,23 @@ class DayUsage:
 
 
 class UsageStore:
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self, table_name: str, client: DynamoDBClient, retention_days: int = USAGE_RETENTION_DAYS
+    ) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb_client()
+        self.client = client
+        self.retention_days = retention_days
 
     def charge(self, charge: Charge) -> None:
         """Add a charge within its budgets, or raise BudgetSpent and write nothing."""
-        failed = transact(self.client, charge_items(self.table_name, charge))
+        failed = transact(self.client, charge_items(self.table_name, charge, self.retention_days))
         if failed:
             raise BudgetSpent(spent_scope(failed[0]))
 
     def record(self, charge: Charge) -> None:
         """Add a charge whatever the budgets say: the provider was paid for a refused request,
         and the day's usage must say so."""
-        transact(self.client, charge_items(self.table_name, charge, enforce=False))
+        transact(self.client, charge_items(self.table_name, charge, self.retention_days, enforce=False))
 
     def override(self, brand_id: str) -> QuotaOverride | None:
         with translated_errors():
@@ -206,8 +219,3 @@ def _day_usage(item: dict[str, Any]) -> DayUsage:
             tally = usage.models.setdefault(model, ModelUsage())
             setattr(tally, measure, amount if measure == "cost_usd" else int(amount))
     return usage
-
-
-@functools.cache
-def usage_store() -> UsageStore:
-    return UsageStore(settings().table_name)

@@ -1,0 +1,161 @@
+"""The composition root: everything a container's code depends on, made once per container.
+
+Each function module makes one `Wiring` at import (its container's) and hands its parts to the
+use cases; the authorizer, the file worker and the cleanup do the same. Nothing is read or
+connected when the wiring is made: the settings are read from the environment on first use,
+and each part is built the first time a request needs it, so a function pays only for what its
+routes use (an embedder, OpenSearch, a provider SDK). A test makes its own wiring from values,
+or replaces a part before first use (`Wiring(settings, dynamodb=client)`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from parley.clock import Clock
+from parley.config import Settings, settings_from
+from parley.errors import ProviderNotConfigured
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from parley.auth.tokens import TokenVerifier
+    from parley.logic.generation import Generator
+    from parley.logic.quotas import BudgetBook
+    from parley.providers.embedders import Embedder
+    from parley.providers.provider_for import ProviderPool
+    from parley.rag.retrieval import Retriever
+    from parley.rag.vectors import VectorStore
+    from parley.store.catalog import CatalogStore
+    from parley.store.conversations import ConversationStore
+    from parley.store.documents import DocumentRegistry
+    from parley.store.feedback import FeedbackStore
+    from parley.store.files import FileStorage
+    from parley.store.usage import UsageStore
+
+
+class Wiring:
+    def __init__(
+        self, settings: Settings | None = None, *, environ: Mapping[str, str] | None = None, **parts: Any
+    ) -> None:
+        """`settings` as given, else read from `environ` (the process environment by default) on
+        first use; `parts` replace what would be built (`dynamodb=`, `embedder=`, `clock=`...)."""
+        self._environ = environ
+        if settings is not None:
+            self.__dict__["settings"] = settings
+        for name, part in parts.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"Wiring has no part named {name!r}")
+            self.__dict__[name] = part
+
+    @cached_property
+    def settings(self) -> Settings:
+        return settings_from(os.environ if self._environ is None else self._environ)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return Clock(self.settings.clock_offset_seconds, self.settings.clock_frozen_at)
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        from parley.store.dynamodb import dynamodb_client
+
+        return dynamodb_client()
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        from parley.store.conversations import ConversationStore
+
+        return ConversationStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
+
+    @cached_property
+    def catalog(self) -> CatalogStore:
+        from parley.store.catalog import CatalogStore
+
+        return CatalogStore(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def usage(self) -> UsageStore:
+        from parley.store.usage import UsageStore
+
+        return UsageStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        from parley.store.feedback import FeedbackStore
+
+        return FeedbackStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
+
+    @cached_property
+    def documents(self) -> DocumentRegistry:
+        from parley.store.documents import DocumentRegistry
+
+        return DocumentRegistry(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def files(self) -> FileStorage | None:
+        """The uploads bucket; None where FILES_BUCKET is unset (uploads are off)."""
+        from parley.store.files import FileStorage
+
+        bucket = self.settings.files_bucket
+        return FileStorage(bucket, clock=self.clock) if bucket else None
+
+    def required_files(self) -> FileStorage:
+        if self.files is None:
+            raise ProviderNotConfigured("File uploads are not configured: set FILES_BUCKET.")
+        return self.files
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from parley.providers.embedders import build_embedder
+
+        return build_embedder(self.settings)
+
+    @cached_property
+    def vectors(self) -> VectorStore:
+        from parley.rag.stores import build_vector_store
+
+        return build_vector_store(self.settings, self.embedder)
+
+    @cached_property
+    def providers(self) -> ProviderPool:
+        from parley.providers.provider_for import ProviderPool
+
+        return ProviderPool(self.settings)
+
+    @cached_property
+    def budgets(self) -> BudgetBook:
+        from parley.logic.quotas import BudgetBook, Budgets
+
+        config = self.settings
+        defaults = Budgets(config.quota_user_daily_tokens, config.quota_brand_daily_tokens)
+        return BudgetBook(defaults, self.usage, self.clock, config.quota_cache_seconds)
+
+    @cached_property
+    def generator(self) -> Generator:
+        from parley.logic.generation import Generator
+
+        config = self.settings
+        return Generator(
+            self.providers,
+            self.budgets,
+            self.usage,
+            config.provider_timeout_seconds,
+            config.stream_timeout_seconds,
+        )
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier:
+        from parley.auth.tokens import TokenVerifier
+
+        return TokenVerifier(self.settings)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """Retrieval whose store and embedder are made on the first search."""
+        from parley.rag.retrieval import Retriever
+
+        return Retriever(lambda: self.vectors, lambda: self.embedder)
