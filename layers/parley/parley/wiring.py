@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from parley.clock import Clock
 from parley.config import Settings, settings_from
@@ -61,9 +61,10 @@ class Wiring:
 
     @cached_property
     def dynamodb(self) -> DynamoDBClient:
-        from parley.store.dynamodb import dynamodb_client
+        """Made on its first call: a request that never reaches DynamoDB does not pay for it."""
+        from parley.store.dynamodb import DeferredClient, dynamodb_client
 
-        return dynamodb_client()
+        return cast("DynamoDBClient", DeferredClient(dynamodb_client))
 
     @cached_property
     def conversations(self) -> ConversationStore:
@@ -118,7 +119,7 @@ class Wiring:
     def vectors(self) -> VectorStore:
         from parley.rag.stores import build_vector_store
 
-        return build_vector_store(self.settings, self.embedder)
+        return build_vector_store(self.settings, lambda: self.embedder)
 
     @cached_property
     def providers(self) -> ProviderPool:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from parley.config import ConfigurationError, Settings
 from parley.providers.embedders import Embedder
 from parley.rag.vectors import VectorStore
 
 
-def build_vector_store(config: Settings, embedder: Embedder) -> VectorStore:
+def build_vector_store(config: Settings, embedder: Callable[[], Embedder]) -> VectorStore:
+    """`embedder` is called only where the store needs it (OpenSearch names its index after it)."""
     if config.rag_vector_store == "opensearch":
         from parley.rag.opensearch_index import opensearch_client
         from parley.rag.opensearch_store import OpenSearchVectorStore
@@ -17,11 +19,12 @@ def build_vector_store(config: Settings, embedder: Embedder) -> VectorStore:
         if not config.opensearch_url:
             raise ConfigurationError("RAG_VECTOR_STORE=opensearch needs OPENSEARCH_URL")
         region = os.environ.get("AWS_REGION", "us-east-1")
-        index = f"{config.opensearch_index_prefix}-{embedder.name}".lower()
+        model = embedder()
+        index = f"{config.opensearch_index_prefix}-{model.name}".lower()
         return OpenSearchVectorStore(
             opensearch_client(config.opensearch_url, config.opensearch_service, region),
             index,
-            embedder.dimension,
+            model.dimension,
             config.opensearch_engine,
             lexical_weight=config.rag_lexical_weight,
             fusion=config.rag_fusion,

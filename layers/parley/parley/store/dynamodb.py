@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,20 @@ def dynamodb_client() -> DynamoDBClient:
     """A client for a container's life (its composition root keeps one): connections are reused
     across invocations."""
     return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+class DeferredClient:
+    """A client made on first use (boto3 takes tens of milliseconds to make one): it stands in
+    for the client and forwards every attribute to it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)
 
 
 def error_code(error: ClientError) -> str:
