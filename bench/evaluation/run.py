@@ -29,6 +29,7 @@ from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
 from parley.providers.embedders import Embedder
 from parley.providers.minilm import MiniLMEmbedder
+from parley.rag.filters import parse_filters
 from parley.rag.fusion import Fusion
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.retrieval import retrieve
@@ -51,6 +52,15 @@ OFF_TOPIC = [
 ]
 
 Ranker = Callable[[str], list[str]]
+# The filtered cases: every document carries its number and its parity as metadata.
+FILTERED_CASES: list[tuple[str, dict[str, Any], Callable[[str], bool]]] = [
+    ("half = even", {"half": "even"}, lambda d: int(d) % 2 == 0),
+    ("number <= 730 (a range)", {"number": {"lte": 730}}, lambda d: int(d) <= 730),
+]
+
+
+def metadata_of(document_id: str) -> dict[str, Any]:
+    return {"half": "odd" if int(document_id) % 2 else "even", "number": int(document_id)}
 
 
 class RememberingEmbedder:
@@ -114,6 +124,7 @@ def ingest(
                     document_id=d.id,
                     title=d.title or None,
                     content=f"{d.title}\n\n{d.text}",
+                    metadata=metadata_of(d.id),
                 )
                 for d in batch
             ],
@@ -134,6 +145,51 @@ def ingest(
         },
         out,
     )
+
+
+def evaluate_filtered(
+    label: str, store: VectorStore, model: Embedder, collection: cisi.Collection, out: list[dict[str, Any]]
+) -> None:
+    """Each filtered case against the judgments of the documents it admits: the store's filtered
+    search, beside the unfiltered search with the other documents dropped from its results. Every
+    document a filtered search returns must be admitted (`violations`: 0)."""
+    for name, filters, admits in FILTERED_CASES:
+        conditions = parse_filters(filters)
+        judged = [
+            (q, {d: grade for d, grade in collection.judgments[q.id].items() if admits(d)})
+            for q in collection.queries
+        ]
+        judged = [(q, j) for q, j in judged if j]
+        inside, after, violations = [], [], 0
+        for query, judgments in judged:
+            found = documents_of(
+                retrieve(
+                    BRAND,
+                    SCOPE,
+                    query.text,
+                    CANDIDATE_CHUNKS,
+                    0.0,
+                    store=store,
+                    embed=model,
+                    filters=conditions,
+                )
+            )
+            violations += sum(not admits(d) for d in found)
+            unfiltered = documents_of(
+                retrieve(BRAND, SCOPE, query.text, CANDIDATE_CHUNKS, 0.0, store=store, embed=model)
+            )
+            inside.append(ndcg_at(10, found, judgments))
+            after.append(ndcg_at(10, [d for d in unfiltered if admits(d)], judgments))
+        emit(
+            {
+                "retrieval": f"{label}: filtered ({name})",
+                "ndcg@10": round(statistics.mean(inside), 3),
+                "ndcg@10_dropping_after_an_unfiltered_search": round(statistics.mean(after), 3),
+                "violations": violations,
+                "queries": len(judged),
+            },
+            out,
+        )
 
 
 def on_opensearch(collection: cisi.Collection, model: Embedder, out: list[dict[str, Any]]) -> None:
@@ -164,6 +220,8 @@ def on_opensearch(collection: cisi.Collection, model: Embedder, out: list[dict[s
         evaluate(
             "opensearch: weighted, lexical weight 0.3 (default)", configured("weighted", 0.3), collection, out
         )
+        store.fusion, store.lexical_weight = "weighted", 0.3
+        evaluate_filtered("opensearch", store, model, collection, out)
     finally:
         node.stop()
 
@@ -221,6 +279,7 @@ def main() -> None:
         )
 
     store.fusion, store.lexical_weight = "weighted", 0.3
+    evaluate_filtered("parley", store, model, collection, out)
     top_relevant, top_unrelated = [], []
     for query in collection.queries:
         hits = retrieve(BRAND, SCOPE, query.text, 10, 0.0, store=store, embed=model)

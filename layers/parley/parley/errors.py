@@ -36,6 +36,11 @@ class Forbidden(ParleyError):
     status = 403
     code = "forbidden"
 
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
 
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"

@@ -10,6 +10,7 @@ from parley.models.api.rag import Assistant, AssistantIn, PromptTemplate, Templa
 from parley.models.domain import timestamp
 from parley.providers.registry import model_spec
 from parley.rag.prompting import DEFAULT_TEMPLATE
+from parley.rag.filters import parse_filters
 from parley.store.catalog import CatalogStore
 
 
@@ -68,6 +69,7 @@ def create_assistant(principal: Principal, request: AssistantIn, *, store: Catal
     principal.require_brand(request.brand_id)
     if request.model is not None:
         model_spec(request.model)
+    parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
     if request.template_id is not None or request.template_version is not None:
         find_template(request.brand_id, request.template_id, request.template_version, store=store)
     assistant = Assistant(**request.model_dump(), assistant_id=str(uuid7()), created_at=timestamp())

@@ -33,6 +33,7 @@ from parley.openai_stream import new_identity
 from parley.providers.base import ChatRequest, Delta, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import ModelSpec, model_spec
+from parley.rag.filters import narrowed, parse_filters
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
@@ -81,11 +82,23 @@ def chat_completion(
             principal, request.model.removeprefix(ASSISTANT_PREFIX), brand_id, store=catalog
         )
     spec = _spec(request.model, assistant, config)
+    if assistant is None and request.filters is not None:
+        raise InvalidRequest(
+            f"filters narrow the searches of an assistant model (assistant:<id>); {request.model} "
+            "searches no documents.",
+            code="invalid_filters",
+            param="filters",
+        )
     chunks: list[ScoredChunk] = []
     if assistant is not None:
         top_k = assistant.top_k or DEFAULT_TOP_K
         threshold = assistant.threshold if assistant.threshold is not None else DEFAULT_THRESHOLD
-        chunks = retrieve(brand_id, assistant.rag_scope, retrieval_query(turns), top_k, threshold)
+        filters = narrowed(
+            parse_filters(assistant.filters, "assistant.filters"), parse_filters(request.filters)
+        )
+        chunks = retrieve(
+            brand_id, assistant.rag_scope, retrieval_query(turns), top_k, threshold, filters=filters
+        )
         generation.context(chunks)
         template = find_template(brand_id, assistant.template_id, assistant.template_version, store=catalog)
         system_parts = [

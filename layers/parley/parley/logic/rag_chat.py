@@ -15,6 +15,7 @@ from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse,
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
+from parley.rag.filters import narrowed, parse_filters
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.store.catalog import CatalogStore
@@ -66,7 +67,12 @@ def rag_chat(
         request.brand_id, preset.get("template_id"), preset.get("template_version"), store=catalog
     )
 
-    chunks = retrieve(request.brand_id, scope, retrieval_query(request.messages), top_k, threshold)
+    filters = narrowed(
+        parse_filters(preset.get("filters"), "assistant.filters"), parse_filters(request.filters)
+    )
+    chunks = retrieve(
+        request.brand_id, scope, retrieval_query(request.messages), top_k, threshold, filters=filters
+    )
     rag_context = [
         ContextChunk(id=c.id, content=c.content, score=c.score, title=c.title, page=c.page) for c in chunks
     ]

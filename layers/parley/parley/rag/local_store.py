@@ -1,6 +1,8 @@
 """The local hybrid store: exact dense search beside SQLite's own FTS5 (BM25, Porter stemming),
-fused, in one SQLite file under `.local/`. numpy scores the dense candidates when installed;
-plain Python otherwise. The brand, scope and expiry filters apply to both halves.
+fused, in one SQLite file under `.local/`. The file holds everything (the vectors survive a
+restart); a search scores a brand's vectors as one float32 matrix kept in memory (numpy), read
+from the file on the brand's first search and again after any write (~147 MiB per 100,000
+chunks of 384 dimensions). The brand, scope, expiry and metadata filters apply to both halves.
 
 Each brand's words are in an FTS5 table of its own, so BM25's statistics (document frequencies,
 average lengths) are the brand's: another tenant's documents never move a brand's scores. The
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 import threading
 from array import array
@@ -18,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
+from parley.config import ConfigurationError
+from parley.rag.filters import Filters
+from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
@@ -52,6 +57,8 @@ class LocalVectorStore:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self.fusion, self.lexical_weight = fusion, lexical_weight
+        self._vectors: dict[str, BrandVectors] = {}  # read on a brand's first search
+        self._data_version: int | None = None
         # A file written before chunks knew their page: add the column (empty for those chunks).
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
         if "page" not in columns:
@@ -142,6 +149,7 @@ class LocalVectorStore:
         return removed
 
     def _delete_where(self, where: str, values: tuple[Any, ...]) -> int:
+        self._vectors.clear()  # every write goes through here; the next search reads them again
         brands = self._db.execute(f"SELECT DISTINCT brand_id FROM chunks WHERE {where}", values).fetchall()
         for (brand_id,) in brands:
             self._db.execute(
@@ -160,59 +168,184 @@ class LocalVectorStore:
         threshold: float,
         *,
         text: str | None = None,
+        filters: Filters = (),
     ) -> list[ScoredChunk]:
-        where, values = "brand_id = ? AND (expires_at IS NULL OR expires_at > ?)", [brand_id, _now()]
-        if rag_scope is not None:
-            where, values = where + " AND rag_scope = ?", [*values, rag_scope]
+        """Exact hybrid search over the brand's vectors held in memory (read from the file on the
+        first search, again after any write), masked by scope, expiry and the filters (SQL); the
+        brand's FTS5 table scores the words; only the `top_k` rows are read back."""
+        np = _numpy()
         match = fts5_query(text) if text else None
         with self._lock:
-            rows = self._db.execute(
-                "SELECT rowid, document_id, chunk_index, content, title, embedding, page FROM chunks "
-                f"WHERE {where}",
-                values,
-            ).fetchall()
-            # The brand's FTS5 index finds the matches; the scope and expiry filters are those of
-            # the rows above (a match outside them is dropped).
+            brand = self._brand_vectors(brand_id)
+            mask = brand.expires > datetime.now(UTC).timestamp()
+            if rag_scope is not None:
+                mask &= brand.scopes == brand.scope_code(rag_scope)
+            if filters:
+                mask &= np.isin(brand.rowids, self._filtered_rowids(brand_id, rag_scope, filters))
+            positions = np.flatnonzero(mask)
+            if positions.size == 0:
+                return []
+            cosines = (brand.matrix @ np.asarray(vector, dtype=np.float32))[positions].astype(np.float64)
+            lexical = np.zeros(positions.size, dtype=np.float64)
+            matched = np.zeros(positions.size, dtype=bool)
             table = words_table(brand_id)
-            exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
-            matches = (
-                self._db.execute(
+            if match and self._has_table(table):
+                found = self._db.execute(
                     f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?", (match,)
                 ).fetchall()
-                if match and exists
-                else []
-            )
-        cosines = dict(zip((row[0] for row in rows), _cosines([row[5] for row in rows], vector), strict=True))
-        lexical = {rowid: score for rowid, score in matches if rowid in cosines}
-        scores = fuse(cosines, lexical, self.fusion, self.lexical_weight)
-        by_rowid = {row[0]: row for row in rows}
-        ranked = sorted(scores.items(), key=lambda pair: -pair[1])
+                if found:
+                    rowids = np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found))
+                    scores = np.fromiter((row[1] for row in found), dtype=np.float64, count=len(found))
+                    at = np.searchsorted(brand.rowids[positions], rowids)
+                    at = np.minimum(at, positions.size - 1)
+                    hit = brand.rowids[positions][at] == rowids  # a match outside the mask is dropped
+                    lexical[at[hit]], matched[at[hit]] = scores[hit], True
+            fused = fuse_arrays(cosines, lexical, matched, self.fusion, self.lexical_weight)
+            chosen = _best(np, fused, top_k, threshold)
+            rowids = [int(brand.rowids[positions[i]]) for i in chosen]
+            rows = {
+                row[0]: row
+                for row in self._db.execute(
+                    "SELECT rowid, document_id, chunk_index, content, title, page FROM chunks "
+                    f"WHERE rowid IN ({', '.join('?' * len(rowids))})",
+                    rowids,
+                ).fetchall()
+            }
         return [
             ScoredChunk(
                 id=f"{row[1]}:{row[2]}",
                 document_id=row[1],
                 content=row[3],
                 title=row[4],
-                score=score,
-                page=row[6],
+                score=float(fused[i]),
+                page=row[5],
             )
-            for rowid, score in ranked[:top_k]
-            if score >= threshold and (row := by_rowid[rowid])
+            for i, rowid in zip(chosen, rowids, strict=True)
+            if (row := rows.get(rowid)) is not None
         ]
 
+    def _brand_vectors(self, brand_id: str) -> BrandVectors:
+        """The brand's vectors, from memory unless the file changed since they were read (a write
+        here drops them; another process's write changes SQLite's data_version)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._vectors.clear()
+            self._data_version = version
+        cached = self._vectors.get(brand_id)
+        if cached is None:
+            rows = self._db.execute(
+                "SELECT rowid, rag_scope, expires_at, embedding FROM chunks WHERE brand_id = ? "
+                "ORDER BY rowid",
+                (brand_id,),
+            ).fetchall()
+            cached = self._vectors[brand_id] = BrandVectors.of(rows)
+        return cached
 
-def _cosines(blobs: list[bytes], vector: list[float]) -> list[float]:
-    """Cosine of `vector` with each stored (unit-length) embedding."""
-    if not blobs:
-        return []
+    def _filtered_rowids(self, brand_id: str, rag_scope: str | None, filters: Filters) -> Any:
+        where, values = sql_filters(filters)
+        scope, scope_values = (" AND rag_scope = ?", [rag_scope]) if rag_scope is not None else ("", [])
+        rows = self._db.execute(
+            f"SELECT rowid FROM chunks WHERE brand_id = ?{scope} AND {where}",
+            [brand_id, *scope_values, *values],
+        ).fetchall()
+        return _numpy().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
+
+    def _has_table(self, table: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
+
+
+class BrandVectors:
+    """One brand's embeddings as one float32 matrix (rows in rowid order), with each row's scope
+    (as a small integer) and expiry (epoch seconds, infinity for none) for the masks."""
+
+    def __init__(
+        self, rowids: Any, matrix: Any, scopes: Any, scope_codes: dict[str, int], expires: Any
+    ) -> None:
+        self.rowids, self.matrix, self.scopes, self.expires = rowids, matrix, scopes, expires
+        self._scope_codes = scope_codes
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, str, str | None, bytes]]) -> BrandVectors:
+        np = _numpy()
+        codes: dict[str, int] = {}
+        rowids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        scopes = np.fromiter(
+            (codes.setdefault(row[1], len(codes)) for row in rows), dtype=np.int32, count=len(rows)
+        )
+        expires = np.fromiter((_epoch(row[2]) for row in rows), dtype=np.float64, count=len(rows))
+        dimension = len(rows[0][3]) // 4 if rows else 0
+        matrix = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.float32).reshape(
+            len(rows), dimension
+        )
+        return cls(rowids, matrix, scopes, codes, expires)
+
+    def scope_code(self, rag_scope: str) -> int:
+        return self._scope_codes.get(rag_scope, -1)
+
+
+def sql_filters(filters: Filters) -> tuple[str, list[Any]]:
+    """A WHERE clause over `chunks.metadata` (JSON) for the filters, typed as stored: SQLite's
+    json_type tells a boolean from a number and a number from a string."""
+    clauses: list[str] = []
+    values: list[Any] = []
+    for condition in filters:
+        path = f'$."{condition.key}"'
+        if condition.kind == "number":
+            parts = ["json_type(metadata, ?) IN ('integer', 'real')"]
+            values.append(path)
+            for op, bound in condition.bounds:
+                parts.append(f"json_extract(metadata, ?) {_SQL_OPERATORS[op]} ?")
+                values += [path, bound]
+            clauses.append("(" + " AND ".join(parts) + ")")
+        elif condition.kind == "date":
+            parts = ["json_type(metadata, ?) = 'text'"]
+            values.append(path)
+            for op, bound in condition.bounds:
+                parts.append(
+                    f"(julianday(json_extract(metadata, ?)) - 2440587.5) * 86400.0 {_SQL_OPERATORS[op]} ?"
+                )
+                values += [path, bound]
+            clauses.append("(" + " AND ".join(parts) + ")")
+        else:
+            options = []
+            for value in condition.values:
+                if isinstance(value, bool):
+                    options.append("json_type(metadata, ?) = ?")
+                    values += [path, "true" if value else "false"]
+                elif isinstance(value, str):
+                    options.append("(json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ?)")
+                    values += [path, path, value]
+                else:
+                    options.append(
+                        "(json_type(metadata, ?) IN ('integer', 'real') AND json_extract(metadata, ?) = ?)"
+                    )
+                    values += [path, path, value]
+            clauses.append("(" + " OR ".join(options) + ")")
+    return " AND ".join(clauses) or "1", values
+
+
+_SQL_OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
+
+
+def _best(np: Any, scores: Any, top_k: int, threshold: float) -> list[int]:
+    """Positions of the `top_k` best scores at or above `threshold`, best first; ties in row order."""
+    eligible = np.flatnonzero(scores >= threshold)
+    if eligible.size > top_k:
+        kth = np.partition(-scores[eligible], top_k - 1)[top_k - 1]
+        eligible = eligible[-scores[eligible] <= kth]
+    order = np.lexsort((eligible, -scores[eligible]))
+    return [int(i) for i in eligible[order][:top_k]]
+
+
+def _epoch(expires_at: str | None) -> float:
+    if expires_at is None:
+        return math.inf
+    return datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+
+
+def _numpy() -> Any:
     try:
         import numpy
     except ImportError:
-        query = array("f", vector)
-        return [sum(a * b for a, b in zip(array("f", blob), query, strict=True)) for blob in blobs]
-    matrix: Any = numpy.frombuffer(b"".join(blobs), dtype=numpy.float32).reshape(len(blobs), -1)
-    return [float(x) for x in matrix @ numpy.asarray(vector, dtype=numpy.float32)]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+        raise ConfigurationError("The local vector store needs numpy (make install).") from None
+    return numpy

@@ -4,8 +4,10 @@ chunk becomes, the tenant filter every query carries, and the client."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from parley.rag.filters import KEY, Condition, Filters, date_epoch
 from parley.rag.vectors import ChunkRecord
 
 VECTOR_FIELD = "embedding"
@@ -22,6 +24,20 @@ TEXT_ANALYZER = {
 }
 # The title counts half as much as the content, as in the local store's bm25(chunk_words, 1.0, 0.5).
 LEXICAL_FIELDS = ["content", "title^0.5"]
+# A chunk's filterable metadata: one nested entry per scalar value, its key in `k` and the value
+# typed as stored: `v` a tagged keyword ("s:<string>", "b:true"), `n` a number, `d` a date (a
+# string that is one, in epoch milliseconds). The fields never depend on the keys, so tenants'
+# metadata cannot clash in the shared mapping or grow it.
+META_FIELD = "meta"
+META_MAPPING = {
+    "type": "nested",
+    "properties": {
+        "k": {"type": "keyword"},
+        "v": {"type": "keyword", "ignore_above": 300},
+        "n": {"type": "double"},
+        "d": {"type": "date", "format": "epoch_millis"},
+    },
+}
 
 
 def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
@@ -48,6 +64,7 @@ def index_mapping(dimension: int, engine: str) -> dict[str, Any]:
                 "content": {"type": "text", "analyzer": "parley_text"},
                 "title": {"type": "text", "analyzer": "parley_text"},
                 "metadata": {"type": "object", "enabled": False},
+                META_FIELD: META_MAPPING,
                 "expires_at": {"type": "date"},
             }
         },
@@ -65,6 +82,7 @@ def chunk_document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
         "content": chunk.content,
         "title": chunk.title,
         "metadata": chunk.metadata,
+        META_FIELD: meta_entries(chunk.metadata),
     }
     if chunk.expires_at:
         document["expires_at"] = chunk.expires_at
@@ -73,9 +91,60 @@ def chunk_document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
     return document
 
 
-def tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]:
-    """Brand (always), scope (when given) and not expired: applied by the server inside k-NN."""
-    filters: list[dict[str, Any]] = [
+def meta_entries(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not KEY.match(key):
+            continue  # a key no filter can name
+        if isinstance(value, bool):
+            entries.append({"k": key, "v": f"b:{str(value).lower()}"})
+        elif isinstance(value, int | float):
+            if math.isfinite(value):
+                entries.append({"k": key, "n": value})
+        elif isinstance(value, str):
+            entry: dict[str, Any] = {"k": key, "v": f"s:{value}"}
+            if (epoch := date_epoch(value)) is not None:
+                entry["d"] = round(epoch * 1000)
+            entries.append(entry)
+    return entries
+
+
+def metadata_filters(filters: Filters) -> list[dict[str, Any]]:
+    """One nested query per condition: the key and its value must be the same entry's."""
+    return [
+        {
+            "nested": {
+                "path": META_FIELD,
+                "query": {"bool": {"filter": [{"term": {"meta.k": c.key}}, _value_query(c)]}},
+            }
+        }
+        for c in filters
+    ]
+
+
+def _value_query(condition: Condition) -> dict[str, Any]:
+    if condition.kind == "number":
+        return {"range": {"meta.n": dict(condition.bounds)}}
+    if condition.kind == "date":
+        return {"range": {"meta.d": {op: round(bound * 1000) for op, bound in condition.bounds}}}
+    tagged = [
+        f"b:{str(v).lower()}" if isinstance(v, bool) else f"s:{v}"
+        for v in condition.values
+        if isinstance(v, bool | str)
+    ]
+    numbers = [v for v in condition.values if isinstance(v, int | float) and not isinstance(v, bool)]
+    options: list[dict[str, Any]] = []
+    if tagged:
+        options.append({"terms": {"meta.v": tagged}})
+    if numbers:
+        options.append({"terms": {"meta.n": numbers}})
+    return {"bool": {"should": options, "minimum_should_match": 1}}
+
+
+def tenant_filter(brand_id: str, rag_scope: str | None, filters: Filters = ()) -> list[dict[str, Any]]:
+    """Brand (always), scope (when given), not expired, and the metadata filters: applied by the
+    server inside k-NN and inside the lexical query."""
+    clauses: list[dict[str, Any]] = [
         {"term": {"brand_id": brand_id}},
         {
             "bool": {
@@ -88,8 +157,8 @@ def tenant_filter(brand_id: str, rag_scope: str | None) -> list[dict[str, Any]]:
         },
     ]
     if rag_scope is not None:
-        filters.insert(1, {"term": {"rag_scope": rag_scope}})
-    return filters
+        clauses.insert(1, {"term": {"rag_scope": rag_scope}})
+    return clauses + metadata_filters(filters)
 
 
 def opensearch_client(url: str, service: str, region: str, timeout: float = 10) -> Any:

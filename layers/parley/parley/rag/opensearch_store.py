@@ -20,11 +20,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from parley.rag.filters import Filters
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
 from parley.rag.opensearch_bulk import BulkRefused, retryable, send_bulk
 from parley.rag.opensearch_index import (
     LEXICAL_FIELDS,
+    META_FIELD,
+    META_MAPPING,
     VECTOR_FIELD,
     chunk_document,
     index_mapping,
@@ -71,6 +74,8 @@ class OpenSearchVectorStore:
             except RequestError as error:
                 if error.error != "resource_already_exists_exception":
                     raise
+        else:  # an index made before chunks carried filterable metadata: add the field
+            self.client.indices.put_mapping(index=self.index, body={"properties": {META_FIELD: META_MAPPING}})
         self._index_ready = True
 
     @retryable
@@ -151,6 +156,7 @@ class OpenSearchVectorStore:
         threshold: float,
         *,
         text: str | None = None,
+        filters: Filters = (),
     ) -> list[ScoredChunk]:
         """Hybrid, fused on the client as the local store fuses (parley.rag.fusion), so a score
         means the same in both stores: one k-NN query and, when there is text, one BM25 `match`
@@ -159,17 +165,17 @@ class OpenSearchVectorStore:
         chunk only the match query found counts as cosine 0. The read path never creates the
         index (the chat's role may not): no index yet means no chunks."""
         candidates = max(top_k * CANDIDATE_FACTOR, top_k)
-        filters = tenant_filter(brand_id, rag_scope)
+        clauses = tenant_filter(brand_id, rag_scope, filters)
         dense = self._search(
             {
                 "size": candidates,
-                "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
+                "_source": {"excludes": [VECTOR_FIELD, "metadata", META_FIELD]},
                 "query": {
                     "knn": {
                         VECTOR_FIELD: {
                             "vector": vector,
                             "k": candidates,
-                            "filter": {"bool": {"filter": filters}},
+                            "filter": {"bool": {"filter": clauses}},
                         }
                     }
                 },
@@ -180,7 +186,7 @@ class OpenSearchVectorStore:
             self._search(
                 {
                     "size": candidates,
-                    "_source": {"excludes": [VECTOR_FIELD, "metadata"]},
+                    "_source": {"excludes": [VECTOR_FIELD, "metadata", META_FIELD]},
                     "query": {
                         "bool": {
                             "must": [
@@ -192,7 +198,7 @@ class OpenSearchVectorStore:
                                     }
                                 }
                             ],
-                            "filter": filters,
+                            "filter": clauses,
                         }
                     },
                 }

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from parley.providers.embedders import Embedder
+from parley.rag.filters import Filters
 from parley.rag.lexical import query_terms
 from parley.rag.vectors import ScoredChunk, VectorStore
 
@@ -43,11 +44,12 @@ def retrieve(
     *,
     store: VectorStore,
     embed: Embedder,
+    filters: Filters = (),
 ) -> list[ScoredChunk]:
     if not query:
         return []
     vector = embed.embed([query])[0]
-    return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query)
+    return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters)
 
 
 class Retriever:
@@ -58,10 +60,24 @@ class Retriever:
         self._store, self._embed = store, embed
 
     def __call__(
-        self, brand_id: str, rag_scope: str | None, query: str, top_k: int, threshold: float
+        self,
+        brand_id: str,
+        rag_scope: str | None,
+        query: str,
+        top_k: int,
+        threshold: float,
+        *,
+        filters: Filters = (),
     ) -> list[ScoredChunk]:
         if not query:
             return []
         return retrieve(
-            brand_id, rag_scope, query, top_k, threshold, store=self._store(), embed=self._embed()
+            brand_id,
+            rag_scope,
+            query,
+            top_k,
+            threshold,
+            store=self._store(),
+            embed=self._embed(),
+            filters=filters,
         )

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from parley.rag.filters import Filters
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class VectorStore(Protocol):
         threshold: float,
         *,
         text: str | None = None,
+        filters: Filters = (),
     ) -> list[ScoredChunk]:
-        """The best `top_k` chunks of the brand (and scope) scoring at least `threshold`: by
-        `vector` and, when given, by the words of `text` (hybrid)."""
+        """The best `top_k` chunks of the brand (and scope) whose metadata meets `filters`,
+        scoring at least `threshold`: by `vector` and, when given, by the words of `text`
+        (hybrid). The store applies every filter inside its search, never to its results."""

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from parley.models.api.filters import MetadataFilters
 from parley.models.api.tools import ToolChoice, Tools
 
 MAX_STOP_SEQUENCES = 4  # OpenAI's limit
@@ -107,6 +108,11 @@ class ChatCompletionRequest(BaseModel):
     top_logprobs: int | None = Field(None, ge=0, le=20)
     logit_bias: dict[str, float] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    filters: MetadataFilters | None = Field(
+        None,
+        description="Parley's extension (the SDKs' `extra_body`): narrows the metadata filters of an "
+        "`assistant:` model's searches; refused for a plain model, which searches nothing.",
+    )
 
 
 class AssistantMessage(BaseModel):

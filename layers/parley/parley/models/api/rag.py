@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from parley.models.api.filters import MetadataFilters
 from parley.models.api.types import JSON_NUMBER
 
 SeedModel = Literal["claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"]
@@ -33,6 +34,7 @@ class RagChatRequest(BaseModel):
     rag_scope: str | None = Field(None, max_length=100)
     top_k: Annotated[int, Field(gt=0, le=50), JSON_NUMBER] | None = None
     threshold: Annotated[float, Field(ge=0, le=1), JSON_NUMBER] | None = None
+    filters: MetadataFilters | None = None
     temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
     max_tokens: Annotated[int, Field(gt=0, le=32_000), JSON_NUMBER] | None = None
     stream: bool | None = Field(
@@ -210,6 +212,10 @@ class AssistantIn(BaseModel):
     rag_scope: Identifier | None = None
     top_k: Annotated[int, Field(gt=0, le=50), JSON_NUMBER] | None = None
     threshold: Annotated[float, Field(ge=0, le=1), JSON_NUMBER] | None = None
+    filters: MetadataFilters | None = Field(
+        None,
+        description="Pinned on every search the assistant makes; a request may narrow them, never widen.",
+    )
     temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
 
 
