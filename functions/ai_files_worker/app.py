@@ -35,6 +35,7 @@ def handle_record(record: SQSRecord) -> None:
             embed=wiring.embedder,
             config=wiring.settings,
             clock=wiring.clock,
+            attempt=int(record.attributes.approximate_receive_count or 1),
         )
         logger.info("upload processed", extra={"outcome": outcome})
 

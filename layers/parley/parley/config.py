@@ -143,6 +143,12 @@ class Settings(BaseModel):
     files_bucket: str | None = Field(
         None, description="the private bucket uploaded files go to (locally moto's)"
     )
+    files_max_receives: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="the upload queue's maxReceiveCount: on its last delivery an upload that cannot be embedded or stored ends `failed` with the reason (earlier ones are retried)",
+    )
 
     conversation_retention_days: int = Field(
         0,

@@ -9,6 +9,7 @@ nothing and leaves what was there."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Literal
 from parley.auth.principal import AI_INGEST, Principal
 from parley.clock import Clock
 from parley.config import Settings
-from parley.errors import ContentTooLarge, InvalidRequest, StoreUnavailable
+from parley.errors import ContentTooLarge, InvalidRequest, ParleyError, StoreUnavailable
 from parley.ids import uuid7
 from parley.logic.ingest import Source, index_sources, pending_record
 from parley.logic.limits import check_json_size
@@ -93,9 +94,14 @@ def process_upload(
     embed: Embedder,
     config: Settings,
     clock: Clock,
+    attempt: int = 1,
 ) -> Outcome:
     """Index the upload at `key` (from an S3 notification) unless it is done, superseded or
-    another worker's; UploadBusy while another worker holds it, so the message is redelivered."""
+    another worker's; UploadBusy while another worker holds it, so the message is redelivered.
+    What fails for a passing reason (the embedder or a store unavailable, a timeout) gives the
+    upload back and raises, so the queue delivers it again; on the queue's last delivery
+    (`attempt` = FILES_MAX_RECEIVES) it ends `failed` with the reason instead: never lost in a
+    dead-letter queue with its document `processing` for ever."""
     upload = UploadKey.parse(key)
     if upload is None:
         logger.warning("notification for a key Parley did not hand out", extra={"key": key[:200]})
@@ -136,7 +142,16 @@ def process_upload(
         upload_id=upload.upload_id,
         upload_key=key,
     )
-    index_sources([source], store, embed, registry, replaces=lambda _: claimed, config=config, clock=clock)
+    try:
+        index_sources(
+            [source], store, embed, registry, replaces=lambda _: claimed, config=config, clock=clock
+        )
+    except ParleyError as failure:
+        if attempt >= config.files_max_receives:
+            _fail(registry, claimed, f"Not indexed after {attempt} attempts: {failure.message}", clock)
+            return "failed"
+        _give_back(registry, claimed, clock)
+        raise
     return "ready"
 
 
@@ -147,6 +162,15 @@ def _fail(registry: DocumentRegistry, claimed: DocumentRecord, reason: str, cloc
     )
     registry.put(failed, replaces=claimed.version)
     logger.info("upload failed", extra={"document_id": claimed.document_id, "reason": reason})
+
+
+def _give_back(registry: DocumentRegistry, claimed: DocumentRecord, clock: Clock) -> None:
+    """The upload is pending again, so the next delivery claims it at once."""
+    pending = replace(
+        claimed, status="pending", version=claimed.version + 1, updated_at=timestamp(clock.now())
+    )
+    with contextlib.suppress(RegistryChanged):  # a newer upload superseded it meanwhile
+        registry.put(pending, replaces=claimed.version)
 
 
 def _lease_expired(record: DocumentRecord, clock: Clock) -> bool:

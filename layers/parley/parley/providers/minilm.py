@@ -37,10 +37,15 @@ class MiniLMEmbedder:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self._weights = load_file(str(model_dir / "model.safetensors"))
-        self._layers = 1 + max(
-            int(name.split(".")[2]) for name in self._weights if name.startswith("encoder.layer.")
+        weights = load_file(str(model_dir / "model.safetensors"))
+        count = 1 + max(int(name.split(".")[2]) for name in weights if name.startswith("encoder.layer."))
+        self._embeddings = (
+            weights["embeddings.word_embeddings.weight"],
+            weights["embeddings.position_embeddings.weight"],
+            weights["embeddings.token_type_embeddings.weight"],
+            _Norm.of(weights, "embeddings.LayerNorm"),
         )
+        self._layers = [_Layer.of(numpy, weights, f"encoder.layer.{n}") for n in range(count)]
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         # Texts of similar length share a batch, so little of it is padding; the order is restored.
@@ -52,64 +57,138 @@ class MiniLMEmbedder:
                 vectors[position] = vector
         return vectors
 
+    def tokens(self, text: str) -> list[int]:
+        """The token ids the model reads of `text` (truncated to MAX_TOKENS)."""
+        return list(self._tokenizer.encode(text).ids)
+
     def _batch(self, texts: list[str]) -> Any:
-        np, w = self._np, self._weights
+        np = self._np
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
         types = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        length = ids.shape[1]
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length][None, :, :]
-            + w["embeddings.token_type_embeddings.weight"][types]
-        )
-        x = self._norm(x, "embeddings.LayerNorm")
-        blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # padding is never attended to
-        for layer in range(self._layers):
-            x = self._encoder_layer(x, blocked, f"encoder.layer.{layer}")
+        batch, length = ids.shape
+        words, positions, token_types, norm = self._embeddings
+        x = words[ids] + positions[:length][None, :, :] + token_types[types]
+        x = norm(np, x.reshape(batch * length, -1))  # every dense step is one 2-D matrix product
+        blocked = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding is never attended to
+        for layer in self._layers:
+            x = layer(np, x, blocked, batch, length)
+        x = x.reshape(batch, length, -1)
         pooled = (x * mask[:, :, None]).sum(axis=1) / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
-    def _encoder_layer(self, x: Any, blocked: Any, prefix: str) -> Any:
-        np = self._np
-        batch, length, hidden = x.shape
-        size = hidden // _HEADS
 
-        def heads(name: str) -> Any:
-            projected = self._dense(x, f"{prefix}.attention.self.{name}")
-            return projected.reshape(batch, length, _HEADS, size).transpose(0, 2, 1, 3)
+class _Norm:
+    def __init__(self, weight: Any, bias: Any) -> None:
+        self.weight, self.bias = weight, bias
 
-        query, key, value = heads("query"), heads("key"), heads("value")
-        scores = query @ key.transpose(0, 1, 3, 2) / np.float32(math.sqrt(size)) + blocked
-        scores = scores - scores.max(axis=-1, keepdims=True)
-        weights = np.exp(scores)
-        weights /= weights.sum(axis=-1, keepdims=True)
-        context = (weights @ value).transpose(0, 2, 1, 3).reshape(batch, length, hidden)
-        x = self._norm(
-            self._dense(context, f"{prefix}.attention.output.dense") + x,
-            f"{prefix}.attention.output.LayerNorm",
+    @classmethod
+    def of(cls, weights: dict[str, Any], prefix: str) -> _Norm:
+        return cls(weights[f"{prefix}.weight"], weights[f"{prefix}.bias"])
+
+    def __call__(self, np: Any, x: Any) -> Any:
+        """LayerNorm over the last axis, in place on `x` (which the caller no longer needs)."""
+        x -= x.mean(axis=-1, keepdims=True)
+        variance = np.square(x).mean(axis=-1, keepdims=True)
+        variance += np.float32(_EPSILON)
+        x /= np.sqrt(variance)
+        x *= self.weight
+        x += self.bias
+        return x
+
+
+class _Layer:
+    """One encoder layer, its weights laid out once for the products: query, key and value in one
+    (hidden x 3 hidden) matrix, every matrix transposed and contiguous."""
+
+    def __init__(self, qkv: Any, qkv_bias: Any, dense: tuple[Any, ...], norms: tuple[_Norm, _Norm]) -> None:
+        self.qkv, self.qkv_bias = qkv, qkv_bias
+        self.attention_out, self.attention_out_bias, self.inner, self.inner_bias, self.out, self.out_bias = (
+            dense
         )
-        inner = _gelu(np, self._dense(x, f"{prefix}.intermediate.dense"))
-        return self._norm(self._dense(inner, f"{prefix}.output.dense") + x, f"{prefix}.output.LayerNorm")
+        self.attention_norm, self.output_norm = norms
 
-    def _dense(self, x: Any, prefix: str) -> Any:
-        return x @ self._weights[f"{prefix}.weight"].T + self._weights[f"{prefix}.bias"]
+    @classmethod
+    def of(cls, np: Any, weights: dict[str, Any], prefix: str) -> _Layer:
+        def t(name: str) -> Any:
+            return np.ascontiguousarray(weights[f"{prefix}.{name}.weight"].T)
 
-    def _norm(self, x: Any, prefix: str) -> Any:
-        np = self._np
-        mean = x.mean(axis=-1, keepdims=True)
-        variance = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        normalised = (x - mean) / np.sqrt(variance + np.float32(_EPSILON))
-        return normalised * self._weights[f"{prefix}.weight"] + self._weights[f"{prefix}.bias"]
+        self_attention = f"{prefix}.attention.self"
+        qkv = np.ascontiguousarray(
+            np.concatenate([weights[f"{self_attention}.{n}.weight"] for n in ("query", "key", "value")]).T
+        )
+        qkv_bias = np.concatenate([weights[f"{self_attention}.{n}.bias"] for n in ("query", "key", "value")])
+        dense = (
+            t("attention.output.dense"),
+            weights[f"{prefix}.attention.output.dense.bias"],
+            t("intermediate.dense"),
+            weights[f"{prefix}.intermediate.dense.bias"],
+            t("output.dense"),
+            weights[f"{prefix}.output.dense.bias"],
+        )
+        norms = (
+            _Norm.of(weights, f"{prefix}.attention.output.LayerNorm"),
+            _Norm.of(weights, f"{prefix}.output.LayerNorm"),
+        )
+        return cls(qkv, qkv_bias, dense, norms)
+
+    def __call__(self, np: Any, x: Any, blocked: Any, batch: int, length: int) -> Any:
+        hidden = x.shape[1]
+        size = hidden // _HEADS
+        projected = x @ self.qkv
+        projected += self.qkv_bias
+        # (3, batch, heads, length, size), each head's matrices contiguous for the batched products
+        query, key, value = np.ascontiguousarray(
+            projected.reshape(batch, length, 3, _HEADS, size).transpose(2, 0, 3, 1, 4)
+        )
+        query *= np.float32(1.0 / math.sqrt(size))
+        context = np.empty((batch, length, _HEADS, size), dtype=np.float32)
+        for n in range(batch):  # one text's attention at a time: its scores stay in cache
+            scores = query[n] @ key[n].transpose(0, 2, 1)
+            scores += blocked[n]
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context[n] = (scores @ value[n]).transpose(1, 0, 2)
+        context = context.reshape(batch * length, hidden)
+        attended = context @ self.attention_out
+        attended += self.attention_out_bias
+        attended += x
+        x = self.attention_norm(np, attended)
+        inner = x @ self.inner
+        inner += self.inner_bias
+        _gelu(np, inner)
+        out = inner @ self.out
+        out += self.out_bias
+        out += x
+        return self.output_norm(np, out)
 
 
-def _gelu(np: Any, x: Any) -> Any:
-    """BERT's exact GELU, x·Φ(x), with erf from Abramowitz and Stegun 7.1.26 (error < 1.5e-7)."""
-    z = x / np.float32(math.sqrt(2.0))
-    sign = np.sign(z)
-    a = np.abs(z)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    erf = sign * (1.0 - poly * np.exp(-a * a))
-    return 0.5 * x * (1.0 + erf)
+def _gelu(np: Any, x: Any) -> None:
+    """BERT's exact GELU, x·Φ(x), in place, with erf from Abramowitz and Stegun 7.1.26 (error
+    < 1.5e-7). With q = (1 - erf(|x|/√2)) / 2, GELU(x) = max(x, 0) - |x|·q for either sign.
+    Done a block of rows at a time, so its temporaries stay in the processor's cache (the
+    whole array at once is bound by memory, and cost more than the matrix products)."""
+    rows = max(1, _GELU_BLOCK // x.shape[1])
+    for start in range(0, x.shape[0], rows):
+        block = x[start : start + rows]
+        a = np.abs(block)
+        t = a * np.float32(0.3275911 / math.sqrt(2.0))
+        t += np.float32(1.0)
+        np.reciprocal(t, out=t)
+        q = t * np.float32(0.5 * 1.061405429)
+        for coefficient in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+            q += np.float32(0.5 * coefficient)
+            q *= t
+        np.square(a, out=t)
+        t *= np.float32(-0.5)
+        np.maximum(t, np.float32(-80.0), out=t)  # exp(-80) is still a normal float32
+        np.exp(t, out=t)
+        q *= t
+        q *= a
+        np.maximum(block, np.float32(0.0), out=block)
+        block -= q
+
+
+_GELU_BLOCK = 1 << 16  # elements per block

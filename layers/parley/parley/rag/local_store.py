@@ -185,30 +185,27 @@ class LocalVectorStore:
             positions = np.flatnonzero(mask)
             if positions.size == 0:
                 return []
+            table = words_table(brand_id)
+            rowids, scores = (
+                self._word_scores(table, match) if match and self._has_table(table) else (None, None)
+            )
             cosines = (brand.matrix @ np.asarray(vector, dtype=np.float32))[positions].astype(np.float64)
             lexical = np.zeros(positions.size, dtype=np.float64)
             matched = np.zeros(positions.size, dtype=bool)
-            table = words_table(brand_id)
-            if match and self._has_table(table):
-                found = self._db.execute(
-                    f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?", (match,)
-                ).fetchall()
-                if found:
-                    rowids = np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found))
-                    scores = np.fromiter((row[1] for row in found), dtype=np.float64, count=len(found))
-                    at = np.searchsorted(brand.rowids[positions], rowids)
-                    at = np.minimum(at, positions.size - 1)
-                    hit = brand.rowids[positions][at] == rowids  # a match outside the mask is dropped
-                    lexical[at[hit]], matched[at[hit]] = scores[hit], True
+            if rowids is not None and scores is not None and rowids.size:
+                candidates = brand.rowids[positions]
+                at = np.minimum(np.searchsorted(candidates, rowids), positions.size - 1)
+                hit = candidates[at] == rowids  # a match outside the mask is dropped
+                lexical[at[hit]], matched[at[hit]] = scores[hit], True
             fused = fuse_arrays(cosines, lexical, matched, self.fusion, self.lexical_weight)
             chosen = _best(np, fused, top_k, threshold)
-            rowids = [int(brand.rowids[positions[i]]) for i in chosen]
+            best = [int(brand.rowids[positions[i]]) for i in chosen]
             rows = {
                 row[0]: row
                 for row in self._db.execute(
                     "SELECT rowid, document_id, chunk_index, content, title, page FROM chunks "
-                    f"WHERE rowid IN ({', '.join('?' * len(rowids))})",
-                    rowids,
+                    f"WHERE rowid IN ({', '.join('?' * len(best))})",
+                    best,
                 ).fetchall()
             }
         return [
@@ -220,7 +217,7 @@ class LocalVectorStore:
                 score=float(fused[i]),
                 page=row[5],
             )
-            for i, rowid in zip(chosen, rowids, strict=True)
+            for i, rowid in zip(chosen, best, strict=True)
             if (row := rows.get(rowid)) is not None
         ]
 
@@ -249,6 +246,16 @@ class LocalVectorStore:
             [brand_id, *scope_values, *values],
         ).fetchall()
         return _numpy().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
+
+    def _word_scores(self, table: str, match: str) -> tuple[Any, Any]:
+        """Rowids and BM25 of every chunk of the brand the words match."""
+        np = _numpy()
+        found = self._db.execute(
+            f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?",
+            (match,),
+        ).fetchall()
+        pairs = np.array(found, dtype=np.float64).reshape(len(found), 2)
+        return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
     def _has_table(self, table: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None

@@ -90,7 +90,11 @@ class DocumentIn(BaseModel):
     document_id: Identifier | None = None
     title: str | None = Field(None, max_length=500)
     content: str | SkipJsonSchema[None] = Field(
-        None, min_length=1, description="The document as text (or content_base64)."
+        None,
+        min_length=1,
+        description="The document as text (or content_base64): at most 2 MiB (2,097,152 bytes) in "
+        "UTF-8, 5 MiB for a whole batch (a 413 beyond); a batch the request's 20 s cannot embed is a "
+        "413 batch_too_large before anything is stored.",
     )
     content_base64: Annotated[str, Field(min_length=4, pattern=BASE64)] | SkipJsonSchema[None] = Field(
         None,
@@ -101,7 +105,11 @@ class DocumentIn(BaseModel):
         None, max_length=200, description="The file's type, with content_base64."
     )
     filename: str | None = Field(None, max_length=255)
-    metadata: dict[str, Any] | None = Field(None, max_length=64)
+    metadata: dict[str, Any] | None = Field(
+        None,
+        max_length=64,
+        description="Any JSON object; its string, number and boolean values are what `filters` select on.",
+    )
     expires_at: datetime | None = Field(
         None, description="After this instant the document is never retrieved."
     )
@@ -141,7 +149,11 @@ class FileIn(BaseModel):
         gt=0, description="The file's size in bytes (at most 100 MB); the upload must match it."
     )
     title: str | None = Field(None, max_length=500)
-    metadata: dict[str, Any] | None = Field(None, max_length=64)
+    metadata: dict[str, Any] | None = Field(
+        None,
+        max_length=64,
+        description="Any JSON object; its string, number and boolean values are what `filters` select on.",
+    )
     expires_at: datetime | None = None
 
 
