@@ -34,6 +34,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     ),
     "ConversationsListFunction": ("GET", "/v1/conversations?limit=20", None),
     "ConversationsGetFunction": ("GET", f"/v1/conversations/{CONVERSATION_ID}", None),
+    "ConversationsExportFunction": (
+        "GET",
+        f"/v1/conversations/{CONVERSATION_ID}/export?format=markdown",
+        None,
+    ),
     "ConversationsDeleteFunction": ("DELETE", f"/v1/conversations/{CONVERSATION_ID}", None),
     "ConversationMessagesListFunction": (
         "GET",

@@ -1,0 +1,98 @@
+"""GET /v1/conversations/{id}/export: a conversation whole, with its messages' roles, times,
+models, citations and ratings, as Markdown for people or JSON to re-import. Read page by page,
+as the history is (each page one Query, with its feedback)."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from parley.auth.principal import CONVERSATIONS_READ, Principal
+from parley.errors import ContentTooLarge
+from parley.logic.access import CONVERSATIONS
+from parley.logic.limits import require_uuid
+from parley.models.domain import Conversation, Message
+from parley.store.conversations import ConversationStore
+
+ExportFormat = Literal["markdown", "json"]
+PAGE = 200
+MAX_EXPORT_BYTES = 5 * 1024 * 1024  # under Lambda's 6 MB response
+JSON_FORMAT = "parley.conversation.v1"
+
+
+def export_conversation(
+    principal: Principal, conversation_id: str, export_format: ExportFormat, *, store: ConversationStore
+) -> tuple[str, str]:
+    """The export's body and its content type; someone else's conversation reads as missing."""
+    principal.require(CONVERSATIONS_READ)
+    conversation_id = require_uuid(conversation_id, "conversation_id")
+    conversation = store.get(conversation_id)
+    CONVERSATIONS.require_owner(
+        conversation_id, conversation.user_id if conversation else None, principal.user_id
+    )
+    assert conversation is not None
+    messages = _all_messages(store, conversation_id)
+    if export_format == "json":
+        body = json.dumps(
+            {
+                "format": JSON_FORMAT,
+                "conversation": conversation.model_dump(mode="json"),
+                "messages": [m.model_dump(mode="json") for m in messages],
+            },
+            ensure_ascii=False,
+        )
+        content_type = "application/json"
+    else:
+        body, content_type = as_markdown(conversation, messages), "text/markdown; charset=utf-8"
+    if len(body.encode()) > MAX_EXPORT_BYTES:
+        raise ContentTooLarge(
+            f"The export is larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB; read the conversation "
+            "page by page with GET /v1/conversations/{id}/messages."
+        )
+    return body, content_type
+
+
+def _all_messages(store: ConversationStore, conversation_id: str) -> list[Message]:
+    pages: list[list[Message]] = []
+    before: str | None = None
+    while True:
+        page = store.history(conversation_id, PAGE, before)
+        if page is None or not page.messages:
+            break
+        pages.append(page.messages)
+        if len(page.messages) < PAGE:
+            break
+        before = page.messages[0].id
+    return [message for page in reversed(pages) for message in page]
+
+
+def as_markdown(conversation: Conversation, messages: list[Message]) -> str:
+    lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
+    lines += [
+        f"- Conversation: `{conversation.id}`",
+        f"- Model: {conversation.model}",
+        f"- Created: {conversation.created_at}",
+        *([f"- Brand: {conversation.brand_id}"] if conversation.brand_id else []),
+        f"- Messages: {len(messages)}",
+        "",
+    ]
+    if conversation.system_prompt:
+        lines += ["## System prompt", "", conversation.system_prompt, ""]
+    for message in messages:
+        model = message.metadata.get("model")
+        heading = f"## {message.role}" + (f" ({model})" if model else "") + f" · {message.created_at}"
+        lines += [heading, "", message.content or "", ""]
+        for call in message.tool_calls or []:
+            function = call.get("function", {}) if isinstance(call, dict) else {}
+            arguments = function.get("arguments", "")
+            lines += [f"Tool call `{function.get('name', '?')}`:", "", "```json", str(arguments), "```", ""]
+        for number, citation in enumerate(message.metadata.get("citations") or [], start=1):
+            source = citation.get("title") or citation.get("document_id") or "source"
+            lines.append(
+                f"[{number}] {source}" + (f", p. {citation['page']}" if citation.get("page") else "")
+            )
+        if message.feedback is not None:
+            rating = message.feedback.rating
+            comment = f": {message.feedback.comment}" if message.feedback.comment else ""
+            lines += [f"> Rated {rating}{comment}", ""]
+    return "\n".join(lines).rstrip() + "\n"
