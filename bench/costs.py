@@ -53,7 +53,12 @@ def append(conversation_id: str, request: AppendMessageRequest) -> Any:
 
 
 def run(report: Report, table: str) -> None:
-    profile = {"system_prompt": "You are a helpful assistant. " * 100, "metadata": {"channel": "web"}}
+    # Titled, as a conversation is after its first exchange: these are an append's own costs.
+    profile = {
+        "title": "Bench",
+        "system_prompt": "You are a helpful assistant. " * 100,
+        "metadata": {"channel": "web"},
+    }
     cost(
         report,
         "create_conversation",

@@ -34,6 +34,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     ),
     "ConversationsListFunction": ("GET", "/v1/conversations?limit=20", None),
     "ConversationsGetFunction": ("GET", f"/v1/conversations/{CONVERSATION_ID}", None),
+    "ConversationsTitleFunction": ("POST", f"/v1/conversations/{CONVERSATION_ID}/title", None),
     "ConversationsExportFunction": (
         "GET",
         f"/v1/conversations/{CONVERSATION_ID}/export?format=markdown",

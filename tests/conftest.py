@@ -37,6 +37,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     proxy = DynamoDBProxy(database.endpoint)
     environment = local_environment(proxy.endpoint)
     environment["TABLE_NAME"] = "parley-test"
+    # The suites assert a reply's exact provider traffic, tokens and round trips; titles have
+    # their own tests (test_titles.py), which turn them on.
+    environment["CONVERSATION_TITLES"] = "false"
     environment["RAG_LOCAL_PATH"] = str(tmp_path_factory.mktemp("vectors") / "vectors.sqlite3")
     files = FilesStack(environment["AWS_REGION"]).start()
     environment.update(files.environment())

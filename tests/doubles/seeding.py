@@ -58,6 +58,7 @@ def seed_events_data(client: Any, table: str) -> None:
         user_id=USER.user_id,
         brand_id="acme",
         title="Events",
+        title_generated=True,  # as Parley titles it: POST .../title may title it again
         model="parley-offline",
         system_prompt=None,
         metadata={},

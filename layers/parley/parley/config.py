@@ -27,6 +27,14 @@ class Settings(BaseModel):
         None,
         description="model of a conversation created without one; unset: `gpt-4o-mini` if OpenAI is configured, else `claude-sonnet-4-6` if Anthropic is, else `parley-offline`",
     )
+    conversation_titles: bool = Field(
+        True,
+        description="title an untitled conversation after its first exchange (one short, metered model call and one UpdateItem)",
+    )
+    title_model: str | None = Field(
+        None,
+        description="model that titles an untitled conversation after its first exchange (metered); unset: the conversation's own",
+    )
     history_max_messages: int = Field(
         200,
         ge=1,

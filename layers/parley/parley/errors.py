@@ -55,6 +55,15 @@ class NotFound(ParleyError):
     code = "not_found"
 
 
+class Conflict(ParleyError):
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ConversationNotFound(NotFound):
     code = "conversation_not_found"
 

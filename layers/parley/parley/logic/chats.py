@@ -11,6 +11,7 @@ from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, require_uuid
+from parley.logic.titles import title_after_first_exchange
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
     Chat,
@@ -73,6 +74,9 @@ def send_chat_message(
         )
     else:
         reply = generate_reply(context.conversation, [*context.recent, message], generation, model=model)
+    title = title_after_first_exchange(
+        context.conversation, [*context.recent, message, reply], generation, config
+    )
     written = generation.settle(
         lambda charge: store.append(
             chat_id, context.conversation.user_id, [message, reply], reply.created_at, charge
@@ -80,6 +84,8 @@ def send_chat_message(
     )
     if not written:
         raise ChatNotFound(chat_id)  # deleted while the response was generated
+    if title is not None:
+        store.set_title(chat_id, title)
     return SentChatMessage(**ChatMessage.of(message).model_dump(), response=ChatMessage.of(reply))
 
 

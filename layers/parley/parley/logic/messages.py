@@ -10,6 +10,7 @@ from parley.logic.chat import Tooling, generate_reply
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.prompt import issued_tool_call_ids
+from parley.logic.titles import title_after_first_exchange
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
 from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name
 from parley.models.domain import Conversation, Message
@@ -80,6 +81,9 @@ def append_message(
     reply = generate_reply(
         context.conversation, [*context.recent, message], generation, model=request.model, tools=tooling
     )
+    title = title_after_first_exchange(
+        context.conversation, [*context.recent, message, reply], generation, config
+    )
     written = generation.settle(
         lambda charge: store.append(
             conversation_id, principal.user_id, [message, reply], reply.created_at, charge
@@ -87,6 +91,8 @@ def append_message(
     )
     if not written:
         raise ConversationNotFound(conversation_id)
+    if title is not None:
+        store.set_title(conversation_id, title)  # after the exchange: a title never costs it
     return AppendMessageResponse(message=message, assistant_message=reply)
 
 

@@ -83,6 +83,7 @@ class Conversation(BaseModel):
         None, description="Tools offered on every chat-completion that declares none."
     )
     has_feedback: bool = Field(False, exclude=True)  # stored state, not part of the API
+    title_generated: bool = Field(False, exclude=True)  # Parley wrote the title: it may again
     created_at: str
     updated_at: str
 

@@ -36,6 +36,9 @@ class ChatRequest:
     # OpenAI's response_format, passed only to OpenAI; for the other providers the OpenAI-compatible
     # route asks for structured output with a forced tool (parley.logic.structured_output).
     response_format: dict[str, Any] | None = None
+    # What the answer is for: a reply, or a conversation's title (the offline provider answers
+    # each as its own; the real ones only read the prompt).
+    task: Literal["reply", "title"] = "reply"
 
 
 @dataclass(frozen=True)

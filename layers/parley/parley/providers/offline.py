@@ -89,6 +89,10 @@ class OfflineProvider:
         yield completion
 
     def complete(self, request: ChatRequest) -> Completion:
+        if request.task == "title":  # the first words of the excerpt's first line ("user: ...")
+            excerpt = next((m.content for m in request.messages if m.role == "user"), "")
+            first = excerpt.split("\n", 1)[0].removeprefix("user: ")
+            return self._completion(request, " ".join(first.split()[:6]).rstrip("?.!,;:") or "Conversation")
         last = request.messages[-1] if request.messages else None
         if last is not None and last.role == "tool":
             results = [m.content for m in reversed(request.messages) if m.role == "tool"]

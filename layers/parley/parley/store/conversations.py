@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore.exceptions import ClientError
+
 from parley.models.domain import BudgetSpent, Charge, Conversation, ConversationSummary, Message
 from parley.store import items, keys
-from parley.store.dynamodb import transact, translated_errors
+from parley.store.dynamodb import error_code, transact, translated_errors
 from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 
 if TYPE_CHECKING:
@@ -113,6 +115,26 @@ class ConversationStore:
         return [
             m.model_copy(update={"feedback": feedback[m.id]}) if m.id in feedback else m for m in messages
         ]
+
+    def set_title(self, conversation_id: str, title: str) -> bool:
+        """Write a generated title, unless the user set one or the conversation is gone; False
+        then. One UpdateItem of ~PROFILE (whose user-index entry the listing reads)."""
+        with translated_errors():
+            try:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.PROFILE}},
+                    UpdateExpression="SET title = :title, title_generated = :yes",
+                    ConditionExpression="attribute_exists(PK) AND "
+                    "(attribute_not_exists(title) OR attribute_exists(title_generated))",
+                    ExpressionAttributeValues={":title": {"S": title}, ":yes": {"BOOL": True}},
+                    ReturnConsumedCapacity="INDEXES",
+                )
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
 
     def completion_context(self, conversation_id: str, recent: int) -> CompletionContext | None:
         """The conversation and its newest `recent` messages in one Query (no upper bound on SK:

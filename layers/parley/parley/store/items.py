@@ -120,6 +120,8 @@ def profile_item(conversation: Conversation) -> Item:
     for name in ("brand_id", "title", "system_prompt"):
         if (value := getattr(conversation, name)) is not None:
             item[name] = _s(value)
+    if conversation.title_generated:
+        item["title_generated"] = {"BOOL": True}
     if conversation.metadata:
         item["metadata"] = _json(conversation.metadata)
     if conversation.tools:
@@ -138,6 +140,7 @@ def conversation_from_items(meta: Item, profile: Item) -> Conversation:
         metadata=_loads(profile, "metadata", {}),
         tools=_loads(profile, "tools", None),
         has_feedback="has_feedback" in meta,
+        title_generated="title_generated" in profile,
         message_count=int(meta["message_count"]["N"]),
         created_at=meta["created_at"]["S"],
         updated_at=meta["updated_at"]["S"],
