@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,7 +64,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     (which makes its own wiring from the environment, as in Lambda)."""
     for name, value in {**AWS_ENVIRONMENT, **UNIT_ENVIRONMENT}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
     monkeypatch.delenv("JWT_JWKS_URL", raising=False)
     return monkeypatch
 
@@ -72,7 +74,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)  # an integration stack's endpoints: moto answers here, in process
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_table(client, TABLE)
