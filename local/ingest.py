@@ -74,21 +74,47 @@ def batches(documents: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [batch for batch in grouped if batch]
 
 
-def ingest(api: str, token: str, paths: list[Path], brand: str, scope: str) -> list[dict[str, Any]]:
+class Refused(Exception):
+    """The API refused a request: its status and body, as sent."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status, self.body = status, body
+
+
+def ingest(
+    api: str, token: str, paths: list[Path], brand: str, scope: str
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The documents ingested at once, and the files a request's deadline cannot hold (a batch
+    refused as too large is sent again in halves; a document too large alone is left to the
+    upload flow, which ingests in the background)."""
+    by_id = {identifier_for(path): path for path in paths}
     documents = [
         document_for(path, brand, scope) for path in paths if path.read_text(encoding="utf-8").strip()
     ]
     results: list[dict[str, Any]] = []
-    for batch in batches(documents):
+    too_large: list[Path] = []
+    pending = batches(documents)
+    while pending:
+        batch = pending.pop(0)
         request = urllib.request.Request(
             f"{api.rstrip('/')}/v1/ai/documents",
             data=json.dumps({"documents": batch}).encode(),
             method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            results += json.loads(response.read())["documents"]
-    return results
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                results += json.loads(response.read())["documents"]
+        except urllib.error.HTTPError as error:
+            body = error.read().decode()
+            if error.code != 413 or "batch_too_large" not in body:
+                raise Refused(error.code, body) from None
+            if len(batch) == 1:
+                too_large.append(by_id[batch[0]["document_id"]])
+            else:
+                pending[:0] = [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+    return results, too_large
 
 
 def _call(
@@ -183,8 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     texts = [p for p in paths if p.suffix.lower() in TEXT_SUFFIXES]
     files = [p for p in paths if p.suffix.lower() not in TEXT_SUFFIXES]
     try:
-        results = ingest(args.api, token, texts, args.brand, args.scope) if texts else []
+        results, too_large = ingest(args.api, token, texts, args.brand, args.scope) if texts else ([], [])
+        files += too_large  # what one request cannot embed in time goes through the upload flow
         uploaded = upload(args.api, token, files, args.brand, args.scope) if files else []
+    except Refused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 1
     except urllib.error.HTTPError as error:
         print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
         return 1

@@ -45,12 +45,12 @@ def test_a_folder_of_markdown_is_ingested_and_cited(
 def test_ingesting_again_replaces_rather_than_duplicates(local_stack: LocalStack, tmp_path: Path) -> None:
     note = tmp_path / "note.md"
     note.write_text("# Note\n\n" + "A sentence about budgets. " * 300)
-    first = ingest.ingest(
+    first, _ = ingest.ingest(
         local_stack.url, ingest.mint("dev", ["acme"], ["ai:ingest"]), [note], "acme", "notes"
     )
     note.write_text("# Note\n\nShort now.")
 
-    second = ingest.ingest(
+    second, _ = ingest.ingest(
         local_stack.url, ingest.mint("dev", ["acme"], ["ai:ingest"]), [note], "acme", "notes"
     )
 
@@ -109,3 +109,27 @@ def test_with_nothing_listening_it_says_so_in_one_line(
     assert status == 1
     assert error.startswith(f"Nothing answers at {address}") and "make dev" in error
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+def test_what_a_request_cannot_embed_in_time_is_uploaded_instead(
+    local_stack: LocalStack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The batch is refused as too large, its halves too, each document alone too: each then
+    goes through the upload flow (the queue and the worker, which have no request deadline)."""
+    monkeypatch.setenv("INGEST_DEADLINE_SECONDS", "0.000001")  # no request can embed past its probe
+    notes = []
+    for n in range(3):
+        notes.append(tmp_path / f"long-{n}.md")
+        notes[-1].write_text(f"# Long {n}\n\n" + f"Sentence {n} about travel budgets and receipts. " * 1500)
+
+    status = ingest.main(
+        ["--api", local_stack.url, "--brand", "acme", "--scope", "long-notes", *map(str, notes)]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "3 document(s) ingested" in out
+    assert out.count(": ready (") == 3  # each through the upload flow, with its chunk count
