@@ -17,7 +17,8 @@ import pytest
 from parley.rag.filters import Filters, parse_filters
 from parley.rag.fusion import fuse
 from parley.rag.lexical import fts5_query
-from parley.rag.local_store import LocalVectorStore, sql_filters, words_table
+from parley.rag.local_store import LocalVectorStore, words_table
+from parley.rag.sql_filters import sql_filters
 from parley.rag.vectors import ChunkRecord
 
 WORDS = ["refund", "travel", "laptop", "policy", "budget", "train", "flight", "hotel", "meal", "taxi"]

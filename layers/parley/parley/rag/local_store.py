@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sqlite3
 import threading
 from array import array
@@ -21,10 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from parley.config import ConfigurationError
+from parley.rag.brand_vectors import BrandVectors, best_positions, numpy_module
 from parley.rag.filters import Filters
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query
+from parley.rag.sql_filters import sql_filters
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
 _SCHEMA = """
@@ -173,7 +173,7 @@ class LocalVectorStore:
         """Exact hybrid search over the brand's vectors held in memory (read from the file on the
         first search, again after any write), masked by scope, expiry and the filters (SQL); the
         brand's FTS5 table scores the words; only the `top_k` rows are read back."""
-        np = _numpy()
+        np = numpy_module()
         match = fts5_query(text) if text else None
         with self._lock:
             brand = self._brand_vectors(brand_id)
@@ -198,7 +198,7 @@ class LocalVectorStore:
                 hit = candidates[at] == rowids  # a match outside the mask is dropped
                 lexical[at[hit]], matched[at[hit]] = scores[hit], True
             fused = fuse_arrays(cosines, lexical, matched, self.fusion, self.lexical_weight)
-            chosen = _best(np, fused, top_k, threshold)
+            chosen = best_positions(np, fused, top_k, threshold)
             best = [int(brand.rowids[positions[i]]) for i in chosen]
             rows = {
                 row[0]: row
@@ -245,11 +245,11 @@ class LocalVectorStore:
             f"SELECT rowid FROM chunks WHERE brand_id = ?{scope} AND {where}",
             [brand_id, *scope_values, *values],
         ).fetchall()
-        return _numpy().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
+        return numpy_module().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
 
     def _word_scores(self, table: str, match: str) -> tuple[Any, Any]:
         """Rowids and BM25 of every chunk of the brand the words match."""
-        np = _numpy()
+        np = numpy_module()
         found = self._db.execute(
             f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?",
             (match,),
@@ -259,100 +259,3 @@ class LocalVectorStore:
 
     def _has_table(self, table: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
-
-
-class BrandVectors:
-    """One brand's embeddings as one float32 matrix (rows in rowid order), with each row's scope
-    (as a small integer) and expiry (epoch seconds, infinity for none) for the masks."""
-
-    def __init__(
-        self, rowids: Any, matrix: Any, scopes: Any, scope_codes: dict[str, int], expires: Any
-    ) -> None:
-        self.rowids, self.matrix, self.scopes, self.expires = rowids, matrix, scopes, expires
-        self._scope_codes = scope_codes
-
-    @classmethod
-    def of(cls, rows: list[tuple[int, str, str | None, bytes]]) -> BrandVectors:
-        np = _numpy()
-        codes: dict[str, int] = {}
-        rowids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        scopes = np.fromiter(
-            (codes.setdefault(row[1], len(codes)) for row in rows), dtype=np.int32, count=len(rows)
-        )
-        expires = np.fromiter((_epoch(row[2]) for row in rows), dtype=np.float64, count=len(rows))
-        dimension = len(rows[0][3]) // 4 if rows else 0
-        matrix = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.float32).reshape(
-            len(rows), dimension
-        )
-        return cls(rowids, matrix, scopes, codes, expires)
-
-    def scope_code(self, rag_scope: str) -> int:
-        return self._scope_codes.get(rag_scope, -1)
-
-
-def sql_filters(filters: Filters) -> tuple[str, list[Any]]:
-    """A WHERE clause over `chunks.metadata` (JSON) for the filters, typed as stored: SQLite's
-    json_type tells a boolean from a number and a number from a string."""
-    clauses: list[str] = []
-    values: list[Any] = []
-    for condition in filters:
-        path = f'$."{condition.key}"'
-        if condition.kind == "number":
-            parts = ["json_type(metadata, ?) IN ('integer', 'real')"]
-            values.append(path)
-            for op, bound in condition.bounds:
-                parts.append(f"json_extract(metadata, ?) {_SQL_OPERATORS[op]} ?")
-                values += [path, bound]
-            clauses.append("(" + " AND ".join(parts) + ")")
-        elif condition.kind == "date":
-            parts = ["json_type(metadata, ?) = 'text'"]
-            values.append(path)
-            for op, bound in condition.bounds:
-                parts.append(
-                    f"(julianday(json_extract(metadata, ?)) - 2440587.5) * 86400.0 {_SQL_OPERATORS[op]} ?"
-                )
-                values += [path, bound]
-            clauses.append("(" + " AND ".join(parts) + ")")
-        else:
-            options = []
-            for value in condition.values:
-                if isinstance(value, bool):
-                    options.append("json_type(metadata, ?) = ?")
-                    values += [path, "true" if value else "false"]
-                elif isinstance(value, str):
-                    options.append("(json_type(metadata, ?) = 'text' AND json_extract(metadata, ?) = ?)")
-                    values += [path, path, value]
-                else:
-                    options.append(
-                        "(json_type(metadata, ?) IN ('integer', 'real') AND json_extract(metadata, ?) = ?)"
-                    )
-                    values += [path, path, value]
-            clauses.append("(" + " OR ".join(options) + ")")
-    return " AND ".join(clauses) or "1", values
-
-
-_SQL_OPERATORS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
-
-
-def _best(np: Any, scores: Any, top_k: int, threshold: float) -> list[int]:
-    """Positions of the `top_k` best scores at or above `threshold`, best first; ties in row order."""
-    eligible = np.flatnonzero(scores >= threshold)
-    if eligible.size > top_k:
-        kth = np.partition(-scores[eligible], top_k - 1)[top_k - 1]
-        eligible = eligible[-scores[eligible] <= kth]
-    order = np.lexsort((eligible, -scores[eligible]))
-    return [int(i) for i in eligible[order][:top_k]]
-
-
-def _epoch(expires_at: str | None) -> float:
-    if expires_at is None:
-        return math.inf
-    return datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
-
-
-def _numpy() -> Any:
-    try:
-        import numpy
-    except ImportError:
-        raise ConfigurationError("The local vector store needs numpy (make install).") from None
-    return numpy
