@@ -6,7 +6,8 @@ chunks of 384 dimensions). The brand, scope, expiry and metadata filters apply t
 
 Each brand's words are in an FTS5 table of its own, so BM25's statistics (document frequencies,
 average lengths) are the brand's: another tenant's documents never move a brand's scores. The
-scopes of one brand share its statistics."""
+scopes of one brand share its statistics. The BM25 of a question is FTS5's, computed in bulk
+from its index (parley.rag.fts5_bm25) rather than by bm25() one matching row at a time."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from typing import Any
 
 from parley.rag.brand_vectors import BrandVectors, best_positions, numpy_module
 from parley.rag.filters import Filters
+from parley.rag.fts5_bm25 import Fts5Scorer, RowSizes
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
-from parley.rag.lexical import fts5_query
+from parley.rag.lexical import fts5_query, query_terms
 from parley.rag.sql_filters import sql_filters
 from parley.rag.vectors import ChunkRecord, ScoredChunk
 
@@ -37,6 +39,7 @@ CREATE INDEX IF NOT EXISTS chunks_by_expiry ON chunks (expires_at) WHERE expires
 """
 _WORDS = "CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(content, title, tokenize = '{tokenizer}')"
 _TOKENIZER = "porter unicode61 remove_diacritics 2"
+COLUMN_WEIGHTS = (1.0, 0.5)  # BM25's weights of the content and the title
 # A words table's rowid is its chunk's rowid: both are written and deleted in one transaction.
 _KEYS = "brand_id = ? AND rag_scope = ? AND document_id = ?"
 _LEGACY_WORDS = "chunk_words"  # one table for every brand, before statistics were per brand
@@ -58,6 +61,8 @@ class LocalVectorStore:
         self._lock = threading.Lock()
         self.fusion, self.lexical_weight = fusion, lexical_weight
         self._vectors: dict[str, BrandVectors] = {}  # read on a brand's first search
+        self._row_sizes: dict[str, RowSizes] = {}  # the sizes of the brand's FTS5 rows, likewise
+        self._scorer = Fts5Scorer(self._db, _TOKENIZER)
         self._data_version: int | None = None
         # A file written before chunks knew their page: add the column (empty for those chunks).
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
@@ -150,6 +155,7 @@ class LocalVectorStore:
 
     def _delete_where(self, where: str, values: tuple[Any, ...]) -> int:
         self._vectors.clear()  # every write goes through here; the next search reads them again
+        self._row_sizes.clear()
         brands = self._db.execute(f"SELECT DISTINCT brand_id FROM chunks WHERE {where}", values).fetchall()
         for (brand_id,) in brands:
             self._db.execute(
@@ -174,7 +180,7 @@ class LocalVectorStore:
         first search, again after any write), masked by scope, expiry and the filters (SQL); the
         brand's FTS5 table scores the words; only the `top_k` rows are read back."""
         np = numpy_module()
-        match = fts5_query(text) if text else None
+        words = query_terms(text) if text else []
         with self._lock:
             brand = self._brand_vectors(brand_id)
             mask = brand.expires > datetime.now(UTC).timestamp()
@@ -185,10 +191,7 @@ class LocalVectorStore:
             positions = np.flatnonzero(mask)
             if positions.size == 0:
                 return []
-            table = words_table(brand_id)
-            rowids, scores = (
-                self._word_scores(table, match) if match and self._has_table(table) else (None, None)
-            )
+            rowids, scores = self._word_scores(brand_id, words) if words else (None, None)
             cosines = (brand.matrix @ np.asarray(vector, dtype=np.float32))[positions].astype(np.float64)
             lexical = np.zeros(positions.size, dtype=np.float64)
             matched = np.zeros(positions.size, dtype=bool)
@@ -227,6 +230,7 @@ class LocalVectorStore:
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._vectors.clear()
+            self._row_sizes.clear()
             self._data_version = version
         cached = self._vectors.get(brand_id)
         if cached is None:
@@ -247,14 +251,25 @@ class LocalVectorStore:
         ).fetchall()
         return numpy_module().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
 
-    def _word_scores(self, table: str, match: str) -> tuple[Any, Any]:
-        """Rowids and BM25 of every chunk of the brand the words match."""
+    def _word_scores(self, brand_id: str, words: list[str]) -> tuple[Any, Any]:
+        """Rowids and BM25 of every chunk of the brand the words match: computed from the FTS5
+        index in bulk (parley.rag.fts5_bm25), or by FTS5's bm25() for a word it splits in two."""
         np = numpy_module()
-        found = self._db.execute(
-            f"SELECT rowid, -bm25({table}, 1.0, 0.5) FROM {table} WHERE {table} MATCH ?",
-            (match,),
+        table = words_table(brand_id)
+        if not self._has_table(table):
+            return None, None
+        sizes = self._row_sizes.get(brand_id)
+        if sizes is None:
+            sizes = self._row_sizes[brand_id] = RowSizes.read(self._db, table, np)
+        found = self._scorer.scores(table, words, sizes, COLUMN_WEIGHTS, np)
+        if found is not None:
+            return found
+        rows = self._db.execute(
+            f"SELECT rowid, -bm25({table}, {', '.join(map(str, COLUMN_WEIGHTS))}) FROM {table} "
+            f"WHERE {table} MATCH ? ORDER BY rowid",
+            (fts5_query(" ".join(words)),),
         ).fetchall()
-        pairs = np.array(found, dtype=np.float64).reshape(len(found), 2)
+        pairs = np.array(rows, dtype=np.float64).reshape(len(rows), 2)
         return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
     def _has_table(self, table: str) -> bool:
