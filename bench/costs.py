@@ -9,9 +9,14 @@ from typing import Any
 from bench.report import Report
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.logic.conversations import create_conversation
+from parley.logic.forks import switch_branch
 from parley.logic.messages import append_message, message_history
 from parley.logic.usage import usage_report
-from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
+from parley.models.api.conversations import (
+    AppendMessageRequest,
+    CreateConversationRequest,
+    UpdateConversationRequest,
+)
 from parley.models.domain import Conversation
 from parley.wiring import Wiring
 from tests.doubles.capacity import CapacityRecorder
@@ -47,6 +52,7 @@ def append(conversation_id: str, request: AppendMessageRequest) -> Any:
         conversation_id,
         request,
         store=WIRING.conversations,
+        branches=WIRING.branches,
         generator=WIRING.generator,
         config=WIRING.settings,
     )
@@ -88,8 +94,19 @@ def run(report: Report, table: str) -> None:
         lambda: message_history(CALLER, longest, limit=50, store=WIRING.conversations),
         history_length=5_001,
     )
+    branched_costs(report, table, profile, message)
     chat = AppendMessageRequest(role="user", content="Hello", mode="chat-completion")
-    cost(report, "chat_completion_offline", lambda: append(longest, chat), history_length=5_002)
+    short = create(CreateConversationRequest(**profile)).id
+    seed_messages(WIRING.dynamodb, table, short, 30)
+    cost(report, "chat_completion_offline", lambda: append(short, chat), history_length=31)
+    cost(
+        report,
+        "chat_completion_that_starts_a_summary",
+        lambda: append(longest, chat),
+        history_length=5_002,
+        note="HISTORY_MAX_MESSAGES (200) left out the rest: one fold into the running summary",
+    )
+    cost(report, "chat_completion_after_it", lambda: append(longest, chat), history_length=5_004)
     branded = create(CreateConversationRequest(brand_id="acme", **profile)).id
     append(branded, chat)  # the container reads the brand's budgets once
     cost(
@@ -102,4 +119,47 @@ def run(report: Report, table: str) -> None:
         report,
         "usage_report_30_days",
         lambda: usage_report(CALLER, "acme", store=WIRING.usage, clock=WIRING.clock),
+    )
+
+
+def branched_costs(
+    report: Report, table: str, profile: dict[str, Any], message: AppendMessageRequest
+) -> None:
+    """An append and a history page on a conversation of 1,000 messages and 5 branches (4 edits
+    at messages 100, 400, 700 and 950, the long branch active again), and what the changes of
+    branch cost."""
+    conversation_id = create(CreateConversationRequest(**profile)).id
+    seed_messages(WIRING.dynamodb, table, conversation_id, 999)
+    ids: list[str] = []
+    before = None
+    while len(ids) < 999:
+        page = message_history(CALLER, conversation_id, limit=200, before=before, store=WIRING.conversations)
+        ids = [m.id for m in page.messages] + ids
+        before = page.messages[0].id
+    for position in (100, 400, 700, 950):
+        edit = AppendMessageRequest(
+            role="user", content=f"an edit after message {position}", parent_id=ids[position - 1]
+        )
+        cost(report, "edit_that_forks", partial(append, conversation_id, edit), moved=999 - position)
+        back = UpdateConversationRequest(active_message_id=ids[-1])
+        cost(
+            report,
+            "switch_branch",
+            partial(
+                switch_branch,
+                CALLER,
+                conversation_id,
+                back,
+                store=WIRING.conversations,
+                branches=WIRING.branches,
+            ),
+            moved=999 - position + 1,
+        )
+    shape = {"history_length": 1_000, "branches": 5}
+    cost(report, "append_with_5_branches_at_1000", partial(append, conversation_id, message), **shape)
+    cost(
+        report,
+        "history_page_50_with_5_branches",
+        lambda: message_history(CALLER, conversation_id, limit=50, store=WIRING.conversations),
+        **shape,
     )

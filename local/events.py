@@ -51,6 +51,16 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         f"/v1/conversations/{CONVERSATION_ID}/messages",
         {"role": "user", "content": "Where should I go in May?", "mode": "chat-completion"},
     ),
+    "ConversationMessagesRegenerateFunction": (
+        "POST",
+        f"/v1/conversations/{CONVERSATION_ID}/messages/{ANSWER_ID}/regenerate",
+        {},
+    ),
+    "ConversationsUpdateFunction": (
+        "PATCH",
+        f"/v1/conversations/{CONVERSATION_ID}",
+        {"active_message_id": ANSWER_ID},
+    ),
     "ChatsCreateFunction": ("POST", "/api/chats", {"title": "Research", "modelId": "parley-offline"}),
     "ChatMessagesCreateFunction": (
         "POST",

@@ -21,6 +21,7 @@ def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMe
         conversation_id,
         request,
         store=wiring.conversations,
+        branches=wiring.branches,
         generator=wiring.generator,
         config=wiring.settings,
         listener=listener,

@@ -137,3 +137,60 @@ def test_a_generation_refused_by_a_known_spent_budget_reads_once_and_writes_noth
 
     assert statuses == [200, 429] and refused.status_code == 429
     assert recorder.operations == ["Query"]
+
+
+def branched(api: httpx.Client, headers: dict[str, str], conversation_id: str, forks: list[int]) -> list[str]:
+    """Branches off the conversation's messages at the `forks` positions (an edit of the message
+    after each), then the long branch made active again: one branch more per fork. The active
+    branch's ids, oldest first."""
+    url = f"/v1/conversations/{conversation_id}/messages"
+    history = api.get(url, params={"limit": 200}, headers=headers).json()
+    total = history["total"]
+    pages = [history["messages"]]
+    while sum(len(page) for page in pages) < total:
+        older = api.get(url, params={"limit": 200, "before": pages[0][0]["id"]}, headers=headers).json()
+        pages.insert(0, older["messages"])
+    ids = [message["id"] for page in pages for message in page]
+    for position in forks:
+        edit = {
+            "role": "user",
+            "content": f"an edit after message {position}",
+            "parent_id": ids[position - 1],
+        }
+        assert api.post(url, json=edit, headers=headers).status_code == 200
+        back = api.patch(
+            f"/v1/conversations/{conversation_id}", json={"active_message_id": ids[-1]}, headers=headers
+        )
+        assert back.status_code == 200, back.text
+    return ids
+
+
+def test_with_5_branches_and_1000_messages_an_append_and_a_page_cost_what_they_cost_in_a_line(
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack, conversation_with: Any
+) -> None:
+    alice = auth("alice")
+    line, tree = conversation_with(999), conversation_with(999)
+    ids = branched(api, alice, tree, forks=[100, 400, 700, 950])  # the long branch and 4 others
+
+    page_costs = []
+    for conversation_id in (line, tree):
+        with local_stack.dynamodb.recording() as page:
+            found = api.get(
+                f"/v1/conversations/{conversation_id}/messages", params={"limit": 50}, headers=alice
+            )
+        assert found.status_code == 200 and found.json()["total"] == 999
+        assert page.operations == ["Query"]
+        page_costs.append(page.read_units)
+    in_line = append_cost(api, local_stack, alice, line)
+    in_tree = append_cost(api, local_stack, alice, tree)
+
+    assert page_costs[0] == page_costs[1]
+    assert found.json()["messages"][-1]["id"] == ids[-1]
+    assert in_tree.operations == in_line.operations == ["TransactWriteItems"]
+    assert 0 < in_tree.write_units == in_line.write_units <= 5
+    history = api.get(f"/v1/conversations/{tree}/messages", params={"limit": 2}, headers=alice).json()
+    assert history["total"] == 1_000 and history["messages"][0]["id"] == ids[-1]
+    forked = api.get(
+        f"/v1/conversations/{tree}/messages", params={"limit": 1, "before": ids[101]}, headers=alice
+    )
+    assert forked.json()["messages"][0]["branch"]["count"] == 2  # message 101 has its edit beside it

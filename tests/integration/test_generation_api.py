@@ -232,9 +232,7 @@ def test_a_provider_without_a_key_is_a_503_naming_the_setting(
     assert total(api, alice, conversation_id) == 0
 
 
-def test_a_long_history_is_trimmed_to_the_newest_messages_that_fit(
-    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
-) -> None:
+def long_history(api: httpx.Client, alice: dict[str, str]) -> str:
     conversation_id = conversation(api, alice, model="gpt-3.5-turbo", system_prompt="Be brief.")
     url = f"/v1/conversations/{conversation_id}/messages"
     for n in range(8):  # ~3,400 tokens each by Parley's estimate; the window leaves ~12,000
@@ -244,6 +242,14 @@ def test_a_long_history_is_trimmed_to_the_newest_messages_that_fit(
             ).status_code
             == 200
         )
+    return conversation_id
+
+
+def test_with_the_window_strategy_a_long_history_is_trimmed_to_the_newest_messages_that_fit(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HISTORY_STRATEGY", "window")
+    conversation_id = long_history(api, alice)
 
     response = ask(api, alice, conversation_id, "Summarise")
 
@@ -253,6 +259,31 @@ def test_a_long_history_is_trimmed_to_the_newest_messages_that_fit(
     assert [m["content"][:1] for m in sent[1:-1]] == ["5", "6", "7"]
     assert sent[-1]["content"] == "Summarise"
     assert response.json()["assistant_message"]["metadata"]["context_messages"] == 4
+
+
+def test_what_no_longer_fits_is_folded_into_a_summary_the_next_prompt_carries(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
+) -> None:
+    conversation_id = long_history(api, alice)
+
+    response = ask(api, alice, conversation_id, "Summarise")
+
+    assert response.status_code == 200, response.text
+    summarised, answered = (r.body for r in providers.requests_to(OPENAI_PATH))
+    folded = summarised["messages"][-1]["content"]
+    assert "0 word" in folded and "1 word" in folded and "7 word" not in folded
+    summary = api.get(f"/v1/conversations/{conversation_id}", headers=alice).json()["conversation"]["summary"]
+    assert summary["content"] == "Echo: " + folded  # the fake model echoes what it was given
+    system = answered["messages"][0]
+    assert system["role"] == "system" and system["content"].startswith("Be brief.\n\n")
+    assert summary["content"] in system["content"]
+    turns = [m["content"][:1] for m in answered["messages"][1:-1]]
+    assert turns and "0" not in turns and turns[-1] == "7"  # the newest that fit, after the summary
+    history = api.get(f"/v1/conversations/{conversation_id}/messages", headers=alice).json()["messages"]
+    through = [m["id"] for m in history].index(summary["through_message_id"])
+    assert history[through + 1]["content"][:1] == turns[0]  # nothing between summary and turns
+    usage = response.json()["assistant_message"]["metadata"]
+    assert usage["context_messages"] == len(turns) + 1
 
 
 def test_a_message_too_long_for_the_model_is_a_400_and_writes_nothing(

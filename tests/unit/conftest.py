@@ -58,6 +58,12 @@ def generating(store: ConversationStore, **changes: Any) -> dict[str, Any]:
     return {"store": store, "generator": wiring.generator, "config": wiring.settings}
 
 
+def appending(store: ConversationStore, **changes: Any) -> dict[str, Any]:
+    """What append_message takes besides the store: `generating`'s, and the branches."""
+    wiring = Wiring(unit_settings(table_name=store.table_name, **changes), dynamodb=store.client)
+    return {**generating(store, **changes), "branches": wiring.branches}
+
+
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """The process environment of a function's container, for the tests that load a function

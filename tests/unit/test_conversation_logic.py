@@ -22,7 +22,7 @@ from parley.logic.conversations import (
 from parley.logic.messages import append_message, message_history
 from parley.models.api.conversations import AppendMessageRequest, CreateConversationRequest
 from parley.store.conversations import ConversationStore
-from tests.unit.conftest import generating, principal, unit_settings
+from tests.unit.conftest import appending, principal, unit_settings
 
 ALICE = principal("alice")
 
@@ -68,13 +68,14 @@ def test_append_returns_the_stored_message_and_no_reply(store: ConversationStore
     conversation_id = new_conversation(store)
 
     result = append_message(
-        ALICE, conversation_id, AppendMessageRequest(role="user", content="Hi"), **generating(store)
+        ALICE, conversation_id, AppendMessageRequest(role="user", content="Hi"), **appending(store)
     )
 
     assert result.assistant_message is None
     history = message_history(ALICE, conversation_id, limit=50, store=store)
     assert history.total == 1
-    assert history.messages == [result.message]
+    assert "parent_id" not in result.message.model_dump()  # written without reading what it follows
+    assert history.messages == [result.message.model_copy(update={"parent_id": None})]  # the first
 
 
 def test_chat_completion_stores_the_message_and_the_offline_reply(store: ConversationStore) -> None:
@@ -84,7 +85,7 @@ def test_chat_completion_stores_the_message_and_the_offline_reply(store: Convers
         ALICE,
         conversation_id,
         AppendMessageRequest(role="user", content="Hi there", mode="chat-completion"),
-        **generating(store),
+        **appending(store),
     )
 
     reply = result.assistant_message
@@ -103,8 +104,8 @@ def test_the_offline_reply_is_deterministic(store: ConversationStore) -> None:
     first, second = new_conversation(store), new_conversation(store)
     request = AppendMessageRequest(role="user", content="Same words", mode="chat-completion")
 
-    one = append_message(ALICE, first, request, **generating(store)).assistant_message
-    two = append_message(ALICE, second, request, **generating(store)).assistant_message
+    one = append_message(ALICE, first, request, **appending(store)).assistant_message
+    two = append_message(ALICE, second, request, **appending(store)).assistant_message
 
     assert one is not None and two is not None
     assert one.content == two.content
@@ -119,7 +120,7 @@ def test_content_over_the_limit_is_413_and_writes_nothing(store: ConversationSto
             ALICE,
             conversation_id,
             AppendMessageRequest(role="user", content="é" * 6),
-            **generating(store, max_message_bytes=10),
+            **appending(store, max_message_bytes=10),
         )
 
     assert item_count(dynamodb, store) == before
@@ -137,7 +138,7 @@ def test_chat_completion_needs_the_ai_chat_scope_and_writes_nothing(
             writer,
             conversation_id,
             AppendMessageRequest(role="user", content="Hi", mode="chat-completion"),
-            **generating(store),
+            **appending(store),
         )
 
     assert item_count(dynamodb, store) == before
@@ -155,7 +156,7 @@ def test_chat_completion_answers_only_user_and_tool_messages(
             ALICE,
             conversation_id,
             AppendMessageRequest(role=role, content="Be terse.", mode="chat-completion"),
-            **generating(store),
+            **appending(store),
         )
 
     assert item_count(dynamodb, store) == before
@@ -170,7 +171,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
         ALICE,
         conversation_id,
         AppendMessageRequest(role="assistant", content="Checking.", tool_calls=[call]),
-        **generating(store),
+        **appending(store),
     )
     before = item_count(dynamodb, store)
 
@@ -180,7 +181,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
                 ALICE,
                 conversation_id,
                 AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", **missing),
-                **generating(store),
+                **appending(store),
             )
     assert item_count(dynamodb, store) == before
 
@@ -188,7 +189,7 @@ def test_a_tool_result_must_answer_a_call_an_earlier_assistant_message_made(
         ALICE,
         conversation_id,
         AppendMessageRequest(role="tool", content="21 C", mode="chat-completion", tool_call_id="call_7"),
-        **generating(store),
+        **appending(store),
     )
     assert answered.assistant_message is not None
 
@@ -204,14 +205,14 @@ def test_another_users_conversation_reads_as_missing(store: ConversationStore, d
         message_history(mallory, conversation_id, limit=10, store=store)
     with pytest.raises(ConversationNotFound):
         append_message(
-            mallory, conversation_id, AppendMessageRequest(role="user", content="x"), **generating(store)
+            mallory, conversation_id, AppendMessageRequest(role="user", content="x"), **appending(store)
         )
     with pytest.raises(ConversationNotFound):
         append_message(
             mallory,
             conversation_id,
             AppendMessageRequest(role="user", content="x", mode="chat-completion"),
-            **generating(store),
+            **appending(store),
         )
     with pytest.raises(ConversationNotFound):
         delete_conversation(mallory, conversation_id, store=store)
@@ -271,7 +272,7 @@ def test_deleting_twice_is_a_404_the_second_time(store: ConversationStore) -> No
         delete_conversation(ALICE, conversation_id, store=store)
     with pytest.raises(ConversationNotFound):
         append_message(
-            ALICE, conversation_id, AppendMessageRequest(role="user", content="late"), **generating(store)
+            ALICE, conversation_id, AppendMessageRequest(role="user", content="late"), **appending(store)
         )
 
 
@@ -288,7 +289,7 @@ def test_history_pages_never_overlap(store: ConversationStore) -> None:
     conversation_id = new_conversation(store)
     ids = [
         append_message(
-            ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), **generating(store)
+            ALICE, conversation_id, AppendMessageRequest(role="user", content=f"m{n}"), **appending(store)
         ).message.id
         for n in range(5)
     ]

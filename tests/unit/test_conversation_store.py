@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.ids import uuid7
-from parley.models.domain import Conversation, Message, timestamp
+from parley.models.domain import Branch, Conversation, Message, timestamp
 from parley.store import keys
 from parley.store.conversations import ConversationStore
 from parley.store.lifecycle import ConversationLifecycle
@@ -138,7 +138,7 @@ def test_json_fields_round_trip(store: ConversationStore) -> None:
     page = store.history(conv.id, limit=1)
 
     assert page is not None
-    assert page.messages == [rich]
+    assert page.messages == [rich.model_copy(update={"branch": Branch.of(rich.id, None)})]
 
 
 def test_delete_hides_at_once_and_the_purge_removes_every_item(

@@ -41,6 +41,14 @@ class Settings(BaseModel):
         le=1000,
         description="most recent messages read as context (then trimmed to the model's window)",
     )
+    history_strategy: Literal["summary", "window"] = Field(
+        "summary",
+        description="what becomes of the turns that no longer fit the prompt: `summary` folds them into the conversation's running summary (one extra, metered generation when they fall out), `window` leaves them out",
+    )
+    summary_model: str | None = Field(
+        None,
+        description="model that writes running summaries (metered); unset: the conversation's own",
+    )
 
     openai_api_key: SecretStr | None = Field(
         None, description="OpenAI key (local use); in AWS use one of the next two"

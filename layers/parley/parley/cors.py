@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ALLOWED_METHODS = "GET,POST,PUT,DELETE,OPTIONS"
+ALLOWED_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 PREFLIGHT_MAX_AGE = "600"
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from parley.providers.provider_for import ProviderPool
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
+    from parley.store.branches import BranchStore
     from parley.store.catalog import CatalogStore
     from parley.store.conversations import ConversationStore
     from parley.store.documents import DocumentRegistry
@@ -71,6 +72,12 @@ class Wiring:
         from parley.store.conversations import ConversationStore
 
         return ConversationStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
+
+    @cached_property
+    def branches(self) -> BranchStore:
+        from parley.store.branches import BranchStore
+
+        return BranchStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
 
     @cached_property
     def catalog(self) -> CatalogStore:

@@ -8,7 +8,8 @@ from typing import Any
 
 from parley.logic.generation import Generation
 from parley.logic.prompt import fit_history, without_dangling_tool_results
-from parley.models.domain import Conversation, Message
+from parley.logic.summaries import Memory, Prompt, prompt_with_memory
+from parley.models.domain import Conversation, Message, RunningSummary
 from parley.providers.base import ChatRequest, Completion, PromptMessage
 from parley.providers.registry import ModelSpec, model_spec
 
@@ -21,6 +22,12 @@ class Tooling:
     choice: str | dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Reply:
+    message: Message  # the assistant's, not yet stored
+    summary: RunningSummary | None = None  # the branch's summary, extended for this prompt: store it
+
+
 def generate_reply(
     conversation: Conversation,
     history: list[Message],
@@ -28,25 +35,40 @@ def generate_reply(
     model: str | None = None,
     *,
     tools: Tooling | None = None,
-) -> Message:
+    memory: Memory | None = None,
+) -> Reply:
     """The assistant message answering `history` (chronological, the newest last). The caller
     writes it together with the message it answers and the meter's charge, so a failure leaves
-    nothing behind."""
+    nothing behind. With a `memory`, what no longer fits the prompt is in the branch's running
+    summary (parley.logic.summaries); without, it is left out."""
     spec = model_spec(model or conversation.model)
     max_output = spec.max_output_tokens
-    prompt = fit_history(spec, conversation.system_prompt, history, max_output)
+    if memory is not None:
+        prompt = prompt_with_memory(
+            spec, conversation, history, max_output=max_output, memory=memory, generation=generation
+        )
+    else:
+        prompt = Prompt(
+            conversation.system_prompt, fit_history(spec, conversation.system_prompt, history, max_output)
+        )
     request = ChatRequest(
         model=spec.id,
-        system_prompt=conversation.system_prompt,
+        system_prompt=prompt.system_prompt,
         messages=without_dangling_tool_results(
-            [PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id")) for m in prompt]
+            [
+                PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id"))
+                for m in prompt.turns
+            ]
         ),
         max_tokens=max_output,
         tools=tools.tools if tools else None,
         tool_choice=tools.choice if tools else None,
     )
     completion, latency_ms = generation.call(spec, request)
-    return assistant_message(conversation.id, spec, completion, latency_ms, context_messages=len(prompt))
+    message = assistant_message(
+        conversation.id, spec, completion, latency_ms, context_messages=len(prompt.turns)
+    )
+    return Reply(message, prompt.folded)
 
 
 def assistant_message(

@@ -11,6 +11,7 @@ from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, require_uuid
+from parley.logic.messages import after_exchange, memory_of
 from parley.logic.titles import title_after_first_exchange
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
@@ -68,12 +69,22 @@ def send_chat_message(
     message = Message.new(chat_id, "user", request.content)
     workflow = usable_workflow(principal, request.workflowId, store=catalog) if request.workflowId else None
     generation = generator.open(context.conversation.brand_id, context.conversation.user_id, listener)
+    message.parent_id = context.recent[-1].id if context.recent else None
+    summary = None
     if workflow is not None:
         reply = run_workflow(
             workflow, context.conversation, request.content, model, generation, config=config
         )
     else:
-        reply = generate_reply(context.conversation, [*context.recent, message], generation, model=model)
+        generated = generate_reply(
+            context.conversation,
+            [*context.recent, message],
+            generation,
+            model=model,
+            memory=memory_of(context, store, config),
+        )
+        reply, summary = generated.message, generated.summary
+    reply.parent_id = message.id
     title = title_after_first_exchange(
         context.conversation, [*context.recent, message, reply], generation, config
     )
@@ -84,8 +95,7 @@ def send_chat_message(
     )
     if not written:
         raise ChatNotFound(chat_id)  # deleted while the response was generated
-    if title is not None:
-        store.set_title(chat_id, title)
+    after_exchange(store, chat_id, reply, title, summary)
     return SentChatMessage(**ChatMessage.of(message).model_dump(), response=ChatMessage.of(reply))
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from parley.ids import created_at, uuid7
 
 Role = Literal["user", "assistant", "system", "tool"]
+UNKNOWN_PARENT = ""  # a message's parent_id when it was written without reading which that is
 
 
 class TokenUsage(BaseModel):
@@ -30,6 +31,20 @@ class Feedback(BaseModel):
     updated_at: str
 
 
+class Branch(BaseModel):
+    """Where a message stands among its siblings (the answers to the same turns, the versions of
+    an edited question): a UI shows "< index/count >" and switches with PATCH active_message_id."""
+
+    index: int = Field(ge=1, description="1-based, in the order the siblings were made.")
+    count: int = Field(ge=1)
+    sibling_ids: list[str] = Field(description="Every sibling's id (this one's too), oldest first.")
+
+    @classmethod
+    def of(cls, message_id: str, siblings: list[str] | None) -> Branch:
+        ids = siblings or [message_id]
+        return cls(index=ids.index(message_id) + 1, count=len(ids), sibling_ids=ids)
+
+
 class Message(BaseModel):
     id: str = Field(
         description="UUIDv7: messages sort by creation time.", json_schema_extra={"format": "uuid"}
@@ -44,6 +59,15 @@ class Message(BaseModel):
     feedback: Feedback | None = Field(
         None, description="The user's rating of an assistant message, in history pages (null when none)."
     )
+    parent_id: str | None = Field(
+        None,
+        description="The message this one follows (null for the first of its branch). A plain append "
+        "(mode append, no parent_id) is written without reading the conversation, so its response "
+        "leaves this out; the history shows it.",
+        json_schema_extra={"format": "uuid"},
+        exclude_if=lambda parent_id: parent_id == UNKNOWN_PARENT,
+    )
+    branch: Branch | None = Field(None, description="Its siblings: in history pages and replies.")
 
     @classmethod
     def new(
@@ -70,6 +94,18 @@ class Message(BaseModel):
         )
 
 
+class RunningSummary(BaseModel):
+    """What no longer fits the prompt of the active branch, folded into a summary that the prompt
+    carries before the turns that fit; extended as more falls out, never rewritten whole."""
+
+    content: str
+    through_message_id: str = Field(
+        description="The last message it covers: the branch's messages up to this one.",
+        json_schema_extra={"format": "uuid"},
+    )
+    updated_at: str
+
+
 class Conversation(BaseModel):
     id: str = Field(json_schema_extra={"format": "uuid"})
     user_id: str = Field(description="The owner: the `sub` of the token that created it.")
@@ -81,6 +117,14 @@ class Conversation(BaseModel):
     message_count: int = Field(ge=0)
     tools: list[dict[str, Any]] | None = Field(
         None, description="Tools offered on every chat-completion that declares none."
+    )
+    active_message_id: str | None = Field(
+        None,
+        description="The newest message of the active branch (null before the first message).",
+        json_schema_extra={"format": "uuid"},
+    )
+    summary: RunningSummary | None = Field(
+        None, description="The running summary of the active branch, once its start no longer fits."
     )
     has_feedback: bool = Field(False, exclude=True)  # stored state, not part of the API
     title_generated: bool = Field(False, exclude=True)  # Parley wrote the title: it may again

@@ -38,7 +38,7 @@ class ChatRequest:
     response_format: dict[str, Any] | None = None
     # What the answer is for: a reply, or a conversation's title (the offline provider answers
     # each as its own; the real ones only read the prompt).
-    task: Literal["reply", "title"] = "reply"
+    task: Literal["reply", "title", "summary"] = "reply"
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,10 @@ class OfflineProvider:
             excerpt = next((m.content for m in request.messages if m.role == "user"), "")
             first = excerpt.split("\n", 1)[0].removeprefix("user: ")
             return self._completion(request, " ".join(first.split()[:6]).rstrip("?.!,;:") or "Conversation")
+        if request.task == "summary":
+            return self._completion(
+                request, _summary(request.messages[-1].content if request.messages else "")
+            )
         last = request.messages[-1] if request.messages else None
         if last is not None and last.role == "tool":
             results = [m.content for m in reversed(request.messages) if m.role == "tool"]
@@ -136,6 +140,16 @@ class OfflineProvider:
             model=OFFLINE_MODEL,
             metadata={"provider": self.name},
         )
+
+
+def _summary(prompt: str) -> str:
+    """A running summary without a model: the summary so far, then the first words of each new
+    message ("role: words…"), the newest 1,500 characters of that."""
+    so_far, _, new = prompt.partition("\n\nNew messages:\n")
+    so_far = so_far.removeprefix("Summary so far:\n")
+    lines = [" ".join(line.split()[:10]) for line in new.splitlines() if line.strip()]
+    kept = [] if so_far.startswith("(none yet") else [so_far]
+    return " | ".join([*kept, *lines])[-1_500:]
 
 
 def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:

@@ -3,36 +3,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from parley.models.domain import BudgetSpent, Charge, Conversation, ConversationSummary, Message
+from parley.models.domain import (
+    BudgetSpent,
+    Charge,
+    Conversation,
+    ConversationSummary,
+    Message,
+    RunningSummary,
+)
 from parley.store import items, keys
+from parley.store.active_branch import _CAPACITY, ActiveBranchReads
 from parley.store.dynamodb import error_code, transact, translated_errors
 from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CAPACITY: Final = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
 
-
-@dataclass(frozen=True)
-class HistoryPage:
-    owner: str
-    message_count: int
-    messages: list[Message]  # chronological
-
-
-@dataclass(frozen=True)
-class CompletionContext:
-    conversation: Conversation
-    recent: list[Message]  # chronological, the newest last
-
-
-class ConversationStore:
+class ConversationStore(ActiveBranchReads):
     def __init__(
         self, table_name: str, client: DynamoDBClient, usage_retention_days: int = USAGE_RETENTION_DAYS
     ) -> None:
@@ -58,63 +50,12 @@ class ConversationStore:
             )
 
     def get(self, conversation_id: str) -> Conversation | None:
-        """Both conversation items in one Query (`SK >= ~META` covers ~META and ~PROFILE only)."""
-        found = self._query(conversation_id, "SK >= :meta", {":meta": {"S": keys.META}}, limit=2)
+        """The conversation items in one Query (`SK >= ~META` covers ~META, ~NOTES and ~PROFILE)."""
+        found = self._query(conversation_id, "SK >= :meta", {":meta": {"S": keys.META}}, limit=3)
         by_sk = {item["SK"]["S"]: item for item in found}
         if keys.META not in by_sk or keys.PROFILE not in by_sk or "deleted_at" in by_sk[keys.META]:
             return None
-        return items.conversation_from_items(by_sk[keys.META], by_sk[keys.PROFILE])
-
-    def history(self, conversation_id: str, limit: int, before: str | None = None) -> HistoryPage | None:
-        """The latest `limit` messages (older than message `before`, when given) and the counter."""
-        if before is None:
-            # One Query: ~META sorts right after the newest message, so it comes first.
-            found = self._query(
-                conversation_id,
-                "SK BETWEEN :first AND :meta",
-                {":first": {"S": keys.MESSAGE_PREFIX}, ":meta": {"S": keys.META}},
-                limit=limit + 1,
-            )
-            if not found or found[0]["SK"]["S"] != keys.META or "deleted_at" in found[0]:
-                return None
-            meta, newest_first = found[0], found[1:]
-        else:
-            found_meta = self._get_meta(conversation_id)
-            if found_meta is None or "deleted_at" in found_meta:
-                return None
-            meta = found_meta
-            # BETWEEN is inclusive: the `before` message itself is read and left out.
-            found = self._query(
-                conversation_id,
-                "SK BETWEEN :first AND :before",
-                {":first": {"S": keys.MESSAGE_PREFIX}, ":before": {"S": keys.message_sk(before)}},
-                limit=limit + 1,
-            )
-            newest_first = [i for i in found if i["SK"]["S"] != keys.message_sk(before)][:limit]
-        messages = [items.message_from_item(item) for item in reversed(newest_first)]
-        if messages and "has_feedback" in meta:
-            messages = self._with_feedback(conversation_id, messages)
-        return HistoryPage(meta["owner"]["S"], int(meta["message_count"]["N"]), messages)
-
-    def _with_feedback(self, conversation_id: str, messages: list[Message]) -> list[Message]:
-        """The page's messages with their feedback: one Query of the feedback items between the
-        page's oldest and newest message (made only once the conversation has any feedback)."""
-        found = self._query(
-            conversation_id,
-            "SK BETWEEN :oldest AND :newest",
-            {
-                ":oldest": {"S": keys.feedback_sk(messages[0].id)},
-                ":newest": {"S": keys.feedback_sk(messages[-1].id)},
-            },
-            limit=len(messages),
-        )
-        feedback = {
-            item["SK"]["S"].removeprefix(keys.FEEDBACK_PREFIX): items.feedback_from_item(item)
-            for item in found
-        }
-        return [
-            m.model_copy(update={"feedback": feedback[m.id]}) if m.id in feedback else m for m in messages
-        ]
+        return items.conversation_from_items(by_sk[keys.META], by_sk[keys.PROFILE], by_sk.get(keys.NOTES))
 
     def set_title(self, conversation_id: str, title: str) -> bool:
         """Write a generated title, unless the user set one or the conversation is gone; False
@@ -136,22 +77,26 @@ class ConversationStore:
                 raise
         return True
 
-    def completion_context(self, conversation_id: str, recent: int) -> CompletionContext | None:
-        """The conversation and its newest `recent` messages in one Query (no upper bound on SK:
-        ~PROFILE, then ~META, then messages newest first)."""
-        found = self._query(
-            conversation_id,
-            "SK BETWEEN :first AND :profile",
-            {":first": {"S": keys.MESSAGE_PREFIX}, ":profile": {"S": keys.PROFILE}},
-            limit=recent + 2,
+    def set_summary(self, conversation_id: str, summary: RunningSummary, top: str) -> bool:
+        """Store the active branch's summary, if the branch still ends at `top` (else a change of
+        branch came between, and the summary may not be its; the next fold makes another)."""
+        failed = transact(
+            self.client,
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
+                        "ConditionExpression": (
+                            "active_message_id = :top AND attribute_not_exists(deleted_at)"
+                        ),
+                        "ExpressionAttributeValues": {":top": {"S": top}},
+                    }
+                },
+                {"Put": {"TableName": self.table_name, "Item": items.summary_item(conversation_id, summary)}},
+            ],
         )
-        if len(found) < 2 or found[0]["SK"]["S"] != keys.PROFILE or found[1]["SK"]["S"] != keys.META:
-            return None
-        if "deleted_at" in found[1]:
-            return None
-        conversation = items.conversation_from_items(found[1], found[0])
-        messages = [items.message_from_item(item) for item in reversed(found[2:])]
-        return CompletionContext(conversation, messages)
+        return not failed
 
     def append(
         self,
@@ -171,7 +116,7 @@ class ConversationStore:
             "Update": {
                 "TableName": self.table_name,
                 "Key": {"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
-                "UpdateExpression": "ADD message_count :n SET updated_at = :now",
+                "UpdateExpression": "ADD message_count :n SET updated_at = :now, active_message_id = :last",
                 "ConditionExpression": (
                     "attribute_exists(PK) AND #owner = :owner AND attribute_not_exists(deleted_at)"
                 ),
@@ -179,6 +124,7 @@ class ConversationStore:
                 "ExpressionAttributeValues": {
                     ":n": {"N": str(len(messages))},
                     ":now": {"S": now},
+                    ":last": {"S": messages[-1].id},
                     ":owner": {"S": owner},
                 },
             }
@@ -235,32 +181,6 @@ class ConversationStore:
         summaries = [items.summary_from_index_item(item) for item in response["Items"]]
         last = response.get("LastEvaluatedKey")
         return summaries, (last["GSI1SK"]["S"] if last else None)
-
-    def _query(
-        self, conversation_id: str, sk_condition: str | None, values: dict[str, Any], limit: int
-    ) -> list[dict[str, Any]]:
-        condition = "PK = :pk" + (f" AND {sk_condition}" if sk_condition else "")
-        with translated_errors():
-            response = self.client.query(
-                TableName=self.table_name,
-                KeyConditionExpression=condition,
-                ExpressionAttributeValues={":pk": {"S": keys.conversation_pk(conversation_id)}, **values},
-                ScanIndexForward=False,
-                Limit=limit,
-                ConsistentRead=True,  # read-your-writes: a client reads history right after appending
-                ReturnConsumedCapacity=_CAPACITY,
-            )
-        return list(response["Items"])
-
-    def _get_meta(self, conversation_id: str) -> dict[str, Any] | None:
-        with translated_errors():
-            response = self.client.get_item(
-                TableName=self.table_name,
-                Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
-                ConsistentRead=True,
-                ReturnConsumedCapacity=_CAPACITY,
-            )
-        return response.get("Item")
 
     def transact(self, transact_items: list[Any]) -> bool:
         """Run a transaction whose first item carries the existence/ownership condition; False

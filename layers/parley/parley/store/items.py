@@ -9,10 +9,12 @@ from typing import Any
 
 from parley.ids import created_at
 from parley.models.domain import (
+    Branch,
     Conversation,
     ConversationSummary,
     Feedback,
     Message,
+    RunningSummary,
     TokenUsage,
     timestamp,
 )
@@ -50,13 +52,22 @@ def message_item(message: Message) -> Item:
         item["token_usage"] = _json(message.token_usage.model_dump())
     if message.metadata:
         item["metadata"] = _json(message.metadata)
+    if message.branch is not None and message.branch.count > 1:
+        item["siblings"] = _json(message.branch.sibling_ids)
     return item
 
 
+def message_id_of(item: Item) -> str:
+    """The id in a message item's key, on the active branch (MSG#) or off it (ALT#)."""
+    return str(item["SK"]["S"]).split("#", 1)[1]
+
+
 def message_from_item(item: Item) -> Message:
-    """A message item stores no created_at: the UUIDv7 in its key carries that time."""
+    """A message item stores no created_at: the UUIDv7 in its key carries that time. On the
+    active branch it stores no parent either: that is the message before it (the reader sets
+    it); off the branch it keeps its `parent_id`."""
     usage = _loads(item, "token_usage", None)
-    message_id = item["SK"]["S"].removeprefix(keys.MESSAGE_PREFIX)
+    message_id = message_id_of(item)
     return Message(
         id=message_id,
         conversation_id=item["PK"]["S"].removeprefix("CONV#"),
@@ -66,6 +77,54 @@ def message_from_item(item: Item) -> Message:
         token_usage=TokenUsage.model_validate(usage) if usage is not None else None,
         metadata=_loads(item, "metadata", {}),
         created_at=timestamp(created_at(uuid.UUID(message_id))),
+        parent_id=parent_of(item),
+        branch=Branch.of(message_id, siblings_of(item)),
+    )
+
+
+def siblings_of(item: Item) -> list[str] | None:
+    siblings: list[str] | None = _loads(item, "siblings", None)
+    return siblings
+
+
+def parent_of(item: Item) -> str | None:
+    """An archived message's parent (None for a first message); None on the active branch."""
+    parent: str | None = item.get("parent_id", {}).get("S")
+    return parent
+
+
+def archived_item(item: Item, parent_id: str | None) -> Item:
+    """A message of the active branch as it is kept off it: the same attributes under ALT#, with
+    its parent, which off the branch no key order tells."""
+    moved = {**item, "SK": _s(keys.archived_message_sk(message_id_of(item)))}
+    moved["parent_id"] = _s(parent_id) if parent_id is not None else {"NULL": True}
+    return moved
+
+
+def restored_item(item: Item, siblings: list[str]) -> Item:
+    """An archived message back on the active branch: under MSG#, its siblings as they are now."""
+    moved = {name: value for name, value in item.items() if name not in ("parent_id", "siblings")}
+    moved["SK"] = _s(keys.message_sk(message_id_of(item)))
+    if len(siblings) > 1:
+        moved["siblings"] = _json(siblings)
+    return moved
+
+
+def summary_item(conversation_id: str, summary: RunningSummary, sk: str = keys.NOTES) -> Item:
+    return {
+        "PK": _s(keys.conversation_pk(conversation_id)),
+        "SK": _s(sk),
+        "content": _s(summary.content),
+        "through_message_id": _s(summary.through_message_id),
+        "updated_at": _s(summary.updated_at),
+    }
+
+
+def summary_from_item(item: Item) -> RunningSummary:
+    return RunningSummary(
+        content=item["content"]["S"],
+        through_message_id=item["through_message_id"]["S"],
+        updated_at=item["updated_at"]["S"],
     )
 
 
@@ -129,7 +188,8 @@ def profile_item(conversation: Conversation) -> Item:
     return item
 
 
-def conversation_from_items(meta: Item, profile: Item) -> Conversation:
+def conversation_from_items(meta: Item, profile: Item, notes: Item | None = None) -> Conversation:
+    active = meta.get("active_message_id", {}).get("S")
     return Conversation(
         id=meta["PK"]["S"].removeprefix("CONV#"),
         user_id=meta["owner"]["S"],
@@ -139,6 +199,8 @@ def conversation_from_items(meta: Item, profile: Item) -> Conversation:
         system_prompt=_optional(profile, "system_prompt"),
         metadata=_loads(profile, "metadata", {}),
         tools=_loads(profile, "tools", None),
+        active_message_id=active or None,  # "": the branch was left empty
+        summary=summary_from_item(notes) if notes is not None else None,
         has_feedback="has_feedback" in meta,
         title_generated="title_generated" in profile,
         message_count=int(meta["message_count"]["N"]),

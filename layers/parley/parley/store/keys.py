@@ -1,12 +1,22 @@
 """Key layout of the single table (DESIGN §4).
 
 A conversation is one partition `CONV#<id>`:
-    MSG#<uuid7>  one item per message; uuid7 makes key order creation order
-    ~META        small and hot: owner, message_count, updated_at (updated by every append)
+    ALT#<uuid7>  a message off the active branch (an answer regenerated, a question edited, the
+                 branch left by PATCH active_message_id), with its parent_id
+    ALTSUM#<id>  the running summary of a branch that is not active, by its last message's id
+    FB#<id>      the user's rating of message <id>
+    MSG#<uuid7>  one item per message of the active branch, exactly those: uuid7 makes key order
+                 creation order, and on one branch a message is always made after its parent, so
+                 key order is the branch's order and each message follows the one before it
+    ~META        small and hot: owner, message_count (the active branch's length), the active
+                 message, updated_at (updated by every append)
+    ~NOTES       the running summary of the active branch: what no longer fits the prompt
     ~PROFILE     cold and possibly large: title, model, system prompt, metadata; carries the
                  user-index keys, so appends never touch the index
-`~` sorts after `M`, so a descending Query on `SK <= ~META` yields ~META then the newest messages,
-and one on `SK >= ~META` yields exactly the two conversation items.
+`~` sorts after `M`, so a descending Query on `SK <= ~META` yields ~META then the newest messages
+of the active branch, and one on `SK >= ~META` yields exactly the conversation items. Changing
+branch moves messages between MSG# and ALT# (the same id), so reading the active branch never
+reads another one; an append is one write whatever the tree holds.
 """
 
 from __future__ import annotations
@@ -14,9 +24,13 @@ from __future__ import annotations
 import json
 
 META = "~META"
+NOTES = "~NOTES"
 FEEDBACK_PREFIX = "FB#"  # FB#<message id>: a rating of that message; sorts below every MSG# key
 PROFILE = "~PROFILE"
 MESSAGE_PREFIX = "MSG#"
+ARCHIVE_PREFIX = "ALT"  # both kinds of item off the active branch
+ARCHIVED_MESSAGE_PREFIX = "ALT#"
+ARCHIVED_SUMMARY_PREFIX = "ALTSUM#"
 USER_INDEX = "GSI1"
 
 
@@ -26,6 +40,14 @@ def conversation_pk(conversation_id: str) -> str:
 
 def message_sk(message_id: str) -> str:
     return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def archived_message_sk(message_id: str) -> str:
+    return f"{ARCHIVED_MESSAGE_PREFIX}{message_id}"
+
+
+def archived_summary_sk(through_message_id: str) -> str:
+    return f"{ARCHIVED_SUMMARY_PREFIX}{through_message_id}"
 
 
 def feedback_sk(message_id: str) -> str:

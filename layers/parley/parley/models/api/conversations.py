@@ -60,6 +60,13 @@ class AppendMessageRequest(BaseModel):
         "200 body; chat-completion only; errors before the first byte are ordinary JSON responses). Same as "
         "`Accept: text/event-stream`.",
     )
+    parent_id: str | None = Field(
+        None,
+        description="The message this one follows. Absent: the active branch's newest. Another "
+        "message: a new branch forks there (an edited question is a new user message under the "
+        "edited one's parent); null: a new first message. The new branch becomes the active one.",
+        json_schema_extra={"format": "uuid"},
+    )
 
 
 class AppendMessageResponse(BaseModel):
@@ -94,3 +101,34 @@ class ConversationEnvelope(BaseModel):
 class ConversationPage(BaseModel):
     conversations: list[ConversationSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class RegenerateRequest(BaseModel):
+    """POST /v1/conversations/{id}/messages/{message_id}/regenerate: another answer to the same turns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(
+        None, min_length=1, max_length=100, description="Answer with this model, not the conversation's."
+    )
+    stream: bool | None = Field(
+        None, description="true: answer as server-sent events, as a chat-completion append does."
+    )
+
+
+class RegenerateResponse(BaseModel):
+    assistant_message: Message = Field(
+        description="The new answer: a sibling of the one regenerated, now on the active branch."
+    )
+
+
+class UpdateConversationRequest(BaseModel):
+    """PATCH /v1/conversations/{id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active_message_id: str = Field(
+        description="Make the branch through this message active: it, its ancestors, and below it "
+        "each time the newest child.",
+        json_schema_extra={"format": "uuid"},
+    )

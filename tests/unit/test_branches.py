@@ -1,0 +1,228 @@
+"""Branches (DESIGN §4): regenerate, edit (an append under an earlier message), a new first
+message, and PATCH active_message_id; the history is always exactly the active branch, each
+message with its parent and its siblings, and nothing of another branch is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from parley.errors import ConversationNotFound, InvalidRequest, MessageNotFound
+from parley.logic.conversations import create_conversation
+from parley.logic.forks import regenerate_answer, switch_branch
+from parley.logic.messages import append_message, message_history
+from parley.models.api.conversations import (
+    AppendMessageRequest,
+    CreateConversationRequest,
+    RegenerateRequest,
+    UpdateConversationRequest,
+)
+from parley.models.domain import Message
+from parley.store import branches as branch_store
+from parley.store.conversations import ConversationStore
+from tests.doubles.capacity import CapacityRecorder
+from tests.unit.conftest import appending, principal, unit_settings
+
+ALICE = principal("alice")
+
+
+@pytest.fixture
+def conversation_id(store: ConversationStore) -> str:
+    return create_conversation(
+        ALICE, CreateConversationRequest(title="Trips"), store=store, config=unit_settings()
+    ).id
+
+
+def ask(
+    store: ConversationStore, conversation_id: str, content: str, **fields: Any
+) -> tuple[Message, Message]:
+    sent = append_message(
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="user", content=content, mode="chat-completion", **fields),
+        **appending(store),
+    )
+    assert sent.assistant_message is not None
+    return sent.message, sent.assistant_message
+
+
+def regenerate(store: ConversationStore, conversation_id: str, message_id: str) -> Message:
+    parts = appending(store)
+    return regenerate_answer(
+        ALICE, conversation_id, message_id, RegenerateRequest(), **parts
+    ).assistant_message
+
+
+def switch(store: ConversationStore, conversation_id: str, message_id: str) -> Any:
+    return switch_branch(
+        ALICE,
+        conversation_id,
+        UpdateConversationRequest(active_message_id=message_id),
+        store=store,
+        branches=appending(store)["branches"],
+    )
+
+
+def branch(store: ConversationStore, conversation_id: str) -> list[Message]:
+    return message_history(ALICE, conversation_id, limit=200, store=store).messages
+
+
+def ids(messages: list[Message]) -> list[str]:
+    return [m.id for m in messages]
+
+
+def test_a_regenerated_answer_replaces_the_old_one_on_the_branch_as_its_sibling(
+    store: ConversationStore, conversation_id: str
+) -> None:
+    question, first = ask(store, conversation_id, "Where in May?")
+
+    second = regenerate(store, conversation_id, first.id)
+
+    history = branch(store, conversation_id)
+    assert ids(history) == [question.id, second.id]
+    assert history[1].parent_id == question.id and second.parent_id == question.id
+    assert history[1].branch is not None
+    assert (history[1].branch.index, history[1].branch.count) == (2, 2)
+    assert history[1].branch.sibling_ids == [first.id, second.id]
+    assert message_history(ALICE, conversation_id, limit=1, store=store).total == 2
+
+
+def test_switching_back_restores_the_old_answer_and_what_followed_it(
+    store: ConversationStore, conversation_id: str
+) -> None:
+    question, first = ask(store, conversation_id, "Where in May?")
+    follow_up, answer = ask(store, conversation_id, "And the food?")
+    second = regenerate(store, conversation_id, first.id)
+
+    conversation = switch(store, conversation_id, first.id)
+
+    # "it and its newest descendants": the old answer, then what came after it
+    assert ids(branch(store, conversation_id)) == [question.id, first.id, follow_up.id, answer.id]
+    assert conversation.active_message_id == answer.id
+    assert branch(store, conversation_id)[1].branch.index == 1  # type: ignore[union-attr]
+    switch(store, conversation_id, second.id)
+    assert ids(branch(store, conversation_id)) == [question.id, second.id]
+
+
+def test_an_edit_forks_at_the_edited_messages_parent(store: ConversationStore, conversation_id: str) -> None:
+    question, answer = ask(store, conversation_id, "Where in May?")
+    follow_up, _ = ask(store, conversation_id, "And the food?")
+
+    edited, reply = ask(store, conversation_id, "And the wine?", parent_id=answer.id)
+
+    history = branch(store, conversation_id)
+    assert ids(history) == [question.id, answer.id, edited.id, reply.id]
+    assert edited.parent_id == answer.id and reply.parent_id == edited.id
+    assert history[2].branch is not None and history[2].branch.sibling_ids == [follow_up.id, edited.id]
+    # the reply answered the edited branch: the old follow-up was not in its context
+    assert reply.metadata["context_messages"] == 3
+
+
+def test_a_null_parent_starts_a_new_first_message(store: ConversationStore, conversation_id: str) -> None:
+    question, _ = ask(store, conversation_id, "Where in May?")
+
+    sent = append_message(
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="user", content="Where in June?", parent_id=None),
+        **appending(store),
+    )
+
+    history = branch(store, conversation_id)
+    assert ids(history) == [sent.message.id]
+    assert history[0].parent_id is None
+    assert history[0].branch is not None and history[0].branch.sibling_ids == [question.id, sent.message.id]
+
+
+def test_a_message_under_an_archived_parent_brings_its_branch_back(
+    store: ConversationStore, conversation_id: str
+) -> None:
+    question, first = ask(store, conversation_id, "Where in May?")
+    second = regenerate(store, conversation_id, first.id)
+
+    follow_up, reply = ask(store, conversation_id, "And the food?", parent_id=first.id)
+
+    assert ids(branch(store, conversation_id)) == [question.id, first.id, follow_up.id, reply.id]
+    switch(store, conversation_id, second.id)
+    assert ids(branch(store, conversation_id)) == [question.id, second.id]
+
+
+def test_a_plain_append_follows_the_active_branch_after_a_switch(
+    store: ConversationStore, conversation_id: str
+) -> None:
+    question, first = ask(store, conversation_id, "Where in May?")
+    regenerate(store, conversation_id, first.id)
+    switch(store, conversation_id, first.id)
+
+    sent = append_message(
+        ALICE, conversation_id, AppendMessageRequest(role="user", content="Thanks"), **appending(store)
+    )
+
+    history = branch(store, conversation_id)
+    assert ids(history) == [question.id, first.id, sent.message.id]
+    assert history[-1].parent_id == first.id
+
+
+def test_a_long_branch_moves_in_several_transactions_and_arrives_whole(
+    store: ConversationStore, conversation_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(branch_store, "MOVES_PER_TRANSACTION", 3)
+    _question, first = ask(store, conversation_id, "Where in May?")
+    later = [ask(store, conversation_id, f"Question {n}") for n in range(4)]
+    long_branch = ids(branch(store, conversation_id))
+
+    regenerate(store, conversation_id, first.id)  # 9 messages leave the branch
+    with CapacityRecorder(store.client) as recorder:
+        switch(store, conversation_id, first.id)  # and come back, 3 to a transaction
+
+    assert ids(branch(store, conversation_id)) == long_branch
+    assert len(long_branch) == 2 + 2 * len(later)
+    assert recorder.operations.count("TransactWriteItems") == 4  # the new answer leaves, 9 return
+
+
+def test_branch_mistakes_are_4xx_and_write_nothing(
+    store: ConversationStore, conversation_id: str, dynamodb: Any
+) -> None:
+    question, _answer = ask(store, conversation_id, "Where in May?")
+    before = dynamodb.scan(TableName=store.table_name)["Items"]
+    missing = "0192f5c8-7d4e-7a3b-9c1d-000000000000"
+
+    with pytest.raises(InvalidRequest) as unknown_parent:
+        ask(store, conversation_id, "x", parent_id=missing)
+    with pytest.raises(InvalidRequest) as not_an_answer:
+        regenerate(store, conversation_id, question.id)
+    with pytest.raises(MessageNotFound):
+        regenerate(store, conversation_id, missing)
+    with pytest.raises(MessageNotFound):
+        switch(store, conversation_id, missing)
+
+    assert unknown_parent.value.code == "unknown_parent" and missing in str(unknown_parent.value)
+    assert not_an_answer.value.code == "not_an_answer"
+    assert dynamodb.scan(TableName=store.table_name)["Items"] == before
+
+
+def test_another_users_conversation_is_missing_to_every_branch_route(
+    store: ConversationStore, conversation_id: str
+) -> None:
+    _, answer = ask(store, conversation_id, "Where in May?")
+    mallory = principal("mallory")
+    parts = appending(store)
+
+    with pytest.raises(ConversationNotFound):
+        regenerate_answer(mallory, conversation_id, answer.id, RegenerateRequest(), **parts)
+    with pytest.raises(ConversationNotFound):
+        switch_branch(
+            mallory,
+            conversation_id,
+            UpdateConversationRequest(active_message_id=answer.id),
+            store=store,
+            branches=parts["branches"],
+        )
+    with pytest.raises(ConversationNotFound):
+        append_message(
+            mallory,
+            conversation_id,
+            AppendMessageRequest(role="user", content="x", parent_id=answer.id),
+            **parts,
+        )
