@@ -61,6 +61,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         f"/v1/conversations/{CONVERSATION_ID}",
         {"active_message_id": ANSWER_ID},
     ),
+    "AiDocumentsListFunction": ("GET", "/v1/ai/documents?brand_id=acme&rag_scope=hr", None),
     "ChatsCreateFunction": ("POST", "/api/chats", {"title": "Research", "modelId": "parley-offline"}),
     "ChatMessagesCreateFunction": (
         "POST",

@@ -51,6 +51,8 @@ class DocumentRegistry:
         """Write `record` over the version `replaces` (None: the document must not exist yet);
         RegistryChanged when the stored item is at another version."""
         item: dict[str, Any] = _key(record.brand_id, record.rag_scope, record.document_id) | {
+            "GSI1PK": {"S": keys.brand_documents_pk(record.brand_id)},
+            "GSI1SK": {"S": keys.brand_documents_sk(record.rag_scope, record.document_id)},
             "version": {"N": str(record.version)},
             "status": {"S": record.status},
             "chunks": {"N": str(record.chunks)},
@@ -76,6 +78,57 @@ class DocumentRegistry:
         )
         self._conditional(lambda: self.client.put_item(TableName=self.table_name, Item=item, **condition))
 
+    def listing(
+        self, brand_id: str, rag_scope: str | None, limit: int, after: tuple[str, str] | None = None
+    ) -> tuple[list[DocumentRecord], tuple[str, str] | None]:
+        """A page of the brand's documents (of one scope, when given) by scope then id, and the
+        (scope, id) of the last for the next page: a Query of the user index, whose entries
+        carry only keys and a title, then one BatchGetItem of the page's items."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": keys.USER_INDEX,
+            "KeyConditionExpression": "GSI1PK = :brand",
+            "ExpressionAttributeValues": {":brand": {"S": keys.brand_documents_pk(brand_id)}},
+            "Limit": limit,
+            "ReturnConsumedCapacity": "INDEXES",
+        }
+        if rag_scope is not None:
+            request["KeyConditionExpression"] += " AND begins_with(GSI1SK, :scope)"
+            request["ExpressionAttributeValues"][":scope"] = {"S": keys.scope_documents_prefix(rag_scope)}
+        if after is not None:
+            request["ExclusiveStartKey"] = {
+                "GSI1PK": {"S": keys.brand_documents_pk(brand_id)},
+                "GSI1SK": {"S": keys.brand_documents_sk(*after)},
+                **_key(brand_id, *after),
+            }
+        with translated_errors():
+            found = self.client.query(**request)
+        records = self._records(brand_id, [_scope_and_id(entry) for entry in found["Items"]])
+        last = found.get("LastEvaluatedKey")
+        return records, (_scope_and_id(last) if last else None)
+
+    def _records(self, brand_id: str, ids: list[tuple[str, str]]) -> list[DocumentRecord]:
+        """The items of `ids` (a page, at most 100), in that order; one gone since is left out."""
+        if not ids:
+            return []
+        wanted = [_key(brand_id, scope, document) for scope, document in ids]
+        found: dict[str, dict[str, Any]] = {}
+        while wanted:
+            with translated_errors():
+                response = self.client.batch_get_item(
+                    RequestItems={self.table_name: {"Keys": wanted, "ConsistentRead": True}},
+                    ReturnConsumedCapacity="TOTAL",
+                )
+            for item in response["Responses"].get(self.table_name, []):
+                found[item["PK"]["S"]] = item
+            unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys") or {})
+            wanted = list(unprocessed.get(self.table_name, {}).get("Keys", []))
+        return [
+            _record(found[pk], brand_id, scope, document)
+            for scope, document in ids
+            if (pk := keys.document_pk(brand_id, scope, document)) in found
+        ]
+
     def remove(self, record: DocumentRecord) -> None:
         """Remove the item if it is still at `record`'s version; RegistryChanged otherwise."""
         self._conditional(
@@ -95,6 +148,11 @@ class DocumentRegistry:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise RegistryChanged from None
             raise
+
+
+def _scope_and_id(entry: dict[str, Any]) -> tuple[str, str]:
+    scope, document = json.loads(entry["GSI1SK"]["S"])
+    return str(scope), str(document)
 
 
 def _key(brand_id: str, rag_scope: str, document_id: str) -> dict[str, Any]:

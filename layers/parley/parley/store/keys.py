@@ -84,6 +84,20 @@ def brand_assistants_pk(brand_id: str) -> str:
     return f"BRANDAST#{brand_id}"
 
 
+def brand_documents_pk(brand_id: str) -> str:
+    """A brand's documents in the user index (GSI1), sorted by scope then id: GET /v1/ai/documents."""
+    return f"BRANDDOC#{brand_id}"
+
+
+def brand_documents_sk(rag_scope: str, document_id: str) -> str:
+    return json.dumps([rag_scope, document_id], separators=(",", ":"))
+
+
+def scope_documents_prefix(rag_scope: str) -> str:
+    """The sort-key prefix of a scope's documents: `["<scope>",`."""
+    return json.dumps([rag_scope], separators=(",", ":"))[:-1] + ","
+
+
 def document_pk(brand_id: str, rag_scope: str, document_id: str) -> str:
     """The three ids as a JSON array: whatever characters they hold, no two documents (of one
     brand or of two) share a key."""

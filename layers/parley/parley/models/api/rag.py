@@ -182,6 +182,16 @@ class DocumentStatus(BaseModel):
     updated_at: str
 
 
+class ListedDocument(DocumentStatus):
+    rag_scope: str
+    title: str | None = None
+
+
+class DocumentPage(BaseModel):
+    documents: list[ListedDocument] = Field(description="By scope, then document id.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
 class IngestResponse(BaseModel):
     documents: list[IngestedDocument]
 
