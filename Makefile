@@ -20,7 +20,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install lock requirements configuration opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration docs-check lint typecheck build validate clean
+.PHONY: help install lock requirements configuration opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration chromium docs-check playground-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -80,9 +80,14 @@ token: $(VENV)/.installed ## print a development token: make token SUB=alice BRA
 test: install $(OPENSEARCH) lint ## lint, type-check, unit, integration and contract tests (with an OpenSearch node)
 	$(PY) -m pytest
 
-docs-check: install ## the API reference at /docs in headless Chromium (installs Debian's chromium if missing)
+chromium: ## Debian's chromium for the browser checks, if missing (Playwright drives it; its own download is not used)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
-	$(PY) -m pytest tests/browser -m browser
+
+docs-check: install chromium ## the API reference at /docs in headless Chromium
+	$(PY) -m pytest tests/browser/test_docs.py -m browser
+
+playground-check: install chromium ## the playground at /playground in headless Chromium (screenshots in .local/playground-screenshots)
+	$(PY) -m pytest tests/browser/test_playground.py -m browser -s
 
 test-unit: $(VENV)/.installed ## unit tests only (no network)
 	$(PY) -m pytest tests/unit

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from local import docs
+from local import docs, playground
 from local.lambda_runtime import FunctionPool, FunctionTimeout
 from local.template import Route, Template, load
 from parley.web_adapter import ChunkedWriter
@@ -66,6 +66,8 @@ class Gateway:
         streaming function wrote its response to `writer` (API Gateway's STREAM transfer mode)."""
         if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
             return documentation
+        if (page := playground.serve(request.method, request.path, request.body)) is not None:
+            return page
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
         route, path_parameters = self.route(request.method, request.raw_path)

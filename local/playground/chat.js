@@ -1,0 +1,324 @@
+// The Chat tab: the caller's conversations, and one conversation's active branch with streamed
+// answers, stop, regenerate, edit, versions ("< 2/3 >"), tool calls and feedback.
+import { ApiError, call, get, post, stream } from "./api.js";
+import { el, say } from "./dom.js";
+
+const WEATHER_TOOL = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "The weather forecast in a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
+
+const state = { conversation: null, messages: [], cursor: null, controller: null };
+const $ = (id) => document.getElementById(id);
+
+export async function startChat(principal) {
+  const brand = $("brand");
+  brand.replaceChildren(el("option", { value: "" }, "(no brand)"), ...principal.brands.map((b) => el("option", { value: b }, b)));
+  if (principal.brands.length) brand.value = principal.brands[0];
+  await loadModels();
+  await loadConversations(true);
+}
+
+async function loadModels() {
+  const select = $("model");
+  const assistants = $("assistant");
+  try {
+    const models = (await get("/v1/models")).data.map((m) => m.id);
+    // GET /v1/models lists the embedder too (OpenAI's list does): it cannot chat
+    const plain = models.filter((id) => !id.startsWith("assistant:") && !/embed|minilm/i.test(id));
+    const helpers = models.filter((id) => id.startsWith("assistant:"));
+    select.replaceChildren(
+      el("optgroup", { label: "Models" }, ...plain.map((id) => el("option", { value: id }, id))),
+      el("optgroup", { label: "Assistants (answers from documents; not stored)" }, ...helpers.map((id) => el("option", { value: id }, id))),
+    );
+    select.value = plain.includes("parley-offline") ? "parley-offline" : plain[0];
+    assistants.replaceChildren(el("option", { value: "" }, "(none)"), ...helpers.map((id) => el("option", { value: id.slice(10) }, id.slice(10))));
+    $("new-chat").disabled = false;
+  } catch (error) {
+    say("chat-status", `Models: ${error.message}`);
+  }
+}
+
+async function loadConversations(fresh) {
+  if (fresh) state.cursor = null;
+  const query = new URLSearchParams({ limit: "20", ...(state.cursor ? { cursor: state.cursor } : {}) });
+  try {
+    const page = await get(`/v1/conversations?${query}`);
+    const list = $("conversation-list");
+    if (fresh) list.replaceChildren();
+    for (const summary of page.conversations) list.append(conversationItem(summary));
+    state.cursor = page.next_cursor;
+    $("more-conversations").hidden = !page.next_cursor;
+  } catch (error) {
+    say("chat-status", `Conversations: ${error.message}`);
+  }
+}
+
+function conversationItem(summary) {
+  const name = summary.title || "Untitled conversation";
+  const open = el("button", { type: "button", class: "open", onclick: () => openConversation(summary.id) }, name);
+  const remove = el("button", { type: "button", class: "delete", "aria-label": `Delete ${name}`, onclick: () => removeConversation(summary.id) }, "Delete");
+  return el("li", { "data-id": summary.id, class: summary.id === state.conversation?.id ? "current" : "" }, open, el("small", {}, `${summary.model} · ${summary.created_at.slice(0, 16).replace("T", " ")}`), remove);
+}
+
+async function removeConversation(id) {
+  await call("DELETE", `/v1/conversations/${id}`);
+  if (state.conversation?.id === id) {
+    state.conversation = null;
+    state.messages = [];
+    render();
+  }
+  say("chat-status", "Conversation deleted.");
+  await loadConversations(true);
+}
+
+export async function newChat() {
+  const model = $("model").value;
+  const brand = $("brand").value;
+  if (model.startsWith("assistant:")) {
+    state.conversation = { id: null, assistant: model, title: `${model} (this page only)`, brand_id: brand || null };
+    state.messages = [];
+    render();
+    $("message").focus();
+    return;
+  }
+  const body = { model, ...(brand ? { brand_id: brand } : {}) };
+  const { conversation } = await post("/v1/conversations", body);
+  await loadConversations(true);
+  await openConversation(conversation.id);
+  $("message").focus();
+}
+
+async function openConversation(id) {
+  const { conversation } = await get(`/v1/conversations/${id}`);
+  state.conversation = conversation;
+  const history = await get(`/v1/conversations/${id}/messages?limit=200`);
+  state.messages = history.messages;
+  render();
+  for (const item of $("conversation-list").children) item.classList.toggle("current", item.dataset.id === id);
+}
+
+async function reload() {
+  if (state.conversation?.id) await openConversation(state.conversation.id);
+}
+
+function render() {
+  const conversation = state.conversation;
+  $("conversation-title").textContent = conversation ? conversation.title || "Untitled conversation" : "No conversation yet";
+  const summary = $("summary");
+  summary.hidden = !conversation?.summary;
+  summary.textContent = conversation?.summary ? `Summary of the earlier turns: ${conversation.summary.content}` : "";
+  $("log").replaceChildren(...state.messages.map(messageView));
+}
+
+function messageView(message) {
+  const article = el("article", { class: `message ${message.role}`, "data-id": message.id || "", "aria-label": `${message.role} message` });
+  article.append(el("header", {}, el("strong", {}, message.role), message.metadata?.model ? el("small", {}, ` ${message.metadata.model}`) : ""));
+  const body = el("p", { class: "content" }, message.content || "");
+  article.append(body);
+  for (const call_ of message.tool_calls || []) {
+    article.append(el("p", { class: "tool-call" }, `Tool call: ${call_.function?.name}(${call_.function?.arguments || ""})`));
+    if (message.id && state.conversation?.id) article.append(toolResultForm(call_));
+  }
+  if (message.branch && message.branch.count > 1) article.append(versions(message));
+  if (message.id && state.conversation?.id && message.role === "assistant") article.append(answerActions(message));
+  if (message.id && state.conversation?.id && message.role === "user") article.append(el("div", { class: "actions" }, el("button", { type: "button", onclick: () => edit(article, message) }, "Edit")));
+  return article;
+}
+
+function versions(message) {
+  const { index, count, sibling_ids: ids } = message.branch;
+  const go = (to) => switchTo(ids[to - 1]);
+  return el(
+    "div", { class: "versions", role: "group", "aria-label": "Versions" },
+    el("button", { type: "button", "aria-label": "Previous version", disabled: index <= 1, onclick: () => go(index - 1) }, "<"),
+    el("span", { "aria-label": `Version ${index} of ${count}` }, `${index}/${count}`),
+    el("button", { type: "button", "aria-label": "Next version", disabled: index >= count, onclick: () => go(index + 1) }, ">"),
+  );
+}
+
+async function switchTo(messageId) {
+  await call("PATCH", `/v1/conversations/${state.conversation.id}`, { active_message_id: messageId });
+  await reload();
+}
+
+function answerActions(message) {
+  const rating = message.feedback?.rating;
+  const rate = (value) => async () => {
+    const url = `/v1/conversations/${state.conversation.id}/messages/${message.id}/feedback`;
+    if (rating === value) await call("DELETE", url);
+    else await call("PUT", url, { rating: value });
+    await reload();
+    say("chat-status", "Thanks for the feedback.");
+  };
+  return el(
+    "div", { class: "actions" },
+    el("button", { type: "button", "aria-label": "Thumbs up", "aria-pressed": String(rating === "up"), onclick: rate("up") }, "▲"),
+    el("button", { type: "button", "aria-label": "Thumbs down", "aria-pressed": String(rating === "down"), onclick: rate("down") }, "▼"),
+    el("button", { type: "button", onclick: () => regenerate(message) }, "Regenerate"),
+  );
+}
+
+function toolResultForm(toolCall) {
+  const input = el("input", { "aria-label": `Result of ${toolCall.function?.name}`, value: '{"forecast": "sunny, 24°C"}' });
+  const form = el("form", { class: "tool-result" }, input, el("button", { type: "submit" }, "Send result"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    generate(`/v1/conversations/${state.conversation.id}/messages`, { role: "tool", content: input.value, tool_call_id: toolCall.id, mode: "chat-completion" }, { role: "tool", content: input.value });
+  });
+  return form;
+}
+
+function edit(article, message) {
+  const area = el("textarea", { "aria-label": "Edited message", rows: "3" }, message.content);
+  area.value = message.content;
+  const form = el("form", { class: "edit" }, area, el("button", { type: "submit" }, "Save and send"), el("button", { type: "button", onclick: () => render() }, "Cancel"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const index = state.messages.indexOf(message);
+    state.messages = state.messages.slice(0, index);
+    generate(`/v1/conversations/${state.conversation.id}/messages`, { role: "user", content: area.value, mode: "chat-completion", parent_id: message.parent_id ?? null }, { role: "user", content: area.value });
+  });
+  article.replaceChildren(form);
+  area.focus();
+}
+
+function regenerate(message) {
+  const index = state.messages.indexOf(message);
+  state.messages = state.messages.slice(0, index);
+  generate(`/v1/conversations/${state.conversation.id}/messages/${message.id}/regenerate`, {}, null);
+}
+
+export async function send() {
+  const box = $("message");
+  const content = box.value.trim();
+  if (!content || state.controller) return;
+  box.value = "";
+  if (!state.conversation) await newChat();  // the first message starts a conversation
+  if (state.conversation.assistant) return askAssistant(content);
+  const body = { role: "user", content, mode: "chat-completion", ...($("tools").checked ? { tools: [WEATHER_TOOL] } : {}) };
+  return generate(`/v1/conversations/${state.conversation.id}/messages`, body, { role: "user", content });
+}
+
+/** Send a generating request, showing the answer as it streams; reload the branch when done. */
+async function generate(url, body, shown) {
+  const known = new Set(state.messages.map((m) => m.id).filter(Boolean));
+  if (shown) state.messages.push(shown);
+  const answer = { role: "assistant", content: "", tool_calls: null };
+  state.messages.push(answer);
+  render();
+  const view = $("log").lastElementChild;
+  view.setAttribute("aria-busy", "true");
+  view.classList.add("streaming");
+  const text = view.querySelector(".content");
+  startStreaming();
+  try {
+    await stream(url, body, (name, data) => {
+      if (name === "delta" && data.content) {
+        answer.content += data.content;
+        text.textContent = answer.content;
+      } else if (name === "delta" && data.tool_calls) {
+        text.textContent = "(calling a tool)";
+      }
+    }, state.controller.signal);
+    await reload();
+    say("chat-status", "Answer stored.");
+    await loadConversations(true);
+  } catch (error) {
+    if (error.name === "AbortError") {
+      view.classList.remove("streaming");
+      view.append(el("p", { class: "stopped" }, "Stopped. Parley still finishes and stores the answer: it shows when the history is read again."));
+      say("chat-status", "Stopped.");
+      awaitStoredAnswer(known).catch(() => {});
+    } else {
+      say("chat-status", error instanceof ApiError ? `${error.code || error.status}: ${error.message}` : String(error));
+      await reload().catch(() => {});
+    }
+  } finally {
+    view.removeAttribute("aria-busy");
+    stopStreaming();
+  }
+}
+
+/** After a stop: read the branch again until the answer Parley went on to store is on it (an
+ * assistant message none of the `known` ids names). */
+async function awaitStoredAnswer(known) {
+  const id = state.conversation?.id;
+  for (let attempt = 0; attempt < 60 && id === state.conversation?.id; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const history = await get(`/v1/conversations/${id}/messages?limit=200`);
+    const last = history.messages[history.messages.length - 1];
+    if (last?.role === "assistant" && !known.has(last.id) && !state.controller) {
+      await reload();
+      say("chat-status", "The stopped answer was stored; here it is.");
+      return;
+    }
+  }
+}
+
+async function askAssistant(content) {
+  state.messages.push({ role: "user", content });
+  const answer = { role: "assistant", content: "" };
+  state.messages.push(answer);
+  render();
+  const view = $("log").lastElementChild;
+  const text = view.querySelector(".content");
+  startStreaming();
+  try {
+    const response = await fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("parley.token")}` },
+      body: JSON.stringify({ model: state.conversation.assistant, stream: true, messages: state.messages.slice(0, -1).map(({ role, content: c }) => ({ role, content: c })) }),
+      signal: state.controller.signal,
+    });
+    if (!response.ok) throw new ApiError(response.status, (await response.json()).error);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      const lines = buffer.split("\n");
+      buffer = lines.pop();
+      for (const line of lines) {
+        if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
+        const delta = JSON.parse(line.slice(6)).choices?.[0]?.delta?.content;
+        if (delta) {
+          answer.content += delta;
+          text.textContent = answer.content;
+        }
+      }
+    }
+    say("chat-status", "Answered (an assistant's answers are not stored).");
+  } catch (error) {
+    say("chat-status", error.name === "AbortError" ? "Stopped." : error.message);
+  } finally {
+    stopStreaming();
+  }
+}
+
+function startStreaming() {
+  state.controller = new AbortController();
+  $("stop").disabled = false;
+  $("send").disabled = true;
+  say("chat-status", "Answering…");
+}
+
+function stopStreaming() {
+  state.controller = null;
+  $("stop").disabled = true;
+  $("send").disabled = false;
+}
+
+export function stop() {
+  if (state.controller) state.controller.abort();
+}
+
+export function moreConversations() {
+  return loadConversations(false);
+}
