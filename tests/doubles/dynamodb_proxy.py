@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.doubles.capacity import CapacityRecorder
+from tests.doubles.capacity import CapacityRecorder, ItemSizes
 
 _ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
@@ -90,10 +90,11 @@ class DynamoDBProxy:
                 if fault is not None:
                     status, headers, payload = fault.status, {}, json.dumps(fault.body).encode()
                 else:
+                    sizes = proxy._sizes(operation, body)
                     status, headers, payload = proxy._forward(
                         self.command, self.path, dict(self.headers), body
                     )
-                    proxy._record(operation, status, payload)
+                    proxy._record(operation, status, payload, sizes)
                 self.send_response(status)
                 for name, value in headers.items():
                     if name.lower() not in (
@@ -164,7 +165,26 @@ class DynamoDBProxy:
         finally:
             connection.close()
 
-    def _record(self, operation: str, status: int, payload: bytes) -> None:
+    def _sizes(self, operation: str, body: bytes) -> ItemSizes | None:
+        """For a TransactWriteItems while something records: its items' sizes before it runs."""
+        with self._lock:
+            if not self._recorders or operation != "TransactWriteItems":
+                return None
+        return ItemSizes(json.loads(body or b"{}"), self._read)
+
+    def _read(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        request = json.dumps({"TableName": table, "Key": key, "ConsistentRead": True}).encode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810.GetItem",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        }
+        status, _, payload = self._forward("POST", "/", headers, request)
+        found: dict[str, Any] | None = json.loads(payload).get("Item") if status == 200 else None
+        return found
+
+    def _record(self, operation: str, status: int, payload: bytes, sizes: ItemSizes | None = None) -> None:
         if status != 200:
             return
         with self._lock:
@@ -172,5 +192,6 @@ class DynamoDBProxy:
         if not recorders:
             return
         parsed = json.loads(payload or b"{}")
+        units = sizes.units() if sizes is not None else None
         for recorder in recorders:
-            recorder.record(operation, parsed)
+            recorder.record(operation, parsed, units)
