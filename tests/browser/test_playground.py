@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from local.template import ROOT
+from local.token import mint
 from tests.conftest import LocalStack
 from tests.doubles import documents
 
@@ -214,6 +216,29 @@ def test_a_pdf_uploads_until_ready_and_an_answer_cites_its_page(page: Any) -> No
     citation.click()
     assert "sixteen weeks" in page.locator(".chunks li:target").inner_text()
     shot(page, "10-cited-answer")
+
+    page.get_by_role("button", name="Delete Handbook").click()
+    page.get_by_text("No documents yet.").wait_for()
+
+
+def test_an_assistant_of_the_brand_answers_from_the_model_picker(page: Any, local_stack: LocalStack) -> None:
+    brand = f"pgast-{uuid.uuid4().hex[:6]}"
+    admin = {"Authorization": f"Bearer {mint('pg-admin', [brand])}"}
+    made = httpx.post(
+        f"{local_stack.url}/v1/ai/assistants",
+        json={"brand_id": brand, "name": "Guide", "system_prompt": "You guide travellers."},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    model = f"assistant:{made.json()['assistant']['assistant_id']}"
+    sign_in(page, brand=brand)
+
+    page.get_by_label("Model", exact=True).select_option(model)
+    page.get_by_role("button", name="New chat").click()
+    ask(page, "Where should I go in May?")
+
+    page.get_by_text("an assistant's answers are not stored").wait_for()
+    assert "Where should I go in May?" in answers(page).first.inner_text()
 
 
 def test_an_admin_sees_the_usage_chart_and_a_user_does_not_see_the_tab(page: Any, browser: Any) -> None:
