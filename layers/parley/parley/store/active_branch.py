@@ -14,7 +14,9 @@ from parley.store.dynamodb import translated_errors
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_CAPACITY: Final = "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
+CONSUMED_CAPACITY: Final = (
+    "INDEXES"  # free to ask for; lets tests and `make bench` read the cost of each call
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class ActiveBranchReads:
                 },
                 Limit=limit + 1,
                 ConsistentRead=True,
-                ReturnConsumedCapacity=_CAPACITY,
+                ReturnConsumedCapacity=CONSUMED_CAPACITY,
             )["Items"]
         if after is not None:
             found = [item for item in found if items.message_id_of(item) != after]
@@ -158,7 +160,7 @@ class ActiveBranchReads:
                 ScanIndexForward=False,
                 Limit=limit,
                 ConsistentRead=True,  # read-your-writes: a client reads history right after appending
-                ReturnConsumedCapacity=_CAPACITY,
+                ReturnConsumedCapacity=CONSUMED_CAPACITY,
             )
         return list(response["Items"])
 
@@ -168,6 +170,6 @@ class ActiveBranchReads:
                 TableName=self.table_name,
                 Key={"PK": {"S": keys.conversation_pk(conversation_id)}, "SK": {"S": keys.META}},
                 ConsistentRead=True,
-                ReturnConsumedCapacity=_CAPACITY,
+                ReturnConsumedCapacity=CONSUMED_CAPACITY,
             )
         return response.get("Item")

@@ -1,5 +1,7 @@
 """Conversations and their messages in the single table. Costs are part of the contract
-(DESIGN §4): an append is one TransactWriteItems on two small items, a history page one Query."""
+(DESIGN §4): an append is one TransactWriteItems on two small items, written without reading
+(the message lands at the top of the active branch: store/keys.py), a history page one Query
+(parley.store.active_branch). Changing branch is parley.store.branches."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from parley.models.domain import (
     RunningSummary,
 )
 from parley.store import items, keys
-from parley.store.active_branch import _CAPACITY, ActiveBranchReads
+from parley.store.active_branch import CONSUMED_CAPACITY, ActiveBranchReads
 from parley.store.dynamodb import error_code, transact, translated_errors
 from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 
@@ -46,7 +48,7 @@ class ConversationStore(ActiveBranchReads):
                     }
                     for item in puts
                 ],
-                ReturnConsumedCapacity=_CAPACITY,
+                ReturnConsumedCapacity=CONSUMED_CAPACITY,
             )
 
     def get(self, conversation_id: str) -> Conversation | None:
@@ -166,7 +168,7 @@ class ConversationStore(ActiveBranchReads):
             "ExpressionAttributeValues": {":user": {"S": keys.user_pk(owner)}},
             "ScanIndexForward": False,
             "Limit": limit,
-            "ReturnConsumedCapacity": _CAPACITY,
+            "ReturnConsumedCapacity": CONSUMED_CAPACITY,
         }
         if after is not None:
             conversation_id = after.rsplit("#", 1)[-1]
