@@ -41,7 +41,9 @@ class Branch(BaseModel):
 
     @classmethod
     def of(cls, message_id: str, siblings: list[str] | None) -> Branch:
-        ids = siblings or [message_id]
+        ids = list(siblings or [])
+        if message_id not in ids:  # never expected; a branch cut short could leave it out
+            ids.append(message_id)
         return cls(index=ids.index(message_id) + 1, count=len(ids), sibling_ids=ids)
 
 
