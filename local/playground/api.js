@@ -21,7 +21,7 @@ export class ApiError extends Error {
   }
 }
 
-function headers(extra = {}) {
+export function headers(extra = {}) {
   return { "Content-Type": "application/json", Authorization: `Bearer ${token}`, ...extra };
 }
 

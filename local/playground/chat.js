@@ -1,6 +1,6 @@
 // The Chat tab: the caller's conversations, and one conversation's active branch with streamed
 // answers, stop, regenerate, edit, versions ("< 2/3 >"), tool calls and feedback.
-import { ApiError, call, get, post, stream } from "./api.js";
+import { ApiError, call, get, headers, post, stream } from "./api.js";
 import { el, say } from "./dom.js";
 
 const WEATHER_TOOL = {
@@ -271,7 +271,7 @@ async function askAssistant(content) {
   try {
     const response = await fetch("/v1/chat/completions", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("parley.token")}` },
+      headers: headers(),
       body: JSON.stringify({ model: state.conversation.assistant, stream: true, messages: state.messages.slice(0, -1).map(({ role, content: c }) => ({ role, content: c })) }),
       signal: state.controller.signal,
     });

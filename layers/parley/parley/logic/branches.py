@@ -73,21 +73,20 @@ class Branching:
     conversation_id: str
 
     def open(self) -> tuple[Head, Conversation]:
-        """The branch's head and the conversation, the caller's (404 otherwise)."""
-        head = self.branches.head(self.conversation_id)
-        conversation = self.store.get(self.conversation_id) if head is not None else None
+        """The branch's head and the conversation, the caller's (404 otherwise): one Query."""
+        conversation = self.store.get(self.conversation_id)
         CONVERSATIONS.require_owner(
-            self.conversation_id, head.owner if head and conversation else None, self.principal.user_id
+            self.conversation_id, conversation.user_id if conversation else None, self.principal.user_id
         )
-        assert head is not None and conversation is not None
-        return head, conversation
+        assert conversation is not None
+        return Head.of(conversation), conversation
 
     def path_to(self, placement: Placement, recent: int) -> tuple[list[Message], bool]:
         """The newest `recent` messages from the branch's first down to the placement's parent,
         and whether they begin with the first."""
         fork = placement.tree.fork if placement.chain else placement.parent
         active, from_start = (
-            self.branches.active_through(self.conversation_id, fork, recent) if fork else ([], True)
+            self.store.active_through(self.conversation_id, fork, recent) if fork else ([], True)
         )
         path = [*active, *(node.message for node in placement.chain)]
         return path[-recent:], from_start and len(path) <= recent

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from parley.auth.principal import CONVERSATIONS_READ, Principal
+from parley.auth.principal import Principal
 from parley.errors import ContentTooLarge
-from parley.logic.access import CONVERSATIONS
-from parley.logic.limits import require_uuid
+from parley.logic.conversations import get_conversation
 from parley.models.domain import Conversation, Message
 from parley.store.conversations import ConversationStore
 
@@ -24,14 +23,8 @@ def export_conversation(
     principal: Principal, conversation_id: str, export_format: ExportFormat, *, store: ConversationStore
 ) -> tuple[str, str]:
     """The export's body and its content type; someone else's conversation reads as missing."""
-    principal.require(CONVERSATIONS_READ)
-    conversation_id = require_uuid(conversation_id, "conversation_id")
-    conversation = store.get(conversation_id)
-    CONVERSATIONS.require_owner(
-        conversation_id, conversation.user_id if conversation else None, principal.user_id
-    )
-    assert conversation is not None
-    messages = _all_messages(store, conversation_id)
+    conversation = get_conversation(principal, conversation_id, store=store)
+    messages = _all_messages(store, conversation.id)
     if export_format == "json":
         body = json.dumps(
             {

@@ -98,7 +98,7 @@ def regenerate_answer(
     message_id = require_uuid(message_id, "message_id")
     branching = Branching(store, branches, principal, conversation_id)
     head, conversation = branching.open()
-    answered, placement = _answer_and_place(branches, conversation_id, message_id)
+    answered, placement = _answer_and_place(branching, message_id)
     if answered.role != "assistant":
         raise InvalidRequest(
             f"Message '{message_id}' is a {answered.role} message; only an assistant's answer is "
@@ -158,13 +158,12 @@ def switch_branch(
     return found
 
 
-def _answer_and_place(
-    branches: BranchStore, conversation_id: str, message_id: str
-) -> tuple[Message, Placement]:
+def _answer_and_place(branching: Branching, message_id: str) -> tuple[Message, Placement]:
     """The message to regenerate and where its sibling goes (under the same parent)."""
+    branches, conversation_id = branching.branches, branching.conversation_id
     from_it = branches.active_from(conversation_id, message_id)
     if from_it:
-        (answered,), _ = branches.active_through(conversation_id, message_id, 1)  # with its parent
+        (answered,), _ = branching.store.active_through(conversation_id, message_id, 1)  # with its parent
         parent = answered.parent_id
         return answered, Placement(parent, Tree(parent, from_it), [])
     archived, summaries = branches.archive(conversation_id)

@@ -128,6 +128,7 @@ class Conversation(BaseModel):
     summary: RunningSummary | None = Field(
         None, description="The running summary of the active branch, once its start no longer fits."
     )
+    active_recorded: bool = Field(False, exclude=True)  # ~META names the active message (stored state)
     has_feedback: bool = Field(False, exclude=True)  # stored state, not part of the API
     title_generated: bool = Field(False, exclude=True)  # Parley wrote the title: it may again
     created_at: str

@@ -69,7 +69,7 @@ class Fts5Scorer:
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.question_tokens "
             "USING fts5vocab(temp, question, instance)"
         )
-        self._vocabularies: set[str] = set()
+        self._columns: dict[str, list[str]] = {}  # of each table whose vocabulary is set up
 
     def tokens(self, words: list[str]) -> list[list[str]]:
         """How FTS5 tokenizes each word (a phrase of the MATCH expression)."""
@@ -90,8 +90,7 @@ class Fts5Scorer:
         phrases = self.tokens(words)
         if any(len(tokens) != 1 for tokens in phrases):
             return None
-        vocabulary = self._vocabulary(table)
-        columns = [row[0] for row in self._db.execute(f"SELECT name FROM pragma_table_info('{table}')")]
+        vocabulary, columns = self._vocabulary(table)
         weight_of_column = np.array([weights[i] if i < len(weights) else 1.0 for i in range(len(columns))])
         column_number = "CASE col " + " ".join(f"WHEN ? THEN {i}" for i in range(len(columns))) + " END"
         per_phrase = []
@@ -122,14 +121,16 @@ class Fts5Scorer:
             score += idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * length / sizes.average)))
         return matched, score
 
-    def _vocabulary(self, table: str) -> str:
+    def _vocabulary(self, table: str) -> tuple[str, list[str]]:
+        """The table's instance vocabulary and its column names, set up and read once."""
         name = f"temp.{table}_instances"
-        if table not in self._vocabularies:
+        if table not in self._columns:
             self._db.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5vocab(main, {table}, instance)"
             )
-            self._vocabularies.add(table)
-        return name
+            found = self._db.execute(f"SELECT name FROM pragma_table_info('{table}')")
+            self._columns[table] = [row[0] for row in found]
+        return name, self._columns[table]
 
 
 def _weighted_counts(rowids: Any, weight: Any, np: Any) -> tuple[Any, Any]:

@@ -102,6 +102,17 @@ class ActiveBranchReads:
             m.model_copy(update={"feedback": feedback[m.id]}) if m.id in feedback else m for m in messages
         ]
 
+    def active_through(self, conversation_id: str, message_id: str, count: int) -> tuple[list[Message], bool]:
+        """The newest `count` active messages up to and including `message_id`, in order, with
+        their parents (one more is read for the oldest one's), and whether they start the branch."""
+        found = self._query(
+            conversation_id,
+            "SK BETWEEN :first AND :last",
+            {":first": {"S": keys.MESSAGE_PREFIX}, ":last": {"S": keys.message_sk(message_id)}},
+            limit=count + 1,
+        )
+        return on_branch(found, count), len(found) <= count
+
     def messages_after(self, conversation_id: str, after: str | None, limit: int) -> list[Message]:
         """The active branch's messages after message `after` (None: from its first), oldest
         first, at most `limit`: what a running summary catches up on."""

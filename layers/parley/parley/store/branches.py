@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from parley.models.domain import BudgetSpent, Charge, Message, RunningSummary
+from parley.models.domain import BudgetSpent, Charge, Conversation, Message, RunningSummary
 from parley.store import items, keys
-from parley.store.active_branch import on_branch
 from parley.store.dynamodb import transact, translated_errors
 from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 
@@ -36,6 +35,16 @@ class Head:
     top: str | None  # the active branch's newest message ("" or None: none)
     count: int  # its length
     recorded: bool  # ~META names the top (a conversation written before branches does not)
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Head:
+        """The head a conversation read whole shows (its ~META is read with it)."""
+        return cls(
+            conversation.user_id,
+            conversation.active_message_id,
+            conversation.message_count,
+            conversation.active_recorded,
+        )
 
 
 @dataclass(frozen=True)
@@ -60,14 +69,10 @@ class Node:
         return branch.sibling_ids if branch is not None else [self.id]
 
 
-def nodes_on_branch(found: list[Item], parent: str | None) -> list[Node]:
-    """Active items oldest first, each following the one before it (the first follows `parent`)."""
-    nodes = []
-    for item in found:
-        message = items.message_from_item(item)
-        message.parent_id, parent = parent, message.id
-        nodes.append(Node(message, item))
-    return nodes
+def nodes(found: list[Item]) -> list[Node]:
+    """Stored items as nodes. An active one's parent, the message before it, is not set here: the
+    change that reads them knows where they hang (parley.logic.branch_plans.Tree)."""
+    return [Node(items.message_from_item(item), item) for item in found]
 
 
 @dataclass
@@ -110,7 +115,7 @@ class BranchStore:
 
     def active_from(self, conversation_id: str, message_id: str | None) -> list[Node]:
         """`message_id` and every active message after it, oldest first ([] when it is not on the
-        active branch; its own parent is not read); with None, the whole active branch."""
+        active branch); with None, the whole active branch."""
         start = keys.message_sk(message_id) if message_id else keys.MESSAGE_PREFIX
         found = self._query_all(
             conversation_id,
@@ -119,26 +124,7 @@ class BranchStore:
         )
         if message_id and (not found or items.message_id_of(found[0]) != message_id):
             return []
-        return nodes_on_branch(found, None)
-
-    def active_through(self, conversation_id: str, message_id: str, count: int) -> tuple[list[Message], bool]:
-        """The newest `count` active messages up to and including `message_id`, in order, with
-        their parents (one more is read for the oldest one's), and whether they start the branch."""
-        with translated_errors():
-            found = self.client.query(
-                TableName=self.table_name,
-                KeyConditionExpression="PK = :pk AND SK BETWEEN :first AND :last",
-                ExpressionAttributeValues={
-                    ":pk": {"S": keys.conversation_pk(conversation_id)},
-                    ":first": {"S": keys.MESSAGE_PREFIX},
-                    ":last": {"S": keys.message_sk(message_id)},
-                },
-                ScanIndexForward=False,
-                Limit=count + 1,
-                ConsistentRead=True,
-                ReturnConsumedCapacity="INDEXES",
-            )["Items"]
-        return on_branch(list(found), count), len(found) <= count
+        return nodes(found)
 
     def archive(self, conversation_id: str) -> tuple[dict[str, Node], dict[str, RunningSummary]]:
         """Everything off the active branch: its messages by id, its summaries by the id of the
@@ -150,7 +136,7 @@ class BranchStore:
             if sk.startswith(keys.ARCHIVED_SUMMARY_PREFIX):
                 summaries[sk.removeprefix(keys.ARCHIVED_SUMMARY_PREFIX)] = items.summary_from_item(item)
             else:
-                messages[items.message_id_of(item)] = Node(items.message_from_item(item), item)
+                [messages[items.message_id_of(item)]] = nodes([item])
         return messages, summaries
 
     def reroute(

@@ -200,6 +200,7 @@ def conversation_from_items(meta: Item, profile: Item, notes: Item | None = None
         metadata=_loads(profile, "metadata", {}),
         tools=_loads(profile, "tools", None),
         active_message_id=active or None,  # "": the branch was left empty
+        active_recorded=active is not None,
         summary=summary_from_item(notes) if notes is not None else None,
         has_feedback="has_feedback" in meta,
         title_generated="title_generated" in profile,
