@@ -11,6 +11,8 @@ import base64
 import hashlib
 import json
 import math
+import os
+import socket
 import struct
 import threading
 import time
@@ -40,6 +42,10 @@ class Scripted:
     # test), and `fail_after` pieces the stream ends with the provider's error event instead.
     hold: threading.Event | None = None
     fail_after: int | None = None
+    # Streamed replies cut short in transit: after `cut_after` events the stream ends, cleanly
+    # (the chunked body closes, no terminal event) or, with `reset`, by a TCP reset.
+    cut_after: int | None = None
+    reset: bool = False
 
 
 @dataclass
@@ -93,6 +99,14 @@ class ProviderServer:
                     for number, event in enumerate(streamed.events):
                         if number == streamed.hold_before and streamed.hold is not None:
                             streamed.hold.wait(timeout=30)
+                        if number == streamed.cut_after and streamed.reset:
+                            self.connection.setsockopt(
+                                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                            )
+                            os.close(self.connection.detach())  # with linger 0: an RST, not a FIN
+                            return
+                        if number == streamed.cut_after:
+                            break
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                         self.wfile.flush()
                     self.wfile.write(b"0\r\n\r\n")
@@ -174,7 +188,9 @@ class ProviderServer:
         reply = {**reply, **scripted.reply}
         if body.get("stream") is True:
             stream = openai_stream if path == OPENAI_PATH else anthropic_stream
-            return 200, {}, stream(reply, body, scripted)
+            streamed = stream(reply, body, scripted)
+            streamed.cut_after, streamed.reset = scripted.cut_after, scripted.reset
+            return 200, {}, streamed
         return 200, scripted.headers, reply
 
 
@@ -185,6 +201,8 @@ class Streamed:
     events: list[bytes]
     hold: threading.Event | None
     hold_before: int
+    cut_after: int | None = None
+    reset: bool = False
 
 
 def _pieces(text: str) -> list[str]:

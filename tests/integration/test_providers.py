@@ -7,7 +7,7 @@ import json
 import pytest
 
 from parley.errors import InvalidRequest, ProviderError, ProviderTimeout
-from parley.providers.anthropic_chat import AnthropicProvider
+from parley.providers.anthropic_chat import AnthropicProvider, accepted_arguments
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.embedders import OPENAI_BATCH, OpenAIEmbedder
 from parley.providers.openai_chat import OpenAIProvider
@@ -94,6 +94,30 @@ def test_anthropic_gets_the_system_apart_merged_turns_and_max_tokens(server: Pro
     assert [b["text"] for b in sent["messages"][0]["content"]] == ["First", "Second"]
     assert sent["max_tokens"] == 256
     assert "anthropic-version" in {k.lower() for k in received.headers}
+
+
+def test_anthropic_is_sent_only_what_the_pinned_sdk_takes(server: ProviderServer) -> None:
+    """The pinned SDK's `messages.create` has no `temperature` (a TypeError before any request);
+    a request with every option still completes, whole and streamed."""
+    sampled = ChatRequest(
+        model="claude-sonnet-4-6",
+        messages=[PromptMessage("user", "Hi")],
+        max_tokens=24,
+        temperature=0,
+        top_p=0.5,
+        stop=["END"],
+        tools=[{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}],
+        tool_choice="auto",
+    )
+
+    whole = anthropic(server).complete(sampled)
+    streamed = list(anthropic(server).stream(sampled))
+
+    sent = [r.body for r in server.requests_to(ANTHROPIC_PATH)]
+    assert whole.content and whole.content == streamed[-1].content  # type: ignore[union-attr]
+    assert len(sent) == 2
+    assert all(set(body) - {"stream"} <= accepted_arguments() for body in sent)
+    assert all(body["stop_sequences"] == ["END"] and body["tool_choice"] == {"type": "auto"} for body in sent)
 
 
 @pytest.mark.parametrize(

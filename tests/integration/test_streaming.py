@@ -146,6 +146,56 @@ def test_a_failure_mid_stream_ends_with_an_error_event_and_stores_nothing(
     assert history(api, alice, conversation_id)["total"] == 0
 
 
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+@pytest.mark.parametrize(("model", "path"), [("gpt-4o", OPENAI_PATH), ("claude-sonnet-4-6", ANTHROPIC_PATH)])
+def test_a_stream_cut_short_in_transit_is_a_provider_error_and_stores_nothing(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer, model: str, path: str, reset: bool
+) -> None:
+    """A provider stream that ends without its terminal event (finish_reason; message_stop),
+    closed or reset, is not an answer: every provider maps it to `provider_error`."""
+    conversation_id = conversation(api, alice, model)
+    providers.script(path, Scripted(cut_after=4, reset=reset))
+
+    with api.stream(
+        "POST",
+        f"/v1/conversations/{conversation_id}/messages",
+        json={"role": "user", "content": "one two three four", "mode": "chat-completion", "stream": True},
+        headers=alice,
+    ) as response:
+        events = list(read_events(response.iter_lines()))
+
+    assert [name for name, _ in events][-1] == "error"
+    assert "done" not in [name for name, _ in events]
+    assert events[-1][1]["error"] == "provider_error"
+    assert history(api, alice, conversation_id)["total"] == 0
+
+
+@pytest.mark.parametrize(("model", "path"), [("gpt-4o", OPENAI_PATH), ("claude-sonnet-4-6", ANTHROPIC_PATH)])
+def test_the_openai_route_never_finishes_a_stream_the_provider_cut(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer, model: str, path: str
+) -> None:
+    providers.script(path, Scripted(cut_after=4))
+
+    with api.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={
+            "model": model,
+            "messages": [{"role": "user", "content": "one two three four"}],
+            "stream": True,
+        },
+        headers=alice,
+    ) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+
+    frames = [json.loads(line.removeprefix("data: ")) for line in lines if line != "data: [DONE]"]
+    assert frames and "error" in frames[-1]
+    assert (
+        frames[-1]["error"]["type"] == "provider_error" or frames[-1]["error"].get("code") == "provider_error"
+    )
+    assert not any(f.get("choices") and f["choices"][0].get("finish_reason") for f in frames)
+
+
 def test_a_provider_refusing_at_once_is_an_ordinary_json_error(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import TokenFactory
+from tests.doubles.fake_providers import ProviderServer
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,33 @@ def test_the_first_exchange_titles_an_untitled_conversation_and_is_metered(
     assert [c["title"] for c in listed if c["id"] == conversation_id] == [titled["title"]]
     [offline] = [m for day in usage["days"] for m in day["models"] if m["model"] == "parley-offline"]
     assert offline["calls"] == 3  # two replies and one title
+
+
+def test_a_claude_conversations_first_exchange_streams_is_stored_titled_and_metered(
+    api: httpx.Client, auth: TokenFactory, providers: ProviderServer
+) -> None:
+    brand = f"ttl-{uuid.uuid4().hex[:8]}"
+    alice = auth(
+        "claude-titler",
+        brands=[brand],
+        scopes=["conversations:read", "conversations:write", "ai:chat", "admin"],
+    )
+    conversation_id = new(api, alice, brand_id=brand, model="claude-sonnet-4-6")
+
+    streamed = api.post(
+        f"/v1/conversations/{conversation_id}/messages",
+        json={"role": "user", "content": "Plan a walk", "mode": "chat-completion", "stream": True},
+        headers=alice,
+    )
+    stored = api.get(f"/v1/conversations/{conversation_id}/messages", headers=alice).json()
+    titled = api.get(f"/v1/conversations/{conversation_id}", headers=alice).json()["conversation"]
+    usage = api.get("/v1/usage", params={"brand_id": brand}, headers=alice).json()
+
+    assert streamed.status_code == 200 and "event: error" not in streamed.text
+    assert [m["content"] for m in stored["messages"]] == ["Plan a walk", "Echo: Plan a walk"]
+    assert titled["title"]  # the title call went out with temperature 0, and was answered
+    [claude] = [m for day in usage["days"] for m in day["models"] if m["model"] == "claude-sonnet-4-6"]
+    assert claude["calls"] == 2  # the reply and the title
 
 
 def test_a_title_the_user_set_is_never_replaced(api: httpx.Client, auth: TokenFactory) -> None:

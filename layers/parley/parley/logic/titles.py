@@ -69,6 +69,9 @@ def title_after_first_exchange(
     except ParleyError as failure:
         logger.info("no title this time", extra={"error": failure.code})
         return None
+    except Exception as failure:  # the answer is generated and paid for: a title never costs it
+        logger.exception("no title this time", extra={"error": type(failure).__name__})
+        return None
 
 
 def regenerate_title(

@@ -4,16 +4,20 @@ sent. Imported only when a Claude model is used."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import anthropic
+import httpx2
 
 from parley.models.domain import TokenUsage
+from parley.observability import logger
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
-from parley.providers.faults import malformed_response, translate
+from parley.providers.faults import malformed_response, stream_cut, translate
 from parley.providers.turns import alternating_turns, tool_calls_of
 
 _FINISH: dict[str, FinishReason] = {
@@ -51,7 +55,7 @@ class AnthropicProvider:
 
     def complete(self, request: ChatRequest) -> Completion:
         try:
-            response = self.client.messages.create(**_arguments(request))
+            response = self.client.messages.create(**_accepted(_arguments(request)))
         except anthropic.AnthropicError as error:
             raise translate(error, anthropic, "Anthropic", "ANTHROPIC_API_KEY") from error
         try:
@@ -68,8 +72,9 @@ class AnthropicProvider:
         block_call: dict[int, int] = {}  # content block index -> tool call number
         stop, prompt, output, model, response_id = None, 0, 0, request.model, None
         detail: dict[str, int] = {}
+        ended = False
         try:
-            for event in self.client.messages.create(**_arguments(request), stream=True):
+            for event in self.client.messages.create(**_accepted(_arguments(request)), stream=True):
                 if event.type == "message_start":
                     message = event.message
                     model, response_id = message.model, message.id
@@ -99,10 +104,16 @@ class AnthropicProvider:
                 elif event.type == "message_delta":
                     stop = event.delta.stop_reason or stop
                     output = event.usage.output_tokens or output
+                elif event.type == "message_stop":
+                    ended = True
         except anthropic.AnthropicError as error:
             raise translate(error, anthropic, "Anthropic", "ANTHROPIC_API_KEY") from error
+        except httpx2.TransportError as error:  # the SDK leaves a reset mid-stream unwrapped
+            raise stream_cut("Anthropic", error) from error
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             raise malformed_response("Anthropic", error) from error
+        if not ended:
+            raise stream_cut("Anthropic")
         for call in calls:
             call["function"]["arguments"] = call["function"]["arguments"] or "{}"
         yield Completion(
@@ -174,6 +185,24 @@ def _arguments(request: ChatRequest) -> dict[str, Any]:
         if request.tool_choice is not None:
             arguments["tool_choice"] = _tool_choice(request.tool_choice)
     return arguments
+
+
+@cache
+def accepted_arguments() -> frozenset[str]:
+    """The keyword arguments the installed SDK's `messages.create` takes. SDK releases drop
+    sampling options (2.x takes no `temperature` or `top_p`); passing one is a TypeError."""
+    parameters = inspect.signature(anthropic.resources.messages.Messages.create).parameters
+    return frozenset(name for name in parameters if name != "self")
+
+
+def _accepted(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the SDK takes; the others (sampling options it no longer has) are left out,
+    which the Messages API reads as the model's defaults."""
+    taken = accepted_arguments()
+    dropped = sorted(name for name in arguments if name not in taken)
+    if dropped:
+        logger.debug("options the Anthropic SDK does not take", extra={"dropped": dropped})
+    return {name: value for name, value in arguments.items() if name in taken}
 
 
 def _tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:

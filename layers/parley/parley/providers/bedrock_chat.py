@@ -14,7 +14,7 @@ from typing import Any
 
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
-from parley.providers.faults import malformed_response
+from parley.providers.faults import malformed_response, stream_cut
 from parley.providers.registry import BEDROCK_PREFIX
 from parley.providers.turns import alternating_turns, tool_calls_of
 
@@ -104,6 +104,8 @@ class BedrockProvider:
             raise translate_bedrock(error) from error
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             raise malformed_response("Bedrock", error) from error
+        if stop is None:  # a whole stream has its messageStop
+            raise stream_cut("Bedrock")
         for call in calls:
             call["function"]["arguments"] = call["function"]["arguments"] or "{}"
         yield Completion(

@@ -65,3 +65,19 @@ def _reason(error: Any) -> str:
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
             return str(inner["message"])
     return str(getattr(error, "message", "")) or "no reason given"
+
+
+def stream_cut(label: str, error: Exception | None = None) -> ParleyError:
+    """The stream ended before the provider's last event: a connection reset, or a stream that
+    closed without its terminal event. What came is not an answer, and is not stored."""
+    logger.warning(
+        "provider stream cut short",
+        extra={"provider": label, "error_type": type(error).__name__ if error else "no terminal event"},
+    )
+    if deadline_passed():
+        return ProviderTimeout(
+            f"{label} did not finish in time; nothing was stored, so the request can be retried."
+        )
+    return ProviderError(
+        f"{label}'s stream ended before its last event; nothing was stored, so the request can be retried."
+    )

@@ -11,7 +11,7 @@ import openai
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
-from parley.providers.faults import malformed_response, translate
+from parley.providers.faults import malformed_response, stream_cut, translate
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -84,6 +84,8 @@ class OpenAIProvider:
             raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             raise malformed_response("OpenAI", error) from error
+        if finish is None:  # every stream that ends whole ends with a choice's finish_reason
+            raise stream_cut("OpenAI")
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         yield Completion(
             content="".join(text),
