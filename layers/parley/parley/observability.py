@@ -9,8 +9,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from parley.models.domain import TokenUsage
+from parley.redaction import RedactingFilter
 
 logger = Logger()
+logger.addFilter(RedactingFilter())
 metrics = Metrics()
 # No Powertools Tracer: importing the X-Ray SDK costs ~100 ms of every cold start (a third of a
 # handler's import, measured by `make bench`). Lambda's active tracing (template Globals) records
