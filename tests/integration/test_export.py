@@ -81,3 +81,26 @@ def test_someone_elses_conversation_is_a_404_and_a_bad_format_a_400(
 
     assert stranger.status_code == 404 and stranger.json()["error"] == "conversation_not_found"
     assert unknown.status_code == 400 and "format" in unknown.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "citations", ["a string", ["a string", 3, None], {"title": "not a list"}, [{"title": "Kept", "page": 2}]]
+)
+def test_markdown_export_reads_whatever_a_client_put_in_citations(
+    api: httpx.Client, auth: TokenFactory, citations: object
+) -> None:
+    alice = auth("cited-exporter")
+    conversation_id = conversation_with_messages(api, alice, 0)
+    appended = api.post(
+        f"/v1/conversations/{conversation_id}/messages",
+        json={"role": "assistant", "content": "An answer", "metadata": {"citations": citations}},
+        headers=alice,
+    )
+
+    markdown = api.get(
+        f"/v1/conversations/{conversation_id}/export", params={"format": "markdown"}, headers=alice
+    )
+
+    assert appended.status_code == 200
+    assert markdown.status_code == 200 and "An answer" in markdown.text
+    assert ("[1] Kept, p. 2" in markdown.text) is (citations == [{"title": "Kept", "page": 2}])

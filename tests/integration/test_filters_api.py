@@ -159,3 +159,37 @@ def test_the_openai_route_applies_an_assistants_filters_and_narrows_them(
         )
     assert wider.value.code == "filter_outside_pin"
     assert plain.value.code == "invalid_filters"
+
+
+def test_date_bounds_draw_the_same_edge_in_every_store(
+    api: httpx.Client, admin: dict[str, str], brand: str, vector_backend: VectorBackend
+) -> None:
+    """Dates compare in whole milliseconds on both stores, finer digits dropped on both sides."""
+    stamps = {
+        "early": "2024-01-01T00:00:00.0001Z",
+        "same-ms": "2024-01-01T00:00:00.0009Z",
+        "next-ms": "2024-01-01T00:00:00.001Z",
+        "big": "2024-01-01T00:00:00.002000+00:00",
+    }
+    documents = [
+        {
+            "brand_id": brand,
+            "rag_scope": "hr",
+            "document_id": name,
+            "content": f"Travel policy note {name}.",
+            "metadata": {"on": stamp},
+        }
+        for name, stamp in stamps.items()
+    ]
+    assert api.post("/v1/ai/documents", json={"documents": documents}, headers=admin).status_code == 201
+    vector_backend.settle()
+
+    after = ask(api, admin, brand, filters={"on": {"gt": "2024-01-01T00:00:00.0005Z"}})
+    from_ = ask(api, admin, brand, filters={"on": {"gte": "2024-01-01T00:00:00.0005Z"}})
+    until = ask(api, admin, brand, filters={"on": {"lte": "2024-01-01T00:00:00.0019999Z"}})
+    huge = ask(api, admin, brand, filters={"n": 2**63})
+
+    assert sources(after) == ["big", "next-ms"]
+    assert sources(from_) == sorted(stamps)
+    assert sources(until) == ["early", "next-ms", "same-ms"]
+    assert huge.status_code == 400 and "an integer is between" in huge.json()["message"]

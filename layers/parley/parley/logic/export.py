@@ -79,7 +79,7 @@ def as_markdown(conversation: Conversation, messages: list[Message]) -> str:
             function = call.get("function", {}) if isinstance(call, dict) else {}
             arguments = function.get("arguments", "")
             lines += [f"Tool call `{function.get('name', '?')}`:", "", "```json", str(arguments), "```", ""]
-        for number, citation in enumerate(message.metadata.get("citations") or [], start=1):
+        for number, citation in enumerate(_citations(message), start=1):
             source = citation.get("title") or citation.get("document_id") or "source"
             lines.append(
                 f"[{number}] {source}" + (f", p. {citation['page']}" if citation.get("page") else "")
@@ -89,3 +89,12 @@ def as_markdown(conversation: Conversation, messages: list[Message]) -> str:
             comment = f": {message.feedback.comment}" if message.feedback.comment else ""
             lines += [f"> Rated {rating}{comment}", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _citations(message: Message) -> list[dict[str, object]]:
+    """The message's citations: Parley writes a list of objects; a client may have appended a
+    message whose metadata says anything, so whatever is not one is left out."""
+    citations = message.metadata.get("citations")
+    if not isinstance(citations, list):
+        return []
+    return [citation for citation in citations if isinstance(citation, dict)]

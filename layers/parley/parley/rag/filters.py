@@ -5,6 +5,8 @@ A request (or an assistant) sends `{key: condition}`, every condition ANDed:
 - `{"in": [scalars]}`: the key holds one of them;
 - `{"gte"|"gt"|"lte"|"lt": bound}` (one or more of them): the key holds a number within the
   bounds when the bounds are numbers, or a date (ISO 8601) within them when they are dates.
+  Dates compare in whole milliseconds since the epoch (finer digits are dropped, in the bounds
+  and in the stored values alike), so every store draws the same edge.
 
 Values are typed as stored: the number 2020 is not the string "2020", a boolean is not a number.
 The stores apply the filters themselves, inside every search (SQL in the local store, filter
@@ -19,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from parley.errors import Forbidden, InvalidRequest
@@ -27,7 +29,12 @@ from parley.errors import Forbidden, InvalidRequest
 MAX_KEYS = 10
 MAX_IN_VALUES = 50
 MAX_STRING = 256
+# Matched with fullmatch: `$` alone would let a trailing newline through.
 KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+# Integers a store holds exactly (SQLite's and OpenSearch's 64-bit longs).
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 RANGE_OPERATORS = ("gte", "gt", "lte", "lt")
 OPERATORS = ("in", *RANGE_OPERATORS)
 
@@ -42,7 +49,7 @@ class Condition:
     key: str
     values: tuple[Scalar, ...] = ()
     kind: RangeKind | None = None  # set for a range
-    bounds: tuple[tuple[str, float], ...] = ()  # (operator, number or epoch seconds)
+    bounds: tuple[tuple[str, float], ...] = ()  # (operator, number or epoch milliseconds)
 
     @property
     def is_range(self) -> bool:
@@ -95,7 +102,7 @@ def narrowed(pinned: Filters, requested: Filters) -> Filters:
 
 def _condition(key: Any, value: Any, field: str) -> Condition:
     where = f"{field}.{key}"
-    if not isinstance(key, str) or not KEY.match(key):
+    if not isinstance(key, str) or not KEY.fullmatch(key):
         raise _invalid(
             f"{where}: a metadata key is 1 to 64 letters, digits or _ . : - (not starting with . : -)."
         )
@@ -130,7 +137,7 @@ def _range(key: str, value: dict[str, Any], where: str) -> Condition:
         if isinstance(bound, bool) or not isinstance(bound, int | float | str):
             raise _invalid(f"{where}.{op} must be a number or an ISO 8601 date.")
         if isinstance(bound, str):
-            moment = date_epoch(bound)
+            moment = date_millis(bound)
             if moment is None:
                 raise _invalid(f"{where}.{op}: '{bound[:64]}' is neither a number nor an ISO 8601 date.")
             kinds.add("date")
@@ -138,6 +145,7 @@ def _range(key: str, value: dict[str, Any], where: str) -> Condition:
         else:
             if not math.isfinite(bound):
                 raise _invalid(f"{where}.{op} must be a finite number.")
+            _check_integer(bound, f"{where}.{op}")
             kinds.add("number")
             bounds.append((op, float(bound)))
     if len(kinds) > 1:
@@ -156,7 +164,14 @@ def _checked_scalar(value: Scalar, where: str) -> Scalar:
         raise _invalid(f"{where}: a string value is at most {MAX_STRING} characters.")
     if isinstance(value, float) and not math.isfinite(value):
         raise _invalid(f"{where} must be a finite number.")
+    _check_integer(value, where)
     return value
+
+
+def _check_integer(value: Scalar, where: str) -> None:
+    low, high = INTEGER_RANGE
+    if isinstance(value, int) and not isinstance(value, bool) and not low <= value <= high:
+        raise _invalid(f"{where}: an integer is between -2^63 and 2^63-1.")
 
 
 def _same(stored: Scalar, wanted: Scalar) -> bool:
@@ -171,7 +186,7 @@ def _same(stored: Scalar, wanted: Scalar) -> bool:
 def _measure(value: Scalar, kind: RangeKind | None) -> float | None:
     if kind == "number":
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    return date_epoch(value) if isinstance(value, str) else None
+    return date_millis(value) if isinstance(value, str) else None
 
 
 def _within(measured: float, op: str, bound: float) -> bool:
@@ -183,21 +198,34 @@ def _within(measured: float, op: str, bound: float) -> bool:
     }[op]
 
 
-def date_epoch(text: str) -> float | None:
-    """Epoch seconds of an ISO 8601 date or date-time (UTC unless it says otherwise)."""
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+def date_millis(text: str) -> int | None:
+    """Whole milliseconds since the epoch of an ISO 8601 date or date-time (UTC unless it says
+    otherwise), finer digits dropped: exact integer arithmetic, the same in every store."""
+    if not re.match(r"\d{4}-\d{2}-\d{2}", text):
         return None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    try:
+        return (moment - _EPOCH) // _MILLISECOND
+    except OverflowError:
+        return None
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+def date_fields(metadata: dict[str, Any]) -> dict[str, int]:
+    """The metadata's date values in epoch milliseconds, by key: what a date range compares."""
+    return {
+        key: moment
+        for key, value in metadata.items()
+        if isinstance(value, str) and (moment := date_millis(value)) is not None
+    }
+
+
+def _iso(epoch_ms: float) -> str:
+    return (_EPOCH + int(epoch_ms) * _MILLISECOND).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _within_pin(condition: Condition, pin: Condition) -> bool:

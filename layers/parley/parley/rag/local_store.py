@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.rag.brand_vectors import BrandVectors, best_positions, numpy_module
-from parley.rag.filters import Filters
+from parley.rag.filters import Filters, date_fields
 from parley.rag.fts5_bm25 import Fts5Scorer, RowSizes
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query, query_terms
@@ -33,6 +33,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
     brand_id TEXT NOT NULL, rag_scope TEXT NOT NULL, document_id TEXT NOT NULL, chunk_index INTEGER NOT NULL,
     content TEXT NOT NULL, title TEXT, metadata TEXT, expires_at TEXT, embedding BLOB NOT NULL,
+    page INTEGER, dates TEXT,
     PRIMARY KEY (brand_id, rag_scope, document_id, chunk_index)
 );
 CREATE INDEX IF NOT EXISTS chunks_by_expiry ON chunks (expires_at) WHERE expires_at IS NOT NULL;
@@ -68,6 +69,11 @@ class LocalVectorStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
         if "page" not in columns:
             self._db.execute("ALTER TABLE chunks ADD COLUMN page INTEGER")
+        # ... and before date filters compared whole milliseconds: derive each chunk's dates.
+        if "dates" not in columns:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN dates TEXT")
+            self._db.create_function("parley_dates", 1, _dates_json, deterministic=True)
+            self._db.execute("UPDATE chunks SET dates = parley_dates(metadata)")
         # A file written before each brand had its words (or before there were words at all):
         # index every brand's chunks in its own table once.
         self._db.execute(f"DROP TABLE IF EXISTS {_LEGACY_WORDS}")
@@ -106,6 +112,7 @@ class LocalVectorStore:
                 c.expires_at,
                 array("f", c.embedding).tobytes(),
                 c.page,
+                json.dumps(date_fields(c.metadata)),
             )
             for c in chunks
         ]
@@ -116,7 +123,7 @@ class LocalVectorStore:
                 self._delete_where(_KEYS, keys)
                 self._db.executemany(
                     "INSERT INTO chunks (brand_id, rag_scope, document_id, chunk_index, content, title, "
-                    "metadata, expires_at, embedding, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "metadata, expires_at, embedding, page, dates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 self._db.execute(
@@ -274,3 +281,8 @@ class LocalVectorStore:
 
     def _has_table(self, table: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
+
+
+def _dates_json(metadata: str | None) -> str:
+    loaded = json.loads(metadata or "{}")
+    return json.dumps(date_fields(loaded) if isinstance(loaded, dict) else {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from parley.rag.filters import KEY, Condition, Filters, date_epoch
+from parley.rag.filters import KEY, Condition, Filters, date_millis
 from parley.rag.vectors import ChunkRecord
 
 VECTOR_FIELD = "embedding"
@@ -94,7 +94,7 @@ def chunk_document(chunk: ChunkRecord, generation: str) -> dict[str, Any]:
 def meta_entries(metadata: dict[str, Any]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for key, value in metadata.items():
-        if not isinstance(key, str) or not KEY.match(key):
+        if not isinstance(key, str) or not KEY.fullmatch(key):
             continue  # a key no filter can name
         if isinstance(value, bool):
             entries.append({"k": key, "v": f"b:{str(value).lower()}"})
@@ -103,8 +103,8 @@ def meta_entries(metadata: dict[str, Any]) -> list[dict[str, Any]]:
                 entries.append({"k": key, "n": value})
         elif isinstance(value, str):
             entry: dict[str, Any] = {"k": key, "v": f"s:{value}"}
-            if (epoch := date_epoch(value)) is not None:
-                entry["d"] = round(epoch * 1000)
+            if (epoch_ms := date_millis(value)) is not None:
+                entry["d"] = epoch_ms
             entries.append(entry)
     return entries
 
@@ -126,7 +126,7 @@ def _value_query(condition: Condition) -> dict[str, Any]:
     if condition.kind == "number":
         return {"range": {"meta.n": dict(condition.bounds)}}
     if condition.kind == "date":
-        return {"range": {"meta.d": {op: round(bound * 1000) for op, bound in condition.bounds}}}
+        return {"range": {"meta.d": {op: int(bound) for op, bound in condition.bounds}}}
     tagged = [
         f"b:{str(v).lower()}" if isinstance(v, bool) else f"s:{v}"
         for v in condition.values

@@ -8,8 +8,8 @@ from parley.rag.filters import Filters
 
 
 def sql_filters(filters: Filters) -> tuple[str, list[Any]]:
-    """A WHERE clause over `chunks.metadata` (JSON) for the filters, typed as stored: SQLite's
-    json_type tells a boolean from a number and a number from a string."""
+    """A WHERE clause over `chunks.metadata` and `chunks.dates` (JSON) for the filters, typed as
+    stored: SQLite's json_type tells a boolean from a number and a number from a string."""
     clauses: list[str] = []
     values: list[Any] = []
     for condition in filters:
@@ -22,13 +22,12 @@ def sql_filters(filters: Filters) -> tuple[str, list[Any]]:
                 values += [path, bound]
             clauses.append("(" + " AND ".join(parts) + ")")
         elif condition.kind == "date":
-            parts = ["json_type(metadata, ?) = 'text'"]
-            values.append(path)
+            # `dates` holds each date value in epoch milliseconds (filters.date_fields).
+            parts = ["json_type(metadata, ?) = 'text'", "json_type(dates, ?) = 'integer'"]
+            values += [path, path]
             for op, bound in condition.bounds:
-                parts.append(
-                    f"(julianday(json_extract(metadata, ?)) - 2440587.5) * 86400.0 {_SQL_OPERATORS[op]} ?"
-                )
-                values += [path, bound]
+                parts.append(f"json_extract(dates, ?) {_SQL_OPERATORS[op]} ?")
+                values += [path, int(bound)]
             clauses.append("(" + " AND ".join(parts) + ")")
         else:
             options = []
