@@ -173,6 +173,63 @@ def test_a_replacement_right_after_an_ingestion_acts_by_id_without_a_refresh(
     assert count(store, document_id="doc") == 2
 
 
+def test_a_write_that_returned_is_what_the_next_search_sees(store: OpenSearchVectorStore) -> None:
+    """On a cluster that takes `refresh=wait_for`, no search waits: an ingestion, a replacement
+    and a delete are each seen by the search right after them."""
+    first = store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation old"]))
+    after_ingest = search(store, "acme", "hr", "vacation")
+    store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation new"]), first)
+    after_replace = search(store, "acme", "hr", "vacation")
+    store.delete_document("acme", "hr", "doc")
+    after_delete = search(store, "acme", "hr", "vacation")
+
+    assert contents(after_ingest) == ["vacation old"]
+    assert contents(after_replace) == ["vacation new"]
+    assert after_delete == []
+
+
+def test_without_refresh_control_a_search_drops_versions_the_registry_no_longer_holds(
+    opensearch_node: OpenSearchNode,
+) -> None:
+    """OpenSearch Serverless takes no refresh control: with the index's refresh turned off, a
+    deleted or replaced version stays searchable, and only the registry's check keeps it out."""
+    registry: dict[tuple[str, str], frozenset[str]] = {}
+
+    def live_keys(brand: str, documents: object) -> dict[tuple[str, str], frozenset[str]]:
+        return {pair: keys for pair, keys in registry.items() if pair in documents}  # type: ignore[operator]
+
+    guarded = new_store(
+        opensearch_node,
+        f"parley-node-test-{uuid.uuid4().hex[:10]}",
+        wait_for_refresh=False,
+        live_keys=live_keys,
+    )
+    unguarded = new_store(opensearch_node, guarded.index, wait_for_refresh=False)
+    try:
+        guarded.ensure_index()
+        guarded.client.indices.put_settings(index=guarded.index, body={"index": {"refresh_interval": "-1"}})
+        old = guarded.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation old"]))
+        gone = guarded.replace_document("acme", "hr", "gone", chunks("acme", "hr", "gone", ["vacation gone"]))
+        guarded.client.indices.refresh(index=guarded.index)
+        registry.update({("hr", "doc"): frozenset(old), ("hr", "gone"): frozenset(gone)})
+        before = search(guarded, "acme", "hr", "vacation")
+
+        new = guarded.replace_document(
+            "acme", "hr", "doc", chunks("acme", "hr", "doc", ["vacation new"]), old
+        )
+        registry[("hr", "doc")] = frozenset(new)
+        guarded.delete_document("acme", "hr", "gone", gone)
+        del registry[("hr", "gone")]
+        stale = search(unguarded, "acme", "hr", "vacation")
+        guarded_hits = search(guarded, "acme", "hr", "vacation")
+    finally:
+        guarded.client.indices.delete(index=guarded.index, ignore_unavailable=True)
+
+    assert contents(before) == ["vacation gone", "vacation old"]
+    assert contents(stale) == ["vacation gone", "vacation old"]  # what the node still serves
+    assert guarded_hits == []  # the new version is not refreshed yet; the old ones are dropped
+
+
 def test_a_delete_without_keys_removes_what_a_search_sees(store: OpenSearchVectorStore) -> None:
     store.replace_document("acme", "hr", "doc", chunks("acme", "hr", "doc", ["a", "b", "c"]))
     store.replace_document("globex", "hr", "doc", chunks("globex", "hr", "doc", ["theirs"]))

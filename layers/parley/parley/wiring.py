@@ -11,7 +11,7 @@ or replaces a part before first use (`Wiring(settings, dynamodb=client)`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
@@ -126,7 +126,12 @@ class Wiring:
     def vectors(self) -> VectorStore:
         from parley.rag.stores import build_vector_store
 
-        return build_vector_store(self.settings, lambda: self.embedder)
+        return build_vector_store(self.settings, lambda: self.embedder, self._live_keys)
+
+    def _live_keys(
+        self, brand_id: str, documents: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        return self.documents.current_keys(brand_id, documents)
 
     @cached_property
     def providers(self) -> ProviderPool:

@@ -26,15 +26,18 @@ class BulkRefused(Exception):
         self.error = error
 
 
-def send_bulk(client: Any, actions: list[list[str]]) -> list[str]:
+def send_bulk(client: Any, actions: list[list[str]], *, wait_for_refresh: bool = False) -> list[str]:
     """Send `actions` (each its action line and, for an index, the document line); the ids of
     the documents they indexed or deleted (a delete of a document already gone is no refusal,
-    and no id)."""
+    and no id). With `wait_for_refresh` the cluster answers once a search sees them."""
     done: list[str] = []
     pending = actions
+    options = {"refresh": "wait_for"} if wait_for_refresh else {}
     for attempt in range(BULK_ATTEMPTS):
         try:
-            response = client.bulk(body="".join(line + "\n" for action in pending for line in action))
+            response = client.bulk(
+                body="".join(line + "\n" for action in pending for line in action), **options
+            )
         except Exception as error:
             raise BulkRefused(done, unavailable(error) or error) from error
         retry, refused = [], []

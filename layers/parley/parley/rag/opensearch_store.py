@@ -5,10 +5,15 @@ a `knn_vector` field: HNSW, `cosinesimil`. Search is hybrid (see `search`), each
 brand, scope and expiry filter applied by the server.
 
 OpenSearch is near-real-time: a write becomes searchable at the next refresh (about a second),
-so nothing here finds a document's chunks by searching for them. Serverless vector collections
-take no custom document ids and no `_delete_by_query`, so chunks get the ids OpenSearch gives
-them; `replace_document` returns those ids and the caller keeps them (the document registry),
-then hands them back to remove exactly that version by id (deletes by id are immediate). A _bulk
+so nothing here finds a document's chunks by searching for them. Yet a call that returned is seen
+by the next search: where the cluster takes `refresh=wait_for` (a managed domain, a node of your
+own) every write waits for the refresh; OpenSearch Serverless takes no refresh control, so there
+a search drops every chunk the document registry does not hold as its document's current
+version (`live_keys`) before ranking: a deleted or replaced version is never cited.
+
+Serverless vector collections take no custom document ids and no `_delete_by_query`, so chunks
+get the ids OpenSearch gives them; `replace_document` returns those ids and the caller keeps
+them (the document registry), then hands them back to remove exactly that version by id. A _bulk
 answers per item: items rejected for load (429) are resent alone; if the new version cannot be
 indexed whole, what was indexed of it is deleted by id and the old version stays as it was.
 """
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from parley.rag.filters import Filters
@@ -39,6 +44,9 @@ BULK_CHUNKS = 250  # chunks per _bulk request (each line pair carries a vector)
 CANDIDATE_FACTOR = 4  # each half returns this many times top_k candidates for the fusion
 PAGE = 500
 
+# (brand, [(scope, document)]) → the ids of each document's current chunks (the registry's keys).
+LiveKeys = Callable[[str, Iterable[tuple[str, str]]], dict[tuple[str, str], frozenset[str]]]
+
 
 class OpenSearchVectorStore:
     def __init__(
@@ -50,8 +58,12 @@ class OpenSearchVectorStore:
         *,
         lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
         fusion: Fusion = "weighted",
+        wait_for_refresh: bool = True,
+        live_keys: LiveKeys | None = None,
     ) -> None:
         self.client = client
+        self.wait_for_refresh = wait_for_refresh
+        self.live_keys = live_keys
         self.lexical_weight = lexical_weight
         self.fusion: Fusion = fusion
         self.index = index
@@ -99,7 +111,7 @@ class OpenSearchVectorStore:
                     ]
                     for chunk in chunks[start : start + BULK_CHUNKS]
                 ]
-                indexed += send_bulk(self.client, actions)
+                indexed += send_bulk(self.client, actions, wait_for_refresh=self.wait_for_refresh)
         except BulkRefused as refusal:
             # Nothing of the new version may stay searchable: remove what was indexed, by id (a
             # search might not see it yet). The old version is untouched.
@@ -123,6 +135,7 @@ class OpenSearchVectorStore:
                         [json.dumps({"delete": {"_index": self.index, "_id": key}})]
                         for key in keys[start : start + PAGE]
                     ],
+                    wait_for_refresh=self.wait_for_refresh,
                 )
             )
         return removed
@@ -206,6 +219,8 @@ class OpenSearchVectorStore:
             if terms
             else []
         )
+        if not self.wait_for_refresh and self.live_keys is not None:
+            dense, lexical = self._current(brand_id, dense, lexical)
         sources = {hit["_id"]: hit["_source"] for hit in [*lexical, *dense]}
         cosines = dict.fromkeys(sources, 0.0) | {hit["_id"]: 2 * float(hit["_score"]) - 1 for hit in dense}
         scores = fuse(
@@ -224,6 +239,25 @@ class OpenSearchVectorStore:
             for key, score in ranked
             if score >= threshold
         ]
+
+    def _current(self, brand_id: str, *halves: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:
+        """Each half without the hits the registry does not hold as their document's current
+        chunks (a version deleted or replaced, still searchable until the next refresh)."""
+        assert self.live_keys is not None
+        documents = {
+            (h["_source"]["rag_scope"], h["_source"]["document_id"]) for half in halves for h in half
+        }
+        if not documents:
+            return halves
+        live = self.live_keys(brand_id, documents)
+        return tuple(
+            [
+                hit
+                for hit in half
+                if hit["_id"] in live.get((hit["_source"]["rag_scope"], hit["_source"]["document_id"]), ())
+            ]
+            for half in halves
+        )
 
     @retryable
     def delete_expired(self, now: str) -> int:

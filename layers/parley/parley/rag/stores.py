@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from parley.config import ConfigurationError, Settings
 from parley.providers.embedders import Embedder
 from parley.rag.vectors import VectorStore
 
+if TYPE_CHECKING:
+    from parley.rag.opensearch_store import LiveKeys
 
-def build_vector_store(config: Settings, embedder: Callable[[], Embedder]) -> VectorStore:
-    """`embedder` is called only where the store needs it (OpenSearch names its index after it)."""
+
+def build_vector_store(
+    config: Settings, embedder: Callable[[], Embedder], live_keys: LiveKeys | None = None
+) -> VectorStore:
+    """`embedder` is called only where the store needs it (OpenSearch names its index after it).
+    `live_keys` (the document registry) guards searches where the cluster cannot wait for a
+    refresh (OpenSearch Serverless)."""
     if config.rag_vector_store == "opensearch":
         from parley.rag.opensearch_index import opensearch_client
         from parley.rag.opensearch_store import OpenSearchVectorStore
@@ -28,6 +36,8 @@ def build_vector_store(config: Settings, embedder: Callable[[], Embedder]) -> Ve
             config.opensearch_engine,
             lexical_weight=config.rag_lexical_weight,
             fusion=config.rag_fusion,
+            wait_for_refresh=config.opensearch_service != "aoss",  # Serverless has no refresh control
+            live_keys=live_keys,
         )
     from parley.rag.local_store import LocalVectorStore
 

@@ -11,6 +11,7 @@ settles after the other."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ class RegistryChanged(Exception):
     """The document's item is not at the version the write expected (another request changed it)."""
 
 
+BATCH_GET = 100  # keys per BatchGetItem
 _OPTIONAL = ("title", "content_type", "filename", "error", "upload_id", "upload_key", "metadata_json")
 
 
@@ -106,6 +108,18 @@ class DocumentRegistry:
         records = self._records(brand_id, [_scope_and_id(entry) for entry in found["Items"]])
         last = found.get("LastEvaluatedKey")
         return records, (_scope_and_id(last) if last else None)
+
+    def current_keys(
+        self, brand_id: str, documents: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        """The store keys of each document's current version (a document deleted since is left
+        out): strongly consistent reads, a BatchGetItem per 100 documents."""
+        wanted = sorted(set(documents))
+        current: dict[tuple[str, str], frozenset[str]] = {}
+        for start in range(0, len(wanted), BATCH_GET):
+            for record in self._records(brand_id, wanted[start : start + BATCH_GET]):
+                current[(record.rag_scope, record.document_id)] = frozenset(record.store_keys)
+        return current
 
     def _records(self, brand_id: str, ids: list[tuple[str, str]]) -> list[DocumentRecord]:
         """The items of `ids` (a page, at most 100), in that order; one gone since is left out."""

@@ -1,0 +1,70 @@
+"""Every function that reaches the vector store may do so in AWS: its role is a principal of the
+OpenSearch Serverless data-access policy and its IAM policies allow the API. A function is found
+by what its code uses (the wiring's vector store or retriever), not by a list kept by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from local.template import TEMPLATE, _CfnLoader
+
+ROOT = TEMPLATE.parent
+USES_VECTORS = re.compile(r"wiring\.(vectors|retriever)\b")
+WRITES_VECTORS = re.compile(r"wiring\.vectors\b")
+
+
+def resources() -> dict[str, Any]:
+    return dict(yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"])
+
+
+def functions_using_vectors() -> dict[str, bool]:
+    """Logical id → whether it writes (True) or only searches (False)."""
+    found: dict[str, bool] = {}
+    for logical_id, resource in resources().items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        code = (ROOT / resource["Properties"]["CodeUri"] / "app.py").read_text()
+        if USES_VECTORS.search(code):
+            found[logical_id] = bool(WRITES_VECTORS.search(code))
+    return found
+
+
+def data_access_rules() -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The data-access policy's rules and its principals' substitutions (name → role)."""
+    policy = resources()["VectorAccessPolicy"]["Properties"]["Policy"]["Sub"]
+    text, names = policy
+    return json.loads(text), {name: value["GetAtt"] for name, value in names.items()}
+
+
+def test_the_scan_finds_the_writers_and_the_searchers() -> None:
+    found = functions_using_vectors()
+
+    assert found["AiFilesWorkerFunction"] is True and found["AiDocumentsIngestFunction"] is True
+    assert found["AiChatFunction"] is False
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions_using_vectors()))
+def test_a_function_that_uses_the_vector_store_may_reach_it(logical_id: str) -> None:
+    writes = functions_using_vectors()[logical_id]
+    rules, names = data_access_rules()
+    role = f"{logical_id}Role.Arn"
+    placeholders = {f"${{{name}}}" for name, target in names.items() if target == role}
+    granted = {
+        permission
+        for entry in rules
+        if placeholders & set(entry["Principal"])
+        for rule in entry["Rules"]
+        for permission in rule["Permission"]
+    }
+    statements = json.dumps(resources()[logical_id]["Properties"].get("Policies"))
+
+    assert placeholders, f"{logical_id}'s role is not a principal of the collection's data-access policy"
+    assert {"aoss:ReadDocument", "aoss:DescribeIndex"} <= granted
+    if writes:
+        assert {"aoss:WriteDocument", "aoss:CreateIndex"} <= granted
+    assert "aoss:APIAccessAll" in statements
