@@ -195,3 +195,60 @@ def test_the_chats_api_rates_in_its_own_style(
         headers=alice,
     )
     assert unknown_chat.status_code == 404 and unknown_chat.json()["error"] == "chat_not_found"
+
+
+def test_a_rating_counts_only_for_a_model_parley_serves(
+    api: httpx.Client, auth: TokenFactory, brand: str
+) -> None:
+    """An appended assistant message may claim any model; rating it cannot add that name to the
+    brand's usage (33 ratings with 15 KB names once outgrew the usage item)."""
+    alice = auth("alice", brands=[brand], scopes=["conversations:read", "conversations:write", "admin"])
+    conversation_id = api.post("/v1/conversations", json={"brand_id": brand}, headers=alice).json()[
+        "conversation"
+    ]["id"]
+    invented = "<img src=x onerror=alert(1)>" + "m" * 15_000
+    rated = []
+    for n in range(3):
+        answer = api.post(
+            f"/v1/conversations/{conversation_id}/messages",
+            json={
+                "role": "assistant",
+                "content": f"claimed {n}",
+                "metadata": {"model": f"{invented}{n}", "requested_model": f"<b>{n}</b>"},
+            },
+            headers=alice,
+        ).json()["message"]
+        rated.append(
+            api.put(feedback_url(conversation_id, answer["id"]), json={"rating": "up"}, headers=alice)
+        )
+
+    models = models_of_report(api, alice, brand)
+    assert [r.status_code for r in rated] == [200, 200, 200]
+    assert [(m["model"], m["ratings_up"]) for m in models] == [("unknown", 3)]
+
+
+def test_a_usage_item_that_cannot_grow_never_costs_a_served_answer(
+    api: httpx.Client, auth: TokenFactory, brand: str, local_stack: LocalStack
+) -> None:
+    """The brand's day item is near DynamoDB's 400 KB limit: the charge cannot be added, yet the
+    answer the provider gave is stored and returned."""
+    from local.dynamodb import client
+    from parley.store import keys
+
+    client(local_stack.database.endpoint).put_item(
+        TableName=local_stack.table_name,
+        Item={
+            "PK": {"S": keys.usage_pk(brand)},
+            "SK": {"S": keys.usage_day_sk(NOON.date().isoformat())},
+            "total_tokens": {"N": "0"},
+            "cost_usd": {"N": "0"},
+            "requests": {"N": "0"},
+            "padding": {"S": "x" * 409_400},
+        },
+    )
+    alice = auth("alice", brands=[brand])
+
+    conversation_id, question_id, answer_id = exchange(api, alice, brand)
+
+    history = api.get(f"/v1/conversations/{conversation_id}/messages", headers=alice).json()
+    assert [m["id"] for m in history["messages"]] == [question_id, answer_id]

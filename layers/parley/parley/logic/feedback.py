@@ -11,10 +11,12 @@ from parley.logic.access import CONVERSATIONS, AccessPolicy
 from parley.logic.limits import require_uuid
 from parley.models.api.feedback import FeedbackIn
 from parley.models.domain import Conversation, Feedback, timestamp
+from parley.providers.registry import MODELS
 from parley.store.conversations import ConversationStore
 from parley.store.feedback import FeedbackChanged, FeedbackStore
 
 ATTEMPTS = 3
+UNKNOWN_MODEL = "unknown"  # what a rating of an answer Parley did not serve counts for
 
 
 def rate_message(
@@ -38,7 +40,7 @@ def rate_message(
             f"Only an assistant message can be rated; '{message_id}' is a {message.role} message.",
             code="not_an_answer",
         )
-    model = str(message.metadata.get("requested_model") or message.metadata.get("model") or "unknown")
+    model = rated_model(message.metadata)
     feedback = Feedback(
         rating=request.rating,
         comment=request.comment,
@@ -99,3 +101,13 @@ def _owned(
     policy.require_owner(conversation_id, conversation.user_id if conversation else None, principal.user_id)
     assert conversation is not None
     return conversation, message_id
+
+
+def rated_model(metadata: dict[str, object]) -> str:
+    """The model a rating counts for in the brand's usage: one Parley serves. A message's
+    metadata is the client's to write (an appended assistant message may say anything), so a
+    name that is not a served model counts as `unknown`: the usage item stays bounded."""
+    for name in (metadata.get("requested_model"), metadata.get("model")):
+        if isinstance(name, str) and name in MODELS:
+            return name
+    return UNKNOWN_MODEL

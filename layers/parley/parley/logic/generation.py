@@ -13,12 +13,13 @@ from typing import Any, Protocol, TypeVar
 
 from parley.logic.quotas import BudgetBook, Meter
 from parley.models.domain import Charge
-from parley.observability import record_generation
+from parley.observability import logger, record_generation
 from parley.providers.base import ChatRequest, Completion, Delta
 from parley.providers.deadline import deadline
 from parley.providers.faults import malformed_response
 from parley.providers.provider_for import ProviderPool
 from parley.providers.registry import ModelSpec
+from parley.store.dynamodb import ItemsRefused
 from parley.store.usage import UsageStore
 
 T = TypeVar("T")
@@ -108,12 +109,23 @@ class Generation:
         )
         return completion, latency_ms
 
-    def settle(self, write: Callable[[Charge], T]) -> T:
+    def settle(self, write: Callable[[Charge | None], T]) -> T:
         """Write the request's result with its charge (`write` puts both in one transaction); a
-        budget found spent there is a QuotaExceeded, after the tokens paid for are recorded."""
+        budget found spent there is a QuotaExceeded, after the tokens paid for are recorded.
+        A charge DynamoDB refuses as invalid (a counter item grown past its size limit) never
+        costs the answer the provider gave: the result is written without it, and the failure
+        to count is logged as an error."""
         with self.meter.settling() as charge:
-            return write(charge)
+            try:
+                return write(charge)
+            except ItemsRefused as refusal:
+                logger.error(
+                    "the charge could not be written with the result; the result is written alone",
+                    extra={"refused_items": refusal.positions, "brand_id": charge.brand_id},
+                )
+        return write(None)
 
     def settle_alone(self) -> None:
         """Write the charge by itself: a request whose result is not stored (the RAG chat)."""
-        self.settle(self.generator.usage.charge)
+        usage = self.generator.usage
+        self.settle(lambda charge: usage.charge(charge) if charge is not None else None)

@@ -81,6 +81,15 @@ def translated_errors() -> Iterator[None]:
         raise StoreUnavailable("The conversation store could not be reached; retry in a moment.") from error
 
 
+class ItemsRefused(Exception):
+    """A transaction DynamoDB cancelled as invalid for some of its items (an item that would
+    outgrow 400 KB, say): nothing was written. `positions`: those items."""
+
+    def __init__(self, positions: list[int]) -> None:
+        super().__init__(f"items {positions} refused as invalid")
+        self.positions = positions
+
+
 def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
     """Run a TransactWriteItems; [] when written, else the positions of the items whose
     condition failed (nothing was written then).
@@ -100,6 +109,8 @@ def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
             failed = [position for position, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             if failed:
                 return failed
+            if invalid := [position for position, code in enumerate(reasons) if code == "ValidationError"]:
+                raise ItemsRefused(invalid) from error
             if not _RETRYABLE_CANCELLATIONS & set(reasons):
                 raise
             if attempt == _CONFLICT_RETRIES:
