@@ -66,7 +66,8 @@ class Gateway:
         streaming function wrote its response to `writer` (API Gateway's STREAM transfer mode)."""
         if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
             return documentation
-        if (page := playground.serve(request.method, request.path, request.body)) is not None:
+        headers = {name.lower(): values[-1] for name, values in request.headers.items()}
+        if (page := playground.serve(request.method, request.path, request.body, headers)) is not None:
             return page
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")

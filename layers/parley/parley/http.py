@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.principal import Principal
 from parley.cors import with_cors as add_cors
+from parley.cross_site import CrossSiteRefusal, check_cookie_write
 from parley.errors import ParleyError
 from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
@@ -149,9 +150,13 @@ def http_handler(app: APIGatewayRestResolver, wiring: Wiring, style: ErrorStyle 
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             check_request(event)
+            check_cookie_write(event, wiring.settings.allowed_origins)
         except HostileInput as problem:
             record_error(REFUSAL_CODE)
             return with_cors(event, shaped(error_result(400, REFUSAL_CODE, str(problem))))
+        except CrossSiteRefusal as refusal:
+            record_error(refusal.code)
+            return with_cors(event, shaped(error_result(refusal.status, refusal.code, refusal.message)))
         return with_cors(event, shaped(resolve_once(event, context)))
 
     def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
