@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -36,6 +39,7 @@ class Fault:
     status: int = 400
     body: dict[str, Any] = field(default_factory=dict)
     hang_seconds: float = 0.0  # answer nothing for this long, then close the connection
+    applied_then_reset: bool = False  # pass the request on, then reset the connection unanswered
 
 
 def throttled(operation: str | None = None) -> Fault:
@@ -66,6 +70,11 @@ def unanswered(operation: str | None = None, seconds: float = 8.0) -> Fault:
     return Fault(operation, hang_seconds=seconds)
 
 
+def applied_then_reset(operation: str | None = None) -> Fault:
+    """DynamoDB applies the request, and its answer is lost: the connection is reset."""
+    return Fault(operation, applied_then_reset=True)
+
+
 class DynamoDBProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
@@ -85,6 +94,12 @@ class DynamoDBProxy:
                 fault = proxy._take_fault(operation)
                 if fault is not None and fault.hang_seconds:
                     time.sleep(fault.hang_seconds)
+                    self.close_connection = True
+                    return
+                if fault is not None and fault.applied_then_reset:
+                    proxy._forward(self.command, self.path, dict(self.headers), body)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    os.close(self.connection.detach())  # with linger 0: an RST
                     self.close_connection = True
                     return
                 if fault is not None:

@@ -9,18 +9,23 @@ authorization checks passed for; a token with other grants runs the request as a
 through every check of the route (a token that lost a brand gets the route's 403, never the
 remembered answer).
 
-Records live in the single table (Powertools idempotency, DynamoDB persistence), one partition per
-caller (`IDEMPOTENCY#<sub>`), and expire through the table's TTL attribute. Only successful
-responses are remembered: after a failure (a 502 from a provider, say) the same key may try again.
+Records live in the single table (`parley.store.idempotency_records`), one partition per caller
+(`IDEMPOTENCY#<sub>`), and are remembered for IDEMPOTENCY_TTL_SECONDS (a day by default: longer
+than any client's retry window). Only successful responses are remembered: a request that fails
+(a 502 from a provider, a 503 from the store) releases its key, and the same key may try again at
+once. A response that was produced is always the one answered, even when its record could not be
+written (that is logged): the work is done, and the client is told so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from parley.errors import StoreUnavailable
 from parley.ids import is_uuid
 from parley.observability import logger
 from parley.responses import error_result
@@ -31,14 +36,8 @@ if TYPE_CHECKING:
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
-
-
-class _NotRemembered(Exception):
-    """Carries a response that must not be replayed (not a 2xx) out of the idempotent call."""
-
-    def __init__(self, response: dict[str, Any]) -> None:
-        super().__init__("not remembered")
-        self.response = response
+LEASE_MARGIN_SECONDS = 5  # a claim outlives its attempt's deadline by this much
+DEFAULT_LEASE_SECONDS = 900  # without a Lambda context: the longest function timeout
 
 
 def route_key(event: dict[str, Any]) -> str:
@@ -65,6 +64,10 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
 def idempotent(handler: Handler, wiring: Wiring) -> Handler:
     """Wrap a Lambda handler so its POSTs honour the Idempotency-Key header."""
 
@@ -78,72 +81,60 @@ def idempotent(handler: Handler, wiring: Wiring) -> Handler:
             return error_result(
                 400, "invalid_request", f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
             )
-        request = {
-            "route": route_key(event),
-            "key": key,
-            "principal": principal_fingerprint(authorizer),
-            "body": event.get("body") or "",
-        }
-        # Imported here: only a POST that carries a key pays for the idempotency utility.
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-        from aws_lambda_powertools.utilities.idempotency.exceptions import (
-            IdempotencyAlreadyInProgressError,
-            IdempotencyPersistenceLayerError,
-            IdempotencyValidationError,
-        )
+        # Imported here: only a POST that carries a key pays for it.
+        from parley.store.idempotency_records import Busy, Claimed, RecordKey, Replay, Reused
 
-        def run(request: dict[str, Any]) -> dict[str, Any]:
-            response = handler(event, context)
-            if not 200 <= int(response.get("statusCode", 500)) < 300:
-                raise _NotRemembered(response)
-            return response
-
-        config = IdempotencyConfig(
-            event_key_jmespath="[route, key, principal]",
-            payload_validation_jmespath="body",
-            expires_after_seconds=wiring.settings.idempotency_ttl_seconds,
-            raise_on_no_idempotency_key=True,
+        record = RecordKey(
+            partition=f"IDEMPOTENCY#{caller}",
+            digest=_digest(route_key(event), key, principal_fingerprint(authorizer)),
+            body_digest=_digest(event.get("body") or ""),
+            owner=uuid.uuid4().hex,
         )
-        if hasattr(context, "get_remaining_time_in_millis"):
-            config.register_lambda_context(context)
-        persistence = DynamoDBPersistenceLayer(
-            table_name=wiring.settings.table_name,
-            key_attr="PK",
-            sort_key_attr="SK",
-            static_pk_value=f"IDEMPOTENCY#{caller}",
-            expiry_attr="expires_at",
-            boto3_client=wiring.dynamodb,
-        )
+        records = wiring.idempotency_records
         try:
-            result: dict[str, Any] = idempotent_function(
-                data_keyword_argument="request", persistence_store=persistence, config=config
-            )(run)(request=request)
-            return result
-        except _NotRemembered as failure:
-            return failure.response
-        except IdempotencyValidationError:
+            outcome = records.claim(record, _lease_seconds(context), wiring.settings.idempotency_ttl_seconds)
+        except StoreUnavailable:
+            logger.warning("idempotency record unavailable", exc_info=True)
+            return error_result(
+                503,
+                "service_unavailable",
+                "The idempotency record could not be read or written; nothing ran. Retry in a moment "
+                "with the same key.",
+                {"Retry-After": "1"},
+            )
+        if isinstance(outcome, Replay):
+            return outcome.response
+        if isinstance(outcome, Reused):
             return error_result(
                 409,
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request body; use a new key.",
             )
-        except IdempotencyAlreadyInProgressError:
+        if isinstance(outcome, Busy):
             return error_result(
                 409,
                 "request_in_progress",
                 "A request with this Idempotency-Key is still running; retry it shortly.",
             )
-        except IdempotencyPersistenceLayerError:
-            logger.warning("idempotency record unavailable", exc_info=True)
-            return error_result(
-                503,
-                "service_unavailable",
-                "The idempotency record could not be read or written; retry in a moment with the same key.",
-                {"Retry-After": "1"},
-            )
+        assert isinstance(outcome, Claimed)
+        try:
+            response = handler(event, context)
+        except BaseException:
+            records.release(record)
+            raise
+        if 200 <= int(response.get("statusCode", 500)) < 300:
+            if not records.complete(record, response):
+                logger.error("idempotency record not completed; the response is answered all the same")
+        elif not records.release(record):
+            logger.error("idempotency record not released; the key stays claimed until its lease ends")
+        return response
 
     return wrapped
+
+
+def _lease_seconds(context: Any) -> float:
+    """As long as this attempt may still run (the Lambda's remaining time), and a margin."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        return float(remaining()) / 1000 + LEASE_MARGIN_SECONDS
+    return DEFAULT_LEASE_SECONDS

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from parley.store.documents import DocumentRegistry
     from parley.store.feedback import FeedbackStore
     from parley.store.files import FileStorage
+    from parley.store.idempotency_records import IdempotencyRecords
     from parley.store.usage import UsageStore
 
 
@@ -66,6 +67,12 @@ class Wiring:
         from parley.store.dynamodb import DeferredClient, dynamodb_client
 
         return cast("DynamoDBClient", DeferredClient(dynamodb_client))
+
+    @cached_property
+    def idempotency_records(self) -> IdempotencyRecords:
+        from parley.store.idempotency_records import IdempotencyRecords
+
+        return IdempotencyRecords(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def conversations(self) -> ConversationStore:

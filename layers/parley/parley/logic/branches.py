@@ -11,6 +11,7 @@ from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.errors import Conflict, ConversationNotFound, InvalidRequest
 from parley.logic.access import CONVERSATIONS
+from parley.logic.after_exchange import after_exchange
 from parley.logic.branch_plans import Tree, archived_path
 from parley.logic.chat import Reply
 from parley.logic.summaries import Memory
@@ -114,10 +115,7 @@ class Branching:
     def after_exchange(self, reply: Reply, title: str | None) -> None:
         """A generated title and the path's summary extended for the prompt, written after the
         exchange (neither can cost it; a summary only if the branch still ends with the reply)."""
-        if title is not None:
-            self.store.set_title(self.conversation_id, title)
-        if reply.summary is not None:
-            self.store.set_summary(self.conversation_id, reply.summary, top=reply.message.id)
+        after_exchange(self.store, self.conversation_id, reply.message, title, reply.summary)
 
     def commit(self, head: Head, plan: Callable[[], Reroute], charge: Charge | None = None) -> None:
         """Write the change `plan` makes, planning it again from a new head when another request

@@ -7,11 +7,12 @@ from parley.auth.principal import ACT_AS, AI_CHAT, CONVERSATIONS_READ, CONVERSAT
 from parley.config import Settings
 from parley.errors import ChatNotFound, Forbidden
 from parley.logic.access import CHATS
+from parley.logic.after_exchange import after_exchange
 from parley.logic.chat import generate_reply
 from parley.logic.conversations import create_conversation
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, require_uuid
-from parley.logic.messages import after_exchange, memory_of
+from parley.logic.messages import memory_of
 from parley.logic.titles import title_after_first_exchange
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (

@@ -6,6 +6,7 @@ from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRI
 from parley.config import Settings
 from parley.errors import ConversationNotFound
 from parley.logic.access import CONVERSATIONS
+from parley.logic.after_exchange import after_exchange
 from parley.logic.chat import generate_reply
 from parley.logic.forks import append_under
 from parley.logic.generation import Generator, Listener
@@ -19,7 +20,7 @@ from parley.logic.tool_turns import (
     offered_tools,
 )
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
-from parley.models.domain import UNKNOWN_PARENT, Branch, Message, RunningSummary
+from parley.models.domain import UNKNOWN_PARENT, Branch, Message
 from parley.store.active_branch import CompletionContext
 from parley.store.branches import BranchStore
 from parley.store.conversations import ConversationStore
@@ -147,18 +148,3 @@ def memory_of(context: CompletionContext, store: ConversationStore, config: Sett
         lambda after, limit: store.messages_after(conversation_id, after, limit),
         config.summary_model,
     )
-
-
-def after_exchange(
-    store: ConversationStore,
-    conversation_id: str,
-    answer: Message,
-    title: str | None,
-    summary: RunningSummary | None,
-) -> None:
-    """What an exchange leaves for after it is stored, so neither can cost it: a generated title,
-    a running summary extended for its prompt."""
-    if title is not None:
-        store.set_title(conversation_id, title)
-    if summary is not None:
-        store.set_summary(conversation_id, summary, top=answer.id)
