@@ -16,6 +16,7 @@ from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from parley.logic.structured_output import as_content, with_response_format
+from parley.models.api.json_schemas import check_json_schema
 from parley.models.api.openai import (
     AssistantMessage,
     ChatCompletion,
@@ -236,6 +237,8 @@ def _refuse_what_parley_cannot_honour(request: ChatCompletionRequest) -> None:
             "response_format of type json_schema needs 'json_schema'.",
             param="response_format.json_schema",
         )
+    if wanted is not None and wanted.json_schema is not None and wanted.json_schema.schema_ is not None:
+        check_json_schema(wanted.json_schema.schema_, "response_format.json_schema.schema")
 
 
 def _check_tool_choice(request: ChatCompletionRequest, tools: list[dict[str, Any]] | None) -> None:

@@ -103,8 +103,9 @@ class OfflineProvider:
             return self._completion(
                 request, "Offline answer from the tool result: " + " ".join(results[::-1])
             )
-        if last is not None and last.role == "user" and (call := _tool_call(request, last.content)):
-            return self._completion(request, "", [call])
+        if last is not None and last.role == "user" and (made := _tool_call(request, last.content)):
+            call, cut = made
+            return self._completion(request, "", [call], finish="length" if cut else None)
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         preview = " ".join(last_user.split())[:_PREVIEW_CHARS]
         digest = hashlib.sha256(last_user.encode()).hexdigest()[:8]
@@ -120,14 +121,19 @@ class OfflineProvider:
         return self._completion(request, content)
 
     def _completion(
-        self, request: ChatRequest, content: str, tool_calls: list[dict[str, Any]] | None = None
+        self,
+        request: ChatRequest,
+        content: str,
+        tool_calls: list[dict[str, Any]] | None = None,
+        finish: FinishReason | None = None,
     ) -> Completion:
         stopped = _before_stop(content, request.stop)
         content = stopped if stopped is not None else content
-        finish: FinishReason = "tool_calls" if tool_calls and stopped is None else "stop"
+        finish = finish or ("tool_calls" if tool_calls and stopped is None else "stop")
         prompt_text = (request.system_prompt or "") + "".join(m.content for m in request.messages)
         prompt_tokens = estimate_tokens(prompt_text) + 4 * len(request.messages)
-        completion_tokens = estimate_tokens(content + (json.dumps(tool_calls) if tool_calls else ""))
+        written = "".join(c["function"]["name"] + c["function"]["arguments"] for c in tool_calls or [])
+        completion_tokens = estimate_tokens(content + written)
         return Completion(
             content=content,
             finish_reason=finish,
@@ -152,9 +158,10 @@ def _summary(prompt: str) -> str:
     return " | ".join([*kept, *lines])[-1_500:]
 
 
-def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:
+def _tool_call(request: ChatRequest, question: str) -> tuple[dict[str, Any], bool] | None:
     """A call of the declared tool the question points at: the one tool_choice names, else the
-    tool sharing the most words with the question (any tool, if the choice is "required")."""
+    tool sharing the most words with the question (any tool, if the choice is "required"); and
+    whether its arguments were cut at `max_tokens`, as a model's are (finish_reason `length`)."""
     choice = request.tool_choice
     if not request.tools or choice == "none":
         return None
@@ -176,24 +183,74 @@ def _tool_call(request: ChatRequest, question: str) -> dict[str, Any] | None:
     parameters = function.get("parameters") or {}
     properties: dict[str, Any] = parameters.get("properties") or {}
     wanted = parameters.get("required") or list(properties)
-    arguments = {name: _argument(properties.get(name) or {}, question, parameters) for name in wanted}
+    budget = _Budget(request.max_tokens or DEFAULT_MAX_TOKENS)
+    if properties or "$ref" not in parameters:
+        arguments = {
+            name: _argument(properties.get(name) or {}, question, parameters, budget) for name in wanted
+        }
+    else:  # the document is a reference (a recursive schema's root)
+        arguments = _argument(parameters, question, parameters, budget)
+    text = json.dumps(arguments)
+    cut = budget.spent or estimate_tokens(text) > budget.tokens
+    if cut:
+        text = _within_tokens(text, budget.tokens)
     digest = hashlib.sha256(f"{question}\x00{function['name']}".encode()).hexdigest()[:24]
-    return {
+    call = {
         "id": f"call_{digest}",
         "type": "function",
-        "function": {"name": function["name"], "arguments": json.dumps(arguments)},
+        "function": {"name": function["name"], "arguments": text},
     }
+    return call, cut
 
 
-def _argument(schema: dict[str, Any], question: str, root: dict[str, Any], depth: int = 0) -> Any:
+def _within_tokens(text: str, tokens: int) -> str:
+    """The longest start of `text` that takes at most `tokens`."""
+    low, high = 0, min(len(text), tokens * _CHARS_PER_TOKEN)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate_tokens(text[:middle]) <= tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
+
+
+DEFAULT_MAX_TOKENS = 1_024  # the offline model's max_output_tokens
+_CHARS_PER_TOKEN = 4
+
+
+class _Budget:
+    """The tokens a generated document may take: each value costs at least one; once they are
+    spent, nothing more is generated (arrays and objects stay short) and the answer is cut."""
+
+    def __init__(self, tokens: int) -> None:
+        self.tokens = tokens
+        self.left = tokens
+        self.spent = False
+
+    def take(self, tokens: int = 1) -> bool:
+        if self.left <= 0:
+            self.spent = True
+            return False
+        self.left -= tokens
+        return True
+
+
+def _argument(schema: Any, question: str, root: dict[str, Any], budget: _Budget, depth: int = 0) -> Any:
     """A value valid against `schema` (a `$ref` resolved in `root`'s `$defs`), drawn from the
     question where it can be: every property of an object (so `required` and strict schemas
-    hold), one item of an array (or its `minItems`), the first option of an enum or anyOf."""
+    hold), one item of an array (or its `minItems`), the first option of an enum or anyOf;
+    within `budget`, past which arrays and objects are left short."""
+    if not isinstance(schema, dict) or not budget.take():
+        return None
     if "$ref" in schema and depth < 16:
-        name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        return _argument(
-            (root.get("$defs") or root.get("definitions") or {}).get(name, {}), question, root, depth + 1
+        reference = str(schema["$ref"])
+        target = (
+            root
+            if reference == "#"
+            else (root.get("$defs") or root.get("definitions") or {}).get(reference.rsplit("/", 1)[-1], {})
         )
+        return _argument(target, question, root, budget, depth + 1)
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
@@ -201,7 +258,7 @@ def _argument(schema: dict[str, Any], question: str, root: dict[str, Any], depth
     for combined in ("anyOf", "oneOf", "allOf"):
         options = [o for o in schema.get(combined) or [] if o.get("type") != "null"]
         if options:
-            return _argument(options[0], question, root, depth + 1)
+            return _argument(options[0], question, root, budget, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -215,19 +272,40 @@ def _argument(schema: dict[str, Any], question: str, root: dict[str, Any], depth
     if kind == "null":
         return None
     if kind == "array":
-        count = max(1, int(schema.get("minItems", 1)))
-        if "maxItems" in schema:
-            count = min(count, int(schema["maxItems"]))
-        items = schema.get("items") or {}
-        return [_argument(items, question, root, depth + 1) for _ in range(count)] if depth < 16 else []
+        return _array(schema, question, root, budget, depth)
     if kind == "object" or "properties" in schema:
-        properties = schema.get("properties") or {}
-        return (
-            {name: _argument(spec, question, root, depth + 1) for name, spec in properties.items()}
-            if depth < 16
-            else {}
-        )
-    return " ".join(question.split())[:_PREVIEW_CHARS]
+        return _object(schema, question, root, budget, depth)
+    text = " ".join(question.split())[:_PREVIEW_CHARS]
+    budget.take(len(text) // _CHARS_PER_TOKEN)
+    return text
+
+
+def _array(
+    schema: dict[str, Any], question: str, root: dict[str, Any], budget: _Budget, depth: int
+) -> list[Any]:
+    """One item (or `minItems` of them, at most `maxItems`), while the budget lasts."""
+    count = max(1, int(schema.get("minItems", 1)))
+    if "maxItems" in schema:
+        count = min(count, int(schema["maxItems"]))
+    items = schema.get("items") or {}
+    made: list[Any] = []
+    while depth < 16 and len(made) < count and budget.left > 0:
+        made.append(_argument(items, question, root, budget, depth + 1))
+    budget.spent = budget.spent or len(made) < count
+    return made
+
+
+def _object(
+    schema: dict[str, Any], question: str, root: dict[str, Any], budget: _Budget, depth: int
+) -> dict[str, Any]:
+    """Every property, while the budget lasts."""
+    made: dict[str, Any] = {}
+    for name, spec in (schema.get("properties") or {}).items() if depth < 16 else ():
+        if budget.left <= 0:
+            budget.spent = True
+            break
+        made[name] = _argument(spec, question, root, budget, depth + 1)
+    return made
 
 
 def _before_stop(content: str, stop: list[str] | None) -> str | None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.errors import InvalidRequest
+from parley.models.api.json_schemas import check_json_schema
 
 MAX_TOOLS = 128  # OpenAI's limit; Anthropic and Bedrock take as many
 MAX_TOOLS_BYTES = 64 * 1024
@@ -68,6 +69,9 @@ def checked_tools(tools: list[Tool] | None) -> list[dict[str, Any]] | None:
             f"tool names must be unique; repeated: {', '.join(repeated)}.", code="duplicate_tool_names"
         )
     dumped = [tool.model_dump(exclude_none=True) for tool in tools]
+    for position, tool in enumerate(dumped):
+        if "parameters" in tool["function"]:
+            check_json_schema(tool["function"]["parameters"], f"tools[{position}].function.parameters")
     size = len(json.dumps(dumped))
     if size > MAX_TOOLS_BYTES:
         raise InvalidRequest(
