@@ -1,4 +1,9 @@
-"""POST /v1/embeddings: vectors from the deployment's embedder, as floats or base64 (OpenAI-compatible)."""
+"""POST /v1/embeddings: vectors from the deployment's embedder, as floats or base64 (OpenAI-compatible),
+metered in the brand as every OpenAI-compatible route is."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from parley.http import create_app, http_handler, principal
 from parley.logic.openai_models import embeddings
@@ -10,8 +15,26 @@ app = create_app(style="openai")
 
 
 @app.post("/v1/embeddings")
-def embed(request: EmbeddingRequest) -> EmbeddingList:
-    return embeddings(principal(app), request, model=wiring.embedder)
+def embed(
+    request: EmbeddingRequest,
+    brand: Annotated[
+        str | None,
+        Header(
+            alias="X-Parley-Brand",
+            min_length=1,
+            max_length=100,
+            description="The brand to meter the request in, when the token grants several.",
+        ),
+    ] = None,
+) -> EmbeddingList:
+    return embeddings(
+        principal(app),
+        request,
+        brand,
+        model=wiring.embedder,
+        generator=wiring.generator,
+        config=wiring.settings,
+    )
 
 
 lambda_handler = http_handler(app, wiring, style="openai")

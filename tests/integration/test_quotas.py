@@ -334,3 +334,54 @@ def test_the_report_needs_a_brand(api: httpx.Client, admin: dict[str, str]) -> N
 
     assert response.status_code == 400
     assert "brand_id" in response.json()["message"]
+
+
+def test_leaving_the_brand_out_does_not_sidestep_its_budget(
+    api: httpx.Client,
+    auth: TokenFactory,
+    admin: dict[str, str],
+    brand: str,
+    providers: ProviderServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A brandless conversation and a brandless chat are held to the strictest user budget of
+    the token's brands (each in the user's unbranded counter): past it, a 429 as in the brand."""
+    monkeypatch.setenv("QUOTA_CACHE_SECONDS", "0")
+    user = f"sidestep-{uuid.uuid4().hex[:6]}"
+    alice = auth(user, brands=[brand])
+    set_budgets(api, admin, brand, user_daily_tokens=1)
+    brandless = api.post("/v1/conversations", json={}, headers=alice).json()["conversation"]["id"]
+
+    def chat_message() -> httpx.Response:
+        body = {"content": "Hi", "modelId": "gpt-4o", "userId": user}
+        return api.post(f"/api/chats/{brandless}/messages", json=body, headers=alice)
+
+    first = ask(api, alice, brandless)  # served: the counter was under budget before it
+    refused = [ask(api, alice, brandless), chat_message()]
+
+    assert first.status_code == 200, first.text
+    assert [r.status_code for r in refused] == [429, 429]
+    assert {r.json()["error"] for r in refused} == {"quota_exceeded"}
+
+
+def test_a_token_that_no_longer_grants_the_brand_cannot_use_its_conversation(
+    api: httpx.Client, auth: TokenFactory, brand: str, providers: ProviderServer
+) -> None:
+    user = f"leaver-{uuid.uuid4().hex[:6]}"
+    member = auth(user, brands=[brand], scopes=[*USER_SCOPES])
+    conversation_id = conversation(api, member, brand)
+    answered = ask(api, member, conversation_id).json()["assistant_message"]["id"]
+    former = auth(user, brands=[], scopes=[*USER_SCOPES])
+    base = f"/v1/conversations/{conversation_id}"
+
+    refused = {
+        "generate": ask(api, former, conversation_id),
+        "regenerate": api.post(f"{base}/messages/{answered}/regenerate", json={}, headers=former),
+        "export": api.get(f"{base}/export", headers=former),
+        "get": api.get(base, headers=former),
+        "rate": api.put(f"{base}/messages/{answered}/feedback", json={"rating": "up"}, headers=former),
+    }
+
+    assert {name: r.status_code for name, r in refused.items()} == dict.fromkeys(refused, 403)
+    assert all(brand in r.json()["message"] for r in refused.values())
+    assert total(api, member, conversation_id) == 2  # nothing was written

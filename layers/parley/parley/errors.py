@@ -188,9 +188,22 @@ class BatchTooLarge(ContentTooLarge):
     code = "batch_too_large"
 
     def __init__(self, chunks: int, fits: int, seconds: float) -> None:
+        self.fits = fits
         super().__init__(
             f"This batch has {chunks} chunks to embed; about {fits} fit in one request's {seconds:g} s. "
             f"Send smaller batches (at most {fits} chunks each), or upload the documents as files with "
             "POST /v1/ai/files, which are ingested in the background (GET /v1/ai/documents/{id} shows "
             "when each is ready). Nothing of this batch was stored."
+        )
+
+
+class InputsTooLarge(ContentTooLarge):
+    """More inputs to embed than one request can finish before its deadline."""
+
+    code = "batch_too_large"
+
+    def __init__(self, inputs: int, fits: int, seconds: float) -> None:
+        super().__init__(
+            f"This request has {inputs} inputs to embed; about {fits} fit in one request's {seconds:g} s. "
+            f"Send at most {fits} inputs per request. Nothing was embedded or metered."
         )

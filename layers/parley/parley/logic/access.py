@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from parley.auth.principal import Principal
 from parley.errors import ChatNotFound, ConversationNotFound, Forbidden, ParleyError
+from parley.models.domain import Conversation
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,24 @@ class AccessPolicy:
             raise self.missing(conversation_id)
         if owner != caller:
             raise self.not_yours(conversation_id)
+
+    def require_access(
+        self,
+        conversation_id: str,
+        conversation: Conversation | None,
+        principal: Principal,
+        speaker: str | None = None,
+    ) -> Conversation:
+        """The conversation, if it is the caller's (or `speaker`'s, whom an ai:act-as token speaks
+        for) and in a brand the token grants now: access follows the token's current brands, so a
+        token that lost a brand can no longer generate in, rate or export its conversations."""
+        self.require_owner(
+            conversation_id, conversation.user_id if conversation else None, speaker or principal.user_id
+        )
+        assert conversation is not None
+        if conversation.brand_id is not None:
+            principal.require_brand(conversation.brand_id)
+        return conversation
 
 
 def _chat_of_another(_: str) -> ParleyError:

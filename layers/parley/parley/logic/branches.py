@@ -76,11 +76,8 @@ class Branching:
     def open(self) -> tuple[Head, Conversation]:
         """The branch's head and the conversation, the caller's (404 otherwise): one Query."""
         conversation = self.store.get(self.conversation_id)
-        CONVERSATIONS.require_owner(
-            self.conversation_id, conversation.user_id if conversation else None, self.principal.user_id
-        )
-        assert conversation is not None
-        return Head.of(conversation), conversation
+        owned = CONVERSATIONS.require_access(self.conversation_id, conversation, self.principal)
+        return Head.of(owned), owned
 
     def path_to(self, placement: Placement, recent: int) -> tuple[list[Message], bool]:
         """The newest `recent` messages from the branch's first down to the placement's parent,

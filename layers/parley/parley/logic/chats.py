@@ -65,11 +65,13 @@ def send_chat_message(
     model = model_spec(request.modelId).id
     context = store.completion_context(chat_id, config.history_max_messages)
     # The chat must be the userId's (the caller's, or whom an ai:act-as token speaks for).
-    CHATS.require_owner(chat_id, context.conversation.user_id if context else None, request.userId)
+    CHATS.require_access(chat_id, context.conversation if context else None, principal, request.userId)
     assert context is not None
     message = Message.new(chat_id, "user", request.content)
     workflow = usable_workflow(principal, request.workflowId, store=catalog) if request.workflowId else None
-    generation = generator.open(context.conversation.brand_id, context.conversation.user_id, listener)
+    generation = generator.open(
+        context.conversation.brand_id, principal, listener, user_id=context.conversation.user_id
+    )
     message.parent_id = context.recent[-1].id if context.recent else None
     summary = None
     if workflow is not None:

@@ -51,11 +51,7 @@ def get_conversation(principal: Principal, conversation_id: str, *, store: Conve
     conversation_id = require_uuid(conversation_id, "conversation_id")
     conversation = store.get(conversation_id)
     # Someone else's conversation reads exactly like a missing one: its existence is not revealed.
-    CONVERSATIONS.require_owner(
-        conversation_id, conversation.user_id if conversation else None, principal.user_id
-    )
-    assert conversation is not None
-    return conversation
+    return CONVERSATIONS.require_access(conversation_id, conversation, principal)
 
 
 def delete_conversation(principal: Principal, conversation_id: str, *, store: ConversationStore) -> None:

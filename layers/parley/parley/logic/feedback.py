@@ -98,9 +98,7 @@ def _owned(
     conversation_id = require_uuid(conversation_id, policy.conversation_param)
     message_id = require_uuid(message_id, policy.message_param)
     conversation = store.get(conversation_id)
-    policy.require_owner(conversation_id, conversation.user_id if conversation else None, principal.user_id)
-    assert conversation is not None
-    return conversation, message_id
+    return policy.require_access(conversation_id, conversation, principal), message_id
 
 
 def rated_model(metadata: dict[str, object]) -> str:

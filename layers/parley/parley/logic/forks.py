@@ -55,7 +55,7 @@ def append_under(
         check_tool_call_answered(request, turns)
         check_no_call_unanswered([*turns, message])
         tooling = offered_tools(request, conversation)
-        generation = generator.open(conversation.brand_id, principal.user_id, listener)
+        generation = generator.open(conversation.brand_id, principal, listener)
         reply = generate_reply(
             conversation,
             [*turns, message],
@@ -106,7 +106,7 @@ def regenerate_answer(
             code="not_an_answer",
         )
     turns, from_start = branching.path_to(placement, config.history_max_messages)
-    generation = generator.open(conversation.brand_id, principal.user_id, listener)
+    generation = generator.open(conversation.brand_id, principal, listener)
     reply = generate_reply(
         conversation,
         turns,

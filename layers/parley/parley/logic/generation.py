@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from parley.auth.principal import Principal
 from parley.logic.quotas import BudgetBook, Meter
 from parley.models.domain import Charge
 from parley.observability import logger, record_generation
@@ -45,9 +46,20 @@ class Generator:
     provider_timeout_seconds: float
     stream_timeout_seconds: float
 
-    def open(self, brand_id: str | None, user_id: str, listener: Listener | None = None) -> Generation:
-        """A generation for one request; QuotaExceeded now if a budget is known spent."""
-        return Generation(self, self.budgets.open(brand_id, user_id), listener)
+    def open(
+        self,
+        brand_id: str | None,
+        principal: Principal,
+        listener: Listener | None = None,
+        *,
+        user_id: str | None = None,
+    ) -> Generation:
+        """A generation for one request, charged to `user_id` (the caller by default; the user an
+        ai:act-as token speaks for) in `brand_id`; QuotaExceeded now if a budget is known spent.
+        Unbranded usage is held to the strictest user budget of the token's brands, so no
+        brand's budget is sidestepped by leaving the brand out."""
+        meter = self.budgets.open(brand_id, user_id or principal.user_id, principal.brands)
+        return Generation(self, meter, listener)
 
 
 class Generation:

@@ -101,14 +101,12 @@ def append_message(
             assistant_message=None,
         )
     context = store.completion_context(conversation_id, config.history_max_messages)
-    CONVERSATIONS.require_owner(
-        conversation_id, context.conversation.user_id if context else None, principal.user_id
-    )
+    CONVERSATIONS.require_access(conversation_id, context.conversation if context else None, principal)
     assert context is not None
     check_tool_call_answered(request, context.recent)
     check_no_call_unanswered([*context.recent, message])
     tooling = offered_tools(request, context.conversation)
-    generation = generator.open(context.conversation.brand_id, principal.user_id, listener)
+    generation = generator.open(context.conversation.brand_id, principal, listener)
     message.parent_id = context.recent[-1].id if context.recent else None
     reply = generate_reply(
         context.conversation,

@@ -75,7 +75,7 @@ def chat_completion(
     _refuse_what_parley_cannot_honour(request)
     system_parts, turns = _conversation(request.messages)
     identifier, created = getattr(listener, "identity", None) or new_identity()
-    generation = generator.open(brand_id, principal.user_id, listener)  # before anything is spent
+    generation = generator.open(brand_id, principal, listener)  # before anything is spent
 
     assistant: Assistant | None = None
     if request.model.startswith(ASSISTANT_PREFIX):

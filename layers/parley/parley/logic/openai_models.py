@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
-from parley.errors import AssistantNotFound, InvalidRequest, ModelNotFound
+from parley.errors import AssistantNotFound, BatchTooLarge, InputsTooLarge, InvalidRequest, ModelNotFound
 from parley.logic.catalog import find_assistant
-from parley.logic.openai_chat import ASSISTANT_PREFIX
+from parley.logic.embedding import Deadline, embed_within
+from parley.logic.generation import Generator
+from parley.logic.openai_chat import ASSISTANT_PREFIX, metered_brand
 from parley.models.api.openai import (
     Embedding,
     EmbeddingList,
@@ -23,6 +25,7 @@ from parley.models.api.openai import (
     ModelCard,
     ModelList,
 )
+from parley.models.domain import TokenUsage
 from parley.providers.credentials import is_configured
 from parley.providers.embedders import Embedder, embedder_name
 from parley.providers.registry import MODELS, ModelSpec
@@ -57,10 +60,13 @@ def list_models(principal: Principal, *, store: CatalogStore, config: Settings) 
     ]
     cards.append(ModelCard(id=embedder_name(config), created=REGISTRY_CREATED, owned_by="parley"))
     for brand_id in sorted(principal.brands):
-        for assistant_id, created_at in store.brand_assistants(brand_id):
+        for assistant_id, created_at, name in store.brand_assistants(brand_id):
             cards.append(
                 ModelCard(
-                    id=f"{ASSISTANT_PREFIX}{assistant_id}", created=_seconds(created_at), owned_by=brand_id
+                    id=f"{ASSISTANT_PREFIX}{assistant_id}",
+                    created=_seconds(created_at),
+                    owned_by=brand_id,
+                    name=name,
                 )
             )
     return ModelList(data=cards)
@@ -73,7 +79,8 @@ def get_model(principal: Principal, model_id: str, *, store: CatalogStore, confi
             assistant = find_assistant(principal, model_id.removeprefix(ASSISTANT_PREFIX), store=store)
         except AssistantNotFound as missing:
             raise ModelNotFound(model_id) from missing
-        return ModelCard(id=model_id, created=_seconds(assistant.created_at), owned_by=assistant.brand_id)
+        created = _seconds(assistant.created_at)
+        return ModelCard(id=model_id, created=created, owned_by=assistant.brand_id, name=assistant.name)
     if model_id == embedder_name(config):
         return ModelCard(id=model_id, created=REGISTRY_CREATED, owned_by="parley")
     spec = MODELS.get(model_id)
@@ -82,12 +89,22 @@ def get_model(principal: Principal, model_id: str, *, store: CatalogStore, confi
     return ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
 
 
-def embeddings(principal: Principal, request: EmbeddingRequest, *, model: Embedder) -> EmbeddingList:
+def embeddings(
+    principal: Principal,
+    request: EmbeddingRequest,
+    brand_header: str | None = None,
+    *,
+    model: Embedder,
+    generator: Generator,
+    config: Settings,
+) -> EmbeddingList:
     """Vectors of the deployment's embedder (the one RAG uses; its name, or `parley-embedding`
-    whatever it is), as floats or as base64 of
-    little-endian float32, OpenAI's two encodings. Not counted in the token budgets, as the
-    embeddings of ingestion and retrieval are not."""
+    whatever it is), as floats or as base64 of little-endian float32, OpenAI's two encodings.
+    Metered in the brand (the X-Parley-Brand header's, else the token's one brand) and counted in
+    its budgets, as a generation is; inputs that would not be embedded before the deadline are a
+    413 before any is."""
     principal.require(AI_CHAT)
+    brand_id = metered_brand(principal, brand_header)
     if request.model not in (model.name, EMBEDDING_ALIAS):
         raise ModelNotFound(request.model)
     if request.dimensions is not None and request.dimensions != model.dimension:
@@ -98,12 +115,22 @@ def embeddings(principal: Principal, request: EmbeddingRequest, *, model: Embedd
     texts = [request.input] if isinstance(request.input, str) else request.input
     if empty := [n for n, text in enumerate(texts) if not text]:
         raise InvalidRequest("An input to embed is empty.", param=f"input[{empty[0]}]")
-    vectors = model.embed(texts)
+    generation = generator.open(brand_id, principal)  # before anything is spent
+    try:
+        vectors = embed_within(texts, model, Deadline(config.ingest_deadline_seconds))
+    except BatchTooLarge as refusal:
+        raise InputsTooLarge(len(texts), refusal.fits, config.ingest_deadline_seconds) from None
+    tokens = sum(estimate_tokens(text) for text in texts)
+    generation.meter.add(
+        model.name,
+        TokenUsage(prompt_tokens=tokens, completion_tokens=0, total_tokens=tokens),
+        tokens * getattr(model, "input_per_million", 0.0) / 1_000_000,
+    )
+    generation.settle_alone()
     data = [
         Embedding(index=n, embedding=_base64(vector) if request.encoding_format == "base64" else vector)
         for n, vector in enumerate(vectors)
     ]
-    tokens = sum(estimate_tokens(text) for text in texts)
     return EmbeddingList(
         data=data, model=model.name, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens)
     )

@@ -80,13 +80,24 @@ class BudgetBook:
         self._budgets[brand_id] = (budgets, self.monotonic() + self.cache_seconds)
         return budgets
 
+    def unbranded_budgets(self, token_brands: frozenset[str]) -> Budgets:
+        """The budgets of usage in no brand by a user whose token grants `token_brands`: the
+        strictest user budget among those brands' and the default (0, no limit, is the least
+        strict); the unbranded total keeps the default."""
+        limits = [self.defaults.user_daily_tokens] + [
+            self.budgets_for(b).user_daily_tokens for b in sorted(token_brands)
+        ]
+        set_limits = [limit for limit in limits if limit > 0]
+        return Budgets(min(set_limits) if set_limits else 0, self.defaults.brand_daily_tokens)
+
     def forget(self, brand_id: str) -> None:
         """Read the brand's budgets again on its next request (its override changed)."""
         self._budgets.pop(brand_id, None)
 
-    def open(self, brand_id: str | None, user_id: str) -> Meter:
+    def open(self, brand_id: str | None, user_id: str, token_brands: frozenset[str] = frozenset()) -> Meter:
         """A meter for a request about to generate; QuotaExceeded if a budget is known spent."""
-        meter = Meter(self, brand_id, user_id)
+        budgets = self.budgets_for(brand_id) if brand_id is not None else self.unbranded_budgets(token_brands)
+        meter = Meter(self, brand_id, user_id, budgets)
         scopes: tuple[Scope, ...] = ("user", "brand")
         for scope in scopes:
             if self.spent.get(meter.spent_key(scope)) == meter.budgets.of(scope):
@@ -95,13 +106,13 @@ class BudgetBook:
 
 
 class Meter:
-    def __init__(self, book: BudgetBook, brand_id: str | None, user_id: str) -> None:
+    def __init__(self, book: BudgetBook, brand_id: str | None, user_id: str, budgets: Budgets) -> None:
         self.book = book
         self.brand_id = brand_id
         self.user_id = user_id
         self.now = book.clock.now()
         self.day = self.now.date().isoformat()
-        self.budgets = book.budgets_for(brand_id)
+        self.budgets = budgets
         self.models: dict[str, ModelUsage] = {}
 
     def add(

@@ -42,7 +42,7 @@ def rag_chat(
         raise Forbidden("user_id must be the caller.")
     # Retrieval searches for the latest user message; with none (or an empty one) the model answers
     # without sources, as it would with nothing above the threshold.
-    generation = generator.open(request.brand_id, request.user_id, listener)  # before anything is spent
+    generation = generator.open(request.brand_id, principal, listener, user_id=request.user_id)
 
     assistant = (
         find_assistant(principal, request.assistant_id, request.brand_id, store=catalog)

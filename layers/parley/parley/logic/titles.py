@@ -88,17 +88,14 @@ def regenerate_title(
     principal.require(AI_CHAT)
     conversation_id = require_uuid(conversation_id, "conversation_id")
     conversation = store.get(conversation_id)
-    CONVERSATIONS.require_owner(
-        conversation_id, conversation.user_id if conversation else None, principal.user_id
-    )
-    assert conversation is not None
+    conversation = CONVERSATIONS.require_access(conversation_id, conversation, principal)
     if conversation.title is not None and not conversation.title_generated:
         raise _set_by_user()
     page = store.history(conversation_id, RECENT)  # titled by what it is about now
     messages = page.messages if page else []
     if not messages:
         raise Conflict("The conversation has no messages to title yet.", code="nothing_to_title")
-    generation = generator.open(conversation.brand_id, principal.user_id)
+    generation = generator.open(conversation.brand_id, principal)
     title = title_for(conversation, messages, generation, config)
     generation.settle_alone()
     if title is None:

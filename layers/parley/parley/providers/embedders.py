@@ -60,6 +60,15 @@ class HashingEmbedder:
         return normalise(vector)
 
 
+# List prices per million input tokens, as OpenAI publishes them.
+OPENAI_PRICES = {
+    "text-embedding-3-small": 0.02,
+    "text-embedding-3-large": 0.13,
+    "text-embedding-ada-002": 0.10,
+}
+TITAN_V2_PRICE = 0.02  # per million input tokens, Bedrock on-demand in us-east-1
+
+
 class OpenAIEmbedder:
     def __init__(self, model: str, api_key: str, base_url: str | None, timeout: float, retries: int) -> None:
         import openai
@@ -69,6 +78,7 @@ class OpenAIEmbedder:
         self.model = model
         self.dimension = OPENAI_DIMENSIONS.get(model, 1536)
         self.name = f"openai-{model}"
+        self.input_per_million = OPENAI_PRICES.get(model, 0.0)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         from parley.providers.faults import translate
@@ -93,6 +103,7 @@ class TitanEmbedder:
     Bedrock chat provider; credentials from the execution role."""
 
     MODEL = "amazon.titan-embed-text-v2:0"
+    input_per_million = TITAN_V2_PRICE
 
     def __init__(self, dimension: int, region: str | None, timeout: float, retries: int) -> None:
         import boto3

@@ -119,9 +119,12 @@ class CatalogStore:
         }
         self._put_new(item)
 
-    def brand_assistants(self, brand_id: str, limit: int = MAX_LISTED_ASSISTANTS) -> list[tuple[str, str]]:
-        """(assistant_id, created_at) of a brand's assistants, oldest first: one Query a page."""
-        found: list[tuple[str, str]] = []
+    def brand_assistants(
+        self, brand_id: str, limit: int = MAX_LISTED_ASSISTANTS
+    ) -> list[tuple[str, str, str | None]]:
+        """(assistant_id, created_at, name) of a brand's assistants, oldest first: one Query a page
+        (the user index projects the name, kept as `title`)."""
+        found: list[tuple[str, str, str | None]] = []
         start: dict[str, Any] | None = None
         while len(found) < limit:
             with translated_errors():
@@ -135,7 +138,11 @@ class CatalogStore:
                     **({"ExclusiveStartKey": start} if start else {}),  # type: ignore[arg-type]
                 )
             found += [
-                (item["PK"]["S"].removeprefix("AST#"), item["created_at"]["S"])
+                (
+                    item["PK"]["S"].removeprefix("AST#"),
+                    item["created_at"]["S"],
+                    item.get("title", {}).get("S"),
+                )
                 for item in page.get("Items", [])
             ]
             start = page.get("LastEvaluatedKey")

@@ -176,6 +176,15 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    name: str | None = Field(None, description="Parley's extension: an assistant's name (assistants only).")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A model's card is exactly OpenAI's: `name` only on an assistant's."""
+        data: dict[str, Any] = handler(self)
+        if data.get("name") is None:
+            data.pop("name", None)
+        return data
 
 
 class ModelList(BaseModel):
