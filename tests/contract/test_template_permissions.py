@@ -67,4 +67,51 @@ def test_a_function_that_uses_the_vector_store_may_reach_it(logical_id: str) -> 
     assert {"aoss:ReadDocument", "aoss:DescribeIndex"} <= granted
     if writes:
         assert {"aoss:WriteDocument", "aoss:CreateIndex"} <= granted
+    else:  # a function that only searches may only read
+        assert not {"aoss:WriteDocument", "aoss:CreateIndex", "aoss:UpdateIndex"} & granted
     assert "aoss:APIAccessAll" in statements
+
+
+def _statements(node: Any) -> list[dict[str, Any]]:
+    """Every IAM statement (a dict with Effect and Action) anywhere under `node`."""
+    if isinstance(node, list):
+        return [found for item in node for found in _statements(item)]
+    if not isinstance(node, dict):
+        return []
+    here = [node] if "Effect" in node and "Action" in node else []
+    return here + [found for value in node.values() for found in _statements(value)]
+
+
+def test_no_function_may_reach_a_search_cluster_it_was_not_given() -> None:
+    """For an external domain or collection, only its ARN (OpenSearchResourceArn), never `*`;
+    and no wildcard action."""
+    for logical_id, resource in resources().items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for statement in _statements(resource["Properties"].get("Policies")):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            search = [a for a in actions if a.startswith(("es:", "aoss:"))]
+            assert "es:*" not in actions and "aoss:*" not in actions, logical_id
+            if search:
+                assert statement["Resource"] != "*", (logical_id, search)
+
+
+def test_the_stage_logs_access_and_the_authorizer_can_be_kept_capacity() -> None:
+    template = resources()
+    api = template["ParleyApi"]["Properties"]
+    authorizer = template["AuthorizerFunction"]["Properties"]
+    streaming = [
+        resource["Properties"]
+        for resource in template.values()
+        if isinstance(resource, dict)
+        and resource.get("Type") == "AWS::Serverless::Function"
+        and "STREAM" in json.dumps(resource["Properties"].get("Events"))
+    ]
+
+    assert api["AccessLogSetting"]["If"][0] == "HasAccessLogs"
+    assert "requestId" in api["AccessLogSetting"]["If"][1]["Format"]
+    assert authorizer["ReservedConcurrentExecutions"]["If"][0] == "HasAuthorizerReserve"
+    assert streaming and all(
+        f["ReservedConcurrentExecutions"]["If"][0] == "HasStreamingLimit" for f in streaming
+    )
+    assert template["ApiWebAclAssociation"]["Condition"] == "HasWebAcl"
