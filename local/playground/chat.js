@@ -12,7 +12,10 @@ const WEATHER_TOOL = {
   },
 };
 
-const state = { conversation: null, messages: [], cursor: null, controller: null };
+// `navigation` counts what the user asked to see (a conversation opened, a message sent): a
+// response that arrives after a newer request is dropped, never drawn over the newer view.
+// `creating` is the conversation New chat is making, which a send waits for.
+const state = { conversation: null, messages: [], cursor: null, controller: null, navigation: 0, creating: null };
 const $ = (id) => document.getElementById(id);
 
 export async function startChat(principal) {
@@ -27,16 +30,17 @@ async function loadModels() {
   const select = $("model");
   const assistants = $("assistant");
   try {
-    const models = (await get("/v1/models")).data.map((m) => m.id);
+    const cards = (await get("/v1/models")).data;
     // GET /v1/models lists the embedder too (OpenAI's list does): it cannot chat
-    const plain = models.filter((id) => !id.startsWith("assistant:") && !/embed|minilm/i.test(id));
-    const helpers = models.filter((id) => id.startsWith("assistant:"));
+    const plain = cards.filter((m) => !m.id.startsWith("assistant:") && !/embed|minilm/i.test(m.id)).map((m) => m.id);
+    const helpers = cards.filter((m) => m.id.startsWith("assistant:"));
+    const label = (m) => m.name || `Assistant ${m.id.slice(10, 18)}`;
     select.replaceChildren(
       el("optgroup", { label: "Models" }, ...plain.map((id) => el("option", { value: id }, id))),
-      el("optgroup", { label: "Assistants (answers from documents; not stored)" }, ...helpers.map((id) => el("option", { value: id }, id))),
+      el("optgroup", { label: "Assistants (answers from documents; not stored)" }, ...helpers.map((m) => el("option", { value: m.id }, label(m)))),
     );
     select.value = plain.includes("parley-offline") ? "parley-offline" : plain[0];
-    assistants.replaceChildren(el("option", { value: "" }, "(none)"), ...helpers.map((id) => el("option", { value: id.slice(10) }, id.slice(10))));
+    assistants.replaceChildren(el("option", { value: "" }, "(none)"), ...helpers.map((m) => el("option", { value: m.id.slice(10) }, label(m))));
     $("new-chat").disabled = false;
   } catch (error) {
     say("chat-status", `Models: ${error.message}`);
@@ -51,6 +55,7 @@ async function loadConversations(fresh) {
     const list = $("conversation-list");
     if (fresh) list.replaceChildren();
     for (const summary of page.conversations) list.append(conversationItem(summary));
+    markCurrent();
     state.cursor = page.next_cursor;
     $("more-conversations").hidden = !page.next_cursor;
   } catch (error) {
@@ -76,7 +81,12 @@ async function removeConversation(id) {
   await loadConversations(true);
 }
 
-export async function newChat() {
+export function newChat() {
+  if (!state.creating) state.creating = makeChat().finally(() => { state.creating = null; });
+  return state.creating;
+}
+
+async function makeChat() {
   const model = $("model").value;
   const brand = $("brand").value;
   if (model.startsWith("assistant:")) {
@@ -88,18 +98,27 @@ export async function newChat() {
   }
   const body = { model, ...(brand ? { brand_id: brand } : {}) };
   const { conversation } = await post("/v1/conversations", body);
+  state.navigation += 1;
+  state.conversation = conversation;  // new: nothing to read yet
+  state.messages = [];
+  render();
   await loadConversations(true);
-  await openConversation(conversation.id);
   $("message").focus();
 }
 
 async function openConversation(id) {
+  const navigation = ++state.navigation;
   const { conversation } = await get(`/v1/conversations/${id}`);
-  state.conversation = conversation;
   const history = await get(`/v1/conversations/${id}/messages?limit=200`);
+  if (navigation !== state.navigation) return;  // the user has moved on: not this view any more
+  state.conversation = conversation;
   state.messages = history.messages;
   render();
-  for (const item of $("conversation-list").children) item.classList.toggle("current", item.dataset.id === id);
+  markCurrent();
+}
+
+function markCurrent() {
+  for (const item of $("conversation-list").children) item.classList.toggle("current", item.dataset.id === state.conversation?.id);
 }
 
 async function reload() {
@@ -198,6 +217,7 @@ export async function send() {
   const content = box.value.trim();
   if (!content || state.controller) return;
   box.value = "";
+  if (state.creating) await state.creating;  // New chat was clicked: send in the conversation it makes
   if (!state.conversation) await newChat();  // the first message starts a conversation
   if (state.conversation.assistant) return askAssistant(content);
   const body = { role: "user", content, mode: "chat-completion", ...($("tools").checked ? { tools: [WEATHER_TOOL] } : {}) };
@@ -206,6 +226,7 @@ export async function send() {
 
 /** Send a generating request, showing the answer as it streams; reload the branch when done. */
 async function generate(url, body, shown) {
+  state.navigation += 1;  // a history read still on its way belongs to an older view
   const known = new Set(state.messages.map((m) => m.id).filter(Boolean));
   if (shown) state.messages.push(shown);
   const answer = { role: "assistant", content: "", tool_calls: null };

@@ -241,6 +241,64 @@ def test_an_assistant_of_the_brand_answers_from_the_model_picker(page: Any, loca
     assert "Where should I go in May?" in answers(page).first.inner_text()
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_model_picker_shows_assistant_names_within_its_column(
+    browser: Any, local_stack: LocalStack, width: int
+) -> None:
+    brand = f"pglay-{uuid.uuid4().hex[:6]}"
+    admin = {"Authorization": f"Bearer {mint('pg-admin', [brand])}"}
+    long_name = "Travel guide for the long weekends of the spring and the summer holidays"
+    made = httpx.post(
+        f"{local_stack.url}/v1/ai/assistants",
+        json={"brand_id": brand, "name": long_name, "system_prompt": "You guide travellers."},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{local_stack.url}/playground")
+        sign_in(page, brand=brand)
+        picker = page.get_by_label("Model", exact=True)
+        shot(page, f"09-model-picker-{width}")
+
+        labels = picker.locator("option").all_inner_texts()
+        column = page.locator(".conversations").bounding_box()
+        chosen = picker.bounding_box()
+        heading = page.locator("#conversation-title").bounding_box()
+        sideways = page.evaluate("() => document.scrollingElement.scrollWidth - window.innerWidth")
+    finally:
+        context.close()
+
+    assert long_name in labels and not any(label.startswith("assistant:") for label in labels)
+    assert (
+        chosen["x"] >= column["x"] - 1 and chosen["x"] + chosen["width"] <= column["x"] + column["width"] + 1
+    )
+    assert sideways <= 0
+    if width >= 1280:  # side by side: the picker never reaches over the chat's heading
+        assert chosen["x"] + chosen["width"] <= heading["x"]
+
+
+def test_a_message_sent_right_after_new_chat_goes_to_that_one_conversation_and_grows(page: Any) -> None:
+    """On a cold page: New chat, then Enter at once. One conversation is made, and the answer
+    grows in view (no late read of an older view draws over it)."""
+    sign_in(page)
+    page.get_by_role("button", name="New chat").click()
+    ask(page, "A week in Porto in May: where should I stay?")
+
+    page.wait_for_function(
+        "() => (document.querySelector('article.streaming .content')?.textContent || '').length > 10"
+    )
+    early = page.locator("article.assistant.streaming .content").inner_text()
+    wait_answered(page, 1)
+    final = answers(page).first.locator(".content").inner_text()
+    listed = page.locator("#conversation-list li")
+
+    assert early != final and final.startswith(early)
+    assert listed.count() == 1
+
+
 def test_an_admin_sees_the_usage_chart_and_a_user_does_not_see_the_tab(page: Any, browser: Any) -> None:
     brand = f"pgusage-{uuid.uuid4().hex[:6]}"
     sign_in(page, brand=brand)
