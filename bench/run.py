@@ -68,6 +68,8 @@ def main() -> None:
         database.stop()
         scratch.cleanup()
     report.save()
+    if report.refused:
+        raise SystemExit(f"{len(report.refused)} figure(s) refused, their requests failed: {report.refused}")
 
 
 if __name__ == "__main__":

@@ -17,10 +17,16 @@ from local.template import ROOT, FunctionSpec, load
 
 REQUESTS = 50
 SKIP = {"conversations_delete"}  # a delete is measured once, as a cold start: it removes what it serves
+# Put back what the event removes or moves before each request: a regenerate, a change of the
+# active message or a title leaves the events' conversation on another branch than they address.
 RESEED = {
     "ai_documents_delete",
     "conversations_create",
-}  # put back what the event removes before each request
+    "conversation_messages_regenerate",
+    "conversations_update",
+    "conversations_title",
+    "chat_messages_create",
+}
 
 
 def per_request(

@@ -46,6 +46,25 @@ def seed_messages(client: Any, table: str, conversation_id: str, count: int) -> 
     )
 
 
+def clear_conversation(client: Any, table: str, conversation_id: str) -> None:
+    """Every item of the conversation: its messages on and off the active branch, summaries,
+    ratings, title and counter."""
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.conversation_pk(conversation_id)}},
+        "ProjectionExpression": "PK, SK",
+    }
+    while True:
+        page = client.query(**request)
+        for start in range(0, len(page["Items"]), 25):
+            batch = [{"DeleteRequest": {"Key": key}} for key in page["Items"][start : start + 25]]
+            client.batch_write_item(RequestItems={table: batch})
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def seed_events_data(client: Any, table: str) -> None:
     """Into the table, and into the vector store the environment configures (as a function's
     container would find it)."""
@@ -66,6 +85,7 @@ def seed_events_data(client: Any, table: str) -> None:
         created_at=now,
         updated_at=now,
     )
+    clear_conversation(client, table, CONVERSATION_ID)  # what earlier requests added or moved
     for item in (items.meta_item(conversation), items.profile_item(conversation)):
         client.put_item(TableName=table, Item=item)
     # Two answers of the conversation: one to rate, one rated already (for the feedback events).
