@@ -165,6 +165,26 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
             "size": 48213,
         },
     ),
+    "ConversationsImportFunction": (
+        "POST",
+        "/v1/conversations/import",
+        {
+            "format": "parley.conversation.v1",
+            "conversation": {"title": "Trip planning", "model": "parley-offline", "metadata": {}},
+            "messages": [
+                {"id": "0190a1b2-0000-7000-8000-000000000001", "role": "user", "content": "A week in May?"},
+                {"id": "0190a1b2-0000-7000-8000-000000000002", "role": "assistant", "content": "Lisbon."},
+            ],
+            "archived": [
+                {
+                    "id": "0190a1b2-0000-7000-8000-000000000003",
+                    "role": "assistant",
+                    "content": "Porto.",
+                    "parent_id": "0190a1b2-0000-7000-8000-000000000001",
+                }
+            ],
+        },
+    ),
     "AiDocumentsGetFunction": ("GET", f"/v1/ai/documents/{DOCUMENT_ID}?brand_id=acme&rag_scope=hr", None),
     "AiAssistantsCreateFunction": (
         "POST",

@@ -20,7 +20,7 @@ def export(
     format: Annotated[ExportFormat, Query(description="markdown for people, json to re-import")] = "json",
 ) -> Response[str]:
     body, content_type = export_conversation(
-        principal(app), conversation_id, format, store=wiring.conversations
+        principal(app), conversation_id, format, store=wiring.conversations, branches=wiring.branches
     )
     extension = "md" if format == "markdown" else "json"
     return Response(

@@ -10,7 +10,8 @@ from typing import Literal
 from parley.auth.principal import Principal
 from parley.errors import ContentTooLarge
 from parley.logic.conversations import get_conversation
-from parley.models.domain import Conversation, Message
+from parley.models.domain import Branch, Conversation, Message
+from parley.store.branches import BranchStore
 from parley.store.conversations import ConversationStore
 
 ExportFormat = Literal["markdown", "json"]
@@ -20,17 +21,29 @@ JSON_FORMAT = "parley.conversation.v1"
 
 
 def export_conversation(
-    principal: Principal, conversation_id: str, export_format: ExportFormat, *, store: ConversationStore
+    principal: Principal,
+    conversation_id: str,
+    export_format: ExportFormat,
+    *,
+    store: ConversationStore,
+    branches: BranchStore,
 ) -> tuple[str, str]:
-    """The export's body and its content type; someone else's conversation reads as missing."""
+    """The export's body and its content type; someone else's conversation reads as missing.
+    JSON holds the whole tree, to re-import (POST /v1/conversations/import): the active branch
+    in `messages`, in order, and every other branch's messages in `archived`, each with its
+    `parent_id`; Markdown, for people, the active branch."""
     conversation = get_conversation(principal, conversation_id, store=store)
     messages = _all_messages(store, conversation.id)
     if export_format == "json":
+        archive, _ = branches.archive(conversation.id)
+        archived = [archive[key].message for key in sorted(archive)]
+        _with_whole_branches([*messages, *archived])
         body = json.dumps(
             {
                 "format": JSON_FORMAT,
                 "conversation": conversation.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in messages],
+                "archived": [m.model_dump(mode="json") for m in archived],
             },
             ensure_ascii=False,
         )
@@ -43,6 +56,15 @@ def export_conversation(
             "page by page with GET /v1/conversations/{id}/messages."
         )
     return body, content_type
+
+
+def _with_whole_branches(tree: list[Message]) -> None:
+    """Each message's versions as the whole tree has them: every message of the same parent."""
+    children: dict[str | None, list[str]] = {}
+    for message in tree:
+        children.setdefault(message.parent_id, []).append(message.id)
+    for message in tree:
+        message.branch = Branch.of(message.id, sorted(children[message.parent_id]))
 
 
 def _all_messages(store: ConversationStore, conversation_id: str) -> list[Message]:

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from parley.errors import StoreUnavailable
 from parley.models.domain import (
     BudgetSpent,
     Charge,
@@ -25,6 +27,8 @@ from parley.store.usage import USAGE_RETENTION_DAYS, charge_items, spent_scope
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+_BATCH_ATTEMPTS = 5  # a BatchWriteItem's unprocessed items are sent again this many times in all
+
 
 class ConversationStore(ActiveBranchReads):
     def __init__(
@@ -35,7 +39,9 @@ class ConversationStore(ActiveBranchReads):
         self.usage_retention_days = usage_retention_days  # of the usage counters a write updates
 
     def create(self, conversation: Conversation) -> None:
-        puts = [items.meta_item(conversation), items.profile_item(conversation)]
+        self._create_items([items.meta_item(conversation), items.profile_item(conversation)])
+
+    def _create_items(self, puts: list[Any]) -> None:
         with translated_errors():
             self.client.transact_write_items(
                 TransactItems=[
@@ -50,6 +56,31 @@ class ConversationStore(ActiveBranchReads):
                 ],
                 ReturnConsumedCapacity=CONSUMED_CAPACITY,
             )
+
+    def import_tree(self, conversation: Conversation, active: list[Message], archived: list[Message]) -> None:
+        """A whole conversation at once: its messages first (the active branch under MSG#, the
+        others under ALT# with their parents), 25 to a BatchWriteItem, then its ~META and
+        ~PROFILE in one transaction, so it is listed and readable only once complete."""
+        puts = [items.message_item(message) for message in active] + [
+            items.archived_item(items.message_item(message), message.parent_id) for message in archived
+        ]
+        for start in range(0, len(puts), 25):
+            pending: list[Any] = [{"PutRequest": {"Item": item}} for item in puts[start : start + 25]]
+            for attempt in range(_BATCH_ATTEMPTS):
+                with translated_errors():
+                    done = self.client.batch_write_item(
+                        RequestItems={self.table_name: pending}, ReturnConsumedCapacity=CONSUMED_CAPACITY
+                    )
+                pending = list((done.get("UnprocessedItems") or {}).get(self.table_name, []))
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            if pending:
+                raise StoreUnavailable("The conversation store is busy; retry the import in a moment.")
+        meta = items.meta_item(conversation)
+        if conversation.active_message_id is not None:
+            meta["active_message_id"] = {"S": conversation.active_message_id}
+        self._create_items([meta, items.profile_item(conversation)])
 
     def get(self, conversation_id: str) -> Conversation | None:
         """The conversation items in one Query (`SK >= ~META` covers ~META, ~NOTES and ~PROFILE)."""

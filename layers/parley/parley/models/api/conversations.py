@@ -132,3 +132,43 @@ class UpdateConversationRequest(BaseModel):
         "each time the newest child.",
         json_schema_extra={"format": "uuid"},
     )
+
+
+MAX_IMPORTED_MESSAGES = 5_000
+
+
+class ImportedMessage(BaseModel):
+    """A message of an export: what the import reads of it (the rest, such as its ratings, is
+    left out)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=100)
+    role: Role
+    content: str
+    tool_calls: list[dict[str, Any]] | None = Field(None, max_length=128)
+    metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
+    parent_id: str | None = Field(None, max_length=100)
+
+
+class ImportedConversation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    title: str | None = Field(None, max_length=200)
+    model: str = Field(min_length=1, max_length=100)
+    system_prompt: str | None = Field(None, max_length=32_000)
+    metadata: dict[str, Any] | None = Field(None, max_length=MAX_METADATA_KEYS)
+    brand_id: str | None = Field(None, min_length=1, max_length=100)
+    tools: Tools | None = None
+
+
+class ConversationImport(BaseModel):
+    """POST /v1/conversations/import: the body of GET /v1/conversations/{id}/export?format=json,
+    as it is: the active branch in `messages`, every other branch's messages in `archived`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    format: Literal["parley.conversation.v1"]
+    conversation: ImportedConversation
+    messages: list[ImportedMessage] = Field(max_length=MAX_IMPORTED_MESSAGES)
+    archived: list[ImportedMessage] = Field(default_factory=list, max_length=MAX_IMPORTED_MESSAGES)
