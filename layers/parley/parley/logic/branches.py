@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from parley.auth.principal import Principal
 from parley.config import Settings
-from parley.errors import Conflict, ConversationNotFound, InvalidRequest
+from parley.errors import Conflict, ConversationNotFound, InvalidRequest, MessageNotFound
 from parley.logic.access import CONVERSATIONS
 from parley.logic.after_exchange import after_exchange
 from parley.logic.branch_plans import Tree, archived_path
@@ -20,6 +21,7 @@ from parley.store.branches import BranchChanged, BranchStore, Head, Node, Rerout
 from parley.store.conversations import ConversationStore
 
 ATTEMPTS = 3  # plans of one change, when other requests keep moving the branch
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +53,40 @@ def locate(branches: BranchStore, conversation_id: str, parent: str | None) -> P
         )
     fork, chain = archived_path(parent, archived)
     return Placement(parent, tree_from(branches, conversation_id, fork, archived), chain, summaries)
+
+
+def steady(branches: BranchStore, conversation_id: str, read: Callable[[], T]) -> tuple[T, Head]:
+    """`read` (several queries of the tree) as of one state of the branch, and that state's head.
+    The head is read before and after; when another request moved the branch in between, a
+    message may have been on its way between the active branch and the archive, so the reading
+    is made again (a 409 when that keeps happening). A message found nowhere while the branch
+    held still is really missing: the 404 or 400 `read` raised stands."""
+    for _ in range(ATTEMPTS):
+        before = branches.head(conversation_id)
+        if before is None:
+            raise ConversationNotFound(conversation_id)
+        try:
+            result = read()
+        except (BranchChanged, MessageNotFound, InvalidRequest) as failure:
+            moved = branches.head(conversation_id) != before
+            if isinstance(failure, BranchChanged) or (moved and _maybe_in_transit(failure)):
+                continue
+            raise
+        if branches.head(conversation_id) == before:
+            return result, before
+    raise changing()
+
+
+def _maybe_in_transit(failure: Exception) -> bool:
+    """A refusal a move in progress can cause: a message looked for in neither place."""
+    return isinstance(failure, MessageNotFound) or getattr(failure, "code", None) == "unknown_parent"
+
+
+def changing() -> Conflict:
+    return Conflict(
+        "The conversation's branch kept changing while this was written; try again.",
+        code="conversation_changed",
+    )
 
 
 def tree_from(
@@ -121,12 +157,13 @@ class Branching:
             try:
                 self.branches.reroute(self.conversation_id, head, plan(), timestamp(), charge)
                 return
-            except BranchChanged:
+            except (BranchChanged, MessageNotFound, InvalidRequest) as failure:
                 found = self.branches.head(self.conversation_id)
                 if found is None:
                     raise ConversationNotFound(self.conversation_id) from None
+                if not isinstance(failure, BranchChanged) and not (
+                    found != head and _maybe_in_transit(failure)
+                ):
+                    raise
                 head = found
-        raise Conflict(
-            "The conversation's branch kept changing while this was written; try again.",
-            code="conversation_changed",
-        )
+        raise changing()

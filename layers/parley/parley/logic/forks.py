@@ -11,7 +11,7 @@ from parley.auth.principal import AI_CHAT, CONVERSATIONS_WRITE, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, MessageNotFound
 from parley.logic.branch_plans import Tree, archived_path, newest_descendants, reroute_to
-from parley.logic.branches import Branching, Placement, locate, tree_from
+from parley.logic.branches import Branching, Placement, locate, steady, tree_from
 from parley.logic.chat import Reply, Tooling, generate_reply
 from parley.logic.generation import Generation, Generator, Listener
 from parley.logic.limits import require_uuid
@@ -45,13 +45,18 @@ def append_under(
     """`message` (checked by the caller) under `parent`, with the reply in chat-completion mode;
     the branch through them becomes the active one."""
     branching = Branching(store, branches, principal, conversation_id)
-    head, conversation = branching.open()
-    placement = locate(branches, conversation_id, parent)
+    _, conversation = branching.open()
+    generating = request.mode == "chat-completion"
+
+    def read() -> tuple[Placement, list[Message], bool]:
+        where = locate(branches, conversation_id, parent)
+        return where, *(branching.path_to(where, config.history_max_messages) if generating else ([], True))
+
+    (placement, turns, from_start), head = steady(branches, conversation_id, read)
     message.parent_id = parent
     reply: Reply | None = None
     generation: Generation | None = None
-    if request.mode == "chat-completion":
-        turns, from_start = branching.path_to(placement, config.history_max_messages)
+    if generating:
         check_tool_call_answered(request, turns)
         check_no_call_unanswered([*turns, message])
         tooling = offered_tools(request, conversation)
@@ -97,15 +102,21 @@ def regenerate_answer(
     conversation_id = require_uuid(conversation_id, "conversation_id")
     message_id = require_uuid(message_id, "message_id")
     branching = Branching(store, branches, principal, conversation_id)
-    head, conversation = branching.open()
-    answered, placement = _answer_and_place(branching, message_id)
+    _, conversation = branching.open()
+
+    def read() -> tuple[Message, Placement, list[Message], bool]:
+        found, where = _answer_and_place(branching, message_id)
+        if found.role != "assistant":
+            return found, where, [], True
+        return found, where, *branching.path_to(where, config.history_max_messages)
+
+    (answered, placement, turns, from_start), head = steady(branches, conversation_id, read)
     if answered.role != "assistant":
         raise InvalidRequest(
             f"Message '{message_id}' is a {answered.role} message; only an assistant's answer is "
             "regenerated (to change a question, append a new one with its parent_id).",
             code="not_an_answer",
         )
-    turns, from_start = branching.path_to(placement, config.history_max_messages)
     generation = generator.open(conversation.brand_id, principal, listener)
     reply = generate_reply(
         conversation,
