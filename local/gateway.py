@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from local import docs, playground
 from local.lambda_runtime import FunctionPool, FunctionTimeout
 from local.template import Route, Template, load
-from parley.web_adapter import ChunkedWriter
+from parley.edge.web_adapter import ChunkedWriter
 
 log = logging.getLogger("parley.gateway")
 

@@ -16,15 +16,15 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from local import reference
 from local.template import OPENAPI_DOCUMENT, load
-from parley.models.api.openai import OpenAIErrorBody
-from parley.providers.registry import MODELS
-from parley.request_guard import (
+from parley.edge.request_guard import (
     MAX_DEPTH,
     MAX_INTEGER_DIGITS,
     MAX_PATH_PARAMETER_LENGTH,
     MAX_QUERY_PARAMETER_LENGTH,
     REFUSAL_CODE,
 )
+from parley.models.api.openai import OpenAIErrorBody
+from parley.providers.registry import MODELS
 
 DOCUMENT = OPENAPI_DOCUMENT
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}

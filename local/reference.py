@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from parley.openai_errors import openai_error_json
+from parley.edge.openai_errors import openai_error_json
 
 TAGS = [
     ("Conversations", "Conversations and their messages (documents 000 and 001), feedback on answers."),

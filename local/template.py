@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from parley.web_adapter import resource_pattern
+from parley.edge.web_adapter import resource_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_DOCUMENT = ROOT / "openapi.json"  # written by local.openapi, served by local.docs

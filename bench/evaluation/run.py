@@ -27,9 +27,9 @@ from parley.clock import SYSTEM_CLOCK
 from parley.config import Settings
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentIn
+from parley.models.filters import parse_filters
 from parley.providers.embedders import Embedder
 from parley.providers.minilm import MiniLMEmbedder
-from parley.rag.filters import parse_filters
 from parley.rag.fusion import Fusion
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.retrieval import retrieve

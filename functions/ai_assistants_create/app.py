@@ -1,6 +1,6 @@
 """POST /v1/ai/assistants: a brand's assistant, the defaults a RAG chat starts from (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.catalog import create_assistant
 from parley.models.api.rag import AssistantEnvelope, AssistantIn
 from parley.wiring import Wiring

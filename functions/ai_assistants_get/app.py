@@ -1,6 +1,6 @@
 """GET /v1/ai/assistants/{assistant_id}: one of the caller's brands' assistants (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.catalog import get_assistant
 from parley.models.api.rag import AssistantEnvelope
 from parley.wiring import Wiring

@@ -1,10 +1,10 @@
 """POST /v1/ai/chat: a RAG-grounded answer with its context and citations (document 003)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
+from parley.edge.streaming import stream_listener, streamed
 from parley.logic.rag_chat import rag_chat
 from parley.models.api.rag import RagChatRequest, RagChatResponse
 from parley.providers.priming import register_snapstart_priming
-from parley.streaming import stream_listener, streamed
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root
@@ -28,4 +28,4 @@ def chat(request: RagChatRequest) -> RagChatResponse:
 lambda_handler = http_handler(app, wiring)
 stream_handler = streamed(
     lambda_handler, wiring
-)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+)  # in AWS through the Lambda Web Adapter (parley.edge.web_adapter)

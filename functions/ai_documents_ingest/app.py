@@ -1,6 +1,6 @@
 """POST /v1/ai/documents: ingest one document or a batch into the brand's RAG scope."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import DocumentBatch, DocumentIn, IngestResponse
 from parley.wiring import Wiring

@@ -1,7 +1,7 @@
 """POST /v1/ai/files: a presigned upload for a file (PDF, Word, HTML, Markdown, text), which is
 then parsed and ingested in the background; its status is at GET /v1/ai/documents/{id}."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.files import accept_file
 from parley.models.api.rag import FileAccepted, FileIn
 from parley.wiring import Wiring

@@ -1,6 +1,6 @@
 """POST /v1/ai/templates: a new version of a brand's prompt template (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.catalog import create_template_version
 from parley.models.api.rag import TemplateEnvelope, TemplateIn
 from parley.wiring import Wiring

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.access import CHATS
 from parley.logic.feedback import remove_rating
 from parley.wiring import Wiring

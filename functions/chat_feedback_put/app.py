@@ -1,7 +1,7 @@
 """PUT /api/chats/{chatId}/messages/{messageId}/feedback: rate a response (the chats API's style:
 camelCase, `data`-wrapped, another user's chat a 403)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.access import CHATS
 from parley.logic.feedback import rate_message
 from parley.models.api.feedback import ChatFeedback, ChatFeedbackEnvelope, FeedbackIn

@@ -1,10 +1,10 @@
 """POST /api/chats/{chatId}/messages: a message and the assistant's response (document 002)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
+from parley.edge.streaming import stream_listener, streamed
 from parley.logic.chats import send_chat_message
 from parley.models.api.chats import CreateChatMessageRequest, SentChatMessageEnvelope
 from parley.providers.priming import register_snapstart_priming
-from parley.streaming import stream_listener, streamed
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root
@@ -31,4 +31,4 @@ def send(chatId: UuidPath, request: CreateChatMessageRequest) -> SentChatMessage
 lambda_handler = http_handler(app, wiring)
 stream_handler = streamed(
     lambda_handler, wiring
-)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+)  # in AWS through the Lambda Web Adapter (parley.edge.web_adapter)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import UuidCursor, UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidCursor, UuidPath, create_app, http_handler, principal
 from parley.logic.chats import chat_messages
 from parley.models.api.chats import ChatMessagePage
 from parley.wiring import Wiring

@@ -1,6 +1,6 @@
 """POST /api/chats: start a chat owned by the caller."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.chats import create_chat
 from parley.models.api.chats import ChatEnvelope, CreateChatRequest
 from parley.wiring import Wiring

@@ -1,7 +1,7 @@
 """PUT /v1/conversations/{conversation_id}/messages/{message_id}/feedback: rate an assistant
 message up or down (with a comment and reasons); setting it again replaces it."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.feedback import rate_message
 from parley.models.api.feedback import FeedbackEnvelope, FeedbackIn
 from parley.wiring import Wiring

@@ -1,11 +1,11 @@
 """POST /v1/conversations/{conversation_id}/messages: append a message, or append it and
 generate the assistant's reply (document 000)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
+from parley.edge.streaming import stream_listener, streamed
 from parley.logic.messages import append_message
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
 from parley.providers.priming import register_snapstart_priming
-from parley.streaming import stream_listener, streamed
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root
@@ -31,4 +31,4 @@ def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMe
 lambda_handler = http_handler(app, wiring)
 stream_handler = streamed(
     lambda_handler, wiring
-)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+)  # in AWS through the Lambda Web Adapter (parley.edge.web_adapter)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import UuidCursor, UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidCursor, UuidPath, create_app, http_handler, principal
 from parley.logic.messages import message_history
 from parley.models.api.conversations import MessageHistory
 from parley.wiring import Wiring

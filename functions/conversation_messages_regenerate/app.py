@@ -6,11 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
+from parley.edge.streaming import stream_listener, streamed
 from parley.logic.forks import regenerate_answer
 from parley.models.api.conversations import RegenerateRequest, RegenerateResponse
 from parley.providers.priming import register_snapstart_priming
-from parley.streaming import stream_listener, streamed
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root
@@ -40,4 +40,4 @@ def regenerate(
 lambda_handler = http_handler(app, wiring)
 stream_handler = streamed(
     lambda_handler, wiring
-)  # in AWS through the Lambda Web Adapter (parley.web_adapter)
+)  # in AWS through the Lambda Web Adapter (parley.edge.web_adapter)

@@ -1,6 +1,6 @@
 """POST /v1/conversations: start a conversation owned by the caller."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.conversations import create_conversation
 from parley.models.api.conversations import ConversationEnvelope, CreateConversationRequest
 from parley.wiring import Wiring

@@ -6,7 +6,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.export import ExportFormat, export_conversation
 from parley.wiring import Wiring
 

@@ -1,6 +1,6 @@
 """GET /v1/conversations/{conversation_id}: one of the caller's conversations."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.conversations import get_conversation
 from parley.models.api.conversations import ConversationEnvelope
 from parley.wiring import Wiring

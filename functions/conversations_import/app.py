@@ -1,7 +1,7 @@
 """POST /v1/conversations/import: a conversation exported as JSON, taken back whole (every branch)
 as a new conversation of the caller's."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.conversation_import import import_conversation
 from parley.models.api.conversations import ConversationEnvelope, ConversationImport
 from parley.wiring import Wiring

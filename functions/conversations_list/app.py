@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley.http import UuidCursor, create_app, http_handler, principal
+from parley.edge.http import UuidCursor, create_app, http_handler, principal
 from parley.logic.conversations import list_conversations
 from parley.models.api.conversations import ConversationPage
 from parley.wiring import Wiring

@@ -1,7 +1,7 @@
 """POST /v1/conversations/{conversation_id}/title: a new generated title (a short, metered model
 call); a title the user set is never replaced (409)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.titles import regenerate_title
 from parley.models.api.conversations import ConversationEnvelope
 from parley.wiring import Wiring

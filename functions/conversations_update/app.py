@@ -1,6 +1,6 @@
 """PATCH /v1/conversations/{conversation_id}: choose the active branch (`active_message_id`)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.forks import switch_branch
 from parley.models.api.conversations import ConversationEnvelope, UpdateConversationRequest
 from parley.wiring import Wiring

@@ -5,7 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.cors import preflight
+from parley.edge.cors import preflight
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
+from parley.edge.openai_stream import ChunkStream
+from parley.edge.streaming import stream_listener, streamed
 from parley.logic.openai_chat import chat_completion
 from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
-from parley.openai_stream import ChunkStream
 from parley.providers.priming import register_snapstart_priming
-from parley.streaming import stream_listener, streamed
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.openai_models import embeddings
 from parley.models.api.openai import EmbeddingList, EmbeddingRequest
 from parley.wiring import Wiring

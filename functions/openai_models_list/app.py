@@ -1,7 +1,7 @@
 """GET /v1/models: the models this deployment serves and the caller's brands' assistants, in
 OpenAI's list shape (OpenAI-compatible; errors in OpenAI's shape)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.openai_models import list_models
 from parley.models.api.openai import ModelList
 from parley.wiring import Wiring

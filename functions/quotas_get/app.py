@@ -1,6 +1,6 @@
 """GET /v1/quotas/{brand_id}: a brand's daily token budgets, in effect and overridden (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.usage import get_quota
 from parley.models.api.usage import QuotaEnvelope
 from parley.wiring import Wiring

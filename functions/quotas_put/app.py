@@ -1,6 +1,6 @@
 """PUT /v1/quotas/{brand_id}: set a brand's daily token budgets (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.usage import set_quota
 from parley.models.api.usage import QuotaEnvelope, QuotaIn
 from parley.wiring import Wiring

@@ -1,6 +1,6 @@
 """POST /api/workflows: store a workflow of 1-10 prompt steps (scope admin)."""
 
-from parley.http import create_app, http_handler, principal
+from parley.edge.http import create_app, http_handler, principal
 from parley.logic.workflows import create_workflow
 from parley.models.api.workflows import CreateWorkflowRequest, WorkflowEnvelope
 from parley.wiring import Wiring

@@ -1,6 +1,6 @@
 """GET /api/workflows/{workflowId}: one workflow (scope admin)."""
 
-from parley.http import UuidPath, create_app, http_handler, principal
+from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.logic.workflows import get_workflow
 from parley.models.api.workflows import WorkflowEnvelope
 from parley.wiring import Wiring

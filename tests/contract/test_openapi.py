@@ -11,7 +11,7 @@ import pytest
 from local.openapi import DOCUMENT, ERROR_REF, openai_error_schema, render
 from local.reference import OPENAI_PREFIXES
 from local.template import load
-from parley.request_guard import MAX_DEPTH, REFUSAL_CODE
+from parley.edge.request_guard import MAX_DEPTH, REFUSAL_CODE
 
 
 def test_the_committed_document_matches_the_code() -> None:

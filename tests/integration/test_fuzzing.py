@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance, unsuppor
 
 from local.openapi import DOCUMENT
 from local.token import mint
-from parley.request_guard import REFUSAL_CODE
+from parley.edge.request_guard import REFUSAL_CODE
 from tests.conftest import LocalStack
 from tests.doubles.fake_providers import ProviderServer
 
@@ -42,6 +42,7 @@ STATE_DEPENDENT_400 = {
     "unreadable_file",
     "brand_required",  # the OpenAI-compatible routes, with a token of several brands and no X-Parley-Brand
     "unsupported_parameter",  # a value of a parameter only its default of works here (n, logprobs, ...)
+    "invalid_export",  # an import's ids: repeated, a parent_id not in the export, a loop of parents
 }
 # ... and the request guard's refusals: limits no JSON Schema can state (nesting, integer digits,
 # surrogates), documented on every operation's 400 under this code of their own.

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from local.dynamodb import client
 from local.token import mint
-from parley.request_guard import REFUSAL_CODE
+from parley.edge.request_guard import REFUSAL_CODE
 from tests.conftest import LocalStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_literals_from_loaded_modules")]

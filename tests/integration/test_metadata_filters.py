@@ -1,6 +1,6 @@
 """Metadata filters in both vector stores, one suite: the local store (SQLite) and a real
 OpenSearch node. Each store must return exactly the chunks whose metadata the filters admit
-(parley.rag.filters.Condition.admits is the reference), typed as stored, and apply them inside
+(parley.models.filters.Condition.admits is the reference), typed as stored, and apply them inside
 the search, so `top_k` counts matching chunks only."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.opensearch_node import OpenSearchNode, wait_for_refresh
-from parley.rag.filters import parse_filters
+from parley.models.filters import parse_filters
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_index import opensearch_client
 from parley.rag.opensearch_store import OpenSearchVectorStore

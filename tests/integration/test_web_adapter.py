@@ -16,7 +16,7 @@ import pytest
 from local.dynamodb import free_port
 from local.lambda_runtime import load_handler
 from local.template import load
-from parley.web_adapter import READY_PATH, api_gateway_event, path_parameters, serve
+from parley.edge.web_adapter import READY_PATH, api_gateway_event, path_parameters, serve
 from tests.conftest import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ CALLER = {
 
 @pytest.fixture
 def web_app(local_stack: LocalStack, api: httpx.Client) -> Iterator[str]:
-    """The conversation-append function served by parley.web_adapter, in this process."""
+    """The conversation-append function served by parley.edge.web_adapter, in this process."""
     spec = load().functions["ConversationMessagesAppendFunction"]
     assert spec.streaming and spec.stream_handler == "app.stream_handler"
     port = free_port()

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from parley.errors import Forbidden, InvalidRequest
 from parley.models.api.filters import FILTERS_SCHEMA
-from parley.rag.filters import MAX_IN_VALUES, MAX_KEYS, narrowed, parse_filters
+from parley.models.filters import MAX_IN_VALUES, MAX_KEYS, narrowed, parse_filters
 
 # The generated cases are the same whatever else the run has imported (see tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("no_literals_from_loaded_modules")

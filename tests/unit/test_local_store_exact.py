@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 import pytest
 
-from parley.rag.filters import Filters, parse_filters
+from parley.models.filters import Filters, parse_filters
 from parley.rag.fusion import fuse
 from parley.rag.lexical import fts5_query
 from parley.rag.local_store import LocalVectorStore, words_table

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parley.request_guard import MAX_DEPTH, HostileInput, check_json_text, check_request
+from parley.edge.request_guard import MAX_DEPTH, HostileInput, check_json_text, check_request
 
 
 def event(

@@ -1,4 +1,4 @@
-"""The layer's own exceptions. Each carries its HTTP status and error code; `parley.http` maps
+"""The layer's own exceptions. Each carries its HTTP status and error code; `parley.edge.http` maps
 them to `{error, message}` responses in one place."""
 
 from __future__ import annotations

@@ -72,3 +72,8 @@ def is_uuid(text: str) -> bool:
         return str(uuid.UUID(text)) == text.lower() and len(text) == 36
     except ValueError:
         return False
+
+
+def new_identity() -> tuple[str, int]:
+    """The id and creation time (Unix seconds) of one chat completion, as OpenAI names them."""
+    return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())

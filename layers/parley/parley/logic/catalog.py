@@ -8,8 +8,8 @@ from parley.errors import AssistantNotFound, InvalidRequest, TemplateNotFound
 from parley.ids import uuid7
 from parley.models.api.rag import Assistant, AssistantIn, PromptTemplate, TemplateIn
 from parley.models.domain import timestamp
+from parley.models.filters import parse_filters
 from parley.providers.registry import model_spec
-from parley.rag.filters import parse_filters
 from parley.rag.prompting import DEFAULT_TEMPLATE
 from parley.store.catalog import CatalogStore
 

@@ -11,6 +11,7 @@ from typing import Any
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
+from parley.ids import new_identity
 from parley.logic.catalog import find_assistant, find_template
 from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
@@ -30,11 +31,10 @@ from parley.models.api.openai import (
 )
 from parley.models.api.rag import Assistant
 from parley.models.api.tools import NamedToolChoice, ToolChoice, checked_tools, chosen_name
-from parley.openai_stream import new_identity
+from parley.models.filters import narrowed, parse_filters
 from parley.providers.base import ChatRequest, Delta, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import ModelSpec, model_spec
-from parley.rag.filters import narrowed, parse_filters
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk

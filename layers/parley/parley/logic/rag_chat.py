@@ -12,10 +12,10 @@ from parley.logic.catalog import find_assistant, find_template
 from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
+from parley.models.filters import narrowed, parse_filters
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
-from parley.rag.filters import narrowed, parse_filters
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.store.catalog import CatalogStore

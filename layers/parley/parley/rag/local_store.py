@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from parley.models.filters import Filters, date_fields
 from parley.rag.brand_vectors import BrandVectors, best_positions, numpy_module
-from parley.rag.filters import Filters, date_fields
 from parley.rag.fts5_bm25 import Fts5Scorer, RowSizes
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query, query_terms

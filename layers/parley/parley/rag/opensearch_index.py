@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from parley.rag.filters import KEY, Condition, Filters, date_millis
+from parley.models.filters import KEY, Condition, Filters, date_millis
 from parley.rag.vectors import ChunkRecord
 
 VECTOR_FIELD = "embedding"

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from parley.rag.filters import Filters
+from parley.models.filters import Filters
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
 from parley.rag.opensearch_bulk import BulkRefused, retryable, send_bulk

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from parley.models.filters import Filters
 from parley.providers.embedders import Embedder
-from parley.rag.filters import Filters
 from parley.rag.lexical import query_terms
 from parley.rag.vectors import ScoredChunk, VectorStore
 

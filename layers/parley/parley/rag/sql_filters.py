@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.rag.filters import Filters
+from parley.models.filters import Filters
 
 
 def sql_filters(filters: Filters) -> tuple[str, list[Any]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from parley.rag.filters import Filters
+    from parley.models.filters import Filters
 
 
 @dataclass(frozen=True)

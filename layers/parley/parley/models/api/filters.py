@@ -1,5 +1,5 @@
 """The `filters` field of the RAG chat, of assistants and of the OpenAI-compatible chat: its
-published JSON Schema states every rule parley.rag.filters checks, so a body the schema accepts
+published JSON Schema states every rule parley.models.filters checks, so a body the schema accepts
 is one Parley accepts."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
-from parley.rag.filters import KEY, MAX_IN_VALUES, MAX_KEYS, MAX_STRING, RANGE_OPERATORS
+from parley.models.filters import KEY, MAX_IN_VALUES, MAX_KEYS, MAX_STRING, RANGE_OPERATORS
 
 _STRING = {"type": "string", "maxLength": MAX_STRING}
 _SCALAR = {"anyOf": [_STRING, {"type": "number"}, {"type": "boolean"}]}

@@ -25,10 +25,11 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from parley.edge.request import RequestView
+from parley.edge.responses import error_result
 from parley.errors import StoreUnavailable
 from parley.ids import is_uuid
 from parley.observability import logger
-from parley.responses import error_result
 
 if TYPE_CHECKING:
     from parley.wiring import Wiring
@@ -57,13 +58,6 @@ def principal_fingerprint(authorizer: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(grants, sort_keys=True).encode()).hexdigest()
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return None
-
-
 def _digest(*parts: str) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -72,10 +66,11 @@ def idempotent(handler: Handler, wiring: Wiring) -> Handler:
     """Wrap a Lambda handler so its POSTs honour the Idempotency-Key header."""
 
     def wrapped(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        key = _header(event, HEADER)
-        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+        request = RequestView(event)
+        key = request.header(HEADER)
+        authorizer = request.authorizer
         caller = authorizer.get("sub")
-        if event.get("httpMethod") != "POST" or key is None or not caller:
+        if request.method != "POST" or key is None or not caller:
             return handler(event, context)
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             return error_result(
@@ -87,7 +82,7 @@ def idempotent(handler: Handler, wiring: Wiring) -> Handler:
         record = RecordKey(
             partition=f"IDEMPOTENCY#{caller}",
             digest=_digest(route_key(event), key, principal_fingerprint(authorizer)),
-            body_digest=_digest(event.get("body") or ""),
+            body_digest=_digest(request.body),
             owner=uuid.uuid4().hex,
         )
         records = wiring.idempotency_records

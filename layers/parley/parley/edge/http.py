@@ -13,15 +13,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.principal import Principal
-from parley.cors import with_cors as add_cors
-from parley.cross_site import CrossSiteRefusal, check_cookie_write
+from parley.edge.cors import with_cors as add_cors
+from parley.edge.cross_site import CrossSiteRefusal, check_cookie_write
+from parley.edge.idempotency import idempotent
+from parley.edge.openai_errors import in_openai_shape, openai_error_json
+from parley.edge.request_guard import REFUSAL_CODE, HostileInput, check_request
+from parley.edge.responses import error_result
 from parley.errors import ParleyError
-from parley.idempotency import idempotent
 from parley.models.api.errors import ErrorBody
 from parley.observability import logger, metrics, record_error
-from parley.openai_errors import in_openai_shape, openai_error_json
-from parley.request_guard import REFUSAL_CODE, HostileInput, check_request
-from parley.responses import error_result
 
 if TYPE_CHECKING:
     from parley.wiring import Wiring

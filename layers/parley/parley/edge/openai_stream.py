@@ -7,28 +7,20 @@ after it is a `data: {"error": ...}` line, as OpenAI sends one."""
 
 from __future__ import annotations
 
-import base64
 import json
-import time
-import uuid
-from collections.abc import Callable
 from typing import Any
 
+from parley.edge.request import RequestView
+from parley.edge.streaming import ResponseWriter, StreamWriter, write_whole
+from parley.ids import new_identity
 from parley.providers.base import Delta
-from parley.streaming import SSE_HEADERS, ResponseWriter, attempt, write_whole
 
 
-def new_identity() -> tuple[str, int]:
-    """The id and creation time (Unix seconds) of one chat completion."""
-    return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-
-
-class ChunkStream:
+class ChunkStream(StreamWriter):
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
-        self.event, self.writer, self.cors = event, writer, cors
-        self.started = self.gone = self.claimed = False
+        super().__init__(event, writer, cors)
         self.identity = new_identity()  # the use case gives the whole completion the same id
-        body = _body(event)
+        body = RequestView(event).json_object
         options = body.get("stream_options")
         self.include_usage = isinstance(options, dict) and options.get("include_usage") is True
         self.requested_model = str(body.get("model") or "")
@@ -79,24 +71,7 @@ class ChunkStream:
     def _line(frame: dict[str, Any]) -> bytes:
         return f"data: {json.dumps(frame, separators=(',', ':'))}\n\n".encode()
 
-    def _send(self, data: bytes) -> None:
-        if not self.started:
-            self.started = True
-            self.model = self.model or self.requested_model
-            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
-            data = self._chunk({"role": "assistant", "content": ""}) + data
-        self._write(lambda: self.writer.write(data))
-
-    def _write(self, action: Callable[[], None]) -> None:
-        self.gone = self.gone or not attempt(action)
-
-
-def _body(event: dict[str, Any]) -> dict[str, Any]:
-    text = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        text = base64.b64decode(text).decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text)
-    except (ValueError, RecursionError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    def opening(self) -> bytes:
+        """OpenAI's first chunk: the role."""
+        self.model = self.model or self.requested_model
+        return self._chunk({"role": "assistant", "content": ""})

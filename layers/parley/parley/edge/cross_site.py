@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from parley.edge.request import RequestView
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -30,9 +32,10 @@ class CrossSiteRefusal(ValueError):
 def check_cookie_write(event: dict[str, Any], allowed_origins: frozenset[str]) -> None:
     """Raise CrossSiteRefusal for a cookie-authenticated write from a foreign origin, or with a
     body that is not JSON."""
-    if str(event.get("httpMethod", "")).upper() not in WRITE_METHODS:
+    request = RequestView(event)
+    if request.method not in WRITE_METHODS:
         return
-    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    headers = request.headers
     if "authorization" in headers or "session=" not in headers.get("cookie", ""):
         return
     origin = headers.get("origin")
@@ -44,7 +47,7 @@ def check_cookie_write(event: dict[str, Any], allowed_origins: frozenset[str]) -
             "this API's own origin nor one of its allowed origins (ALLOWED_ORIGINS).",
         )
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if event.get("body") and media_type != "application/json":
+    if request.body and media_type != "application/json":
         raise CrossSiteRefusal(
             415,
             "unsupported_media_type",

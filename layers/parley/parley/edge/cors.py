@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.edge.request import RequestView
+
 ALLOWED_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 PREFLIGHT_MAX_AGE = "600"
 
 
 def _origin(event: dict[str, Any]) -> str | None:
-    for name, value in (event.get("headers") or {}).items():
-        if name.lower() == "origin":
-            return str(value).rstrip("/")
-    return None
+    origin = RequestView(event).header("origin")
+    return origin.rstrip("/") if origin is not None else None
 
 
 def cors_headers(event: dict[str, Any], allowed_origins: frozenset[str]) -> dict[str, str]:

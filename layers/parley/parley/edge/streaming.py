@@ -6,7 +6,7 @@ The route runs as it always does; an EventStream listens to the generation and w
 non-streamed body, or `error`. Nothing is sent before the first piece of the answer, so an
 error found before it (a 400, a 403, a provider refusing at once) is the ordinary JSON response
 with its status. The transport is a ResponseWriter: the Lambda Web Adapter's HTTP connection in
-AWS (parley.web_adapter), the local gateway's chunked response under `make dev`."""
+AWS (parley.edge.web_adapter), the local gateway's chunked response under `make dev`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.cors import cors_headers
+from parley.edge.cors import cors_headers
+from parley.edge.request import RequestView
 from parley.providers.base import Delta
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ StreamingHandler = Callable[[dict[str, Any], LambdaContext, ResponseWriter], Non
 
 class Stream(Protocol):
     """The events of one streamed response: Parley's (EventStream) or OpenAI's chunks
-    (parley.openai_stream.ChunkStream)."""
+    (parley.edge.openai_stream.ChunkStream)."""
 
     claimed: bool
 
@@ -70,34 +71,50 @@ def stream_listener() -> Stream | None:
 
 
 def wants_stream(event: dict[str, Any]) -> bool:
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    if "text/event-stream" in headers.get("accept", ""):
+    request = RequestView(event)
+    if "text/event-stream" in (request.header("accept") or ""):
         return True
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    if '"stream"' not in body:  # most requests: no second parse of the body
+    if '"stream"' not in request.body:  # most requests: no second parse of the body
         return False
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):  # not JSON, or nested past reason: the edge checks answer it
-        return False
-    return isinstance(parsed, dict) and parsed.get("stream") is True
+    return request.json_object.get("stream") is True
 
 
 def sse(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-class EventStream:
+class StreamWriter:
+    """The mechanics every streamed response shares: nothing is sent before the first piece (so
+    an error found before it is an ordinary JSON response), then the status and SSE headers and
+    what `opening` says comes first; a client that went away stops the writing, never the
+    generation. `claimed`: the route took the stream (see stream_listener)."""
+
+    def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
+        self.event, self.writer, self.cors = event, writer, cors
+        self.started = self.gone = self.claimed = False
+
+    def opening(self) -> bytes:
+        return b""
+
+    def _send(self, data: bytes) -> None:
+        if not self.started:
+            self.started = True
+            data = self.opening() + data
+            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
+        self._write(lambda: self.writer.write(data))
+
+    def _write(self, action: Callable[[], None]) -> None:
+        self.gone = self.gone or not attempt(action)
+
+
+class EventStream(StreamWriter):
     """The events of one streamed response. The `context` event waits for the first piece of the
     answer, so that nothing is sent if the provider refuses at once. A client that goes away
     stops the writing, not the generation: the answer is still stored (and billed)."""
 
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
-        self.event, self.writer, self.cors = event, writer, cors
+        super().__init__(event, writer, cors)
         self.pending: list[bytes] = []
-        self.started = self.gone = self.claimed = False
 
     def context(self, chunks: list[Any]) -> None:
         self.pending.append(sse("context", {"rag_context": [c.model_dump() for c in chunks]}))
@@ -119,15 +136,10 @@ class EventStream:
         else:
             self._send(sse("error", {"error": body.get("error"), "message": body.get("message")}))
 
-    def _send(self, data: bytes) -> None:
-        if not self.started:
-            self.started = True
-            data, self.pending = b"".join(self.pending) + data, []
-            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
-        self._write(lambda: self.writer.write(data))
-
-    def _write(self, action: Callable[[], None]) -> None:
-        self.gone = self.gone or not attempt(action)
+    def opening(self) -> bytes:
+        """What waited for the first piece: the retrieved context."""
+        opening, self.pending = b"".join(self.pending), []
+        return opening
 
 
 def attempt(action: Callable[[], None]) -> bool:
