@@ -102,8 +102,9 @@ class DynamoDBProxy:
                     os.close(self.connection.detach())  # with linger 0: an RST
                     self.close_connection = True
                     return
+                headers: dict[str, str] = {}
                 if fault is not None:
-                    status, headers, payload = fault.status, {}, json.dumps(fault.body).encode()
+                    status, payload = fault.status, json.dumps(fault.body).encode()
                 else:
                     sizes = proxy._sizes(operation, body)
                     status, headers, payload = proxy._forward(
@@ -172,7 +173,8 @@ class DynamoDBProxy:
     def _forward(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        host = self.upstream.hostname or "127.0.0.1"
+        connection = http.client.HTTPConnection(host, self.upstream.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()

@@ -48,7 +48,8 @@ def test_a_request_that_failed_releases_its_key_for_an_immediate_retry(
     body = {"role": "user", "content": "hi"}
     url = f"/v1/conversations/{conversation_id}/messages"
     local_stack.dynamodb.clear()
-    local_stack.dynamodb.inject(*[internal_error("TransactWriteItems")] * SDK_ATTEMPTS)
+    # Past the SDK's attempts and Parley's two resends with the write's token (nothing applied).
+    local_stack.dynamodb.inject(*[internal_error("TransactWriteItems")] * SDK_ATTEMPTS * 3)
 
     failed = api.post(url, json=body, headers=headers)
     local_stack.dynamodb.clear()
@@ -136,3 +137,25 @@ def test_a_claim_whose_lease_ran_out_may_be_taken_and_only_the_holder_completes(
     assert [type(c) for c in claims] == [Claimed, Busy, Claimed]
     assert records.claim(attempt("third"), 10, 3600) == Replay({"statusCode": 201, "body": "second's"})
     assert isinstance(records.claim(attempt("third", body="other"), 10, 3600), Reused)
+
+
+def test_an_append_applied_whose_answers_are_all_lost_is_answered_as_stored_once(
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
+) -> None:
+    """DynamoDB applies the append, its answer is lost, and the SDK's resends are throttled until
+    it gives up: the write is sent again with its token (one write for DynamoDB), so the client
+    gets its 200 and the message is stored once, not a 503 that a retry would store again."""
+    from tests.doubles.dynamodb_proxy import throttled
+
+    alice = auth(f"idem-applied-{uuid.uuid4().hex[:6]}")
+    conversation_id = create(api, alice).json()["conversation"]["id"]
+    url = f"/v1/conversations/{conversation_id}/messages"
+    local_stack.dynamodb.clear()
+    local_stack.dynamodb.inject(
+        applied_then_reset("TransactWriteItems"), *[throttled("TransactWriteItems")] * (SDK_ATTEMPTS - 1)
+    )
+
+    appended = api.post(url, json={"role": "user", "content": "once"}, headers=alice)
+
+    assert appended.status_code == 200, appended.text
+    assert [m["content"] for m in api.get(url, headers=alice).json()["messages"]] == ["once"]

@@ -42,20 +42,22 @@ class ConversationStore(ActiveBranchReads):
         self._create_items([items.meta_item(conversation), items.profile_item(conversation)])
 
     def _create_items(self, puts: list[Any]) -> None:
-        with translated_errors():
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
+        """A new conversation's items, all or nothing (sent again on a cancellation, as one write)."""
+        failed = transact(
+            self.client,
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(PK)",
                     }
-                    for item in puts
-                ],
-                ReturnConsumedCapacity=CONSUMED_CAPACITY,
-            )
+                }
+                for item in puts
+            ],
+        )
+        if failed:  # a fresh UUIDv7 taken already: no client can cause this
+            raise RuntimeError(f"conversation items exist already: {failed}")
 
     def import_tree(self, conversation: Conversation, active: list[Message], archived: list[Message]) -> None:
         """A whole conversation at once: its messages first (the active branch under MSG#, the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ _CLIENT_CONFIG = Config(
 )
 
 _CONFLICT_RETRIES = 8
+_UNANSWERED_RESENDS = 2  # sends of a transaction the SDK gave up on, with its token, before asking
 # Cancellation reasons that say "nothing was written, try the same items again".
 _RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
@@ -97,13 +99,31 @@ def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
     Concurrent writers of one item (appends to a conversation, generations of a brand) make
     DynamoDB cancel some transactions with TransactionConflict, and a hot partition with
     ThrottlingError; nothing was written then, and the same items are sent again after a
-    jittered pause. Past the retries it is a 503 with Retry-After, never a 500.
+    jittered pause, with the same ClientRequestToken (DynamoDB takes a token's resend as the
+    same write for ten minutes). Past the retries it is a 503 with Retry-After, never a 500.
     """
+    # One token for every send of these items: a send that DynamoDB applied but whose answer was
+    # lost (a reset) and a resend after a cancellation are then one write, never two or a
+    # condition failing on the write's own first send.
+    token = uuid.uuid4().hex
+    unanswered = 0
     for attempt in range(_CONFLICT_RETRIES + 1):
         try:
             with translated_errors():
-                client.transact_write_items(TransactItems=transact_items, ReturnConsumedCapacity="INDEXES")
+                client.transact_write_items(
+                    TransactItems=transact_items, ReturnConsumedCapacity="INDEXES", ClientRequestToken=token
+                )
             return []
+        except StoreUnavailable:
+            # Throttled or unanswered past the SDK's retries: any send may have been applied. The
+            # same token may be sent again; past that, the write's own new item says whether it was.
+            unanswered += 1
+            if unanswered <= _UNANSWERED_RESENDS:
+                time.sleep(0.1 * 2**unanswered)
+                continue
+            if _was_written(client, transact_items):
+                return []
+            raise
         except ClientError as error:
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
             failed = [position for position, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
@@ -117,3 +137,19 @@ def transact(client: DynamoDBClient, transact_items: list[Any]) -> list[int]:
                 raise StoreUnavailable("The conversation store is busy; retry in a moment.") from error
             time.sleep(random.uniform(0, 0.01 * 2**attempt))  # full jitter
     raise AssertionError("unreachable")
+
+
+def _was_written(client: DynamoDBClient, transact_items: list[Any]) -> bool:
+    """Whether a transaction whose answers were all lost was applied: its first new item (a Put
+    that required the key to be free; keys Parley makes are fresh UUIDv7s) is there. False when
+    it has none, or the read fails too."""
+    for entry in transact_items:
+        put = entry.get("Put") or {}
+        if "attribute_not_exists(PK)" in str(put.get("ConditionExpression", "")):
+            key = {"PK": put["Item"]["PK"], "SK": put["Item"]["SK"]}
+            try:
+                found = client.get_item(TableName=put["TableName"], Key=key, ConsistentRead=True)
+            except (ClientError, BotoCoreError):
+                return False
+            return "Item" in found
+    return False
