@@ -20,7 +20,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install lock requirements configuration opensearch-install opensearch dev token ingest openapi events bench eval test test-unit test-integration chromium docs-check playground-check lint typecheck build validate clean
+.PHONY: help install lock requirements configuration opensearch-install opensearch dev cleanup token ingest openapi events bench eval test test-unit test-integration chromium docs-check playground-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -74,10 +74,13 @@ opensearch: install $(OPENSEARCH) ## run one OpenSearch node in the foreground o
 dev: install $(if $(filter opensearch,$(RAG_STORE)),$(OPENSEARCH)) ## run Parley on http://127.0.0.1:3000 (PORT=...; RAG_STORE=opensearch for a real node)
 	PORT=$(PORT) RAG_VECTOR_STORE=$(RAG_STORE) $(PY) -m local.dev
 
+cleanup: $(VENV)/.installed ## run the scheduled cleanup once, now, in the running make dev (its port, or PORT=...)
+	$(PY) -m local.cleanup_now $(if $(filter command line environment,$(origin PORT)),--port $(PORT))
+
 token: $(VENV)/.installed ## print a development token: make token SUB=alice BRANDS=acme [SCOPES="..."]
 	@$(PY) -m local.token --sub "$(SUB)" --brands "$(BRANDS)" --scopes "$(SCOPES)" --ttl $(TTL)
 
-test: install $(OPENSEARCH) lint ## lint, type-check, unit, integration and contract tests (with an OpenSearch node)
+test: install $(OPENSEARCH) $(SAM_VENV)/.installed lint ## lint, type-check, unit, integration and contract tests (with an OpenSearch node)
 	$(PY) -m pytest
 
 chromium: ## Debian's chromium for the browser checks, if missing (Playwright drives it; its own download is not used)

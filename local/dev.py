@@ -1,5 +1,6 @@
 """`make dev`: DynamoDB Local (persisted under .local/, unless AWS_ENDPOINT_URL_DYNAMODB points
-elsewhere), the table from template.yaml, and the local gateway; with RAG_VECTOR_STORE=opensearch
+elsewhere), the table from template.yaml, the local gateway, and the cleanup on the template's
+schedule; with RAG_VECTOR_STORE=opensearch
 (`make dev RAG_STORE=opensearch`) and no OPENSEARCH_URL, an OpenSearch node persisted under
 .local/opensearch too. Ctrl-C stops what it started."""
 
@@ -16,6 +17,7 @@ from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.opensearch_node import OpenSearchNode
+from local.schedule import CLEANUP_FUNCTION, Schedule, interval_seconds, schedule_expression
 from local.settings import DEV_PORT_FILE, local_environment
 from local.template import ROOT
 from parley.config import Settings, settings_from
@@ -71,6 +73,9 @@ def main() -> None:
 
     server = LocalServer(port).start()
     files.poll(server.gateway.pools[WORKER])
+    expression = schedule_expression()
+    cleanup = Schedule(server.gateway.pools[CLEANUP_FUNCTION].invoke, interval_seconds(expression)).start()
+    print(f"Cleanup: {expression}, the template's schedule (make cleanup runs it now)")
     DEV_PORT_FILE.parent.mkdir(parents=True, exist_ok=True)
     DEV_PORT_FILE.write_text(str(port))
     print(f"Parley is listening on {server.url}")
@@ -89,6 +94,7 @@ def main() -> None:
         print("\nStopping…")
         if DEV_PORT_FILE.exists() and DEV_PORT_FILE.read_text() == str(port):
             DEV_PORT_FILE.unlink()
+        cleanup.stop()
         files.stop()
         server.stop()
         if node:

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from local.gateway import Gateway, HttpRequest
+from local.schedule import scheduler_event
 from local.settings import LOCAL_SECRET
 from local.template import ROOT, load
 from local.token import mint
@@ -249,21 +250,6 @@ def _fix_request_identity(event: dict[str, Any], logical_id: str) -> None:
         requestTime=time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(ISSUED)),
         requestTimeEpoch=ISSUED * 1000,
     )
-
-
-def scheduler_event() -> dict[str, Any]:
-    """What EventBridge Scheduler sends the cleanup function; its `time` is the job's clock."""
-    return {
-        "version": "0",
-        "id": "8d6f0f3c-3c69-4f2a-9a55-2c4f6e0c7a11",
-        "detail-type": "Scheduled Event",
-        "source": "aws.scheduler",
-        "account": "123456789012",
-        "time": "2026-11-23T12:00:00Z",
-        "region": "us-east-1",
-        "resources": ["arn:aws:scheduler:us-east-1:123456789012:schedule/default/parley-cleanup"],
-        "detail": "{}",
-    }
 
 
 def upload_notification_event() -> dict[str, Any]:

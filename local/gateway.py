@@ -10,12 +10,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from local import docs, playground
 from local.lambda_runtime import FunctionPool, FunctionTimeout
+from local.loopback import foreign
+from local.schedule import CLEANUP_FUNCTION, scheduled_event
 from local.template import Route, Template, load
 from parley.edge.web_adapter import ChunkedWriter
 
@@ -69,6 +72,8 @@ class Gateway:
         headers = {name.lower(): values[-1] for name, values in request.headers.items()}
         if (page := playground.serve(request.method, request.path, request.body, headers)) is not None:
             return page
+        if request.method == "POST" and request.path == "/local/cleanup":
+            return self.cleanup_now(headers)
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
         route, path_parameters = self.route(request.method, request.raw_path)
@@ -98,6 +103,13 @@ class Gateway:
             return None
         status, headers, body = self._proxy_response(result)
         return status, {**headers, **request_id}, body
+
+    def cleanup_now(self, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """`make cleanup`: the cleanup function once, now, with the event its schedule sends."""
+        if (refusal := foreign(headers, "The cleanup runs")) is not None:
+            return refusal
+        report = self.pools[CLEANUP_FUNCTION].invoke(scheduled_event(datetime.now(UTC)))
+        return 200, {"Content-Type": "application/json"}, json.dumps(report).encode()
 
     def route(self, method: str, raw_path: str) -> tuple[Route | None, dict[str, str]]:
         """The route of a request and its path parameters, decoded. Routes match the raw path, so

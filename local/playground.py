@@ -10,20 +10,20 @@ import json
 import mimetypes
 from typing import Any
 
+from local.loopback import Answer, foreign, refused
 from local.template import ROOT
 from local.token import mint
 from parley.auth.principal import ALL_SCOPES
 
 ASSETS = ROOT / "local" / "playground"
 SESSION_SECONDS = 8 * 3600
-Answer = tuple[int, dict[str, str], bytes]
 
 
 def serve(method: str, path: str, body: bytes, headers: dict[str, str] | None = None) -> Answer | None:
     """The response for a /playground path; None for any other path. `headers`: the request's,
     by lower-case name."""
     if path == "/playground/session" and method == "POST":
-        return _foreign(headers or {}) or _session(body)
+        return foreign(headers or {}, "Sessions are minted") or _session(body)
     if method != "GET" or not (path == "/playground" or path.startswith("/playground/")):
         return None
     name = path.removeprefix("/playground").strip("/") or "index.html"
@@ -43,42 +43,12 @@ def _session(body: bytes) -> Answer:
         brands = [str(b) for b in asked.get("brands", [])]
         scopes = [str(s) for s in asked.get("scopes", ALL_SCOPES)]
     except (ValueError, KeyError, TypeError, AttributeError):
-        return _refused("Send {user_id, brands, scopes}.")
+        return refused("Send {user_id, brands, scopes}.")
     if not user or len(user) > 200:
-        return _refused("user_id: 1 to 200 characters.")
+        return refused("user_id: 1 to 200 characters.")
     if unknown := sorted(set(scopes) - set(ALL_SCOPES)):
-        return _refused(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(ALL_SCOPES)}.")
+        return refused(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(ALL_SCOPES)}.")
     token = mint(user, brands, scopes, SESSION_SECONDS)
     cookie = f"session={token}; Path=/; SameSite=Strict; Max-Age={SESSION_SECONDS}"
     headers = {"Content-Type": "application/json", "Set-Cookie": cookie, "Cache-Control": "no-store"}
     return 200, headers, json.dumps({"token": token, "expires_in": SESSION_SECONDS}).encode()
-
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _foreign(headers: dict[str, str]) -> Answer | None:
-    """A 403 unless the request is addressed to a loopback host (a DNS name rebound to 127.0.0.1
-    names itself in Host) and, when it names an origin, comes from that same host; a 415 unless
-    it sends JSON (a cross-site form cannot)."""
-    host = headers.get("host", "").lower()
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    if name not in LOOPBACK_HOSTS:
-        return _refused(
-            f"Sessions are minted only for a loopback host, not '{host[:100]}'.", 403, "forbidden"
-        )
-    origin = headers.get("origin")
-    if origin is not None and origin.rstrip("/").lower() not in (f"http://{host}", f"https://{host}"):
-        return _refused(
-            f"Sessions are minted only for the page's own origin, not '{origin[:100]}'.", 403, "forbidden"
-        )
-    if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        return _refused(
-            "Send the session request as 'Content-Type: application/json'.", 415, "unsupported_media_type"
-        )
-    return None
-
-
-def _refused(message: str, status: int = 400, code: str = "invalid_request") -> Answer:
-    body = json.dumps({"error": code, "message": message}).encode()
-    return status, {"Content-Type": "application/json"}, body

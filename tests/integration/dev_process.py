@@ -30,8 +30,11 @@ def start_dev(**variables: str) -> subprocess.Popen[str]:
         preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (a killed test run takes this make dev along)
     )
     assert process.stdout is not None
+    opening: list[str] = []
     for line in process.stdout:
+        opening.append(line)
         if READY.search(line):
+            process.opening = "".join(opening)  # type: ignore[attr-defined]  # what it said up to then
             # Keep reading what it prints: a full pipe would block its logging, and so the process.
             threading.Thread(target=process.stdout.read, name="dev-output", daemon=True).start()
             return process

@@ -216,3 +216,21 @@ def test_expired_rag_chunks_are_removed(api: httpx.Client, auth: TokenFactory) -
         "/v1/ai/documents/notice", params={"brand_id": "acme", "rag_scope": "expiring"}, headers=frank
     )
     assert delete.status_code == 404  # nothing was left of it
+
+
+def test_make_cleanup_runs_the_cleanup_now_through_the_local_gateway(
+    api: httpx.Client, auth: TokenFactory, local_stack: LocalStack
+) -> None:
+    """POST /local/cleanup (the local gateway's own route, for `make cleanup`): the cleanup
+    function once, with its schedule's event; refused for another host."""
+    alice = auth(f"cleaner-{NOW.timestamp():.0f}")
+    conversation_id = api.post("/v1/conversations", json={}, headers=alice).json()["conversation"]["id"]
+    assert api.delete(f"/v1/conversations/{conversation_id}", headers=alice).status_code == 204
+
+    ran = api.post("/local/cleanup", headers={"Content-Type": "application/json"})
+    foreign = api.post("/local/cleanup", headers={"Content-Type": "application/json", "Host": "evil.example"})
+
+    assert ran.status_code == 200, ran.text
+    assert set(ran.json()) >= {"purged", "expired", "finished"} and ran.json()["purged"] >= 1
+    assert items_of(local_stack.table_name, conversation_id) == 0
+    assert foreign.status_code == 403

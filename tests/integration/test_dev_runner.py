@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from local.dynamodb import free_port
+from local.schedule import schedule_expression
 from local.token import mint
 from tests.integration.dev_process import interrupt, start_dev
 from tests.integration.vector_chunks import eventually
@@ -28,6 +29,7 @@ def test_dev_serves_keeps_data_across_restarts_and_stops_on_ctrl_c(tmp_path: Pat
     headers = {"Authorization": f"Bearer {mint('alice')}"}
 
     first = start_dev(PORT=str(port), DYNAMODB_PORT=str(ddb_port), LOCAL_DATA_DIR=str(tmp_path))
+    said = first.opening  # type: ignore[attr-defined]
     try:
         created = httpx.post(
             f"http://127.0.0.1:{port}/v1/conversations", json={"title": "kept"}, headers=headers
@@ -35,6 +37,7 @@ def test_dev_serves_keeps_data_across_restarts_and_stops_on_ctrl_c(tmp_path: Pat
     finally:
         interrupt(first)
     assert created.status_code == 201
+    assert f"Cleanup: {schedule_expression()}, the template's schedule" in said
     assert not port_open(port) and not port_open(ddb_port)
 
     second = start_dev(PORT=str(port), DYNAMODB_PORT=str(ddb_port), LOCAL_DATA_DIR=str(tmp_path))
