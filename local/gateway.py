@@ -188,13 +188,13 @@ class Gateway:
                 return self.gateway_response("UNAUTHORIZED", 401, "Unauthorized")
             log.exception("authorizer failed")
             return self.gateway_response("AUTHORIZER_FAILURE", 500, "Authorizer error")
-        if not _allows(result.get("policyDocument", {}), method_arn):
-            return self.gateway_response(
-                "ACCESS_DENIED", 403, "User is not authorized to access this resource"
-            )
         context = {
             k: v for k, v in (result.get("context") or {}).items() if isinstance(v, str | int | float | bool)
         }
+        if not _allows(result.get("policyDocument", {}), method_arn):
+            return self.gateway_response(
+                "ACCESS_DENIED", 403, "User is not authorized to access this resource", context
+            )
         event["requestContext"]["authorizer"] = {"principalId": result.get("principalId"), **context}
         if result.get("usageIdentifierKey"):  # API key source AUTHORIZER: the key the plan meters
             event["requestContext"]["identity"]["apiKey"] = result["usageIdentifierKey"]
@@ -211,10 +211,11 @@ class Gateway:
         return result["statusCode"], headers, body.encode("utf-8") if isinstance(body, str) else body
 
     def gateway_response(
-        self, kind: str, default_status: int, message: str
+        self, kind: str, default_status: int, message: str, authorizer: dict[str, Any] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
         """API Gateway's own response of this kind, templated as the template's GatewayResponses say
-        (falling back to DEFAULT_4XX / DEFAULT_5XX as API Gateway does)."""
+        (falling back to DEFAULT_4XX / DEFAULT_5XX as API Gateway does); `$context.authorizer.<key>`
+        is the authorizer's context (a Deny's)."""
         fallback = "DEFAULT_5XX" if default_status >= 500 else "DEFAULT_4XX"
         responses = self.template.gateway_responses
         spec = responses.get(kind) or responses.get(fallback)
@@ -225,6 +226,8 @@ class Gateway:
             if template
             else json.dumps({"message": message})
         )
+        for key, value in (authorizer or {}).items():
+            body = body.replace(f"$context.authorizer.{key}", str(value))
         return status, {"Content-Type": "application/json", **(spec.headers if spec else {})}, body.encode()
 
 

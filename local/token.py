@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -45,6 +46,9 @@ def main() -> None:
     brands = args.brands.replace(",", " ").split()
     scopes = args.scopes.replace(",", " ").split() or None
     print(mint(args.sub, brands, scopes, args.ttl))
+    expires = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + args.ttl))
+    # On standard error: `TOKEN=$(make -s token ...)` keeps the token alone.
+    print(f"expires {expires} (in {args.ttl} s; make token TTL=<seconds> for longer)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,19 @@ def test_a_bad_token_is_a_401_with_the_error_body(api: httpx.Client, case: str) 
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+def test_an_expired_token_is_a_401_that_says_expired_and_when(api: httpx.Client) -> None:
+    response = api.get("/v1/conversations", headers=bearer(mint("alice", ttl=-120)))
+    forged = api.get(
+        "/v1/conversations",
+        headers=bearer(mint("alice", ttl=-120, secret="a-different-secret-of-32-bytes-at-least")),
+    )
+
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"] == "unauthorized"
+    assert "expired at 20" in response.json()["message"] and "make token" in response.json()["message"]
+    assert forged.status_code == 401 and "expired" not in forged.json()["message"]  # its signature is wrong
+
+
 def test_no_token_is_a_401(api: httpx.Client) -> None:
     response = api.post("/v1/conversations", json={})
 

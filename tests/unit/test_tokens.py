@@ -110,3 +110,21 @@ def test_the_token_comes_from_the_bearer_header_or_the_session_cookie() -> None:
 def test_requests_without_exactly_one_token_are_refused(headers: dict[str, str]) -> None:
     with pytest.raises(Unauthorized):
         token_from_request(headers)
+
+
+def test_make_token_prints_the_token_alone_and_says_when_it_expires() -> None:
+    import subprocess
+    import sys
+
+    from local.template import ROOT
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "local.token", "--sub", "alice", "--brands", "acme", "--ttl", "90"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert len(ran.stdout.strip().split(".")) == 3 and "\n" not in ran.stdout.strip()  # TOKEN=$(...)
+    assert "expires" in ran.stderr and "in 90 s" in ran.stderr

@@ -32,6 +32,10 @@ class Unauthorized(ParleyError):
     code = "unauthorized"
 
 
+class TokenExpired(Unauthorized):
+    """A token that was valid, and whose time is over: the client needs a new one."""
+
+
 class Forbidden(ParleyError):
     status = 403
     code = "forbidden"

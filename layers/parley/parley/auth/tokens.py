@@ -3,6 +3,7 @@ from a JWKS URL (Cognito or any OIDC issuer). `alg: none` and every other algori
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -11,7 +12,7 @@ import jwt
 from parley.auth.jwks import JwksCache, UnknownKey
 from parley.auth.principal import Principal
 from parley.config import Settings
-from parley.errors import Unauthorized
+from parley.errors import TokenExpired, Unauthorized
 
 _ASYMMETRIC = ("RS256", "ES256")
 
@@ -95,6 +96,12 @@ class TokenVerifier:
                     "verify_aud": not access_token,
                 },
             )
+        except jwt.ExpiredSignatureError as error:
+            expired = _expiry(token)
+            raise TokenExpired(
+                f"The token expired{f' at {expired}' if expired else ''}: get a new one "
+                "(make token prints one, with when it expires)."
+            ) from error
         except (UnknownKey, jwt.PyJWTError) as error:
             raise Unauthorized(f"Invalid token: {error}.") from error
         if access_token:
@@ -132,3 +139,12 @@ def _principal(claims: dict[str, Any], scope_prefix: str = "") -> Principal:
     # Cognito names custom scopes `<resource server>/<scope>`: the prefix is the resource server's.
     scopes = [s.removeprefix(scope_prefix) if scope_prefix else s for s in scope.split()]
     return Principal(user_id=sub, brands=frozenset(brands), scopes=frozenset(scopes))
+
+
+def _expiry(token: str) -> str | None:
+    """When the (signature-checked) token expired, in UTC."""
+    try:
+        exp: Any = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        return datetime.fromtimestamp(int(exp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError):
+        return None
