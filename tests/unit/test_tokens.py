@@ -40,6 +40,30 @@ def test_a_valid_hs256_token_yields_its_principal() -> None:
 
 
 @pytest.mark.parametrize(
+    ("groups", "brands"),
+    [
+        (["brand:acme", "brand:globex", "admins"], {"acme", "globex"}),
+        (["admins"], set()),
+        ([], set()),
+    ],
+)
+def test_a_cognito_token_without_brands_gets_them_from_its_brand_groups(
+    groups: list[str], brands: set[str]
+) -> None:
+    cognito = {k: v for k, v in claims().items() if k != "brands"} | {"cognito:groups": groups}
+
+    principal = TokenVerifier(HS).verify(jwt.encode(cognito, SECRET, algorithm="HS256"))
+
+    assert principal.brands == brands
+
+
+def test_a_brands_claim_wins_over_groups() -> None:
+    token = jwt.encode(claims(**{"cognito:groups": ["brand:globex"]}), SECRET, algorithm="HS256")
+
+    assert TokenVerifier(HS).verify(token).brands == {"acme"}
+
+
+@pytest.mark.parametrize(
     ("token_claims", "reason"),
     [
         (claims(exp=int(time.time()) - 120), "expired"),
@@ -49,6 +73,7 @@ def test_a_valid_hs256_token_yields_its_principal() -> None:
         ({k: v for k, v in claims().items() if k != "exp"}, "exp"),
         (claims(sub=""), "sub"),
         (claims(brands="acme"), "brands"),
+        ({k: v for k, v in claims().items() if k != "brands"} | {"cognito:groups": "brand:acme"}, "groups"),
     ],
 )
 def test_tokens_with_bad_claims_are_refused(token_claims: dict[str, Any], reason: str) -> None:

@@ -128,8 +128,14 @@ class TokenVerifier:
             raise Unauthorized("Invalid token: its client_id is not one of this API's app clients.")
 
 
+BRAND_GROUP = "brand:"  # a Cognito group `brand:<id>` grants that brand
+
+
 def _principal(claims: dict[str, Any], scope_prefix: str = "") -> Principal:
-    sub, brands, scope = claims.get("sub"), claims.get("brands", []), claims.get("scope", "")
+    """The caller: `sub`, `scope`, and `brands`, a claim of its own or, in a Cognito token that has
+    none (Cognito adds no custom claim without a trigger), the user's groups named `brand:<id>`."""
+    sub, scope = claims.get("sub"), claims.get("scope", "")
+    brands = claims["brands"] if "brands" in claims else _group_brands(claims.get("cognito:groups"))
     if not isinstance(sub, str) or not sub:
         raise Unauthorized("Invalid token: 'sub' must be a non-empty string.")
     if not isinstance(brands, list) or not all(isinstance(b, str) and b for b in brands):
@@ -139,6 +145,14 @@ def _principal(claims: dict[str, Any], scope_prefix: str = "") -> Principal:
     # Cognito names custom scopes `<resource server>/<scope>`: the prefix is the resource server's.
     scopes = [s.removeprefix(scope_prefix) if scope_prefix else s for s in scope.split()]
     return Principal(user_id=sub, brands=frozenset(brands), scopes=frozenset(scopes))
+
+
+def _group_brands(groups: Any) -> list[str]:
+    if groups is None:
+        return []
+    if not isinstance(groups, list):
+        raise Unauthorized("Invalid token: 'cognito:groups' must be a list of group names.")
+    return [g.removeprefix(BRAND_GROUP) for g in groups if isinstance(g, str) and g.startswith(BRAND_GROUP)]
 
 
 def _expiry(token: str) -> str | None:
