@@ -20,7 +20,7 @@ SCOPE ?= docs
 FILES ?= docs/*.md
 TTL ?= 3600
 
-.PHONY: help install lock requirements configuration opensearch-install opensearch dev cleanup token ingest openapi events bench eval test test-unit test-integration chromium docs-check playground-check lint typecheck build validate clean
+.PHONY: help install lock requirements configuration opensearch-install opensearch dev invoke cleanup token ingest openapi events bench eval test test-unit test-integration chromium docs-check playground-check lint typecheck build validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -73,6 +73,12 @@ opensearch: install $(OPENSEARCH) ## run one OpenSearch node in the foreground o
 
 dev: install $(if $(filter opensearch,$(RAG_STORE)),$(OPENSEARCH)) ## run Parley on http://127.0.0.1:3000 (PORT=...; RAG_STORE=opensearch for a real node)
 	PORT=$(PORT) RAG_VECTOR_STORE=$(RAG_STORE) $(PY) -m local.dev
+
+FUNCTION ?= CleanupFunction
+EVENT ?= events/cleanup.json
+
+invoke: $(VENV)/.installed ## invoke one function once in a fresh process, as sam local invoke does: make invoke FUNCTION=cleanup EVENT=events/cleanup.json
+	@$(PY) -m local.invoke --function "$(FUNCTION)" --event "$(EVENT)"
 
 cleanup: $(VENV)/.installed ## run the scheduled cleanup once, now, in the running make dev (its port, or PORT=...)
 	$(PY) -m local.cleanup_now $(if $(filter command line environment,$(origin PORT)),--port $(PORT))

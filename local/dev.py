@@ -16,6 +16,7 @@ from pathlib import Path
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_until_ready
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
+from local.invoke import DEV_ENVIRONMENT, share_dev_environment
 from local.opensearch_node import OpenSearchNode
 from local.schedule import CLEANUP_FUNCTION, Schedule, interval_seconds, schedule_expression
 from local.settings import DEV_PORT_FILE, local_environment
@@ -49,6 +50,24 @@ def start_opensearch() -> OpenSearchNode | None:
     return node
 
 
+def serve(port: int, files: FilesStack) -> tuple[LocalServer, Schedule]:
+    """The gateway, the upload worker's poller and the cleanup's schedule; what they are, said."""
+    server = LocalServer(port).start()
+    files.poll(server.gateway.pools[WORKER])
+    expression = schedule_expression()
+    cleanup = Schedule(server.gateway.pools[CLEANUP_FUNCTION].invoke, interval_seconds(expression)).start()
+    print(f"Cleanup: {expression}, the template's schedule (make cleanup runs it now)")
+    DEV_PORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEV_PORT_FILE.write_text(str(port))
+    share_dev_environment()  # for make invoke
+    print(f"Parley is listening on {server.url}")
+    print(describe_providers(settings_from(os.environ)))
+    print("Mint a token:  make token SUB=alice BRANDS=acme")
+    print("Stop with Ctrl-C.")
+    sys.stdout.flush()
+    return server, cleanup
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     port = int(os.environ.get("PORT", "3000"))
@@ -71,18 +90,7 @@ def main() -> None:
     os.environ.update(files.environment())
     print(f"Files: S3 and SQS (moto) at {files.endpoint}, bucket {os.environ['FILES_BUCKET']}")
 
-    server = LocalServer(port).start()
-    files.poll(server.gateway.pools[WORKER])
-    expression = schedule_expression()
-    cleanup = Schedule(server.gateway.pools[CLEANUP_FUNCTION].invoke, interval_seconds(expression)).start()
-    print(f"Cleanup: {expression}, the template's schedule (make cleanup runs it now)")
-    DEV_PORT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    DEV_PORT_FILE.write_text(str(port))
-    print(f"Parley is listening on {server.url}")
-    print(describe_providers(settings_from(os.environ)))
-    print("Mint a token:  make token SUB=alice BRANDS=acme")
-    print("Stop with Ctrl-C.")
-    sys.stdout.flush()
+    server, cleanup = serve(port, files)
 
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -94,6 +102,7 @@ def main() -> None:
         print("\nStopping…")
         if DEV_PORT_FILE.exists() and DEV_PORT_FILE.read_text() == str(port):
             DEV_PORT_FILE.unlink()
+            DEV_ENVIRONMENT.unlink(missing_ok=True)
         cleanup.stop()
         files.stop()
         server.stop()
