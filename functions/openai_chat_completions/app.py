@@ -1,11 +1,7 @@
 """POST /v1/chat/completions: OpenAI's Chat Completions API, streamed as OpenAI streams it, on
 Parley's tenancy, budgets, usage and assistants (OpenAI-compatible; errors in OpenAI's shape)."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Header
-
-from parley.edge.http import create_app, http_handler, principal
+from parley.edge.http import MeteredBrand, create_app, http_handler, principal
 from parley.edge.openai_stream import ChunkStream
 from parley.edge.streaming import stream_listener, streamed
 from parley.logic.openai_chat import chat_completion
@@ -21,15 +17,7 @@ register_snapstart_priming()  # SnapStart: provider SDKs imported before the sna
 @app.post("/v1/chat/completions")
 def completions(
     request: ChatCompletionRequest,
-    brand: Annotated[
-        str | None,
-        Header(
-            alias="X-Parley-Brand",
-            min_length=1,
-            max_length=100,
-            description="The brand to meter the request in, when the token grants several.",
-        ),
-    ] = None,
+    brand: MeteredBrand = None,
 ) -> ChatCompletion:
     return chat_completion(
         principal(app),

@@ -1,11 +1,7 @@
 """POST /v1/embeddings: vectors from the deployment's embedder, as floats or base64 (OpenAI-compatible),
 metered in the brand as every OpenAI-compatible route is."""
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Header
-
-from parley.edge.http import create_app, http_handler, principal
+from parley.edge.http import MeteredBrand, create_app, http_handler, principal
 from parley.logic.openai_models import embeddings
 from parley.models.api.openai import EmbeddingList, EmbeddingRequest
 from parley.wiring import Wiring
@@ -17,15 +13,7 @@ app = create_app(style="openai")
 @app.post("/v1/embeddings")
 def embed(
     request: EmbeddingRequest,
-    brand: Annotated[
-        str | None,
-        Header(
-            alias="X-Parley-Brand",
-            min_length=1,
-            max_length=100,
-            description="The brand to meter the request in, when the token grants several.",
-        ),
-    ] = None,
+    brand: MeteredBrand = None,
 ) -> EmbeddingList:
     return embeddings(
         principal(app),

@@ -48,6 +48,17 @@ def history(api: httpx.Client, headers: dict[str, str], conversation_id: str) ->
     return dict(api.get(f"/v1/conversations/{conversation_id}/messages", headers=headers).json())
 
 
+def ask_streamed(api: httpx.Client, headers: dict[str, str], conversation_id: str) -> tuple[int, list[Event]]:
+    """A chat-completion of four words, streamed: the status and every event."""
+    with api.stream(
+        "POST",
+        f"/v1/conversations/{conversation_id}/messages",
+        json={"role": "user", "content": "one two three four", "mode": "chat-completion", "stream": True},
+        headers=headers,
+    ) as response:
+        return response.status_code, list(read_events(response.iter_lines()))
+
+
 def stream_held(
     api: httpx.Client,
     providers: ProviderServer,
@@ -132,15 +143,9 @@ def test_a_failure_mid_stream_ends_with_an_error_event_and_stores_nothing(
     conversation_id = conversation(api, alice, model)
     providers.script(path, Scripted(fail_after=2))
 
-    with api.stream(
-        "POST",
-        f"/v1/conversations/{conversation_id}/messages",
-        json={"role": "user", "content": "one two three four", "mode": "chat-completion", "stream": True},
-        headers=alice,
-    ) as response:
-        events = list(read_events(response.iter_lines()))
+    status, events = ask_streamed(api, alice, conversation_id)
 
-    assert response.status_code == 200
+    assert status == 200
     assert [name for name, _ in events] == ["delta", "delta", "error"]
     assert events[-1][1]["error"] == "provider_error" and events[-1][1]["message"]
     assert history(api, alice, conversation_id)["total"] == 0
@@ -156,14 +161,9 @@ def test_a_stream_cut_short_in_transit_is_a_provider_error_and_stores_nothing(
     conversation_id = conversation(api, alice, model)
     providers.script(path, Scripted(cut_after=4, reset=reset))
 
-    with api.stream(
-        "POST",
-        f"/v1/conversations/{conversation_id}/messages",
-        json={"role": "user", "content": "one two three four", "mode": "chat-completion", "stream": True},
-        headers=alice,
-    ) as response:
-        events = list(read_events(response.iter_lines()))
+    status, events = ask_streamed(api, alice, conversation_id)
 
+    assert status == 200  # the stream had begun: the failure is its last event
     assert [name for name, _ in events][-1] == "error"
     assert "done" not in [name for name, _ in events]
     assert events[-1][1]["error"] == "provider_error"

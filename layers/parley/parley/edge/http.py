@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -30,6 +30,16 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 # A path id documented as a UUID. The use case checks it, so a malformed one is a 400 that names it.
 UuidPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+# The brand an OpenAI-compatible request is metered in, when the token grants several.
+MeteredBrand = Annotated[
+    str | None,
+    Header(
+        alias="X-Parley-Brand",
+        min_length=1,
+        max_length=100,
+        description="The brand to meter the request in, when the token grants several.",
+    ),
+]
 # A cursor: the id of the last item of the previous page (UUIDv7, so it also says when it was made).
 UuidCursor = Annotated[str | None, Query(json_schema_extra={"format": "uuid"})]
 
