@@ -118,3 +118,16 @@ def test_a_bedrock_only_stack_embeds_with_titan_and_chats_with_bedrock() -> None
 
     assert refusals(parameters_with()) == []
     assert derived == {"RAG_EMBEDDER": "titan", "DEFAULT_MODEL": "bedrock/us.amazon.nova-lite-v1:0"}
+
+
+def test_the_models_a_stack_derives_are_ones_its_functions_may_invoke() -> None:
+    """Titan for embeddings and the Bedrock default model are in the Bedrock policy."""
+    import json
+
+    policy = json.dumps(TEMPLATE_DOCUMENT["Resources"]["BedrockInvokePolicy"]["Properties"])
+    derived = environment(parameters_with())
+
+    assert "foundation-model/amazon.titan-embed-text-v2:0" in policy
+    model = derived["DEFAULT_MODEL"].removeprefix("bedrock/")
+    region_prefix, _, family = model.partition(".")
+    assert f"inference-profile/*.{family}" in policy and region_prefix == "us"
