@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -15,9 +16,11 @@ pytestmark = pytest.mark.integration
 
 
 def invoke(*arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO"}  # Lambda's default, as make invoke has it
     return subprocess.run(
         [sys.executable, "-m", "local.invoke", *arguments],
         cwd=ROOT,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=300,

@@ -67,7 +67,8 @@ def steady(branches: BranchStore, conversation_id: str, read: Callable[[], T]) -
             raise ConversationNotFound(conversation_id)
         try:
             result = read()
-        except (BranchChanged, MessageNotFound, InvalidRequest) as failure:
+        except (BranchChanged, MessageNotFound, InvalidRequest, KeyError, ValueError) as failure:
+            # KeyError, ValueError: a read that met half of a move (a parent not where it was)
             moved = branches.head(conversation_id) != before
             if isinstance(failure, BranchChanged) or (moved and _maybe_in_transit(failure)):
                 continue
@@ -78,8 +79,10 @@ def steady(branches: BranchStore, conversation_id: str, read: Callable[[], T]) -
 
 
 def _maybe_in_transit(failure: Exception) -> bool:
-    """A refusal a move in progress can cause: a message looked for in neither place."""
-    return isinstance(failure, MessageNotFound) or getattr(failure, "code", None) == "unknown_parent"
+    """A failure a move in progress can cause: a message looked for in neither place."""
+    if isinstance(failure, MessageNotFound | KeyError | ValueError):
+        return True
+    return getattr(failure, "code", None) == "unknown_parent"
 
 
 def changing() -> Conflict:

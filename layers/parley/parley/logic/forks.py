@@ -25,7 +25,7 @@ from parley.models.api.conversations import (
     UpdateConversationRequest,
 )
 from parley.models.domain import Branch, Conversation, Message
-from parley.store.branches import BranchStore, Reroute
+from parley.store.branches import BranchChanged, BranchStore, Reroute
 from parley.store.conversations import ConversationStore
 
 
@@ -174,7 +174,10 @@ def _answer_and_place(branching: Branching, message_id: str) -> tuple[Message, P
     branches, conversation_id = branching.branches, branching.conversation_id
     from_it = branches.active_from(conversation_id, message_id)
     if from_it:
-        (answered,), _ = branching.store.active_through(conversation_id, message_id, 1)  # with its parent
+        through, _ = branching.store.active_through(conversation_id, message_id, 1)  # with its parent
+        if not through:  # it left the active branch between the two reads: read again
+            raise BranchChanged
+        (answered,) = through
         parent = answered.parent_id
         return answered, Placement(parent, Tree(parent, from_it), [])
     archived, summaries = branches.archive(conversation_id)
