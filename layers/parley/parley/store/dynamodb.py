@@ -37,7 +37,7 @@ _UNANSWERED_RESENDS = 2  # sends of a transaction the SDK gave up on, with its t
 # Cancellation reasons that say "nothing was written, try the same items again".
 _RETRYABLE_CANCELLATIONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
-_UNAVAILABLE = {
+UNAVAILABLE_CODES = {  # capacity and service faults: nothing was done, the same call may go again
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
@@ -76,7 +76,7 @@ def translated_errors() -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        if error_code(error) in _UNAVAILABLE:
+        if error_code(error) in UNAVAILABLE_CODES:
             raise StoreUnavailable("The conversation store is busy; retry in a moment.") from error
         raise
     except BotoCoreError as error:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from parley.errors import StoreUnavailable
-from parley.store.dynamodb import error_code, translated_errors
+from parley.store.dynamodb import UNAVAILABLE_CODES, error_code, translated_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -159,7 +159,7 @@ class IdempotencyRecords:
             except ClientError as error:
                 if error_code(error) == "ConditionalCheckFailedException":
                     return True  # applied by a send whose answer was lost, or no longer ours
-                if error_code(error) not in _TRANSIENT:
+                if error_code(error) not in UNAVAILABLE_CODES:
                     return False
             except BotoCoreError:
                 pass
@@ -185,12 +185,3 @@ class IdempotencyRecords:
         if stored.get("status", {}).get("S") == COMPLETED and "response" in stored:
             return Replay(json.loads(stored["response"]["S"]))
         return Busy()
-
-
-_TRANSIENT = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
