@@ -8,16 +8,20 @@ from typing import Any
 
 from bench.report import Report
 from parley.auth.principal import ALL_SCOPES, Principal
+from parley.ids import uuid7
+from parley.logic.branching.switch import switch_branch
+from parley.logic.conversation_import import import_conversation
 from parley.logic.conversations import create_conversation
-from parley.logic.forks import switch_branch
 from parley.logic.messages import append_message, message_history
 from parley.logic.usage import usage_report
 from parley.models.api.conversations import (
     AppendMessageRequest,
+    ConversationImport,
     CreateConversationRequest,
     UpdateConversationRequest,
 )
 from parley.models.domain import Conversation
+from parley.providers.credentials import default_model
 from parley.wiring import Wiring
 from tests.doubles.capacity import CapacityRecorder
 from tests.doubles.seeding import seed_messages
@@ -95,6 +99,7 @@ def run(report: Report, table: str) -> None:
         history_length=5_001,
     )
     branched_costs(report, table, profile, message)
+    sibling_costs(report)
     chat = AppendMessageRequest(role="user", content="Hello", mode="chat-completion")
     short = create(CreateConversationRequest(**profile)).id
     seed_messages(WIRING.dynamodb, table, short, 30)
@@ -161,5 +166,56 @@ def branched_costs(
         report,
         "history_page_50_with_5_branches",
         lambda: message_history(CALLER, conversation_id, limit=50, store=WIRING.conversations),
+        **shape,
+    )
+
+
+def sibling_costs(report: Report, siblings: int = 2_000) -> None:
+    """An edit, an edit answered, another answer and a change of version where a message has
+    2,000 versions (a question, its answer, 2,000 edits of the follow-up, imported whole): each
+    message keeps a constant-size family record, so none of these grows with the siblings."""
+    question, answer = str(uuid7()), str(uuid7())
+    edits = [str(uuid7()) for _ in range(siblings)]
+    imported = import_conversation(
+        CALLER,
+        ConversationImport.model_validate(
+            {
+                "format": "parley.conversation.v1",
+                "conversation": {"title": "Versions", "model": default_model(WIRING.settings)},
+                "messages": [
+                    {"id": question, "role": "user", "content": "Where in May?"},
+                    {"id": answer, "role": "assistant", "content": "Lisbon."},
+                    {"id": edits[-1], "role": "user", "content": f"edit {siblings}"},
+                ],
+                "archived": [
+                    {"id": edit, "role": "user", "content": f"edit {n + 1}", "parent_id": answer}
+                    for n, edit in enumerate(edits[:-1])
+                ],
+            }
+        ),
+        store=WIRING.conversations,
+        config=WIRING.settings,
+    )
+    shape = {"siblings": siblings}
+    history = message_history(CALLER, imported.id, limit=3, store=WIRING.conversations).messages
+    newest_edit, versions = history[-1].id, history[-1].branch
+    assert versions is not None and versions.count == siblings, versions  # the import counted them
+    edit = AppendMessageRequest(role="user", content="one more edit", mode="append", parent_id=history[1].id)
+    cost(report, f"edit_at_{siblings}_siblings", partial(append, imported.id, edit), **shape)
+    answered = AppendMessageRequest(
+        role="user", content="one more, answered", mode="chat-completion", parent_id=history[1].id
+    )
+    cost(report, f"edit_answered_at_{siblings}_siblings", partial(append, imported.id, answered), **shape)
+    back = UpdateConversationRequest(active_message_id=newest_edit)
+    switching = partial(
+        switch_branch, CALLER, imported.id, back, store=WIRING.conversations, branches=WIRING.branches
+    )
+    cost(report, f"switch_version_at_{siblings}_siblings", switching, **shape)
+    shown = message_history(CALLER, imported.id, limit=3, store=WIRING.conversations).messages[-1].branch
+    assert shown is not None and shown.count == siblings + 2, shown
+    cost(
+        report,
+        f"history_page_at_{siblings}_siblings",
+        lambda: message_history(CALLER, imported.id, limit=50, store=WIRING.conversations),
         **shape,
     )

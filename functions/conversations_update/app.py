@@ -1,7 +1,7 @@
 """PATCH /v1/conversations/{conversation_id}: choose the active branch (`active_message_id`)."""
 
 from parley.edge.http import UuidPath, create_app, http_handler, principal
-from parley.logic.forks import switch_branch
+from parley.logic.branching.switch import switch_branch
 from parley.models.api.conversations import ConversationEnvelope, UpdateConversationRequest
 from parley.wiring import Wiring
 

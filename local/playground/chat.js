@@ -150,13 +150,12 @@ function messageView(message) {
 }
 
 function versions(message) {
-  const { index, count, sibling_ids: ids } = message.branch;
-  const go = (to) => switchTo(ids[to - 1]);
+  const { index, count, previous_id: previous, next_id: next } = message.branch;
   return el(
     "div", { class: "versions", role: "group", "aria-label": "Versions" },
-    el("button", { type: "button", "aria-label": "Previous version", disabled: index <= 1, onclick: () => go(index - 1) }, "<"),
+    el("button", { type: "button", "aria-label": "Previous version", disabled: !previous, onclick: () => switchTo(previous) }, "<"),
     el("span", { "aria-label": `Version ${index} of ${count}` }, `${index}/${count}`),
-    el("button", { type: "button", "aria-label": "Next version", disabled: index >= count, onclick: () => go(index + 1) }, ">"),
+    el("button", { type: "button", "aria-label": "Next version", disabled: !next, onclick: () => switchTo(next) }, ">"),
   );
 }
 

@@ -63,7 +63,8 @@ def test_regenerate_answers_the_same_turns_again_and_switching_back_restores_the
     assert second["branch"] == {
         "index": 2,
         "count": 2,
-        "sibling_ids": [first["assistant_message"]["id"], second["id"]],
+        "previous_id": first["assistant_message"]["id"],
+        "next_id": None,
     }
     assert [m["id"] for m in branch(api, alice, conversation_id)] == [first["message"]["id"], second["id"]]
 
@@ -77,7 +78,7 @@ def test_regenerate_answers_the_same_turns_again_and_switching_back_restores_the
     assert switched.json()["conversation"]["active_message_id"] == first["assistant_message"]["id"]
     shown = branch(api, alice, conversation_id)
     assert [m["id"] for m in shown] == [first["message"]["id"], first["assistant_message"]["id"]]
-    assert shown[1]["branch"]["index"] == 1 and shown[1]["branch"]["count"] == 2
+    assert shown[1]["branch"] == {"index": 1, "count": 2, "previous_id": None, "next_id": second["id"]}
 
 
 def test_a_regenerated_answer_streams_and_done_is_the_200_body(

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 
 from parley.errors import ConversationNotFound, InvalidRequest, MessageNotFound
+from parley.logic.branching.switch import switch_branch
 from parley.logic.conversations import create_conversation
-from parley.logic.forks import regenerate_answer, switch_branch
-from parley.logic.messages import append_message, message_history
+from parley.logic.messages import append_message, message_history, regenerate_answer
 from parley.models.api.conversations import (
     AppendMessageRequest,
     CreateConversationRequest,
     RegenerateRequest,
     UpdateConversationRequest,
 )
-from parley.models.domain import Message
-from parley.store import branches as branch_store
+from parley.models.domain import Branch, Message
+from parley.store import branch_moves as branch_store
 from parley.store.conversations import ConversationStore
 from tests.doubles.capacity import CapacityRecorder
 from tests.unit.conftest import appending, principal, unit_settings
@@ -84,7 +84,7 @@ def test_a_regenerated_answer_replaces_the_old_one_on_the_branch_as_its_sibling(
     assert history[1].parent_id == question.id and second.parent_id == question.id
     assert history[1].branch is not None
     assert (history[1].branch.index, history[1].branch.count) == (2, 2)
-    assert history[1].branch.sibling_ids == [first.id, second.id]
+    assert (history[1].branch.previous_id, history[1].branch.next_id) == (first.id, None)
     assert message_history(ALICE, conversation_id, limit=1, store=store).total == 2
 
 
@@ -100,7 +100,7 @@ def test_switching_back_restores_the_old_answer_and_what_followed_it(
     # "it and its newest descendants": the old answer, then what came after it
     assert ids(branch(store, conversation_id)) == [question.id, first.id, follow_up.id, answer.id]
     assert conversation.active_message_id == answer.id
-    assert branch(store, conversation_id)[1].branch.index == 1  # type: ignore[union-attr]
+    assert branch(store, conversation_id)[1].branch == Branch(index=1, count=2, next_id=second.id)
     switch(store, conversation_id, second.id)
     assert ids(branch(store, conversation_id)) == [question.id, second.id]
 
@@ -114,7 +114,9 @@ def test_an_edit_forks_at_the_edited_messages_parent(store: ConversationStore, c
     history = branch(store, conversation_id)
     assert ids(history) == [question.id, answer.id, edited.id, reply.id]
     assert edited.parent_id == answer.id and reply.parent_id == edited.id
-    assert history[2].branch is not None and history[2].branch.sibling_ids == [follow_up.id, edited.id]
+    assert history[2].branch is not None
+    assert (history[2].branch.index, history[2].branch.count) == (2, 2)
+    assert history[2].branch.previous_id == follow_up.id
     # the reply answered the edited branch: the old follow-up was not in its context
     assert reply.metadata["context_messages"] == 3
 
@@ -132,7 +134,9 @@ def test_a_null_parent_starts_a_new_first_message(store: ConversationStore, conv
     history = branch(store, conversation_id)
     assert ids(history) == [sent.message.id]
     assert history[0].parent_id is None
-    assert history[0].branch is not None and history[0].branch.sibling_ids == [question.id, sent.message.id]
+    assert history[0].branch is not None
+    assert (history[0].branch.index, history[0].branch.count) == (2, 2)
+    assert history[0].branch.previous_id == question.id
 
 
 def test_a_message_under_an_archived_parent_brings_its_branch_back(
@@ -226,3 +230,75 @@ def test_another_users_conversation_is_missing_to_every_branch_route(
             AppendMessageRequest(role="user", content="x", parent_id=answer.id),
             **parts,
         )
+
+
+def add_sibling(store: ConversationStore, conversation_id: str, parent_id: str, content: str) -> Message:
+    sent = append_message(
+        ALICE,
+        conversation_id,
+        AppendMessageRequest(role="user", content=content, mode="append", parent_id=parent_id),
+        **appending(store),
+    )
+    return sent.message
+
+
+def test_a_sibling_and_a_switch_cost_the_same_at_300_siblings_as_at_3(
+    store: ConversationStore, conversation_id: str, dynamodb: Any
+) -> None:
+    question, answer = ask(store, conversation_id, "Where in May?")
+    siblings = [add_sibling(store, conversation_id, answer.id, "edit 1")]
+
+    def costs() -> tuple[float, float, float]:
+        with CapacityRecorder(store.client) as appended:
+            siblings.append(add_sibling(store, conversation_id, answer.id, f"edit {len(siblings) + 1}"))
+        with CapacityRecorder(store.client) as switched:
+            switch(store, conversation_id, siblings[0].id)
+        return appended.write_units, appended.read_units, switched.read_units + switched.write_units
+
+    early = costs()  # the third sibling, then a switch to the first
+    while len(siblings) < 299:
+        siblings.append(add_sibling(store, conversation_id, answer.id, f"edit {len(siblings) + 1}"))
+    late = costs()  # the 300th
+
+    assert late == early
+    items = dynamodb.scan(TableName=store.table_name)["Items"]
+    assert max(len(str(item)) for item in items if item["SK"]["S"].startswith(("MSG#", "ALT#"))) < 1_000
+    shown = branch(store, conversation_id)
+    assert ids(shown) == [question.id, answer.id, siblings[0].id]
+    assert shown[2].branch == Branch(index=1, count=300, next_id=siblings[1].id)
+    newest = switch(store, conversation_id, siblings[-1].id)
+    assert newest.active_message_id == siblings[-1].id
+    assert branch(store, conversation_id)[2].branch == Branch(
+        index=300, count=300, previous_id=siblings[-2].id
+    )
+
+
+def test_a_conversation_branched_before_family_records_keeps_its_versions(
+    store: ConversationStore, conversation_id: str, dynamodb: Any
+) -> None:
+    """Items written with a whole sibling list (and no counts) read as they did, and branch on."""
+    question, first = ask(store, conversation_id, "Where in May?")
+    second = regenerate(store, conversation_id, first.id)
+    for item in dynamodb.scan(TableName=store.table_name)["Items"]:
+        if item["SK"]["S"] == "~META":
+            dynamodb.update_item(
+                TableName=store.table_name,
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression="REMOVE children, newest_child",
+            )
+        elif item["SK"]["S"].startswith(("MSG#", "ALT#")):
+            legacy = {k: v for k, v in item.items() if k not in branch_store.KIN_NAMES.values()}
+            if item["SK"]["S"].endswith((first.id, second.id)):
+                legacy["siblings"] = {"S": f'["{first.id}","{second.id}"]'}
+            dynamodb.put_item(TableName=store.table_name, Item=legacy)
+
+    assert branch(store, conversation_id)[1].branch == Branch(index=2, count=2, previous_id=first.id)
+    third = regenerate(store, conversation_id, first.id)
+    assert branch(store, conversation_id)[1].branch == Branch(index=3, count=3, previous_id=second.id)
+    switch(store, conversation_id, first.id)
+    assert ids(branch(store, conversation_id)) == [question.id, first.id]
+    assert branch(store, conversation_id)[1].branch == Branch(index=1, count=3, next_id=second.id)
+    switch(store, conversation_id, second.id)
+    assert branch(store, conversation_id)[1].branch == Branch(
+        index=2, count=3, previous_id=first.id, next_id=third.id
+    )

@@ -138,7 +138,7 @@ def test_json_fields_round_trip(store: ConversationStore) -> None:
     page = store.history(conv.id, limit=1)
 
     assert page is not None
-    assert page.messages == [rich.model_copy(update={"branch": Branch.of(rich.id, None)})]
+    assert page.messages == [rich.model_copy(update={"branch": Branch(index=1, count=1)})]
 
 
 def test_delete_hides_at_once_and_the_purge_removes_every_item(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from parley.logic.branching.switch import switch_branch
 from parley.logic.conversations import create_conversation, get_conversation
-from parley.logic.forks import switch_branch
 from parley.logic.messages import append_message, message_history
 from parley.models.api.conversations import (
     AppendMessageRequest,

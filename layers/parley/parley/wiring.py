@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from parley.providers.provider_for import ProviderPool
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
-    from parley.store.branches import BranchStore
+    from parley.store.branch_moves import BranchStore
     from parley.store.catalog import CatalogStore
     from parley.store.conversations import ConversationStore
     from parley.store.documents import DocumentRegistry
@@ -82,7 +82,7 @@ class Wiring:
 
     @cached_property
     def branches(self) -> BranchStore:
-        from parley.store.branches import BranchStore
+        from parley.store.branch_moves import BranchStore
 
         return BranchStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
 

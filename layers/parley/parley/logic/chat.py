@@ -1,5 +1,5 @@
-"""Generating the assistant's reply to a conversation: the history that fits, one provider call
-within the deadline, and the reply with its usage and cost. Nothing is stored here."""
+"""Generating the assistant's reply to a conversation's prompt: one provider call within the
+deadline, and the reply with its usage and cost. Nothing is stored here."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.logic.generation import Generation
-from parley.logic.prompt import fit_history, without_dangling_tool_results
-from parley.logic.summaries import Memory, Prompt, prompt_with_memory
+from parley.logic.prompt import without_dangling_tool_results
+from parley.logic.summaries import Prompt
 from parley.models.domain import Conversation, Message, RunningSummary
 from parley.providers.base import ChatRequest, Completion, PromptMessage
-from parley.providers.registry import ModelSpec, model_spec
+from parley.providers.registry import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -30,27 +30,15 @@ class Reply:
 
 def generate_reply(
     conversation: Conversation,
-    history: list[Message],
+    prompt: Prompt,
     generation: Generation,
-    model: str | None = None,
+    spec: ModelSpec,
     *,
     tools: Tooling | None = None,
-    memory: Memory | None = None,
 ) -> Reply:
-    """The assistant message answering `history` (chronological, the newest last). The caller
-    writes it together with the message it answers and the meter's charge, so a failure leaves
-    nothing behind. With a `memory`, what no longer fits the prompt is in the branch's running
-    summary (parley.logic.summaries); without, it is left out."""
-    spec = model_spec(model or conversation.model)
-    max_output = spec.max_output_tokens
-    if memory is not None:
-        prompt = prompt_with_memory(
-            spec, conversation, history, max_output=max_output, memory=memory, generation=generation
-        )
-    else:
-        prompt = Prompt(
-            conversation.system_prompt, fit_history(spec, conversation.system_prompt, history, max_output)
-        )
+    """The assistant message answering `prompt` (its turns chronological, the newest last, as
+    parley.logic.summaries.prompt_for made it). The caller writes it together with the message
+    it answers and the meter's charge, so a failure leaves nothing behind."""
     request = ChatRequest(
         model=spec.id,
         system_prompt=prompt.system_prompt,
@@ -60,7 +48,7 @@ def generate_reply(
                 for m in prompt.turns
             ]
         ),
-        max_tokens=max_output,
+        max_tokens=spec.max_output_tokens,
         tools=tools.tools if tools else None,
         tool_choice=tools.choice if tools else None,
     )

@@ -9,10 +9,11 @@ from parley.errors import ChatNotFound, Forbidden
 from parley.logic.access import CHATS
 from parley.logic.after_exchange import after_exchange
 from parley.logic.chat import generate_reply
+from parley.logic.completion import memory_of
 from parley.logic.conversations import create_conversation
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, require_uuid
-from parley.logic.messages import memory_of
+from parley.logic.summaries import prompt_for
 from parley.logic.titles import title_after_first_exchange
 from parley.logic.workflows import run_workflow, usable_workflow
 from parley.models.api.chats import (
@@ -79,13 +80,14 @@ def send_chat_message(
             workflow, context.conversation, request.content, model, generation, config=config
         )
     else:
-        generated = generate_reply(
+        prompt = prompt_for(
+            model_spec(model),
             context.conversation,
             [*context.recent, message],
+            memory_of(context, store, config),
             generation,
-            model=model,
-            memory=memory_of(context, store, config),
         )
+        generated = generate_reply(context.conversation, prompt, generation, model_spec(model))
         reply, summary = generated.message, generated.summary
     reply.parent_id = message.id
     title = title_after_first_exchange(

@@ -17,7 +17,8 @@ from parley.ids import created_at, uuid7
 from parley.logic.limits import check_content_size, check_json_size
 from parley.models.api.conversations import ConversationImport, ImportedMessage
 from parley.models.api.tools import checked_tools
-from parley.models.domain import Branch, Conversation, Message, timestamp
+from parley.models.domain import Conversation, Message, timestamp
+from parley.models.tree import family_records
 from parley.providers.registry import model_spec
 from parley.store.conversations import ConversationStore
 
@@ -41,10 +42,9 @@ def import_conversation(
         check_json_size(message.tool_calls, f"message {message.id}: tool_calls")
     order = _parents_first(parents)
     renamed = {old: str(uuid7()) for old in order}
-    children: dict[str | None, list[str]] = defaultdict(list)
-    for old in order:
-        parent = parents[old]
-        children[renamed[parent] if parent is not None else None].append(renamed[old])
+    records, roots = family_records(
+        {renamed[old]: renamed[parent] if (parent := parents[old]) is not None else None for old in order}
+    )
     by_id = {message.id: message for message in [*request.messages, *request.archived]}
 
     def made(old: str) -> Message:
@@ -60,7 +60,6 @@ def import_conversation(
             metadata=message.metadata or {},
             created_at=timestamp(created_at(uuid.UUID(renamed[old]))),
             parent_id=new_parent,
-            branch=Branch.of(renamed[old], children[new_parent]),
         )
 
     active = [made(message.id) for message in request.messages]
@@ -79,7 +78,7 @@ def import_conversation(
         created_at=now,
         updated_at=now,
     )
-    store.import_tree(conversation, active, archived)
+    store.import_tree(conversation, active, archived, records, roots)
     return conversation
 
 

@@ -10,8 +10,9 @@ from typing import Literal
 from parley.auth.principal import Principal
 from parley.errors import ContentTooLarge
 from parley.logic.conversations import get_conversation
-from parley.models.domain import Branch, Conversation, Message
-from parley.store.branches import BranchStore
+from parley.models.domain import Conversation, Message
+from parley.models.tree import branch_of, family_records
+from parley.store.branch_moves import BranchStore
 from parley.store.conversations import ConversationStore
 
 ExportFormat = Literal["markdown", "json"]
@@ -59,12 +60,11 @@ def export_conversation(
 
 
 def _with_whole_branches(tree: list[Message]) -> None:
-    """Each message's versions as the whole tree has them: every message of the same parent."""
-    children: dict[str | None, list[str]] = {}
+    """Each message's place among its versions as the whole tree has them."""
+    records, roots = family_records({message.id: message.parent_id for message in tree})
     for message in tree:
-        children.setdefault(message.parent_id, []).append(message.id)
-    for message in tree:
-        message.branch = Branch.of(message.id, sorted(children[message.parent_id]))
+        parent = records[message.parent_id] if message.parent_id is not None else roots
+        message.branch = branch_of(records[message.id], parent.children)
 
 
 def _all_messages(store: ConversationStore, conversation_id: str) -> list[Message]:

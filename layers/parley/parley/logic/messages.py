@@ -1,28 +1,34 @@
-"""A conversation's messages: the history page (document 001) and append (document 000)."""
+"""A conversation's messages: the history page (document 001), append (document 000), and
+another answer to the same turns (regenerate), the last two through parley.logic.completion."""
 
 from __future__ import annotations
 
 from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRITE, Principal
 from parley.config import Settings
-from parley.errors import ConversationNotFound
+from parley.errors import ConversationNotFound, InvalidRequest, MessageNotFound
 from parley.logic.access import CONVERSATIONS
-from parley.logic.after_exchange import after_exchange
-from parley.logic.chat import generate_reply
-from parley.logic.forks import append_under
+from parley.logic.branching.changes import steady
+from parley.logic.branching.tree import TreeReader
+from parley.logic.chat import Tooling
+from parley.logic.completion import Asking, Branching, at_the_end, complete
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
-from parley.logic.summaries import Memory
-from parley.logic.titles import title_after_first_exchange
 from parley.logic.tool_turns import (
     check_no_call_unanswered,
     check_tool_call_answered,
     check_tool_reference,
     offered_tools,
 )
-from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse, MessageHistory
+from parley.models.api.conversations import (
+    AppendMessageRequest,
+    AppendMessageResponse,
+    MessageHistory,
+    RegenerateRequest,
+    RegenerateResponse,
+)
 from parley.models.domain import UNKNOWN_PARENT, Branch, Message
-from parley.store.active_branch import CompletionContext
-from parley.store.branches import BranchStore
+from parley.models.tree import Head
+from parley.store.branch_moves import BranchStore
 from parley.store.conversations import ConversationStore
 
 
@@ -60,14 +66,15 @@ def append_message(
     """Store the message; in `chat-completion` mode also generate and store the reply. The two
     are written together after the provider answers, so a failed generation writes nothing. A
     listener receives the reply as it is generated (a streamed response). With a `parent_id`,
-    the message goes under that message, on a branch of its own (parley.logic.forks)."""
+    the message goes under that message, on a branch of its own that becomes the active one."""
     principal.require(CONVERSATIONS_WRITE)
     conversation_id = require_uuid(conversation_id, "conversation_id")
     check_content_size(request.content, config.max_message_bytes)
     check_json_size(request.metadata, "metadata")
     check_json_size(request.tool_calls, "tool_calls")
     check_tool_reference(request)
-    if request.mode == "chat-completion":
+    generating = request.mode == "chat-completion"
+    if generating:
         principal.require(AI_CHAT)
     metadata = {
         **(request.metadata or {}),
@@ -76,73 +83,88 @@ def append_message(
     message = Message.new(
         conversation_id, request.role, request.content, tool_calls=request.tool_calls, metadata=metadata
     )
-    if "parent_id" in request.model_fields_set:
-        parent = require_uuid(request.parent_id, "parent_id") if request.parent_id is not None else None
-        return append_under(
-            principal,
-            conversation_id,
-            request,
-            message,
-            parent,
-            store=store,
-            branches=branches,
-            generator=generator,
-            config=config,
-            listener=listener,
-        )
-    if request.mode == "append":
+    under_parent = "parent_id" in request.model_fields_set
+    if not generating and not under_parent:
         # Written without reading: the message follows whatever is newest on the active branch
         # when it lands, which only the history tells.
         if not store.append(conversation_id, principal.user_id, [message], now=message.created_at):
             raise ConversationNotFound(conversation_id)
-        only_child = Branch.of(message.id, None)
+        only_child = Branch(index=1, count=1)
         return AppendMessageResponse(
             message=message.model_copy(update={"parent_id": UNKNOWN_PARENT, "branch": only_child}),
             assistant_message=None,
         )
-    context = store.completion_context(conversation_id, config.history_max_messages)
-    CONVERSATIONS.require_access(conversation_id, context.conversation if context else None, principal)
-    assert context is not None
-    check_tool_call_answered(request, context.recent)
-    check_no_call_unanswered([*context.recent, message])
-    tooling = offered_tools(request, context.conversation)
-    generation = generator.open(context.conversation.brand_id, principal, listener)
-    message.parent_id = context.recent[-1].id if context.recent else None
-    reply = generate_reply(
-        context.conversation,
-        [*context.recent, message],
-        generation,
+    if under_parent:
+        parent = require_uuid(request.parent_id, "parent_id") if request.parent_id is not None else None
+        conversation = CONVERSATIONS.require_access(conversation_id, store.get(conversation_id), principal)
+        turns = Branching(store, branches, conversation, config).turns_under(parent, reading=generating)
+        message.parent_id = parent
+    else:
+        context = store.completion_context(conversation_id, config.history_max_messages)
+        CONVERSATIONS.require_access(conversation_id, context.conversation if context else None, principal)
+        assert context is not None
+        turns = at_the_end(store, context, principal.user_id, config)
+        message.parent_id = turns.history[-1].id if turns.history else None
+    if not generating:
+        turns.store([message], None)
+        return AppendMessageResponse(message=message, assistant_message=None)
+    check_tool_call_answered(request, turns.history)
+    turns.history.append(message)
+    check_no_call_unanswered(turns.history)
+    asking = Asking(
+        principal,
+        generator,
+        config,
         model=request.model,
-        tools=tooling,
-        memory=memory_of(context, store, config),
+        tools=offered_tools(request, turns.conversation),
+        listener=listener,
     )
-    answer = reply.message
-    answer.parent_id = message.id
-    title = title_after_first_exchange(
-        context.conversation, [*context.recent, message, answer], generation, config
-    )
-    written = generation.settle(
-        lambda charge: store.append(
-            conversation_id, principal.user_id, [message, answer], answer.created_at, charge
-        )
-    )
-    if not written:
-        raise ConversationNotFound(conversation_id)
-    after_exchange(store, conversation_id, answer, title, reply.summary)
-    for new in (message, answer):
-        new.branch = Branch.of(new.id, None)
+    answer = complete(turns, [message], asking)
     return AppendMessageResponse(message=message, assistant_message=answer)
 
 
-def memory_of(context: CompletionContext, store: ConversationStore, config: Settings) -> Memory | None:
-    """The active branch's running summary and where to read what it has not caught up on; None
-    when HISTORY_STRATEGY is `window`."""
-    if config.history_strategy == "window":
-        return None
-    conversation_id = context.conversation.id
-    return Memory(
-        context.conversation.summary,
-        context.reaches_start,
-        lambda after, limit: store.messages_after(conversation_id, after, limit),
-        config.summary_model,
-    )
+def regenerate_answer(
+    principal: Principal,
+    conversation_id: str,
+    message_id: str,
+    request: RegenerateRequest,
+    *,
+    store: ConversationStore,
+    branches: BranchStore,
+    generator: Generator,
+    config: Settings,
+    listener: Listener | None = None,
+) -> RegenerateResponse:
+    """Another answer to the turns an assistant message answered: its sibling, made active (with
+    the branch through it). A user or tool message is a 400."""
+    principal.require(CONVERSATIONS_WRITE)
+    principal.require(AI_CHAT)
+    conversation_id = require_uuid(conversation_id, "conversation_id")
+    message_id = require_uuid(message_id, "message_id")
+    conversation = CONVERSATIONS.require_access(conversation_id, store.get(conversation_id), principal)
+    answered = _answer(branches, conversation_id, message_id)
+    if answered.role != "assistant":
+        raise InvalidRequest(
+            f"Message '{message_id}' is a {answered.role} message; only an assistant's answer is "
+            "regenerated (to change a question, append a new one with its parent_id).",
+            code="not_an_answer",
+        )
+    turns = Branching(store, branches, conversation, config).turns_under(answered.parent_id)
+    tools = Tooling(conversation.tools) if conversation.tools else None
+    asking = Asking(principal, generator, config, model=request.model, tools=tools, listener=listener)
+    return RegenerateResponse(assistant_message=complete(turns, [], asking, titled=False))
+
+
+def _answer(branches: BranchStore, conversation_id: str, message_id: str) -> Message:
+    """The message to regenerate, with its parent (404 when the conversation has none of that id)."""
+
+    def read(head: Head) -> Message:
+        found = TreeReader(branches, conversation_id, head).node(message_id)
+        if found is None:
+            raise MessageNotFound(message_id)
+        if found.active:
+            before = branches.active_before(conversation_id, message_id)
+            found.message.parent_id = before
+        return found.message
+
+    return steady(branches, conversation_id, read)[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from parley.errors import InvalidRequest
 from parley.logic.generation import Generation
-from parley.logic.prompt import MESSAGE_OVERHEAD_TOKENS, message_tokens
+from parley.logic.prompt import MESSAGE_OVERHEAD_TOKENS, fit_history, message_tokens
 from parley.models.domain import Conversation, Message, RunningSummary, timestamp
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.registry import ModelSpec, model_spec
@@ -58,6 +58,24 @@ def with_summary(system_prompt: str | None, summary: RunningSummary | None) -> s
         return system_prompt
     section = f"{SUMMARY_HEADING}\n{summary.content}"
     return f"{system_prompt}\n\n{section}" if system_prompt else section
+
+
+def prompt_for(
+    spec: ModelSpec,
+    conversation: Conversation,
+    history: list[Message],
+    memory: Memory | None,
+    generation: Generation,
+) -> Prompt:
+    """The prompt of a reply to `history`: with a `memory`, the summary folded further first when
+    turns would otherwise fall out (one metered generation); without, the newest turns that fit."""
+    max_output = spec.max_output_tokens
+    if memory is None:
+        turns = fit_history(spec, conversation.system_prompt, history, max_output)
+        return Prompt(conversation.system_prompt, turns)
+    return prompt_with_memory(
+        spec, conversation, history, max_output=max_output, memory=memory, generation=generation
+    )
 
 
 def prompt_with_memory(

@@ -33,18 +33,21 @@ class Feedback(BaseModel):
 
 class Branch(BaseModel):
     """Where a message stands among its siblings (the answers to the same turns, the versions of
-    an edited question): a UI shows "< index/count >" and switches with PATCH active_message_id."""
+    an edited question): a UI shows "< index/count >" and switches with PATCH active_message_id
+    to `previous_id` or `next_id`."""
 
     index: int = Field(ge=1, description="1-based, in the order the siblings were made.")
     count: int = Field(ge=1)
-    sibling_ids: list[str] = Field(description="Every sibling's id (this one's too), oldest first.")
-
-    @classmethod
-    def of(cls, message_id: str, siblings: list[str] | None) -> Branch:
-        ids = list(siblings or [])
-        if message_id not in ids:  # never expected; a branch cut short could leave it out
-            ids.append(message_id)
-        return cls(index=ids.index(message_id) + 1, count=len(ids), sibling_ids=ids)
+    previous_id: str | None = Field(
+        None,
+        description="The sibling made just before it (null for the first).",
+        json_schema_extra={"format": "uuid"},
+    )
+    next_id: str | None = Field(
+        None,
+        description="The sibling made just after it (null for the newest).",
+        json_schema_extra={"format": "uuid"},
+    )
 
 
 class Message(BaseModel):

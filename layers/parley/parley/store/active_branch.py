@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from parley.models.domain import Conversation, Message
+from parley.models.tree import Kin, siblings_count
 from parley.store import items, keys
 from parley.store.dynamodb import translated_errors
 
@@ -33,14 +34,21 @@ class CompletionContext:
     reaches_start: bool = True  # `recent` begins with the branch's first message
 
 
-def on_branch(newest_first: list[dict[str, Any]], count: int) -> list[Message]:
+def on_branch(newest_first: list[dict[str, Any]], count: int, roots: Kin | None = None) -> list[Message]:
     """The newest `count` of `newest_first` (items of the active branch, each following the next
     one) in order, each with its parent: the item before it, for the oldest the one read past
-    `count` (None when there is none: the branch's first message)."""
-    page = [items.message_from_item(item) for item in reversed(newest_first[:count])]
-    parent = items.message_id_of(newest_first[count]) if len(newest_first) > count else None
-    for message in page:
-        message.parent_id, parent = parent, message.id
+    `count` (None when there is none: the branch's first message), and its place among its
+    siblings, which its parent's record counts (`roots`, ~META's, for a first message)."""
+    parent_item = newest_first[count] if len(newest_first) > count else None
+    parent = items.message_id_of(parent_item) if parent_item is not None else None
+    parent_kin = items.kin_of(parent_item) if parent_item is not None else roots
+    page: list[Message] = []
+    for item in reversed(newest_first[:count]):
+        kin = items.kin_of(item)
+        siblings = siblings_count(parent_kin, kin) if parent_kin is not None else None
+        message = items.message_from_item(item, siblings)
+        message.parent_id, parent, parent_kin = parent, message.id, kin
+        page.append(message)
     return page
 
 
@@ -77,7 +85,7 @@ class ActiveBranchReads:
                 limit=limit + 2,
             )
             newest_first = [i for i in found if i["SK"]["S"] != keys.message_sk(before)][: limit + 1]
-        messages = on_branch(newest_first, limit)
+        messages = on_branch(newest_first, limit, items.kin_of(meta))
         if messages and "has_feedback" in meta:
             messages = self._with_feedback(conversation_id, messages)
         return HistoryPage(meta["owner"]["S"], int(meta["message_count"]["N"]), messages)

@@ -1,7 +1,7 @@
 """Conversations and their messages in the single table. Costs are part of the contract
 (DESIGN §4): an append is one TransactWriteItems on two small items, written without reading
 (the message lands at the top of the active branch: store/keys.py), a history page one Query
-(parley.store.active_branch). Changing branch is parley.store.branches."""
+(parley.store.active_branch). Changing branch is parley.store.branch_moves."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from parley.models.domain import (
     Message,
     RunningSummary,
 )
+from parley.models.tree import Kin
 from parley.store import items, keys
 from parley.store.active_branch import CONSUMED_CAPACITY, ActiveBranchReads
 from parley.store.dynamodb import error_code, transact, translated_errors
@@ -59,12 +60,20 @@ class ConversationStore(ActiveBranchReads):
         if failed:  # a fresh UUIDv7 taken already: no client can cause this
             raise RuntimeError(f"conversation items exist already: {failed}")
 
-    def import_tree(self, conversation: Conversation, active: list[Message], archived: list[Message]) -> None:
+    def import_tree(
+        self,
+        conversation: Conversation,
+        active: list[Message],
+        archived: list[Message],
+        records: dict[str, Kin],
+        roots: Kin,
+    ) -> None:
         """A whole conversation at once: its messages first (the active branch under MSG#, the
-        others under ALT# with their parents), 25 to a BatchWriteItem, then its ~META and
-        ~PROFILE in one transaction, so it is listed and readable only once complete."""
-        puts = [items.message_item(message) for message in active] + [
-            items.archived_item(items.message_item(message), message.parent_id) for message in archived
+        others under ALT# with their parents, each with its family record), 25 to a
+        BatchWriteItem, then its ~META (with the first messages' record) and ~PROFILE in one
+        transaction, so it is listed and readable only once complete."""
+        puts = [items.message_item(message, records[message.id]) for message in active] + [
+            items.archived_item(message, records[message.id]) for message in archived
         ]
         for start in range(0, len(puts), 25):
             pending: list[Any] = [{"PutRequest": {"Item": item}} for item in puts[start : start + 25]]
@@ -79,7 +88,7 @@ class ConversationStore(ActiveBranchReads):
                 time.sleep(0.05 * 2**attempt)
             if pending:
                 raise StoreUnavailable("The conversation store is busy; retry the import in a moment.")
-        meta = items.meta_item(conversation)
+        meta = {**items.meta_item(conversation), **items.kin_attributes(roots)}
         if conversation.active_message_id is not None:
             meta["active_message_id"] = {"S": conversation.active_message_id}
         self._create_items([meta, items.profile_item(conversation)])

@@ -9,7 +9,6 @@ from typing import Any
 
 from parley.ids import created_at
 from parley.models.domain import (
-    Branch,
     Conversation,
     ConversationSummary,
     Feedback,
@@ -18,6 +17,7 @@ from parley.models.domain import (
     TokenUsage,
     timestamp,
 )
+from parley.models.tree import Kin, branch_of
 from parley.store import keys
 
 Item = dict[str, Any]
@@ -39,7 +39,8 @@ def _loads(item: Item, name: str, default: Any) -> Any:
     return json.loads(item[name]["S"]) if name in item else default
 
 
-def message_item(message: Message) -> Item:
+def message_item(message: Message, kin: Kin | None = None) -> Item:
+    """A message as stored on the active branch (MSG#), with its family record (store/keys.py)."""
     item: Item = {
         "PK": _s(keys.conversation_pk(message.conversation_id)),
         "SK": _s(keys.message_sk(message.id)),
@@ -52,9 +53,45 @@ def message_item(message: Message) -> Item:
         item["token_usage"] = _json(message.token_usage.model_dump())
     if message.metadata:
         item["metadata"] = _json(message.metadata)
-    if message.branch is not None and message.branch.count > 1:
-        item["siblings"] = _json(message.branch.sibling_ids)
+    if kin is not None:
+        item.update(kin_attributes(kin))
     return item
+
+
+def kin_attributes(kin: Kin) -> Item:
+    """A family record as attributes: a few numbers and ids, whatever the family's size."""
+    attributes: Item = {}
+    if kin.index > 1:
+        attributes["sibling_index"] = {"N": str(kin.index)}
+    for name, value in (
+        ("previous_sibling", kin.previous),
+        ("next_sibling", kin.next),
+        ("newest_child", kin.newest_child),
+    ):
+        if value is not None:
+            attributes[name] = _s(value)
+    if kin.children is not None:
+        attributes["children"] = {"N": str(kin.children)}
+    if kin.legacy is not None:
+        attributes["siblings"] = _json(list(kin.legacy))  # written before records; never grows
+    return attributes
+
+
+def kin_of(item: Item) -> Kin:
+    """The family record a message item (or ~META, for the first messages) stores. An item from
+    before records keeps its sibling list, which tells what its record does not say."""
+    legacy = Kin()
+    if "siblings" in item:
+        legacy = Kin.from_legacy(message_id_of(item), json.loads(item["siblings"]["S"]))
+    children = item.get("children", {}).get("N")
+    return Kin(
+        index=int(item["sibling_index"]["N"]) if "sibling_index" in item else legacy.index,
+        previous=item["previous_sibling"]["S"] if "previous_sibling" in item else legacy.previous,
+        next=item["next_sibling"]["S"] if "next_sibling" in item else legacy.next,
+        children=int(children) if children is not None else None,
+        newest_child=item.get("newest_child", {}).get("S"),
+        legacy=legacy.legacy,
+    )
 
 
 def message_id_of(item: Item) -> str:
@@ -62,10 +99,11 @@ def message_id_of(item: Item) -> str:
     return str(item["SK"]["S"]).split("#", 1)[1]
 
 
-def message_from_item(item: Item) -> Message:
+def message_from_item(item: Item, siblings: int | None = None) -> Message:
     """A message item stores no created_at: the UUIDv7 in its key carries that time. On the
     active branch it stores no parent either: that is the message before it (the reader sets
-    it); off the branch it keeps its `parent_id`."""
+    it); off the branch it keeps its `parent_id`. `siblings`: its parent's count of children,
+    when the reader has it (else the message's own record tells what it can)."""
     usage = _loads(item, "token_usage", None)
     message_id = message_id_of(item)
     return Message(
@@ -78,13 +116,8 @@ def message_from_item(item: Item) -> Message:
         metadata=_loads(item, "metadata", {}),
         created_at=timestamp(created_at(uuid.UUID(message_id))),
         parent_id=parent_of(item),
-        branch=Branch.of(message_id, siblings_of(item)),
+        branch=branch_of(kin_of(item), siblings),
     )
-
-
-def siblings_of(item: Item) -> list[str] | None:
-    siblings: list[str] | None = _loads(item, "siblings", None)
-    return siblings
 
 
 def parent_of(item: Item) -> str | None:
@@ -93,21 +126,13 @@ def parent_of(item: Item) -> str | None:
     return parent
 
 
-def archived_item(item: Item, parent_id: str | None) -> Item:
-    """A message of the active branch as it is kept off it: the same attributes under ALT#, with
-    its parent, which off the branch no key order tells."""
-    moved = {**item, "SK": _s(keys.archived_message_sk(message_id_of(item)))}
-    moved["parent_id"] = _s(parent_id) if parent_id is not None else {"NULL": True}
-    return moved
-
-
-def restored_item(item: Item, siblings: list[str]) -> Item:
-    """An archived message back on the active branch: under MSG#, its siblings as they are now."""
-    moved = {name: value for name, value in item.items() if name not in ("parent_id", "siblings")}
-    moved["SK"] = _s(keys.message_sk(message_id_of(item)))
-    if len(siblings) > 1:
-        moved["siblings"] = _json(siblings)
-    return moved
+def archived_item(message: Message, kin: Kin) -> Item:
+    """A message as it is kept off the active branch: under ALT#, with its parent, which off the
+    branch no key order tells."""
+    item = message_item(message, kin)
+    item["SK"] = _s(keys.archived_message_sk(message.id))
+    item["parent_id"] = _s(message.parent_id) if message.parent_id is not None else {"NULL": True}
+    return item
 
 
 def summary_item(conversation_id: str, summary: RunningSummary, sk: str = keys.NOTES) -> Item:
