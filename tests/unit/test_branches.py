@@ -302,3 +302,24 @@ def test_a_conversation_branched_before_family_records_keeps_its_versions(
     assert branch(store, conversation_id)[1].branch == Branch(
         index=2, count=3, previous_id=first.id, next_id=third.id
     )
+
+
+def test_an_edit_under_a_message_far_off_the_branch_comes_back_in_several_transactions_counted(
+    store: ConversationStore, conversation_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(branch_store, "MOVES_PER_TRANSACTION", 2)
+    _question, first = ask(store, conversation_id, "Where in May?")
+    later = [ask(store, conversation_id, f"Question {n}") for n in range(3)]
+    regenerate(store, conversation_id, first.id)  # the long branch leaves
+    deepest_question, deepest_answer = later[-1]
+
+    edited, reply = ask(store, conversation_id, "And in June?", parent_id=deepest_question.id)
+    again, _ = ask(store, conversation_id, "And in July?", parent_id=deepest_question.id)
+
+    shown = branch(store, conversation_id)
+    assert ids(shown)[-4:] == [later[-2][1].id, deepest_question.id, again.id, shown[-1].id]
+    assert shown[-2].branch == Branch(index=3, count=3, previous_id=edited.id)
+    switch(store, conversation_id, deepest_answer.id)
+    assert branch(store, conversation_id)[-1].branch == Branch(index=1, count=3, next_id=edited.id)
+    switch(store, conversation_id, edited.id)
+    assert ids(branch(store, conversation_id))[-2:] == [edited.id, reply.id]

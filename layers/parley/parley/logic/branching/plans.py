@@ -36,11 +36,14 @@ def reroute_to(
     path: list[Node],
     summary: RunningSummary | None,
     summaries: dict[str, RunningSummary],
+    *,
+    rewritten: str | None = None,
 ) -> Reroute:
     """The change that makes `path` (the new branch after the fork, oldest first) active: what of
     the active branch it does not share leaves, with its count of children settled (off the
-    branch no active child tells it), the rest of the path returns, and the summaries follow the
-    messages they run through."""
+    branch no active child tells it), the rest of the path returns (with the count dropped where
+    the branch tells it again; not the message whose record the change `rewritten` rewrites, as
+    it read it), and the summaries follow the messages they run through."""
     shared = 0
     for active, wanted in zip(active_after, path, strict=False):
         if active.id != wanted.id:
@@ -50,6 +53,12 @@ def reroute_to(
     returning = path[shared:]
     settled = [
         _settled(node, leaving[at + 1] if at + 1 < len(leaving) else None) for at, node in enumerate(leaving)
+    ]
+    returning = [
+        node
+        if node.id == rewritten
+        else _compact(node, returning[at + 1] if at + 1 < len(returning) else None)
+        for at, node in enumerate(returning)
     ]
     leaving_ids = {node.id for node in leaving}
     returning_summaries = [summaries[node.id] for node in returning if node.id in summaries]
@@ -67,7 +76,14 @@ def reroute_to(
 def place_new(placement: Placement, new: list[Message], summary: RunningSummary | None) -> Reroute:
     """The change that puts `new` (a message and what follows it) under the placement's parent,
     the newest of its children, on the active branch."""
-    change = reroute_to(placement.fork, placement.active_after, placement.chain, summary, placement.summaries)
+    change = reroute_to(
+        placement.fork,
+        placement.active_after,
+        placement.chain,
+        summary,
+        placement.summaries,
+        rewritten=placement.parent_id,
+    )
     first = new[0]
     first.parent_id = placement.parent_id
     newest = placement.newest
@@ -83,6 +99,17 @@ def place_new(placement: Placement, new: list[Message], summary: RunningSummary 
         before = leaving[newest.id].kin if newest.id in leaving else newest.kin
         change.kin[newest.id] = KinChange(before, replace(before, next=first.id), active=newest.active)
     return change
+
+
+def _compact(node: Node, active_child: Node | None) -> Node:
+    """A message joining the active branch, without a count its place there tells: a message with
+    no child but the next one on the branch (or none, at its top) records nothing."""
+    kin = node.kin
+    if kin.children is None or kin.children > 1:
+        return node
+    if kin.newest_child != (active_child.id if active_child is not None else None):
+        return node
+    return Node(node.message, replace(kin, children=None, newest_child=None), node.active)
 
 
 def _settled(node: Node, active_child: Node | None) -> Node:
