@@ -8,7 +8,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import caching, cold_start, costs, files, load, opensearch, rag, sizes, streaming, warm
+from bench import caching, cold_start, costs, files, load, mcp_tools, opensearch, rag, sizes, streaming, warm
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
@@ -62,6 +62,7 @@ def main() -> None:
         sizes.run(report)
         streaming.run(report, providers, provider_env)
         caching.run(report, providers)
+        mcp_tools.run(report)
         files.run(report)
         load.run(report)  # its own DynamoDB Local, gateway and provider server, as make dev runs them
     finally:

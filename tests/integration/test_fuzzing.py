@@ -43,6 +43,14 @@ STATE_DEPENDENT_400 = {
     "brand_required",  # the OpenAI-compatible routes, with a token of several brands and no X-Parley-Brand
     "unsupported_parameter",  # a value of a parameter only its default of works here (n, logprobs, ...)
     "invalid_export",  # an import's ids: repeated, a parent_id not in the export, a loop of parents
+    # MCP servers: where a URL's host resolves, approval (default "always") where no answer can
+    # wait for it, labels repeated, too many servers or tools, an mcp tool kept with a conversation
+    "server_not_allowed",
+    "approval_unavailable",
+    "duplicate_server_labels",
+    "too_many_servers",
+    "too_many_tools",
+    "mcp_tool_not_stored",
 }
 # ... and the request guard's refusals: limits no JSON Schema can state (nesting, integer digits,
 # surrogates), documented on every operation's 400 under this code of their own.

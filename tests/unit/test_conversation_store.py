@@ -29,16 +29,9 @@ def conversation(owner: str = "alice", **fields: Any) -> Conversation:
 
 
 def message(conversation_id: str, content: str, role: str = "user") -> Message:
-    return Message(
-        id=str(uuid7()),
-        conversation_id=conversation_id,
-        role=role,
-        content=content,  # type: ignore[arg-type]
-        tool_calls=None,
-        token_usage=None,
-        metadata={},
-        created_at=timestamp(),
-    )
+    """A message as Message.new makes one: its created_at is its id's instant (the store derives
+    it from the id, so a clock read apart from it could differ by a millisecond)."""
+    return Message.new(conversation_id, role, content)  # type: ignore[arg-type]
 
 
 def fill(store: ConversationStore, conv: Conversation, count: int) -> list[Message]:

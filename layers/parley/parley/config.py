@@ -106,6 +106,32 @@ class Settings(BaseModel):
         le=5000,
         description="pause before each piece the offline model streams (0: none), to watch a stream grow",
     )
+    mcp_allow_hosts: str = Field(
+        "",
+        description="hosts (`host` or `host:port`, comma-separated) an MCP server may be on though not public, over http too: for `make dev` and tests only",
+    )
+    mcp_max_steps: int = Field(
+        8, ge=1, le=32, description="rounds of tool calls one answer may make before it must answer"
+    )
+    mcp_call_timeout_seconds: float = Field(
+        15, gt=0, le=120, description="deadline of one MCP tool call (within the answer's own deadline)"
+    )
+    mcp_max_output_bytes: int = Field(
+        32_768,
+        ge=1_024,
+        le=1_048_576,
+        description="of a tool's output, what the model reads (the rest is cut, with a marker saying so)",
+    )
+    mcp_tools_cache_seconds: float = Field(
+        60,
+        ge=0,
+        le=3600,
+        description="how long a server's tool list is reused (per server and credentials, never across users); 0: listed on every request",
+    )
+    mcp_max_servers: int = Field(5, ge=1, le=20, description="MCP servers one request or assistant may name")
+    mcp_max_tools: int = Field(
+        64, ge=1, le=128, description="tools all of a request's MCP servers may offer the model together"
+    )
     workflow_timeout_seconds: float = Field(
         25,
         gt=0,

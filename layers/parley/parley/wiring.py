@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from parley.providers.provider_for import ProviderPool
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
+    from parley.remote_tools.mcp import McpClient
     from parley.store.branch_moves import BranchStore
     from parley.store.catalog import CatalogStore
     from parley.store.conversations import ConversationStore
@@ -165,6 +166,19 @@ class Wiring:
             self.usage,
             config.provider_timeout_seconds,
             config.stream_timeout_seconds,
+            self.remote_tools,
+        )
+
+    @cached_property
+    def remote_tools(self) -> McpClient:
+        from parley.egress import EgressPolicy
+        from parley.remote_tools.mcp import McpClient
+
+        config = self.settings
+        return McpClient(
+            EgressPolicy.of(config.mcp_allow_hosts),
+            cache_seconds=config.mcp_tools_cache_seconds,
+            max_output_bytes=config.mcp_max_output_bytes,
         )
 
     @cached_property

@@ -49,8 +49,9 @@ class ChunkStream(StreamWriter):
         else:
             choice = body["choices"][0]
             last: dict[str, Any] = {}
-            if choice["message"].get("citations"):
-                last["citations"] = choice["message"]["citations"]  # Parley's extension
+            for extension in ("citations", "tool_runs"):  # Parley's extensions, whole, at the end
+                if choice["message"].get(extension):
+                    last[extension] = choice["message"][extension]
             self._send(self._chunk(last, finish_reason=choice["finish_reason"]))
             if self.include_usage:
                 self._send(self._line({**self._frame(), "choices": [], "usage": body["usage"]}))

@@ -2,7 +2,8 @@
 
 A request asks for a stream with `"stream": true` in its body or `Accept: text/event-stream`.
 The route runs as it always does; an EventStream listens to the generation and writes
-`context` (RAG), `delta`… as the provider sends them, then `done` carrying exactly the
+`context` (RAG), `delta`… as the provider sends them (and `tool_call` / `tool_result` for
+the MCP tools Parley runs), then `done` carrying exactly the
 non-streamed body, or `error`. Nothing is sent before the first piece of the answer, so an
 error found before it (a 400, a 403, a provider refusing at once) is the ordinary JSON response
 with its status. The transport is a ResponseWriter: the Lambda Web Adapter's HTTP connection in
@@ -122,6 +123,10 @@ class EventStream(StreamWriter):
     def delta(self, delta: Delta) -> None:
         data = {k: v for k, v in (("content", delta.content), ("tool_calls", delta.tool_calls)) if v}
         self._send(sse("delta", data))
+
+    def tool_activity(self, event: str, data: dict[str, Any]) -> None:
+        """A call Parley runs for the model (`tool_call`) and what it returned (`tool_result`)."""
+        self._send(sse(event, data))
 
     def finish(self, result: dict[str, Any]) -> None:
         """End the response with the route's result: `done` with its body, or `error`; a result

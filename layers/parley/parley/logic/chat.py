@@ -3,13 +3,17 @@ deadline, and the reply with its usage and cost. Nothing is stored here."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from parley.config import Settings
 from parley.logic.generation import Generation
 from parley.logic.prompt import without_dangling_tool_results
 from parley.logic.summaries import Prompt
+from parley.logic.tool_loop import Toolbox, answer_with_tools
 from parley.models.domain import Conversation, Message, RunningSummary
+from parley.models.tools import ToolRun
 from parley.providers.base import ChatRequest, Completion, PromptMessage
 from parley.providers.registry import ModelSpec
 
@@ -35,10 +39,14 @@ def generate_reply(
     spec: ModelSpec,
     *,
     tools: Tooling | None = None,
+    toolbox: Toolbox | None = None,
+    config: Settings | None = None,
 ) -> Reply:
     """The assistant message answering `prompt` (its turns chronological, the newest last, as
-    parley.logic.summaries.prompt_for made it). The caller writes it together with the message
-    it answers and the meter's charge, so a failure leaves nothing behind."""
+    parley.logic.summaries.prompt_for made it); with a `toolbox`, Parley runs its MCP tools for
+    the model (parley.logic.tool_loop) and the message keeps the runs in `metadata.tool_runs`.
+    The caller writes it together with the message it answers and the meter's charge, so a
+    failure leaves nothing behind."""
     request = ChatRequest(
         model=spec.id,
         system_prompt=prompt.system_prompt,
@@ -52,10 +60,20 @@ def generate_reply(
         tools=tools.tools if tools else None,
         tool_choice=tools.choice if tools else None,
     )
-    completion, latency_ms = generation.call(spec, request)
+    runs: list[ToolRun] = []
+    if toolbox is not None and generation.generator.remote_tools is not None and config is not None:
+        started = time.perf_counter()
+        completion, runs = answer_with_tools(
+            generation, spec, request, toolbox, client=generation.generator.remote_tools, config=config
+        )
+        latency_ms = round((time.perf_counter() - started) * 1000)
+    else:
+        completion, latency_ms = generation.call(spec, request)
     message = assistant_message(
         conversation.id, spec, completion, latency_ms, context_messages=len(prompt.turns)
     )
+    if runs:
+        message.metadata["tool_runs"] = [run.record() for run in runs]
     return Reply(message, prompt.folded)
 
 

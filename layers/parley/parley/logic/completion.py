@@ -13,7 +13,7 @@ of its own), or another answer to turns already answered (regenerate). One flow,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from parley.auth.principal import Principal
 from parley.config import Settings
@@ -26,6 +26,8 @@ from parley.logic.chat import Tooling, generate_reply
 from parley.logic.generation import Generator, Listener
 from parley.logic.summaries import Memory, prompt_for
 from parley.logic.titles import title_after_first_exchange
+from parley.logic.tool_loop import open_toolbox
+from parley.models.api.tools import McpTool
 from parley.models.domain import Branch, Charge, Conversation, Message
 from parley.models.tree import Head, Reroute, branch_of
 from parley.providers.registry import model_spec
@@ -34,6 +36,7 @@ from parley.store.branch_moves import BranchStore
 from parley.store.conversations import ConversationStore
 
 Store = Callable[[list[Message], Charge | None], None]
+CONVERSATIONS_WAIT = "a conversation does not yet hold an answer for an approval"
 
 
 @dataclass
@@ -56,16 +59,23 @@ class Asking:
     config: Settings
     model: str | None = None
     tools: Tooling | None = None
+    servers: list[McpTool] = field(default_factory=list)  # MCP servers whose tools Parley runs
     listener: Listener | None = None
 
 
 def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool = True) -> Message:
     """The reply to `turns`, stored with the `new` messages before it (none for another answer)."""
     conversation = turns.conversation
+    taken = {tool["function"]["name"] for tool in (asking.tools.tools if asking.tools else [])}
+    toolbox = open_toolbox(
+        asking.servers, taken, asking.generator.remote_tools, asking.config, where=CONVERSATIONS_WAIT
+    )
     generation = asking.generator.open(conversation.brand_id, asking.principal, asking.listener)
     spec = model_spec(asking.model or conversation.model)
     prompt = prompt_for(spec, conversation, turns.history, turns.memory, generation)
-    reply = generate_reply(conversation, prompt, generation, spec, tools=asking.tools)
+    reply = generate_reply(
+        conversation, prompt, generation, spec, tools=asking.tools, toolbox=toolbox, config=asking.config
+    )
     answer = reply.message
     answer.parent_id = turns.history[-1].id if turns.history else None
     title = (

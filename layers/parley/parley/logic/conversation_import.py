@@ -16,7 +16,7 @@ from parley.errors import InvalidRequest
 from parley.ids import created_at, uuid7
 from parley.logic.limits import check_content_size, check_json_size
 from parley.models.api.conversations import ConversationImport, ImportedMessage
-from parley.models.api.tools import checked_tools
+from parley.models.api.tools import stored_tools
 from parley.models.domain import Conversation, Message, timestamp
 from parley.models.tree import family_records
 from parley.providers.registry import model_spec
@@ -72,7 +72,7 @@ def import_conversation(
         model=model,
         system_prompt=source.system_prompt,
         metadata=source.metadata or {},
-        tools=checked_tools(source.tools),
+        tools=stored_tools(source.tools, "conversation.tools"),
         message_count=len(active),
         active_message_id=active[-1].id if active else None,
         created_at=now,

@@ -11,7 +11,7 @@ from parley.ids import created_at, uuid7
 from parley.logic.access import CONVERSATIONS
 from parley.logic.limits import check_json_size, require_uuid
 from parley.models.api.conversations import ConversationPage, CreateConversationRequest
-from parley.models.api.tools import checked_tools
+from parley.models.api.tools import stored_tools
 from parley.models.domain import Conversation, timestamp
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
@@ -37,7 +37,7 @@ def create_conversation(
         model=model,
         system_prompt=request.system_prompt,
         metadata=request.metadata or {},
-        tools=checked_tools(request.tools),
+        tools=stored_tools(request.tools),
         message_count=0,
         created_at=now,
         updated_at=now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from parley.auth.principal import Principal
 from parley.logic.quotas import BudgetBook, Meter
@@ -22,6 +22,9 @@ from parley.providers.provider_for import ProviderPool
 from parley.providers.registry import ModelSpec
 from parley.store.dynamodb import ItemsRefused
 from parley.store.usage import UsageStore
+
+if TYPE_CHECKING:
+    from parley.remote_tools.mcp import McpClient
 
 T = TypeVar("T")
 
@@ -45,6 +48,7 @@ class Generator:
     usage: UsageStore
     provider_timeout_seconds: float
     stream_timeout_seconds: float
+    remote_tools: McpClient | None = None  # MCP servers' tools, run for the model
 
     def open(
         self,

@@ -10,9 +10,10 @@ from parley.logic.access import CONVERSATIONS
 from parley.logic.branching.changes import steady
 from parley.logic.branching.tree import TreeReader
 from parley.logic.chat import Tooling
-from parley.logic.completion import Asking, Branching, at_the_end, complete
+from parley.logic.completion import CONVERSATIONS_WAIT, Asking, Branching, at_the_end, complete
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
+from parley.logic.tool_loop import requested_servers
 from parley.logic.tool_turns import (
     check_no_call_unanswered,
     check_tool_call_answered,
@@ -76,6 +77,7 @@ def append_message(
     generating = request.mode == "chat-completion"
     if generating:
         principal.require(AI_CHAT)
+    servers = requested_servers(request.tools, generator.remote_tools, config, where=CONVERSATIONS_WAIT)
     metadata = {
         **(request.metadata or {}),
         **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
@@ -117,6 +119,7 @@ def append_message(
         config,
         model=request.model,
         tools=offered_tools(request, turns.conversation),
+        servers=servers,
         listener=listener,
     )
     answer = complete(turns, [message], asking)

@@ -17,6 +17,7 @@ from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from parley.logic.structured_output import as_content, with_response_format
+from parley.logic.tool_loop import answer_with_tools, open_toolbox, requested_servers
 from parley.models.api.json_schemas import check_json_schema
 from parley.models.api.openai import (
     AssistantMessage,
@@ -30,8 +31,9 @@ from parley.models.api.openai import (
     ToolCall,
 )
 from parley.models.api.rag import Assistant
-from parley.models.api.tools import NamedToolChoice, ToolChoice, checked_tools, chosen_name
+from parley.models.api.tools import NamedToolChoice, ToolChoice, checked_tools, chosen_name, function_tools
 from parley.models.filters import narrowed, parse_filters
+from parley.models.tools import ToolRun
 from parley.providers.base import ChatRequest, Delta, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import ModelSpec, model_spec
@@ -42,6 +44,12 @@ from parley.store.catalog import CatalogStore
 
 ASSISTANT_PREFIX = "assistant:"
 BRAND_HEADER = "X-Parley-Brand"
+
+
+NO_APPROVAL_HERE = (
+    "/v1/chat/completions keeps no answer to approve later: use a conversation "
+    "(POST /v1/conversations/{id}/messages) or the Responses API"
+)
 
 
 def metered_brand(principal: Principal, header: str | None) -> str:
@@ -115,8 +123,9 @@ def chat_completion(
             code="context_too_long",
             param="messages",
         )
-    tools = checked_tools(request.tools)
+    tools = checked_tools(function_tools(request.tools))
     _check_tool_choice(request, tools)
+    servers = requested_servers(request.tools, generator.remote_tools, config, where=NO_APPROVAL_HERE)
     chat, structured = with_response_format(
         ChatRequest(
             model=spec.id,
@@ -134,7 +143,21 @@ def chat_completion(
         if request.response_format
         else None,
     )
-    completion, _ = generation.call(spec, chat, streamed=not structured)
+    names = {tool["function"]["name"] for tool in tools or []}
+    toolbox = open_toolbox(servers, names, generator.remote_tools, config, where=NO_APPROVAL_HERE)
+    runs: list[ToolRun] = []
+    if toolbox is not None and generator.remote_tools is not None:
+        completion, runs = answer_with_tools(
+            generation,
+            spec,
+            chat,
+            toolbox,
+            client=generator.remote_tools,
+            config=config,
+            streamed=not structured,
+        )
+    else:
+        completion, _ = generation.call(spec, chat, streamed=not structured)
     if structured:
         completion = as_content(completion)
         if listener is not None and completion.content:
@@ -156,6 +179,7 @@ def chat_completion(
                     citations=[c.model_dump() for c in citations(completion.content, chunks)]
                     if assistant is not None
                     else None,
+                    tool_runs=[run.record() for run in runs] or None,
                 ),
                 finish_reason=completion.finish_reason,
             )

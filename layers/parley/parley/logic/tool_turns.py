@@ -7,7 +7,7 @@ from parley.errors import InvalidRequest
 from parley.logic.chat import Tooling
 from parley.logic.prompt import issued_tool_call_ids
 from parley.models.api.conversations import AppendMessageRequest
-from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name
+from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name, function_tools
 from parley.models.domain import Conversation, Message
 
 
@@ -28,8 +28,9 @@ def check_tool_reference(request: AppendMessageRequest) -> None:
 
 
 def offered_tools(request: AppendMessageRequest, conversation: Conversation) -> Tooling | None:
-    """The request's tools, else the conversation's; the choice must name one of them."""
-    tools = checked_tools(request.tools) or conversation.tools
+    """The request's function tools, else the conversation's; the choice must name one of them
+    (MCP servers' tools are Parley's to run: parley.logic.tool_loop)."""
+    tools = checked_tools(function_tools(request.tools)) or conversation.tools
     choice = request.tool_choice
     if not tools:
         if choice not in (None, "none"):

@@ -127,12 +127,19 @@ class AssistantMessage(BaseModel):
             "`POST /v1/ai/chat` returns them. Plain OpenAI clients ignore it."
         ),
     )
+    tool_runs: list[dict[str, Any]] | None = Field(
+        None,
+        description=(
+            "Parley's extension: the calls of MCP servers' tools Parley made for this answer (server, "
+            "tool, arguments, output or error, duration). Plain OpenAI clients ignore it."
+        ),
+    )
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """As OpenAI: no `tool_calls` key without calls; `citations` only for an assistant."""
         data: dict[str, Any] = handler(self)
-        for optional in ("tool_calls", "citations"):
+        for optional in ("tool_calls", "citations", "tool_runs"):
             if data.get(optional) is None:
                 data.pop(optional, None)
         return data
