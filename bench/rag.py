@@ -207,7 +207,10 @@ def run(report: Report) -> Corpus:
         store=wiring.catalog,
     )
     assistant = create_assistant(
-        CALLER, AssistantIn(brand_id="acme", name="Bench", template_id="bench"), store=wiring.catalog
+        CALLER,
+        AssistantIn(brand_id="acme", name="Bench", template_id="bench"),
+        store=wiring.catalog,
+        config=wiring.settings,
     )
 
     def answer(request: RagChatRequest) -> Any:

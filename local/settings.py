@@ -36,4 +36,8 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
         "RAG_VECTOR_STORE": os.environ.get("RAG_VECTOR_STORE", "local"),
         "RAG_EMBEDDER": os.environ.get("RAG_EMBEDDER", "minilm"),  # the packaged model, run with numpy
         "RAG_LOCAL_PATH": os.environ.get("RAG_LOCAL_PATH", str(ROOT / ".local" / "vectors.sqlite3")),
+        # What seals an assistant's MCP credentials at rest here (KMS does in AWS): made on first use.
+        "LOCAL_SECRETS_KEY_FILE": os.environ.get(
+            "LOCAL_SECRETS_KEY_FILE", str(ROOT / ".local" / "secrets.key")
+        ),
     }

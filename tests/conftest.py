@@ -41,6 +41,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     # their own tests (test_titles.py), which turn them on.
     environment["CONVERSATION_TITLES"] = "false"
     environment["RAG_LOCAL_PATH"] = str(tmp_path_factory.mktemp("vectors") / "vectors.sqlite3")
+    environment["LOCAL_SECRETS_KEY_FILE"] = str(tmp_path_factory.mktemp("secrets") / "secrets.key")
     files = FilesStack(environment["AWS_REGION"]).start()
     environment.update(files.environment())
     saved = {name: os.environ.get(name) for name in environment}

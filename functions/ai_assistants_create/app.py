@@ -11,7 +11,10 @@ app = create_app()
 
 @app.post("/v1/ai/assistants", status_code=201)
 def create(request: AssistantIn) -> AssistantEnvelope:
-    return AssistantEnvelope(assistant=create_assistant(principal(app), request, store=wiring.catalog))
+    assistant = create_assistant(
+        principal(app), request, store=wiring.catalog, config=wiring.settings, sealer=wiring.sealer
+    )
+    return AssistantEnvelope(assistant=assistant)
 
 
 lambda_handler = http_handler(app, wiring)

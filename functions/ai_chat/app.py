@@ -22,6 +22,7 @@ def chat(request: RagChatRequest) -> RagChatResponse:
         retrieve=wiring.retriever,
         config=wiring.settings,
         listener=stream_listener(),
+        sealer=wiring.sealer,
     )
 
 

@@ -28,6 +28,7 @@ def completions(
         retrieve=wiring.retriever,
         config=wiring.settings,
         listener=stream_listener(),
+        sealer=wiring.sealer,
     )
 
 

@@ -115,3 +115,54 @@ def test_the_stage_logs_access_and_the_authorizer_can_be_kept_capacity() -> None
         f["ReservedConcurrentExecutions"]["If"][0] == "HasStreamingLimit" for f in streaming
     )
     assert template["ApiWebAclAssociation"]["Condition"] == "HasWebAcl"
+
+
+USES_SEALER = re.compile(r"wiring\.sealer\b")
+SEALS = re.compile(r"create_assistant\b")
+
+
+def functions_using_the_sealer() -> dict[str, bool]:
+    """Logical id → whether it seals (True: creates assistants) or only opens (False)."""
+    found: dict[str, bool] = {}
+    for logical_id, resource in resources().items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        code = (ROOT / resource["Properties"]["CodeUri"] / "app.py").read_text()
+        if USES_SEALER.search(code):
+            found[logical_id] = bool(SEALS.search(code))
+    return found
+
+
+def test_the_scan_finds_who_seals_and_who_opens_credentials() -> None:
+    found = functions_using_the_sealer()
+
+    assert found["AiAssistantsCreateFunction"] is True
+    assert found["AiChatFunction"] is False and found["OpenAIChatCompletionsFunction"] is False
+
+
+@pytest.mark.parametrize("logical_id", sorted(functions_using_the_sealer()))
+def test_a_function_that_seals_or_opens_credentials_may_use_the_key_for_that_alone(logical_id: str) -> None:
+    seals = functions_using_the_sealer()[logical_id]
+    policies = json.dumps(resources()[logical_id]["Properties"]["Policies"])
+
+    if seals:
+        assert '"kms:GenerateDataKey"' in policies and "KMSDecryptPolicy" not in policies
+    else:
+        assert '"KMSDecryptPolicy": {"KeyId": {"Ref": "CredentialsKey"}}' in policies
+        assert "kms:GenerateDataKey" not in policies
+    assert '"kms:*"' not in policies
+
+
+def test_no_other_function_may_use_the_key() -> None:
+    users = set(functions_using_the_sealer())
+    others = [
+        (logical_id, resource)
+        for logical_id, resource in resources().items()
+        if isinstance(resource, dict)
+        and resource.get("Type") == "AWS::Serverless::Function"
+        and logical_id not in users
+    ]
+
+    assert len(others) > 10
+    for logical_id, resource in others:
+        assert "CredentialsKey" not in json.dumps(resource["Properties"].get("Policies", [])), logical_id

@@ -14,6 +14,7 @@ import httpx
 import openai
 import pytest
 
+from local.dynamodb import client as dynamodb_client
 from tests.conftest import TokenFactory
 from tests.doubles.mcp_servers import ORDER_LINE, McpTestServer
 from tests.integration.test_streaming import read_events
@@ -297,3 +298,53 @@ def test_a_streamed_completion_sends_only_the_answer_and_its_runs_at_the_end(
     assert last.finish_reason == "stop"
     [run] = last.delta.model_extra["tool_runs"]  # type: ignore[index]
     assert run["name"] == "lookup_order"
+
+
+def test_an_assistants_server_keeps_its_credential_sealed_and_uses_it_for_every_client(
+    api: httpx.Client, auth: TokenFactory, orders_server: McpTestServer, allowed: None, local_stack: Any
+) -> None:
+    admin = auth("ada", brands=["acme"], scopes=["admin", "ai:chat"])
+    created = api.post(
+        "/v1/ai/assistants",
+        json={
+            "brand_id": "acme",
+            "name": "Orders",
+            "tools": [orders(orders_server, headers={"X-Shop": "s-1"})],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    assistant = created.json()["assistant"]
+    [shown] = assistant["tools"]
+    assert (shown["authorization"], shown["headers"]) == ("set", {"X-Shop": "set"})
+    read = api.get(f"/v1/ai/assistants/{assistant['assistant_id']}", headers=admin)
+    assert read.json()["assistant"]["tools"] == [shown]
+    stored = dynamodb_client(local_stack.database.endpoint).scan(TableName=local_stack.table_name)["Items"]
+    assert TOKEN not in json.dumps(stored) and "s-1" not in json.dumps(stored)
+
+    bob = auth("bob", brands=["acme"])
+    answered = api.post(
+        "/v1/chat/completions",
+        json={
+            "model": f"assistant:{assistant['assistant_id']}",
+            "messages": [{"role": "user", "content": "Look up order K1"}],
+        },
+        headers=bob,
+    )
+    assert answered.status_code == 200, answered.text
+    [run] = answered.json()["choices"][0]["message"]["tool_runs"]
+    assert "shipped" in run["output"]
+    assert set(orders_server.seen) == {f"Bearer {TOKEN}"}
+    chat = api.post(
+        "/v1/ai/chat",
+        json={
+            "brand_id": "acme",
+            "user_id": "bob",
+            "assistant_id": assistant["assistant_id"],
+            "messages": [{"role": "user", "content": "Look up order K2"}],
+        },
+        headers=bob,
+    )
+    assert chat.status_code == 200, chat.text
+    assert "shipped" in chat.json()["tool_runs"][0]["output"]
+    assert TOKEN not in answered.text + chat.text + read.text + created.text

@@ -110,6 +110,14 @@ class Settings(BaseModel):
         "",
         description="hosts (`host` or `host:port`, comma-separated) an MCP server may be on though not public, over http too: for `make dev` and tests only",
     )
+    secrets_kms_key_id: str | None = Field(
+        None,
+        description="the KMS key (id, ARN or alias) that seals credentials kept at rest: an assistant's MCP servers' (set by template.yaml)",
+    )
+    local_secrets_key_file: str | None = Field(
+        None,
+        description="without a KMS key: a local key file sealing them instead (`make dev`: under .local/); neither: credentials are not stored",
+    )
     mcp_max_steps: int = Field(
         8, ge=1, le=32, description="rounds of tool calls one answer may make before it must answer"
     )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
     from parley.remote_tools.mcp import McpClient
+    from parley.sealing import Sealer
     from parley.store.branch_moves import BranchStore
     from parley.store.catalog import CatalogStore
     from parley.store.conversations import ConversationStore
@@ -168,6 +169,24 @@ class Wiring:
             config.stream_timeout_seconds,
             self.remote_tools,
         )
+
+    @cached_property
+    def sealer(self) -> Sealer | None:
+        """What seals credentials at rest: KMS in AWS, a local key under make dev, else nothing."""
+        config = self.settings
+        if config.secrets_kms_key_id:
+            import boto3
+
+            from parley.sealing import KmsSealer
+
+            return KmsSealer(config.secrets_kms_key_id, boto3.client("kms"))
+        if config.local_secrets_key_file:
+            from pathlib import Path
+
+            from parley.sealing import LocalKeySealer
+
+            return LocalKeySealer(Path(config.local_secrets_key_file))
+        return None
 
     @cached_property
     def remote_tools(self) -> McpClient:

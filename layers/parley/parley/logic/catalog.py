@@ -4,13 +4,17 @@ chat reads. Managing them needs the `admin` scope."""
 from __future__ import annotations
 
 from parley.auth.principal import ADMIN, Principal
+from parley.config import Settings
+from parley.egress import EgressPolicy
 from parley.errors import AssistantNotFound, InvalidRequest, TemplateNotFound
 from parley.ids import uuid7
 from parley.models.api.rag import Assistant, AssistantIn, PromptTemplate, TemplateIn
+from parley.models.api.tools import McpTool, mcp_tools
 from parley.models.domain import timestamp
 from parley.models.filters import parse_filters
 from parley.providers.registry import model_spec
 from parley.rag.prompting import DEFAULT_TEMPLATE
+from parley.sealing import Sealer, open_json, seal_json
 from parley.store.catalog import CatalogStore
 
 
@@ -64,17 +68,105 @@ def get_template(
     return find_template(brand_id, template_id, version, store=store)
 
 
-def create_assistant(principal: Principal, request: AssistantIn, *, store: CatalogStore) -> Assistant:
+SET = "set"  # what GET shows of a credential
+
+
+def create_assistant(
+    principal: Principal,
+    request: AssistantIn,
+    *,
+    store: CatalogStore,
+    config: Settings,
+    sealer: Sealer | None = None,
+) -> Assistant:
+    """A brand's assistant. Its MCP servers are checked as a request's are; their credentials are
+    sealed (parley.sealing) and the assistant read back shows them as "set"."""
     principal.require(ADMIN)
     principal.require_brand(request.brand_id)
+    servers = checked_assistant_servers(request.tools, config)
     if request.model is not None:
         model_spec(request.model)
     parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
     if request.template_id is not None or request.template_version is not None:
         find_template(request.brand_id, request.template_id, request.template_version, store=store)
-    assistant = Assistant(**request.model_dump(), assistant_id=str(uuid7()), created_at=timestamp())
-    store.put_assistant(assistant)
+    assistant_id = str(uuid7())
+    sealed: dict[str, str] = {}
+    for server in servers:
+        if server.headers or server.authorization:
+            if sealer is None:
+                raise InvalidRequest(
+                    "This deployment keeps no credentials (no key to seal them: SECRETS_KMS_KEY_ID); "
+                    f"'{server.server_label}' cannot carry headers or authorization.",
+                    code="credentials_unavailable",
+                )
+            secret = {"headers": server.headers, "authorization": server.authorization}
+            context = credentials_context(request.brand_id, assistant_id, server.server_label)
+            sealed[server.server_label] = seal_json(sealer, secret, context)
+    shown = [shown_server(server) for server in servers] or None
+    assistant = Assistant(
+        **request.model_dump(exclude={"tools"}),
+        tools=shown,
+        assistant_id=assistant_id,
+        created_at=timestamp(),
+    )
+    store.put_assistant(assistant, sealed)
     return assistant
+
+
+def checked_assistant_servers(tools: list[McpTool] | None, config: Settings) -> list[McpTool]:
+    """An assistant's MCP servers: labels unique, within MCP_MAX_SERVERS, URLs public https."""
+    servers = mcp_tools(list(tools or []))
+    if len(servers) > config.mcp_max_servers:
+        raise InvalidRequest(
+            f"{len(servers)} MCP servers; at most {config.mcp_max_servers} (MCP_MAX_SERVERS).",
+            code="too_many_servers",
+        )
+    policy = EgressPolicy.of(config.mcp_allow_hosts)
+    for position, server in enumerate(servers):
+        policy.check_url(server.server_url, f"tools[{position}].server_url")
+        if server.credentials == "per_user":
+            raise InvalidRequest(
+                "credentials per_user (each user's own connection) are not available yet; use shared.",
+                code="per_user_unavailable",
+            )
+    return servers
+
+
+def shown_server(server: McpTool) -> McpTool:
+    """The server as GET shows it: its credentials replaced by "set"."""
+    return server.model_copy(
+        update={
+            "headers": {name: SET for name in server.headers} if server.headers else None,
+            "authorization": SET if server.authorization else None,
+        }
+    )
+
+
+def credentials_context(brand_id: str, assistant_id: str, server_label: str) -> dict[str, str]:
+    """What sealed credentials are bound to: they open for this brand's assistant's server only."""
+    return {"brand_id": brand_id, "assistant_id": assistant_id, "server_label": server_label}
+
+
+def assistant_servers(assistant: Assistant, *, store: CatalogStore, sealer: Sealer | None) -> list[McpTool]:
+    """The assistant's MCP servers with their credentials opened, for one answer."""
+    if not assistant.tools:
+        return []
+    needs = [s for s in assistant.tools if s.headers or s.authorization]
+    sealed = store.sealed_credentials(assistant.assistant_id) if needs else {}
+    servers: list[McpTool] = []
+    for server in assistant.tools:
+        if server.headers or server.authorization:
+            if sealer is None or server.server_label not in sealed:
+                raise InvalidRequest(
+                    f"The credentials of '{server.server_label}' cannot be opened on this deployment.",
+                    code="credentials_unavailable",
+                )
+            context = credentials_context(assistant.brand_id, assistant.assistant_id, server.server_label)
+            secret = open_json(sealer, sealed[server.server_label], context)
+            servers.append(server.model_copy(update=secret))
+        else:
+            servers.append(server)
+    return servers
 
 
 def find_assistant(

@@ -12,12 +12,12 @@ from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.ids import new_identity
-from parley.logic.catalog import find_assistant, find_template
+from parley.logic.catalog import assistant_servers, find_assistant, find_template
 from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from parley.logic.structured_output import as_content, with_response_format
-from parley.logic.tool_loop import answer_with_tools, open_toolbox, requested_servers
+from parley.logic.tool_loop import answer_with_tools, open_toolbox, requested_servers, together
 from parley.models.api.json_schemas import check_json_schema
 from parley.models.api.openai import (
     AssistantMessage,
@@ -40,6 +40,7 @@ from parley.providers.registry import ModelSpec, model_spec
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
+from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
 
 ASSISTANT_PREFIX = "assistant:"
@@ -77,6 +78,7 @@ def chat_completion(
     retrieve: Retriever,
     config: Settings,
     listener: Listener | None = None,
+    sealer: Sealer | None = None,
 ) -> ChatCompletion:
     principal.require(AI_CHAT)
     brand_id = metered_brand(principal, brand_header)
@@ -143,6 +145,8 @@ def chat_completion(
         if request.response_format
         else None,
     )
+    if assistant is not None:
+        servers = together(assistant_servers(assistant, store=catalog, sealer=sealer), servers)
     names = {tool["function"]["name"] for tool in tools or []}
     toolbox = open_toolbox(servers, names, generator.remote_tools, config, where=NO_APPROVAL_HERE)
     runs: list[ToolRun] = []

@@ -8,21 +8,27 @@ from typing import Any
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import Forbidden
-from parley.logic.catalog import find_assistant, find_template
+from parley.logic.catalog import assistant_servers, find_assistant, find_template
 from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
+from parley.logic.tool_loop import answer_with_tools, open_toolbox
 from parley.models.api.rag import ContextChunk, RagChatRequest, RagChatResponse, Usage
 from parley.models.filters import narrowed, parse_filters
+from parley.models.tools import ToolRun
 from parley.providers.base import ChatRequest, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
 from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
+from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
 
 DEFAULT_TOP_K = 5
 # Calibrated with `make eval` (see docs/rag.md): chunks unrelated to the question score below it.
 DEFAULT_THRESHOLD = 0.45
+
+
+NO_APPROVAL_HERE = "POST /v1/ai/chat keeps no answer to approve later: use a conversation"
 
 
 def rag_chat(
@@ -34,6 +40,7 @@ def rag_chat(
     retrieve: Retriever,
     config: Settings,
     listener: Listener | None = None,
+    sealer: Sealer | None = None,
 ) -> RagChatResponse:
     """A listener receives the retrieved context, then the answer as it is generated."""
     principal.require(AI_CHAT)
@@ -91,7 +98,15 @@ def rag_chat(
         max_tokens=max_output,
         temperature=temperature,
     )
-    completion, _ = generation.call(spec, chat)
+    servers = assistant_servers(assistant, store=catalog, sealer=sealer) if assistant is not None else []
+    toolbox = open_toolbox(servers, set(), generator.remote_tools, config, where=NO_APPROVAL_HERE)
+    runs: list[ToolRun] = []
+    if toolbox is not None and generator.remote_tools is not None:
+        completion, runs = answer_with_tools(
+            generation, spec, chat, toolbox, client=generator.remote_tools, config=config
+        )
+    else:
+        completion, _ = generation.call(spec, chat)
     generation.settle_alone()
     return RagChatResponse(
         content=completion.content,
@@ -102,4 +117,5 @@ def rag_chat(
         finish_reason=completion.finish_reason,
         template_id=template.template_id,
         template_version=template.version,
+        tool_runs=[run.record() for run in runs] or None,
     )

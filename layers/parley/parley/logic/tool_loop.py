@@ -65,6 +65,17 @@ def requested_servers(
     return servers
 
 
+def together(assistant: list[McpTool], requested: list[McpTool]) -> list[McpTool]:
+    """An assistant's servers and a request's, each label once (a 400 names one used twice)."""
+    labels = {server.server_label for server in assistant}
+    if clash := sorted(labels & {server.server_label for server in requested}):
+        raise InvalidRequest(
+            f"server_label {', '.join(clash)} is the assistant's already; choose another.",
+            code="duplicate_server_labels",
+        )
+    return [*assistant, *requested]
+
+
 def check_servers(servers: list[McpTool], config: Settings, *, where: str) -> None:
     """What can be refused before anything is listed: too many servers, and approval, which needs
     an answer kept until the user decides (a 400 that says where it is available)."""

@@ -105,7 +105,9 @@ class CatalogStore:
             created_at=item["created_at"]["S"],
         )
 
-    def put_assistant(self, assistant: Assistant) -> None:
+    def put_assistant(self, assistant: Assistant, sealed: dict[str, str] | None = None) -> None:
+        """The assistant; `sealed`: its MCP servers' credentials by label, sealed (parley.sealing),
+        kept apart from the config that GET returns."""
         item = {
             "PK": {"S": keys.assistant_pk(assistant.assistant_id)},
             "SK": {"S": keys.META},
@@ -117,6 +119,8 @@ class CatalogStore:
             "title": {"S": assistant.name},
             "created_at": {"S": assistant.created_at},
         }
+        if sealed:
+            item["sealed_credentials"] = {"S": json.dumps(sealed, separators=(",", ":"))}
         self._put_new(item)
 
     def brand_assistants(
@@ -153,6 +157,14 @@ class CatalogStore:
     def get_assistant(self, assistant_id: str) -> Assistant | None:
         item = self._get_meta(keys.assistant_pk(assistant_id))
         return Assistant.model_validate_json(item["config"]["S"]) if item else None
+
+    def sealed_credentials(self, assistant_id: str) -> dict[str, str]:
+        """The assistant's MCP servers' sealed credentials by server label ({} when none)."""
+        item = self._get_meta(keys.assistant_pk(assistant_id))
+        sealed: dict[str, str] = (
+            json.loads(item["sealed_credentials"]["S"]) if item and "sealed_credentials" in item else {}
+        )
+        return sealed
 
     def _put_new(self, item: dict[str, Any]) -> None:
         """Write an item that must not exist yet (a taken key raises ConditionalCheckFailed)."""

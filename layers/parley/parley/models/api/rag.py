@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from parley.models.api.filters import MetadataFilters
+from parley.models.api.tools import McpTool
 from parley.models.api.types import JSON_NUMBER
 
 SeedModel = Literal["claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"]
@@ -77,6 +78,11 @@ class RagChatResponse(BaseModel):
     finish_reason: str
     template_id: str
     template_version: str
+    tool_runs: list[dict[str, Any]] | None = Field(
+        None,
+        description="Parley's extension: the calls of the assistant's MCP tools made for this answer.",
+        exclude_if=lambda runs: runs is None,
+    )
 
 
 class DocumentIn(BaseModel):
@@ -239,6 +245,14 @@ class AssistantIn(BaseModel):
         description="Pinned on every search the assistant makes; a request may narrow them, never widen.",
     )
     temperature: Annotated[float, Field(ge=0, le=2), JSON_NUMBER] | None = None
+    tools: list[McpTool] | None = Field(
+        None,
+        max_length=20,
+        description=(
+            "MCP servers whose tools the assistant's answers use (docs/tools.md). Their headers and "
+            'authorization are stored sealed and read back as "set".'
+        ),
+    )
 
 
 class Assistant(AssistantIn):
