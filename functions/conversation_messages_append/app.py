@@ -3,6 +3,7 @@ generate the assistant's reply (document 000)."""
 
 from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.edge.streaming import stream_listener, streamed
+from parley.logic.bound_assistant import Assistants
 from parley.logic.messages import append_message
 from parley.models.api.conversations import AppendMessageRequest, AppendMessageResponse
 from parley.providers.priming import register_snapstart_priming
@@ -25,6 +26,7 @@ def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMe
         generator=wiring.generator,
         config=wiring.settings,
         listener=listener,
+        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer),
     )
 
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from parley.edge.http import UuidPath, create_app, http_handler, principal
 from parley.edge.streaming import stream_listener, streamed
+from parley.logic.bound_assistant import Assistants
 from parley.logic.messages import regenerate_answer
 from parley.models.api.conversations import RegenerateRequest, RegenerateResponse
 from parley.providers.priming import register_snapstart_priming
@@ -34,6 +35,7 @@ def regenerate(
         generator=wiring.generator,
         config=wiring.settings,
         listener=stream_listener(),
+        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer),
     )
 
 

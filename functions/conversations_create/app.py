@@ -13,7 +13,11 @@ app = create_app()
 def create(request: CreateConversationRequest) -> ConversationEnvelope:
     return ConversationEnvelope(
         conversation=create_conversation(
-            principal(app), request, store=wiring.conversations, config=wiring.settings
+            principal(app),
+            request,
+            store=wiring.conversations,
+            config=wiring.settings,
+            catalog=wiring.catalog,
         )
     )
 

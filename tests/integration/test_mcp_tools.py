@@ -7,6 +7,7 @@ private address is refused (docs/tools.md)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -348,3 +349,74 @@ def test_an_assistants_server_keeps_its_credential_sealed_and_uses_it_for_every_
     assert chat.status_code == 200, chat.text
     assert "shipped" in chat.json()["tool_runs"][0]["output"]
     assert TOKEN not in answered.text + chat.text + read.text + created.text
+
+
+def test_a_conversation_bound_to_an_assistant_answers_with_its_documents_prompt_and_tools(
+    api: httpx.Client, auth: TokenFactory, orders_server: McpTestServer, allowed: None
+) -> None:
+    admin = auth("ada", brands=["acme"], scopes=["admin", "ai:chat", "ai:ingest"])
+    scope = f"returns-{uuid.uuid4().hex[:8]}"
+    ingested = api.post(
+        "/v1/ai/documents",
+        json={
+            "brand_id": "acme",
+            "rag_scope": scope,
+            "document_id": "returns",
+            "content": "Returns: an order can be returned within 30 days of its delivery.",
+        },
+        headers=admin,
+    )
+    assert ingested.status_code == 201, ingested.text
+    created = api.post(
+        "/v1/ai/assistants",
+        json={
+            "brand_id": "acme",
+            "name": "Orders desk",
+            "system_prompt": "You are the orders desk.",
+            "rag_scope": scope,
+            "threshold": 0,
+            "tools": [orders(orders_server)],
+        },
+        headers=admin,
+    )
+    assistant_id = created.json()["assistant"]["assistant_id"]
+    bob = auth("bob", brands=["acme"])
+
+    bound = api.post("/v1/conversations", json={"assistant_id": assistant_id}, headers=bob)
+    assert bound.status_code == 201, bound.text
+    conversation = bound.json()["conversation"]
+    assert (conversation["assistant_id"], conversation["brand_id"]) == (assistant_id, "acme")
+    body = {
+        "role": "user",
+        "content": "Look up order M1, can it be returned?",
+        "mode": "chat-completion",
+        "stream": True,
+    }
+    with api.stream(
+        "POST", f"/v1/conversations/{conversation['id']}/messages", json=body, headers=bob
+    ) as response:
+        assert response.status_code == 200
+        events = list(read_events(response.iter_lines()))
+
+    names = [name for name, _ in events]
+    assert names[0] == "context" and "tool_result" in names
+    [chunk] = dict(events)["context"]["rag_context"]
+    assert "30 days" in chunk["content"]
+    answer = dict(events)["done"]["assistant_message"]
+    assert "shipped" in answer["metadata"]["tool_runs"][0]["output"]
+    assert set(orders_server.seen) == {f"Bearer {TOKEN}"}
+
+
+def test_a_conversation_cannot_be_bound_to_another_brands_assistant(
+    api: httpx.Client, auth: TokenFactory, orders_server: McpTestServer, allowed: None
+) -> None:
+    admin = auth("gus", brands=["globex"], scopes=["admin"])
+    created = api.post("/v1/ai/assistants", json={"brand_id": "globex", "name": "Globex"}, headers=admin)
+    assistant_id = created.json()["assistant"]["assistant_id"]
+
+    refused = api.post(
+        "/v1/conversations", json={"assistant_id": assistant_id}, headers=auth("bob", brands=["acme"])
+    )
+
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "assistant_not_found"

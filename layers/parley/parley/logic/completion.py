@@ -2,7 +2,9 @@
 new message at the end of the active branch, to a new message under any other message (a branch
 of its own), or another answer to turns already answered (regenerate). One flow, in order:
 
-1. read the turns the reply answers, and the branch's running summary (`Turns`);
+1. read the turns the reply answers, and the branch's running summary (`Turns`); for a
+   conversation bound to an assistant, what the assistant brings: its model and prompt, what its
+   retrieval finds, its MCP servers (parley.logic.bound_assistant);
 2. fold what no longer fits the prompt into that summary (parley.logic.summaries.prompt_for);
 3. generate the reply;
 4. title an untitled conversation's first exchange;
@@ -19,6 +21,7 @@ from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.errors import ConversationNotFound
 from parley.logic.after_exchange import after_exchange
+from parley.logic.bound_assistant import Assistants, bind
 from parley.logic.branching.changes import commit, locate, steady
 from parley.logic.branching.plans import Placement, place_new
 from parley.logic.branching.tree import TreeReader
@@ -26,7 +29,7 @@ from parley.logic.chat import Tooling, generate_reply
 from parley.logic.generation import Generator, Listener
 from parley.logic.summaries import Memory, prompt_for
 from parley.logic.titles import title_after_first_exchange
-from parley.logic.tool_loop import open_toolbox
+from parley.logic.tool_loop import open_toolbox, together
 from parley.models.api.tools import McpTool
 from parley.models.domain import Branch, Charge, Conversation, Message
 from parley.models.tree import Head, Reroute, branch_of
@@ -61,16 +64,21 @@ class Asking:
     tools: Tooling | None = None
     servers: list[McpTool] = field(default_factory=list)  # MCP servers whose tools Parley runs
     listener: Listener | None = None
+    assistants: Assistants | None = None  # for a conversation bound to an assistant
 
 
 def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool = True) -> Message:
     """The reply to `turns`, stored with the `new` messages before it (none for another answer)."""
-    conversation = turns.conversation
+    generation = asking.generator.open(turns.conversation.brand_id, asking.principal, asking.listener)
+    binding = bind(turns.conversation, turns.history, asking.principal, asking.assistants, model=asking.model)
+    conversation = binding.conversation  # as the model sees it: bound, its assistant's prompt and model
     taken = {tool["function"]["name"] for tool in (asking.tools.tools if asking.tools else [])}
+    servers = together(binding.servers, asking.servers)
     toolbox = open_toolbox(
-        asking.servers, taken, asking.generator.remote_tools, asking.config, where=CONVERSATIONS_WAIT
+        servers, taken, asking.generator.remote_tools, asking.config, where=CONVERSATIONS_WAIT
     )
-    generation = asking.generator.open(conversation.brand_id, asking.principal, asking.listener)
+    if binding.chunks:
+        generation.context(binding.context())
     spec = model_spec(asking.model or conversation.model)
     prompt = prompt_for(spec, conversation, turns.history, turns.memory, generation)
     reply = generate_reply(
@@ -78,13 +86,14 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
     )
     answer = reply.message
     answer.parent_id = turns.history[-1].id if turns.history else None
+    binding.cited(answer)
     title = (
-        title_after_first_exchange(conversation, [*turns.history, answer], generation, asking.config)
+        title_after_first_exchange(turns.conversation, [*turns.history, answer], generation, asking.config)
         if titled
         else None
     )
     generation.settle(lambda charge: turns.store([*new, answer], charge))
-    after_exchange(turns.conversations, conversation.id, answer, title, reply.summary)
+    after_exchange(turns.conversations, turns.conversation.id, answer, title, reply.summary)
     return answer
 
 

@@ -7,6 +7,7 @@ from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRI
 from parley.config import Settings
 from parley.errors import ConversationNotFound, InvalidRequest, MessageNotFound
 from parley.logic.access import CONVERSATIONS
+from parley.logic.bound_assistant import Assistants
 from parley.logic.branching.changes import steady
 from parley.logic.branching.tree import TreeReader
 from parley.logic.chat import Tooling
@@ -63,6 +64,7 @@ def append_message(
     generator: Generator,
     config: Settings,
     listener: Listener | None = None,
+    assistants: Assistants | None = None,
 ) -> AppendMessageResponse:
     """Store the message; in `chat-completion` mode also generate and store the reply. The two
     are written together after the provider answers, so a failed generation writes nothing. A
@@ -121,6 +123,7 @@ def append_message(
         tools=offered_tools(request, turns.conversation),
         servers=servers,
         listener=listener,
+        assistants=assistants,
     )
     answer = complete(turns, [message], asking)
     return AppendMessageResponse(message=message, assistant_message=answer)
@@ -137,6 +140,7 @@ def regenerate_answer(
     generator: Generator,
     config: Settings,
     listener: Listener | None = None,
+    assistants: Assistants | None = None,
 ) -> RegenerateResponse:
     """Another answer to the turns an assistant message answered: its sibling, made active (with
     the branch through it). A user or tool message is a 400."""
@@ -154,7 +158,15 @@ def regenerate_answer(
         )
     turns = Branching(store, branches, conversation, config).turns_under(answered.parent_id)
     tools = Tooling(conversation.tools) if conversation.tools else None
-    asking = Asking(principal, generator, config, model=request.model, tools=tools, listener=listener)
+    asking = Asking(
+        principal,
+        generator,
+        config,
+        model=request.model,
+        tools=tools,
+        listener=listener,
+        assistants=assistants,
+    )
     return RegenerateResponse(assistant_message=complete(turns, [], asking, titled=False))
 
 

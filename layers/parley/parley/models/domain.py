@@ -131,6 +131,11 @@ class Conversation(BaseModel):
     summary: RunningSummary | None = Field(
         None, description="The running summary of the active branch, once its start no longer fits."
     )
+    assistant_id: str | None = Field(
+        None,
+        description="The assistant whose model, prompt, retrieval and tools its chat-completions use.",
+        exclude_if=lambda assistant_id: assistant_id is None,
+    )
     active_recorded: bool = Field(False, exclude=True)  # ~META names the active message (stored state)
     has_feedback: bool = Field(False, exclude=True)  # stored state, not part of the API
     title_generated: bool = Field(False, exclude=True)  # Parley wrote the title: it may again

@@ -201,7 +201,7 @@ def profile_item(conversation: Conversation) -> Item:
         "model": _s(conversation.model),
         "created_at": _s(conversation.created_at),
     }
-    for name in ("brand_id", "title", "system_prompt"):
+    for name in ("brand_id", "title", "system_prompt", "assistant_id"):
         if (value := getattr(conversation, name)) is not None:
             item[name] = _s(value)
     if conversation.title_generated:
@@ -222,6 +222,7 @@ def conversation_from_items(meta: Item, profile: Item, notes: Item | None = None
         title=_optional(profile, "title"),
         model=profile["model"]["S"],
         system_prompt=_optional(profile, "system_prompt"),
+        assistant_id=_optional(profile, "assistant_id"),
         metadata=_loads(profile, "metadata", {}),
         tools=_loads(profile, "tools", None),
         active_message_id=active or None,  # "": the branch was left empty

@@ -92,6 +92,14 @@ class CreateConversationRequest(BaseModel):
     tools: Tools | None = Field(
         None, description="Tools offered to the model on every chat-completion that declares none."
     )
+    assistant_id: str | None = Field(
+        None,
+        pattern=r"^[0-9a-fA-F-]{36}$",
+        description=(
+            "Bind the conversation to one of the brand's assistants: its chat-completions use the "
+            "assistant's model, system prompt, retrieval and MCP tools (docs/tools.md)."
+        ),
+    )
 
 
 class ConversationEnvelope(BaseModel):
