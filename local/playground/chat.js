@@ -143,10 +143,22 @@ function messageView(message) {
     article.append(el("p", { class: "tool-call" }, `Tool call: ${call_.function?.name}(${call_.function?.arguments || ""})`));
     if (message.id && state.conversation?.id) article.append(toolResultForm(call_));
   }
+  for (const run of message.metadata?.tool_runs || []) article.append(toolRunView(run));
   if (message.branch && message.branch.count > 1) article.append(versions(message));
   if (message.id && state.conversation?.id && message.role === "assistant") article.append(answerActions(message));
   if (message.id && state.conversation?.id && message.role === "user") article.append(el("div", { class: "actions" }, el("button", { type: "button", onclick: () => edit(article, message) }, "Edit")));
   return article;
+}
+
+// A call Parley made to an MCP server's tool for this answer (or a server it could not list).
+function toolRunView(run) {
+  const failed = run.error !== undefined;
+  const call = `${run.server_label} · ${run.name}(${JSON.stringify(run.arguments ?? {})})`;
+  return el(
+    "details", { class: "tool-run" },
+    el("summary", {}, `Ran ${call}${failed ? " - failed" : ""} (${run.duration_ms} ms)`),
+    el("pre", {}, String(failed ? run.error : run.output ?? "").slice(0, 4000)),
+  );
 }
 
 function versions(message) {

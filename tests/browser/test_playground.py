@@ -19,6 +19,7 @@ from local.template import ROOT
 from local.token import mint
 from tests.conftest import LocalStack
 from tests.doubles import documents
+from tests.doubles.mcp_servers import McpTestServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -316,3 +317,47 @@ def test_an_admin_sees_the_usage_chart_and_a_user_does_not_see_the_tab(page: Any
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, admin=False)
     assert page.get_by_role("tab", name="Usage").is_hidden()
+
+
+def test_the_tools_parley_ran_for_an_answer_show_under_it(
+    page: Any, local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = McpTestServer().start()
+    try:
+        monkeypatch.setenv("MCP_ALLOW_HOSTS", server.host)
+        user = sign_in(page)
+        caller = {"Authorization": f"Bearer {mint(user, ['acme'])}"}
+        created = httpx.post(
+            f"{local_stack.url}/v1/conversations", json={"title": "Orders"}, headers=caller, timeout=30
+        )
+        conversation_id = created.json()["conversation"]["id"]
+        orders = {
+            "type": "mcp",
+            "server_label": "orders",
+            "server_url": server.url,
+            "allowed_tools": ["lookup_order"],
+            "require_approval": "never",
+        }
+        asked = httpx.post(
+            f"{local_stack.url}/v1/conversations/{conversation_id}/messages",
+            json={
+                "role": "user",
+                "content": "Look up order P7",
+                "mode": "chat-completion",
+                "tools": [orders],
+            },
+            headers=caller,
+            timeout=30,
+        )
+        assert asked.status_code == 200, asked.text
+
+        page.reload()
+        page.get_by_role("button", name="Orders", exact=True).click()
+
+        run = page.locator("details.tool-run")
+        run.locator("summary").get_by_text("Ran orders · lookup_order").wait_for()
+        run.locator("summary").click()
+        assert "shipped" in run.locator("pre").inner_text()
+        shot(page, "11-tool-run")
+    finally:
+        server.stop()
