@@ -135,6 +135,13 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"brand_id": "acme", "template_id": "support", "body": "Answer as Acme support.\n\n{{context}}"},
     ),
     "AiTemplatesGetFunction": ("GET", "/v1/ai/templates/parley-default?brand_id=acme", None),
+    "MeConnectionsPutFunction": (
+        "PUT",
+        "/v1/me/connections/orders",
+        {"authorization": "events-user-token", "brand_id": "acme"},
+    ),
+    "MeConnectionsListFunction": ("GET", "/v1/me/connections?brand_id=acme", None),
+    "MeConnectionsDeleteFunction": ("DELETE", "/v1/me/connections/orders?brand_id=acme", None),
     "ConversationFeedbackPutFunction": (
         "PUT",
         f"/v1/conversations/{CONVERSATION_ID}/messages/{ANSWER_ID}/feedback",

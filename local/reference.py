@@ -24,6 +24,7 @@ TAGS = [
         "Documents for RAG: text, small files inline, larger files uploaded and parsed in the background.",
     ),
     ("Administration", "Usage reports and daily token budgets per brand (scope admin)."),
+    ("Tools", "A user's own credentials for an assistant's MCP servers (docs/tools.md)."),
     (
         "OpenAI-compatible",
         "OpenAI's Models, Chat Completions and Embeddings APIs, for the OpenAI SDKs, LangChain and chat "
@@ -42,6 +43,7 @@ _AREAS = [
     ("/v1/ai", "RAG"),
     ("/v1/usage", "Administration"),
     ("/v1/quotas", "Administration"),
+    ("/v1/me/connections", "Tools"),
 ]
 PARAMETERS = {
     "conversation_id": "The conversation's id (a UUID, as POST /v1/conversations returned it).",
@@ -50,6 +52,7 @@ PARAMETERS = {
     "messageId": "The message's id (a UUIDv7).",
     "workflowId": "The workflow's id (a UUID).",
     "assistant_id": "The assistant's id.",
+    "server_label": "The MCP server's label, as the assistant's `mcp` tool names it.",
     "template_id": "The prompt template's id (`parley-default` is built in).",
     "document_id": "The document's id, as given at ingestion or returned by it.",
     "brand_id": "The brand (tenant); it must be one of the token's `brands`.",

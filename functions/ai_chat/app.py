@@ -23,6 +23,7 @@ def chat(request: RagChatRequest) -> RagChatResponse:
         config=wiring.settings,
         listener=stream_listener(),
         sealer=wiring.sealer,
+        connections=wiring.connections,
     )
 
 

@@ -26,7 +26,7 @@ def append(conversation_id: UuidPath, request: AppendMessageRequest) -> AppendMe
         generator=wiring.generator,
         config=wiring.settings,
         listener=listener,
-        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer),
+        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer, wiring.connections),
     )
 
 

@@ -35,7 +35,7 @@ def regenerate(
         generator=wiring.generator,
         config=wiring.settings,
         listener=stream_listener(),
-        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer),
+        assistants=Assistants(wiring.catalog, wiring.retriever, wiring.sealer, wiring.connections),
     )
 
 

@@ -29,6 +29,7 @@ def completions(
         config=wiring.settings,
         listener=stream_listener(),
         sealer=wiring.sealer,
+        connections=wiring.connections,
     )
 
 

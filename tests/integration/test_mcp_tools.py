@@ -7,6 +7,7 @@ private address is refused (docs/tools.md)."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -420,3 +421,71 @@ def test_a_conversation_cannot_be_bound_to_another_brands_assistant(
 
     assert refused.status_code == 404
     assert refused.json()["error"] == "assistant_not_found"
+
+
+def test_each_user_connects_their_own_credentials_and_each_server_call_carries_its_users(
+    api: httpx.Client, auth: TokenFactory, allowed: None, local_stack: Any
+) -> None:
+    server = McpTestServer().start()  # accepts any token and records whose came
+    try:
+        os.environ["MCP_ALLOW_HOSTS"] = f"{os.environ['MCP_ALLOW_HOSTS']},{server.host}"
+        admin = auth("ada", brands=["acme"], scopes=["admin", "ai:chat"])
+        tool = {**orders(server), "authorization": None, "credentials": "per_user"}
+        created = api.post(
+            "/v1/ai/assistants", json={"brand_id": "acme", "name": "Mine", "tools": [tool]}, headers=admin
+        )
+        assert created.status_code == 201, created.text
+        model = f"assistant:{created.json()['assistant']['assistant_id']}"
+        alice, bob, carol = (auth(name, brands=["acme"]) for name in ("alice", "bob", "carol"))
+        for user, token in ((alice, "alice-own-token"), (bob, "bob-own-token")):
+            put = api.put("/v1/me/connections/orders", json={"authorization": token}, headers=user)
+            assert put.status_code == 200, put.text
+            assert put.json()["connection"]["authorization"] == "set" and token not in put.text
+
+        def ask(user: dict[str, str]) -> dict[str, Any]:
+            answered = api.post(
+                "/v1/chat/completions",
+                json={"model": model, "messages": [{"role": "user", "content": "Look up order N1"}]},
+                headers=user,
+            )
+            assert answered.status_code == 200, answered.text
+            return dict(answered.json()["choices"][0]["message"])
+
+        server.seen.clear()
+        ask(alice)
+        assert set(server.seen) == {"Bearer alice-own-token"}
+        server.seen.clear()
+        ask(bob)
+        assert set(server.seen) == {"Bearer bob-own-token"}
+        server.seen.clear()
+        unconnected = ask(carol)
+        assert server.seen == []
+        [run] = unconnected["tool_runs"]
+        assert run["server_label"] == "orders" and run["error"].startswith("connection_required")
+
+        listed = api.get("/v1/me/connections", headers=alice).json()["connections"]
+        assert [(c["server_label"], c["authorization"]) for c in listed] == [("orders", "set")]
+        assert api.get("/v1/me/connections", headers=carol).json()["connections"] == []
+        assert api.delete("/v1/me/connections/orders", headers=alice).status_code == 204
+        assert api.get("/v1/me/connections", headers=alice).json()["connections"] == []
+        assert "connection_required" in ask(alice)["tool_runs"][0]["error"]
+        stored = dynamodb_client(local_stack.database.endpoint).scan(TableName=local_stack.table_name)[
+            "Items"
+        ]
+        assert "bob-own-token" not in json.dumps(stored)
+    finally:
+        server.stop()
+
+
+def test_a_per_user_server_takes_no_shared_credentials(
+    api: httpx.Client, auth: TokenFactory, orders_server: McpTestServer, allowed: None
+) -> None:
+    admin = auth("ada", brands=["acme"], scopes=["admin"])
+    tool = {**orders(orders_server), "credentials": "per_user"}
+
+    refused = api.post(
+        "/v1/ai/assistants", json={"brand_id": "acme", "name": "Mixed", "tools": [tool]}, headers=admin
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "per_user_credentials"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from parley.sealing import Sealer
     from parley.store.branch_moves import BranchStore
     from parley.store.catalog import CatalogStore
+    from parley.store.connections import ConnectionStore
     from parley.store.conversations import ConversationStore
     from parley.store.documents import DocumentRegistry
     from parley.store.feedback import FeedbackStore
@@ -169,6 +170,12 @@ class Wiring:
             config.stream_timeout_seconds,
             self.remote_tools,
         )
+
+    @cached_property
+    def connections(self) -> ConnectionStore:
+        from parley.store.connections import ConnectionStore
+
+        return ConnectionStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def sealer(self) -> Sealer | None:

@@ -21,6 +21,7 @@ from parley.edge.request_guard import REFUSAL_CODE, HostileInput, check_request
 from parley.edge.responses import error_result
 from parley.errors import ParleyError
 from parley.models.api.errors import ErrorBody
+from parley.models.api.tools import TOOL_NAME
 from parley.observability import logger, metrics, record_error
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 # A path id documented as a UUID. The use case checks it, so a malformed one is a 400 that names it.
 UuidPath = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+# An MCP server's label in a path: what a tool name may be.
+LabelPath = Annotated[str, Path(pattern=TOOL_NAME)]
 # The brand an OpenAI-compatible request is metered in, when the token grants several.
 MeteredBrand = Annotated[
     str | None,

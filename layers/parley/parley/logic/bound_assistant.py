@@ -19,6 +19,7 @@ from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
 from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
+from parley.store.connections import ConnectionStore
 
 DEFAULT_TOP_K = 5  # as POST /v1/ai/chat
 DEFAULT_THRESHOLD = 0.45
@@ -32,6 +33,7 @@ class Binding:
     conversation: Conversation
     servers: list[McpTool] = field(default_factory=list)
     chunks: list[ScoredChunk] = field(default_factory=list)
+    unconnected: list[str] = field(default_factory=list)  # per-user servers this user has not connected
 
     def context(self) -> list[ContextChunk]:
         return [
@@ -52,6 +54,7 @@ class Assistants:
     catalog: CatalogStore
     retrieve: Retriever
     sealer: Sealer | None
+    connections: ConnectionStore | None = None
 
 
 def bind(
@@ -83,8 +86,14 @@ def bind(
             "system_prompt": "\n\n".join(part for part in parts if part) or None,
         }
     )
-    servers = assistant_servers(assistant, store=assistants.catalog, sealer=assistants.sealer)
-    return Binding(seen, servers, chunks)
+    own = assistant_servers(
+        assistant,
+        store=assistants.catalog,
+        sealer=assistants.sealer,
+        user_id=principal.user_id,
+        connections=assistants.connections,
+    )
+    return Binding(seen, own.servers, chunks, own.unconnected)
 
 
 def _retrieved(assistant: Assistant, history: list[Message], retrieve: Retriever) -> list[ScoredChunk]:

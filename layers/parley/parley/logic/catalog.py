@@ -3,11 +3,14 @@ chat reads. Managing them needs the `admin` scope."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from parley.auth.principal import ADMIN, Principal
 from parley.config import Settings
 from parley.egress import EgressPolicy
 from parley.errors import AssistantNotFound, InvalidRequest, TemplateNotFound
 from parley.ids import uuid7
+from parley.logic.connections import connected
 from parley.models.api.rag import Assistant, AssistantIn, PromptTemplate, TemplateIn
 from parley.models.api.tools import McpTool, mcp_tools
 from parley.models.domain import timestamp
@@ -16,6 +19,7 @@ from parley.providers.registry import model_spec
 from parley.rag.prompting import DEFAULT_TEMPLATE
 from parley.sealing import Sealer, open_json, seal_json
 from parley.store.catalog import CatalogStore
+from parley.store.connections import ConnectionStore
 
 
 def create_template_version(
@@ -124,10 +128,11 @@ def checked_assistant_servers(tools: list[McpTool] | None, config: Settings) -> 
     policy = EgressPolicy.of(config.mcp_allow_hosts)
     for position, server in enumerate(servers):
         policy.check_url(server.server_url, f"tools[{position}].server_url")
-        if server.credentials == "per_user":
+        if server.credentials == "per_user" and (server.headers or server.authorization):
             raise InvalidRequest(
-                "credentials per_user (each user's own connection) are not available yet; use shared.",
-                code="per_user_unavailable",
+                f"'{server.server_label}' takes each user's own credentials (credentials per_user): "
+                "leave headers and authorization out; users connect with PUT /v1/me/connections/{label}.",
+                code="per_user_credentials",
             )
     return servers
 
@@ -147,15 +152,43 @@ def credentials_context(brand_id: str, assistant_id: str, server_label: str) -> 
     return {"brand_id": brand_id, "assistant_id": assistant_id, "server_label": server_label}
 
 
-def assistant_servers(assistant: Assistant, *, store: CatalogStore, sealer: Sealer | None) -> list[McpTool]:
-    """The assistant's MCP servers with their credentials opened, for one answer."""
+@dataclass(frozen=True)
+class ServersOf:
+    """An assistant's MCP servers ready for one user's answer, and the per-user ones that user
+    has not connected (their tools are not offered: the answer says so)."""
+
+    servers: list[McpTool]
+    unconnected: list[str]
+
+
+def assistant_servers(
+    assistant: Assistant,
+    *,
+    store: CatalogStore,
+    sealer: Sealer | None,
+    user_id: str,
+    connections: ConnectionStore | None = None,
+) -> ServersOf:
+    """The assistant's MCP servers with their credentials opened, for one answer to `user_id`:
+    the brand's shared ones, and for a per-user server that user's own connection."""
     if not assistant.tools:
-        return []
+        return ServersOf([], [])
     needs = [s for s in assistant.tools if s.headers or s.authorization]
     sealed = store.sealed_credentials(assistant.assistant_id) if needs else {}
     servers: list[McpTool] = []
+    unconnected: list[str] = []
     for server in assistant.tools:
-        if server.headers or server.authorization:
+        if server.credentials == "per_user":
+            mine = (
+                connected(server, assistant.brand_id, user_id, store=connections, sealer=sealer)
+                if connections is not None
+                else None
+            )
+            if mine is None:
+                unconnected.append(server.server_label)
+            else:
+                servers.append(mine)
+        elif server.headers or server.authorization:
             if sealer is None or server.server_label not in sealed:
                 raise InvalidRequest(
                     f"The credentials of '{server.server_label}' cannot be opened on this deployment.",
@@ -166,7 +199,7 @@ def assistant_servers(assistant: Assistant, *, store: CatalogStore, sealer: Seal
             servers.append(server.model_copy(update=secret))
         else:
             servers.append(server)
-    return servers
+    return ServersOf(servers, unconnected)
 
 
 def find_assistant(

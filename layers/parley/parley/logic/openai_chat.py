@@ -42,6 +42,7 @@ from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
 from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
+from parley.store.connections import ConnectionStore
 
 ASSISTANT_PREFIX = "assistant:"
 BRAND_HEADER = "X-Parley-Brand"
@@ -79,6 +80,7 @@ def chat_completion(
     config: Settings,
     listener: Listener | None = None,
     sealer: Sealer | None = None,
+    connections: ConnectionStore | None = None,
 ) -> ChatCompletion:
     principal.require(AI_CHAT)
     brand_id = metered_brand(principal, brand_header)
@@ -145,10 +147,16 @@ def chat_completion(
         if request.response_format
         else None,
     )
+    unconnected: list[str] = []
     if assistant is not None:
-        servers = together(assistant_servers(assistant, store=catalog, sealer=sealer), servers)
+        own = assistant_servers(
+            assistant, store=catalog, sealer=sealer, user_id=principal.user_id, connections=connections
+        )
+        servers, unconnected = together(own.servers, servers), own.unconnected
     names = {tool["function"]["name"] for tool in tools or []}
-    toolbox = open_toolbox(servers, names, generator.remote_tools, config, where=NO_APPROVAL_HERE)
+    toolbox = open_toolbox(
+        servers, names, generator.remote_tools, config, where=NO_APPROVAL_HERE, unconnected=unconnected
+    )
     runs: list[ToolRun] = []
     if toolbox is not None and generator.remote_tools is not None:
         completion, runs = answer_with_tools(

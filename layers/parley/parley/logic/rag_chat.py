@@ -22,6 +22,7 @@ from parley.rag.prompting import citations, render
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
+from parley.store.connections import ConnectionStore
 
 DEFAULT_TOP_K = 5
 # Calibrated with `make eval` (see docs/rag.md): chunks unrelated to the question score below it.
@@ -41,6 +42,7 @@ def rag_chat(
     config: Settings,
     listener: Listener | None = None,
     sealer: Sealer | None = None,
+    connections: ConnectionStore | None = None,
 ) -> RagChatResponse:
     """A listener receives the retrieved context, then the answer as it is generated."""
     principal.require(AI_CHAT)
@@ -98,8 +100,21 @@ def rag_chat(
         max_tokens=max_output,
         temperature=temperature,
     )
-    servers = assistant_servers(assistant, store=catalog, sealer=sealer) if assistant is not None else []
-    toolbox = open_toolbox(servers, set(), generator.remote_tools, config, where=NO_APPROVAL_HERE)
+    own = (
+        assistant_servers(
+            assistant, store=catalog, sealer=sealer, user_id=request.user_id, connections=connections
+        )
+        if assistant is not None
+        else None
+    )
+    toolbox = open_toolbox(
+        own.servers if own else [],
+        set(),
+        generator.remote_tools,
+        config,
+        where=NO_APPROVAL_HERE,
+        unconnected=own.unconnected if own else None,
+    )
     runs: list[ToolRun] = []
     if toolbox is not None and generator.remote_tools is not None:
         completion, runs = answer_with_tools(

@@ -90,16 +90,28 @@ def check_servers(servers: list[McpTool], config: Settings, *, where: str) -> No
 
 
 def open_toolbox(
-    servers: list[McpTool], taken: set[str], client: McpClient | None, config: Settings, *, where: str
+    servers: list[McpTool],
+    taken: set[str],
+    client: McpClient | None,
+    config: Settings,
+    *,
+    where: str,
+    unconnected: list[str] | None = None,
 ) -> Toolbox | None:
     """The servers' tools, filtered by `allowed_tools`, named apart from `taken` (the client's
-    function tools) and from each other; None without servers."""
-    if not servers:
+    function tools) and from each other; None without servers. `unconnected`: per-user servers
+    the user has not connected, named to the model and the client as `connection_required`."""
+    if not servers and not unconnected:
         return None
     if client is None:
         raise InvalidRequest("MCP tools are not available on this deployment.", code="mcp_unavailable")
     check_servers(servers, config, where=where)
     box = Toolbox({server.server_label: server for server in servers})
+    for label in unconnected or []:
+        box.unavailable[label] = (
+            f"connection_required: '{label}' uses each user's own credentials; connect them with "
+            f"PUT /v1/me/connections/{label}"
+        )
     listed: list[tuple[McpTool, ServerTool]] = []
     for server in servers:
         try:

@@ -62,6 +62,12 @@ def user_sk(created_at: str, conversation_id: str) -> str:
     return f"{created_at}#{conversation_id}"
 
 
+def connection_pk(brand_id: str, user_id: str) -> str:
+    """A user's own MCP credentials in a brand (parley.store.connections). The brand's length
+    comes first, so no brand and user pair reads as another whatever characters they hold."""
+    return f"CONN#{len(brand_id)}:{brand_id}#{user_id}"
+
+
 def workflow_pk(workflow_id: str) -> str:
     return f"WF#{workflow_id}"
 
