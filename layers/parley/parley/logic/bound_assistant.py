@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from parley.auth.principal import Principal
 from parley.logic.catalog import assistant_servers, find_assistant, find_template
+from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K  # as POST /v1/ai/chat searches
 from parley.models.api.rag import Assistant, ContextChunk
 from parley.models.api.tools import McpTool
 from parley.models.domain import Conversation, Message
@@ -20,9 +21,6 @@ from parley.rag.vectors import ScoredChunk
 from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
 from parley.store.connections import ConnectionStore
-
-DEFAULT_TOP_K = 5  # as POST /v1/ai/chat
-DEFAULT_THRESHOLD = 0.45
 
 
 @dataclass(frozen=True)

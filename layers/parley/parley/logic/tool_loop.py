@@ -183,7 +183,7 @@ def answer_with_tools(
             tools=offered or None,
             tool_choice="none" if last and offered else request.tool_choice if step == 0 else "auto",
         )
-        generation.listener = _Screen(listener, box) if listener is not None else None
+        generation.listener = _Screen(listener) if listener is not None else None
         try:
             completion, _ = generation.call(spec, round_request, max(left, 1.0), streamed=streamed)
         finally:
@@ -255,8 +255,8 @@ class _Screen:
     """The client's view of a round: the answer's text as it comes; not the fragments of tool
     calls, which Parley runs or hands over whole at the end (a client's own)."""
 
-    def __init__(self, listener: Listener, box: Toolbox) -> None:
-        self.listener, self.box = listener, box
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
 
     def context(self, chunks: list[Any]) -> None:
         self.listener.context(chunks)
