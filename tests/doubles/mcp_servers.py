@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from local.dynamodb import free_port
 
 ORDER_LINE = "Order {order_id}: shipped on 3 May, arriving 6 May."
+FOUND_LINE = "Found order A17 for a question of {size} characters."
 
 
 class _Gate:
@@ -43,7 +44,7 @@ class _Gate:
 
 
 class McpTestServer:
-    """An MCP server with an orders tool, a slow one, a failing one and one that answers 5 MB."""
+    """An MCP server with an orders tool, a search, a slow one, a failing one and one that answers 5 MB."""
 
     def __init__(
         self, *, stateless: bool = True, required_token: str | None = None, slow_seconds: float = 5
@@ -57,6 +58,12 @@ class McpTestServer:
             """Look up an order by its id: where it is and when it arrives."""
             self.calls.append(("lookup_order", {"order_id": order_id}))
             return ORDER_LINE.format(order_id=order_id)
+
+        @server.tool()
+        def find_orders(query: str) -> str:
+            """Find the orders a question is about (the test providers ask with a `query`)."""
+            self.calls.append(("find_orders", {"query": query}))
+            return FOUND_LINE.format(size=len(query))
 
         @server.tool()
         def slow_lookup(order_id: str) -> str:
