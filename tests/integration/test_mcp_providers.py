@@ -6,6 +6,7 @@ server's tool, Parley runs it, and the provider reads the result back in its own
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,8 +64,10 @@ def search_tool(server: McpTestServer) -> dict[str, Any]:
     }
 
 
-def ask(api: httpx.Client, headers: dict[str, str], model: str, tools: list[Any]) -> dict[str, Any]:
-    created = api.post("/v1/conversations", json={"model": model}, headers=headers)
+def ask(
+    api: httpx.Client, headers: dict[str, str], brand: str, model: str, tools: list[Any]
+) -> dict[str, Any]:
+    created = api.post("/v1/conversations", json={"model": model, "brand_id": brand}, headers=headers)
     assert created.status_code == 201, created.text
     conversation_id = created.json()["conversation"]["id"]
     body = {"role": "user", "content": QUESTION, "mode": "chat-completion", "tools": tools}
@@ -108,7 +111,9 @@ def test_each_provider_calls_the_servers_tool_and_reads_its_result_in_its_own_sh
 ) -> None:
     model = MODELS[wire]
 
-    reply = ask(api, auth("alice", brands=["acme"]), model, [search_tool(reachable)])
+    brand = f"tools-{uuid.uuid4().hex[:8]}"
+
+    reply = ask(api, auth("alice", brands=[brand]), brand, model, [search_tool(reachable)])
 
     [(tool, arguments)] = reachable.calls
     assert tool == "find_orders" and QUESTION in arguments["query"]  # what the model asked for
@@ -129,6 +134,9 @@ def test_each_provider_calls_the_servers_tool_and_reads_its_result_in_its_own_sh
     [run] = reply["metadata"]["tool_runs"]
     assert (run["id"], run["name"], run["output"]) == (call_id, "find_orders", output)
     assert json.dumps(run["arguments"]) == json.dumps(arguments)
+    admin = auth("ops", brands=[brand], scopes=["admin"])
+    [day] = api.get("/v1/usage", params={"brand_id": brand}, headers=admin).json()["days"]
+    assert (day["tool_calls"], day["tool_errors"], day["tool_duration_ms"]) == (1, 0, run["duration_ms"])
     usage = reply["token_usage"]
     assert (
         usage["prompt_tokens"] > 0

@@ -12,7 +12,7 @@ from parley.clock import Clock
 from parley.config import Settings
 from parley.errors import QuotaExceeded
 from parley.logic.quotas import BudgetBook, Budgets
-from parley.models.domain import BudgetSpent, Charge, ModelUsage, TokenUsage
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, TokenUsage, ToolUsage
 from parley.store import keys
 from parley.store.usage import UsageStore
 from tests.unit.conftest import TABLE
@@ -41,6 +41,18 @@ def test_charges_add_up_exactly_per_day_and_model(dynamodb: Any) -> None:
     assert first.models["claude-sonnet-4-6"] == ModelUsage(8, 2, Decimal("0.1"), 1)
     assert (second.day, second.requests) == ("2026-11-24", 1)
     assert store.days("acme", "2026-11-24", "2026-11-24") == [second]
+
+
+def test_tool_calls_add_up_per_day_and_a_day_without_any_reads_as_none(dynamodb: Any) -> None:
+    store = UsageStore(TABLE, dynamodb)
+    store.charge(charge(tools=ToolUsage(calls=2, errors=1, duration_ms=120)))
+    store.charge(charge(tools=ToolUsage(calls=1, errors=0, duration_ms=30)))
+    store.charge(charge(day="2026-11-24"))
+
+    first, second = store.days("acme", DAY, "2026-11-24")
+
+    assert first.tools == ToolUsage(calls=3, errors=1, duration_ms=150)
+    assert second.tools == ToolUsage()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Any
 
 from parley.clock import Clock
 from parley.errors import QuotaExceeded
-from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, TokenUsage
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, TokenUsage, ToolUsage
 from parley.store.usage import DETAIL_MEASURES, UsageStore
 
 
@@ -114,6 +114,7 @@ class Meter:
         self.day = self.now.date().isoformat()
         self.budgets = budgets
         self.models: dict[str, ModelUsage] = {}
+        self.tools = ToolUsage()
 
     def add(
         self, model_id: str, usage: TokenUsage, cost_usd: float, details: dict[str, Any] | None = None
@@ -127,6 +128,14 @@ class Meter:
         tally.cost_usd += Decimal(str(cost_usd))
         tally.calls += 1
 
+    def add_tool_call(self, duration_ms: int, *, failed: bool) -> None:
+        """One call of an MCP server's tool Parley made for the model. Counted per day, not per
+        server: a request names its own servers, and a counter per name would grow without
+        bound."""
+        self.tools.calls += 1
+        self.tools.errors += int(failed)
+        self.tools.duration_ms += duration_ms
+
     def charge(self) -> Charge:
         return Charge(
             brand_id=self.brand_id,
@@ -135,6 +144,7 @@ class Meter:
             models=self.models,
             user_budget=self.budgets.user_daily_tokens,
             brand_budget=self.budgets.brand_daily_tokens,
+            tools=self.tools,
         )
 
     @contextmanager

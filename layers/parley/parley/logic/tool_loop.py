@@ -197,6 +197,7 @@ def answer_with_tools(
         messages.append(PromptMessage("assistant", completion.content, remote))
         for call in remote:
             run = _run(call, box, client=client, config=config, ends=ends, listener=listener)
+            generation.meter.add_tool_call(run.duration_ms, failed=run.error is not None)
             runs.append(run)
             messages.append(PromptMessage("tool", run.for_model(), tool_call_id=call["id"]))
         if client_calls:  # the client runs its own: the answer goes back to it with those

@@ -9,7 +9,14 @@ from parley.auth.principal import ADMIN, Principal
 from parley.clock import Clock
 from parley.errors import InvalidRequest
 from parley.logic.quotas import BudgetBook, Budgets, budgets_with
-from parley.models.api.usage import DayUsageOut, ModelUsageOut, Quota, QuotaIn, QuotaOverrides, UsageReport
+from parley.models.api.usage import (
+    DayUsageOut,
+    ModelUsageOut,
+    Quota,
+    QuotaIn,
+    QuotaOverrides,
+    UsageReport,
+)
 from parley.models.domain import QuotaOverride, timestamp
 from parley.store.usage import UsageStore
 
@@ -92,6 +99,9 @@ def usage_report(
                 )
                 for model, usage in sorted(day.models.items())
             ],
+            tool_calls=day.tools.calls,
+            tool_errors=day.tools.errors,
+            tool_duration_ms=day.tools.duration_ms,
         )
         for day in days
     ]
@@ -102,6 +112,7 @@ def usage_report(
         total_tokens=sum(day.total_tokens for day in days),
         cost_usd=float(sum(day.cost_usd for day in days)),
         requests=sum(day.requests for day in days),
+        tool_calls=sum(day.tool_calls for day in out),
         days=out,
     )
 

@@ -180,10 +180,20 @@ class ModelUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
+@dataclass
+class ToolUsage:
+    """The calls of MCP servers' tools Parley made (parley.logic.tool_loop)."""
+
+    calls: int = 0
+    errors: int = 0  # of calls: those that ended in an error (the server's, a timeout, ...)
+    duration_ms: int = 0  # their time together
+
+
 @dataclass(frozen=True)
 class Charge:
     """What one request's generations add to a day's usage, and the budgets (0: none) it must
-    still be under. `models` maps a model id to what the calls to it used."""
+    still be under. `models` maps a model id to what the calls to it used; `tools`: the calls
+    of MCP servers' tools Parley made."""
 
     brand_id: str | None
     user_id: str
@@ -191,6 +201,7 @@ class Charge:
     models: dict[str, ModelUsage]
     user_budget: int = 0
     brand_budget: int = 0
+    tools: ToolUsage = field(default_factory=ToolUsage)
 
     @property
     def total_tokens(self) -> int:

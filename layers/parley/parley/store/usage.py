@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from parley.config import Settings
-from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope
+from parley.models.domain import BudgetSpent, Charge, ModelUsage, QuotaOverride, Scope, ToolUsage
 from parley.store import keys
 from parley.store.dynamodb import transact, translated_errors
 
@@ -28,6 +28,8 @@ MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "call
 # the completion tokens a reasoning model spent thinking (parts of prompt / completion tokens).
 DETAIL_MEASURES: Final = ("cached_tokens", "cache_write_tokens", "reasoning_tokens")
 RATING_MEASURES: Final = ("ratings_up", "ratings_down")  # users' ratings of the model's answers
+# Of a day item, written only when not zero: the calls of MCP servers' tools Parley made
+TOOL_MEASURES: Final = {"tool_calls": "calls", "tool_errors": "errors", "tool_duration_ms": "duration_ms"}
 USER_COUNTER_DAYS: Final = 2  # a user's day counter is only read by that day's budget checks
 
 
@@ -65,6 +67,9 @@ def charge_items(
         for measure in DETAIL_MEASURES:
             if getattr(usage, measure):
                 totals[f"{MODEL_PREFIX}{model}#{measure}"] = getattr(usage, measure)
+    for name, measure in TOOL_MEASURES.items():
+        if getattr(charge.tools, measure):
+            totals[name] = getattr(charge.tools, measure)
     brand = _counter_update(
         table,
         _usage_key(charge.brand_id, keys.usage_day_sk(charge.day)),
@@ -133,6 +138,7 @@ class DayUsage:
     cost_usd: Decimal
     requests: int
     models: dict[str, ModelUsage] = field(default_factory=dict)
+    tools: ToolUsage = field(default_factory=ToolUsage)
 
 
 class UsageStore:
@@ -218,4 +224,6 @@ def _day_usage(item: dict[str, Any]) -> DayUsage:
             amount = Decimal(value["N"])
             tally = usage.models.setdefault(model, ModelUsage())
             setattr(tally, measure, amount if measure == "cost_usd" else int(amount))
+        elif name in TOOL_MEASURES:
+            setattr(usage.tools, TOOL_MEASURES[name], int(value["N"]))
     return usage

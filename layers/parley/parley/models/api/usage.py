@@ -67,6 +67,11 @@ class DayUsageOut(BaseModel):
     cost_usd: float
     requests: int = Field(description="Requests that generated (a chat message, a RAG chat, ...).")
     models: list[ModelUsageOut]
+    tool_calls: int = Field(
+        0, description="Calls of MCP servers' tools Parley made that day (docs/tools.md)."
+    )
+    tool_errors: int = Field(0, description="Of tool_calls: those that ended in an error.")
+    tool_duration_ms: int = Field(0, description="The tool calls' time together, in milliseconds.")
 
 
 class UsageReport(BaseModel):
@@ -76,6 +81,7 @@ class UsageReport(BaseModel):
     total_tokens: int
     cost_usd: float
     requests: int
+    tool_calls: int = Field(0, description="Calls of MCP servers' tools Parley made in the range.")
     days: list[DayUsageOut] = Field(description="Days with any usage, oldest first.")
 
     model_config = ConfigDict(populate_by_name=True)
