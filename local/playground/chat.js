@@ -1,6 +1,6 @@
 // The Chat tab: the caller's conversations, and one conversation's active branch with streamed
 // answers, stop, regenerate, edit, versions ("< 2/3 >"), tool calls and feedback.
-import { ApiError, call, get, headers, post, stream } from "./api.js";
+import { ApiError, call, get, post, stream } from "./api.js";
 import { el, say } from "./dom.js";
 
 const WEATHER_TOOL = {
@@ -37,7 +37,7 @@ async function loadModels() {
     const label = (m) => m.name || `Assistant ${m.id.slice(10, 18)}`;
     select.replaceChildren(
       el("optgroup", { label: "Models" }, ...plain.map((id) => el("option", { value: id }, id))),
-      el("optgroup", { label: "Assistants (answers from documents; not stored)" }, ...helpers.map((m) => el("option", { value: m.id }, label(m)))),
+      el("optgroup", { label: "Assistants" }, ...helpers.map((m) => el("option", { value: m.id }, label(m)))),
     );
     select.value = plain.includes("parley-offline") ? "parley-offline" : plain[0];
     assistants.replaceChildren(el("option", { value: "" }, "(none)"), ...helpers.map((m) => el("option", { value: m.id.slice(10) }, label(m))));
@@ -89,14 +89,9 @@ export function newChat() {
 async function makeChat() {
   const model = $("model").value;
   const brand = $("brand").value;
-  if (model.startsWith("assistant:")) {
-    state.conversation = { id: null, assistant: model, title: `${model} (this page only)`, brand_id: brand || null };
-    state.messages = [];
-    render();
-    $("message").focus();
-    return;
-  }
-  const body = { model, ...(brand ? { brand_id: brand } : {}) };
+  // An assistant's chat is a conversation bound to it: its model, prompt, documents and tools.
+  const chosen = model.startsWith("assistant:") ? { assistant_id: model.slice(10) } : { model };
+  const body = { ...chosen, ...(brand ? { brand_id: brand } : {}) };
   const { conversation } = await post("/v1/conversations", body);
   state.navigation += 1;
   state.conversation = conversation;  // new: nothing to read yet
@@ -139,7 +134,12 @@ function messageView(message) {
   article.append(el("header", {}, el("strong", {}, message.role), message.metadata?.model ? el("small", {}, ` ${message.metadata.model}`) : ""));
   const body = el("p", { class: "content" }, message.content || "");
   article.append(body);
+  const last = message === state.messages[state.messages.length - 1];
   for (const call_ of message.tool_calls || []) {
+    if (call_.type === "mcp_approval_request") {
+      article.append(approvalView(call_, Boolean(message.id && last)));
+      continue;
+    }
     article.append(el("p", { class: "tool-call" }, `Tool call: ${call_.function?.name}(${call_.function?.arguments || ""})`));
     if (message.id && state.conversation?.id) article.append(toolResultForm(call_));
   }
@@ -158,6 +158,23 @@ function toolRunView(run) {
     "details", { class: "tool-run" },
     el("summary", {}, `Ran ${call}${failed ? " - failed" : ""} (${run.duration_ms} ms)`),
     el("pre", {}, String(failed ? run.error : run.output ?? "").slice(0, 4000)),
+  );
+}
+
+// A call of an MCP server's tool that waits for the user: approve or deny it (the last answer only).
+function approvalView(request, open) {
+  const decide = (approve) => () => {
+    const content = approve ? "Approved." : "Denied.";
+    const body = { role: "user", content, mode: "chat-completion", mcp_approval_response: { approval_request_id: request.id, approve } };
+    generate(`/v1/conversations/${state.conversation.id}/messages`, body, { role: "user", content });
+  };
+  return el(
+    "div", { class: "approval", role: "group", "aria-label": `Approval of ${request.name}` },
+    el("p", {}, `Approval needed: ${request.server_label} · ${request.name}(${request.arguments})`),
+    ...(open ? [
+      el("button", { type: "button", onclick: decide(true) }, "Approve"),
+      el("button", { type: "button", onclick: decide(false) }, "Deny"),
+    ] : []),
   );
 }
 
@@ -230,7 +247,6 @@ export async function send() {
   box.value = "";
   if (state.creating) await state.creating;  // New chat was clicked: send in the conversation it makes
   if (!state.conversation) await newChat();  // the first message starts a conversation
-  if (state.conversation.assistant) return askAssistant(content);
   const body = { role: "user", content, mode: "chat-completion", ...($("tools").checked ? { tools: [WEATHER_TOOL] } : {}) };
   return generate(`/v1/conversations/${state.conversation.id}/messages`, body, { role: "user", content });
 }
@@ -255,6 +271,10 @@ async function generate(url, body, shown) {
         text.textContent = answer.content;
       } else if (name === "delta" && data.tool_calls) {
         text.textContent = "(calling a tool)";
+      } else if (name === "tool_call") {
+        text.textContent = `(running ${data.server_label} · ${data.name})`;
+      } else if (name === "mcp_approval_request") {
+        text.textContent = "(waiting for your approval)";
       }
     }, state.controller.signal);
     await reload();
@@ -289,48 +309,6 @@ async function awaitStoredAnswer(known) {
       say("chat-status", "The stopped answer was stored; here it is.");
       return;
     }
-  }
-}
-
-async function askAssistant(content) {
-  state.messages.push({ role: "user", content });
-  const answer = { role: "assistant", content: "" };
-  state.messages.push(answer);
-  render();
-  const view = $("log").lastElementChild;
-  const text = view.querySelector(".content");
-  startStreaming();
-  try {
-    const response = await fetch("/v1/chat/completions", {
-      method: "POST",
-      headers: headers(),
-      body: JSON.stringify({ model: state.conversation.assistant, stream: true, messages: state.messages.slice(0, -1).map(({ role, content: c }) => ({ role, content: c })) }),
-      signal: state.controller.signal,
-    });
-    if (!response.ok) throw new ApiError(response.status, (await response.json()).error);
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      const lines = buffer.split("\n");
-      buffer = lines.pop();
-      for (const line of lines) {
-        if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
-        const delta = JSON.parse(line.slice(6)).choices?.[0]?.delta?.content;
-        if (delta) {
-          answer.content += delta;
-          text.textContent = answer.content;
-        }
-      }
-    }
-    say("chat-status", "Answered (an assistant's answers are not stored).");
-  } catch (error) {
-    say("chat-status", error.name === "AbortError" ? "Stopped." : error.message);
-  } finally {
-    stopStreaming();
   }
 }
 

@@ -222,7 +222,9 @@ def test_a_pdf_uploads_until_ready_and_an_answer_cites_its_page(page: Any) -> No
     page.get_by_text("No documents yet.").wait_for()
 
 
-def test_an_assistant_of_the_brand_answers_from_the_model_picker(page: Any, local_stack: LocalStack) -> None:
+def test_an_assistant_of_the_brand_answers_from_the_model_picker_in_a_stored_chat(
+    page: Any, local_stack: LocalStack
+) -> None:
     brand = f"pgast-{uuid.uuid4().hex[:6]}"
     admin = {"Authorization": f"Bearer {mint('pg-admin', [brand])}"}
     made = httpx.post(
@@ -238,8 +240,59 @@ def test_an_assistant_of_the_brand_answers_from_the_model_picker(page: Any, loca
     page.get_by_role("button", name="New chat").click()
     ask(page, "Where should I go in May?")
 
-    page.get_by_text("an assistant's answers are not stored").wait_for()
+    wait_answered(page, 1)
     assert "Where should I go in May?" in answers(page).first.inner_text()
+    page.reload()  # stored: a conversation bound to the assistant, read back after a reload
+    page.locator("#conversation-list li button.open").first.click()
+    page.get_by_role("log", name="Conversation").get_by_text("Where should I go in May?").first.wait_for()
+
+
+def test_a_tool_call_waits_for_the_users_approval_and_runs_once_approved(
+    page: Any, local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = McpTestServer().start()
+    try:
+        monkeypatch.setenv("MCP_ALLOW_HOSTS", server.host)
+        brand = f"pgok-{uuid.uuid4().hex[:6]}"
+        admin = {"Authorization": f"Bearer {mint('pg-admin', [brand])}"}
+        orders = {
+            "type": "mcp",
+            "server_label": "orders",
+            "server_url": server.url,
+            "allowed_tools": ["lookup_order"],
+        }  # approval for every call: the default
+        made = httpx.post(
+            f"{local_stack.url}/v1/ai/assistants",
+            json={
+                "brand_id": brand,
+                "name": "Orders desk",
+                "system_prompt": "You track orders.",
+                "tools": [orders],
+            },
+            headers=admin,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        sign_in(page, brand=brand)
+        page.get_by_label("Model", exact=True).select_option(
+            f"assistant:{made.json()['assistant']['assistant_id']}"
+        )
+        page.get_by_role("button", name="New chat").click()
+        ask(page, "Look up order Q1")
+
+        asking = page.get_by_role("group", name="Approval of lookup_order")
+        asking.get_by_role("button", name="Approve").wait_for()
+        assert server.calls == []
+        shot(page, "12-approval")
+        asking.get_by_role("button", name="Approve").click()
+
+        run = page.locator("details.tool-run")
+        run.locator("summary").get_by_text("Ran orders · lookup_order").wait_for()
+        assert [name for name, _ in server.calls] == ["lookup_order"]
+        assert "shipped" in answers(page).last.locator(".content").inner_text()
+        assert page.get_by_role("button", name="Approve").count() == 0  # answered: no longer asked
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("width", [390, 1280])

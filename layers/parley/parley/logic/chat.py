@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.config import Settings
+from parley.logic.approvals import prompt_turns
 from parley.logic.generation import Generation
 from parley.logic.prompt import without_dangling_tool_results
 from parley.logic.summaries import Prompt
 from parley.logic.tool_loop import Toolbox, answer_with_tools
 from parley.models.domain import Conversation, Message, RunningSummary
 from parley.models.tools import ToolRun
-from parley.providers.base import ChatRequest, Completion, PromptMessage
+from parley.providers.base import ChatRequest, Completion
 from parley.providers.registry import ModelSpec
 
 
@@ -50,12 +51,7 @@ def generate_reply(
     request = ChatRequest(
         model=spec.id,
         system_prompt=prompt.system_prompt,
-        messages=without_dangling_tool_results(
-            [
-                PromptMessage(m.role, m.content, m.tool_calls, m.metadata.get("tool_call_id"))
-                for m in prompt.turns
-            ]
-        ),
+        messages=without_dangling_tool_results(prompt_turns(prompt.turns)),
         max_tokens=spec.max_output_tokens,
         tools=tools.tools if tools else None,
         tool_choice=tools.choice if tools else None,

@@ -21,6 +21,7 @@ from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.errors import ConversationNotFound
 from parley.logic.after_exchange import after_exchange
+from parley.logic.approvals import Approval, resume
 from parley.logic.bound_assistant import Assistants, bind
 from parley.logic.branching.changes import commit, locate, steady
 from parley.logic.branching.plans import Placement, place_new
@@ -31,7 +32,9 @@ from parley.logic.summaries import Memory, prompt_for
 from parley.logic.titles import title_after_first_exchange
 from parley.logic.tool_loop import open_toolbox, together
 from parley.models.api.tools import McpTool
+from parley.models.approvals import RESULTS
 from parley.models.domain import Branch, Charge, Conversation, Message
+from parley.models.tools import ToolRun
 from parley.models.tree import Head, Reroute, branch_of
 from parley.providers.registry import model_spec
 from parley.store.active_branch import CompletionContext
@@ -39,7 +42,6 @@ from parley.store.branch_moves import BranchStore
 from parley.store.conversations import ConversationStore
 
 Store = Callable[[list[Message], Charge | None], None]
-CONVERSATIONS_WAIT = "a conversation does not yet hold an answer for an approval"
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Asking:
     servers: list[McpTool] = field(default_factory=list)  # MCP servers whose tools Parley runs
     listener: Listener | None = None
     assistants: Assistants | None = None  # for a conversation bound to an assistant
+    approval: Approval | None = None  # the user's answer to the approvals the last answer asked
 
 
 def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool = True) -> Message:
@@ -75,8 +78,23 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
     taken = {tool["function"]["name"] for tool in (asking.tools.tools if asking.tools else [])}
     servers = together(binding.servers, asking.servers)
     toolbox = open_toolbox(
-        servers, taken, asking.generator.remote_tools, asking.config, where=CONVERSATIONS_WAIT
+        servers,
+        taken,
+        asking.generator.remote_tools,
+        asking.config,
+        where=None,
+        unconnected=binding.unconnected,
     )
+    resumed: list[ToolRun] = []
+    if asking.approval is not None:  # the approved calls run first; the model reads every result
+        results, resumed = resume(
+            asking.approval,
+            toolbox,
+            generation=generation,
+            config=asking.config,
+            unconnected=binding.unconnected,
+        )
+        turns.history[-1].metadata[RESULTS] = results
     if binding.chunks:
         generation.context(binding.context())
     spec = model_spec(asking.model or conversation.model)
@@ -85,6 +103,10 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
         conversation, prompt, generation, spec, tools=asking.tools, toolbox=toolbox, config=asking.config
     )
     answer = reply.message
+    if resumed:
+        answer.metadata["tool_runs"] = [run.record() for run in resumed] + answer.metadata.get(
+            "tool_runs", []
+        )
     answer.parent_id = turns.history[-1].id if turns.history else None
     binding.cited(answer)
     title = (

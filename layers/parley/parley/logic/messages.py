@@ -7,11 +7,12 @@ from parley.auth.principal import AI_CHAT, CONVERSATIONS_READ, CONVERSATIONS_WRI
 from parley.config import Settings
 from parley.errors import ConversationNotFound, InvalidRequest, MessageNotFound
 from parley.logic.access import CONVERSATIONS
+from parley.logic.approvals import check_approval
 from parley.logic.bound_assistant import Assistants
 from parley.logic.branching.changes import steady
 from parley.logic.branching.tree import TreeReader
 from parley.logic.chat import Tooling
-from parley.logic.completion import CONVERSATIONS_WAIT, Asking, Branching, at_the_end, complete
+from parley.logic.completion import Asking, Branching, at_the_end, complete
 from parley.logic.generation import Generator, Listener
 from parley.logic.limits import check_content_size, check_json_size, require_uuid
 from parley.logic.tool_loop import requested_servers
@@ -79,7 +80,15 @@ def append_message(
     generating = request.mode == "chat-completion"
     if generating:
         principal.require(AI_CHAT)
-    servers = requested_servers(request.tools, generator.remote_tools, config, where=CONVERSATIONS_WAIT)
+    approvals = request.approvals()
+    if approvals and (not generating or request.role != "user"):
+        raise InvalidRequest(
+            "mcp_approval_response goes on a user message with mode chat-completion: the answer "
+            "continues with the approved calls run.",
+            code="approval_response_misplaced",
+            param="mcp_approval_response",
+        )
+    servers = requested_servers(request.tools, generator.remote_tools, config, where=None)
     metadata = {
         **(request.metadata or {}),
         **({"tool_call_id": request.tool_call_id} if request.tool_call_id else {}),
@@ -113,6 +122,9 @@ def append_message(
         turns.store([message], None)
         return AppendMessageResponse(message=message, assistant_message=None)
     check_tool_call_answered(request, turns.history)
+    approval = check_approval(approvals, turns.history) if approvals else None
+    if approval is not None:
+        message.metadata["mcp_approval_response"] = [a.model_dump(exclude_none=True) for a in approvals]
     turns.history.append(message)
     check_no_call_unanswered(turns.history)
     asking = Asking(
@@ -124,6 +136,7 @@ def append_message(
         servers=servers,
         listener=listener,
         assistants=assistants,
+        approval=approval,
     )
     answer = complete(turns, [message], asking)
     return AppendMessageResponse(message=message, assistant_message=answer)

@@ -7,6 +7,7 @@ import json
 from typing import Any, Protocol, TypeVar
 
 from parley.errors import InvalidRequest
+from parley.models.approvals import is_approval_request
 from parley.providers.base import PromptMessage
 from parley.providers.registry import ModelSpec
 from parley.tokens import estimate_tokens
@@ -64,7 +65,7 @@ def issued_tool_call_ids(messages: list[T]) -> set[str]:
         for message in messages
         if message.role == "assistant"
         for call in message.tool_calls or []
-        if isinstance(call, dict)
+        if isinstance(call, dict) and not is_approval_request(call)
     }
 
 

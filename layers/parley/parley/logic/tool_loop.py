@@ -16,6 +16,7 @@ from parley.config import Settings
 from parley.errors import InvalidRequest
 from parley.logic.generation import Generation, Listener
 from parley.models.api.tools import TOOL_NAME, McpTool, Tool, mcp_tools
+from parley.models.approvals import APPROVAL_REQUEST, ROUND, ApprovalRound, Deferred
 from parley.models.domain import TokenUsage
 from parley.models.tools import RemoteTool, ToolRun, parsed_arguments
 from parley.observability import logger
@@ -38,6 +39,13 @@ class Toolbox:
     def find(self, offered_as: str) -> RemoteTool | None:
         return next((tool for tool in self.tools if tool.offered_as == offered_as), None)
 
+    def tool(self, server_label: str, name: str) -> RemoteTool | None:
+        """The server's tool of that name, if it is offered on this answer."""
+        return next((t for t in self.tools if (t.server_label, t.name) == (server_label, name)), None)
+
+    def needs_approval(self, tool: RemoteTool) -> bool:
+        return self.servers[tool.server_label].needs_approval(tool.name)
+
     def functions(self) -> list[dict[str, Any]]:
         return [tool.as_function() for tool in self.tools]
 
@@ -50,10 +58,11 @@ class Toolbox:
 
 
 def requested_servers(
-    tools: list[Tool | McpTool] | None, client: McpClient | None, config: Settings, *, where: str
+    tools: list[Tool | McpTool] | None, client: McpClient | None, config: Settings, *, where: str | None
 ) -> list[McpTool]:
     """The MCP servers a request names, checked before anything is listed or written: their
-    number, approval, and each URL's form and literal address (a 400 naming the problem)."""
+    number, approval (`where`: why this route cannot wait for one; None where it can), and each
+    URL's form and literal address (a 400 naming the problem)."""
     servers = mcp_tools(tools)
     if not servers:
         return []
@@ -76,16 +85,17 @@ def together(assistant: list[McpTool], requested: list[McpTool]) -> list[McpTool
     return [*assistant, *requested]
 
 
-def check_servers(servers: list[McpTool], config: Settings, *, where: str) -> None:
+def check_servers(servers: list[McpTool], config: Settings, *, where: str | None) -> None:
     """What can be refused before anything is listed: too many servers, and approval, which needs
-    an answer kept until the user decides (a 400 that says where it is available)."""
+    an answer kept until the user decides (a 400 that says where it is available; `where` is
+    None on a conversation, which keeps it)."""
     if len(servers) > config.mcp_max_servers:
         raise InvalidRequest(
             f"{len(servers)} MCP servers; at most {config.mcp_max_servers} per request (MCP_MAX_SERVERS).",
             code="too_many_servers",
         )
     for server in servers:
-        if server.require_approval == "always":
+        if where is not None and server.require_approval == "always":
             raise _approval_refused(server.server_label, where)
 
 
@@ -95,7 +105,7 @@ def open_toolbox(
     client: McpClient | None,
     config: Settings,
     *,
-    where: str,
+    where: str | None,
     unconnected: list[str] | None = None,
 ) -> Toolbox | None:
     """The servers' tools, filtered by `allowed_tools`, named apart from `taken` (the client's
@@ -122,7 +132,7 @@ def open_toolbox(
         allowed = server.allowed()
         for tool in tools:
             if allowed is None or tool.name in allowed:
-                if server.needs_approval(tool.name):
+                if where is not None and server.needs_approval(tool.name):
                     raise _approval_refused(server.server_label, where, tool.name)
                 listed.append((server, tool))
     if len(listed) > config.mcp_max_tools:
@@ -171,7 +181,7 @@ def answer_with_tools(
         for label, reason in sorted(box.unavailable.items())
     ]
     for run in runs:
-        _tell(listener, "tool_result", run.record())
+        tell(listener, "tool_result", run.record())
     usage = TokenUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
     for step in range(config.mcp_max_steps + 1):
         left = ends - time.monotonic()
@@ -193,11 +203,33 @@ def answer_with_tools(
         remote = [call for call in calls if box.find(call["function"]["name"]) is not None]
         if not remote or last:
             break
+        if stop := _approval_stop(calls, remote, box):
+            for asked in stop.requests():
+                tell(listener, APPROVAL_REQUEST, asked)
+            waiting = replace(
+                completion,
+                usage=usage,
+                tool_calls=stop.requests(),
+                finish_reason="tool_calls",  # calls the user must approve: tool_calls says which
+                metadata={**completion.metadata, ROUND: stop.record()},
+            )
+            return waiting, runs
         client_calls = [call for call in calls if call not in remote]
         messages.append(PromptMessage("assistant", completion.content, remote))
         for call in remote:
-            run = _run(call, box, client=client, config=config, ends=ends, listener=listener)
-            generation.meter.add_tool_call(run.duration_ms, failed=run.error is not None)
+            tool = box.find(call["function"]["name"])
+            assert tool is not None
+            arguments = parsed_arguments(call["function"].get("arguments") or "")
+            run = run_call(
+                tool,
+                call["id"],
+                arguments,
+                box,
+                client=client,
+                generation=generation,
+                config=config,
+                ends=ends,
+            )
             runs.append(run)
             messages.append(PromptMessage("tool", run.for_model(), tool_call_id=call["id"]))
         if client_calls:  # the client runs its own: the answer goes back to it with those
@@ -212,30 +244,49 @@ def answer_with_tools(
     return replace(completion, usage=usage, tool_calls=remaining or None, finish_reason=finish), runs
 
 
-def _run(
-    call: dict[str, Any],
+def _approval_stop(
+    calls: list[dict[str, Any]], remote: list[dict[str, Any]], box: Toolbox
+) -> ApprovalRound | None:
+    """The round held for the user's approval, if a call in it needs one: its MCP calls wait,
+    those needing approval as requests, the others to be run with them."""
+    deferred = []
+    for call in remote:
+        tool = box.find(call["function"]["name"])
+        assert tool is not None
+        arguments = call["function"].get("arguments") or "{}"
+        deferred.append(
+            Deferred(call["id"], tool.server_label, tool.name, arguments, box.needs_approval(tool))
+        )
+    if not any(call.needs_approval for call in deferred):
+        return None
+    return ApprovalRound(calls, deferred)
+
+
+def run_call(
+    tool: RemoteTool,
+    call_id: str,
+    arguments: Any,
     box: Toolbox,
     *,
     client: McpClient,
+    generation: Generation,
     config: Settings,
     ends: float,
-    listener: Listener | None,
 ) -> ToolRun:
-    """One call the model made, run on its server within what is left of the deadline; the
-    client hears of it before (`tool_call`) and after (`tool_result`)."""
-    tool = box.find(call["function"]["name"])
-    assert tool is not None
+    """One call the model made, run on its server within what is left of the deadline and
+    metered; the client hears of it before (`tool_call`) and after (`tool_result`)."""
+    listener = generation.listener
     server = box.servers[tool.server_label]
-    arguments = parsed_arguments(call["function"].get("arguments") or "")
-    _tell(
+    tell(
         listener,
         "tool_call",
-        {"id": call["id"], "server_label": tool.server_label, "name": tool.name, "arguments": arguments},
+        {"id": call_id, "server_label": tool.server_label, "name": tool.name, "arguments": arguments},
     )
     timeout = max(0.5, min(config.mcp_call_timeout_seconds, ends - time.monotonic()))
     outcome: CallOutcome = client.call(server, tool.name, arguments, timeout)
+    generation.meter.add_tool_call(outcome.duration_ms, failed=outcome.error is not None)
     run = ToolRun(
-        call_id=call["id"],
+        call_id=call_id,
         server_label=tool.server_label,
         name=tool.name,
         arguments=arguments,
@@ -243,7 +294,7 @@ def _run(
         error=outcome.error,
         duration_ms=outcome.duration_ms,
     )
-    _tell(listener, "tool_result", {k: v for k, v in run.record().items() if k != "arguments"})
+    tell(listener, "tool_result", {k: v for k, v in run.record().items() if k != "arguments"})
     if run.error is not None:
         logger.warning(
             "a tool call failed",
@@ -267,7 +318,7 @@ class _Screen:
             self.listener.delta(Delta(content=delta.content))
 
 
-def _tell(listener: Listener | None, event: str, data: dict[str, Any]) -> None:
+def tell(listener: Listener | None, event: str, data: dict[str, Any]) -> None:
     """An event for a stream that shows tool activity (Parley's events; OpenAI's chunks do not)."""
     activity = getattr(listener, "tool_activity", None)
     if activity is not None:

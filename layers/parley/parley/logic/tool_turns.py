@@ -8,6 +8,7 @@ from parley.logic.chat import Tooling
 from parley.logic.prompt import issued_tool_call_ids
 from parley.models.api.conversations import AppendMessageRequest
 from parley.models.api.tools import NamedToolChoice, checked_tools, chosen_name, function_tools
+from parley.models.approvals import is_approval_request
 from parley.models.domain import Conversation, Message
 
 
@@ -54,7 +55,12 @@ def check_no_call_unanswered(messages: list[Message]) -> None:
     mode chat-completion)."""
     for position in range(len(messages) - 1, -1, -1):
         if messages[position].role == "assistant" and messages[position].tool_calls:
-            issued = [str(call.get("id")) for call in messages[position].tool_calls or []]
+            # Approval requests are answered by the user's next message (parley.logic.approvals).
+            issued = [
+                str(call.get("id"))
+                for call in messages[position].tool_calls or []
+                if not is_approval_request(call)
+            ]
             answered = {m.metadata.get("tool_call_id") for m in messages[position + 1 :] if m.role == "tool"}
             if missing := [call for call in issued if call not in answered]:
                 raise InvalidRequest(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from parley.models.domain import TokenUsage
-from parley.providers.base import ChatRequest, Completion, Delta, FinishReason
+from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.offline_tools import content_words, tool_call
 from parley.providers.registry import OFFLINE_MODEL
 from parley.tokens import estimate_tokens
@@ -52,10 +52,11 @@ class OfflineProvider:
             )
         last = request.messages[-1] if request.messages else None
         if last is not None and last.role == "tool":
-            results = [m.content for m in reversed(request.messages) if m.role == "tool"]
-            return self._completion(
-                request, "Offline answer from the tool result: " + " ".join(results[::-1])
-            )
+            results = [m.content for m in reversed(request.messages) if m.role == "tool"][::-1]
+        else:
+            results = _results_before_a_note(request.messages)
+        if results:
+            return self._completion(request, "Offline answer from the tool result: " + " ".join(results))
         if last is not None and last.role == "user" and (made := tool_call(request, last.content)):
             call, cut = made
             return self._completion(request, "", [call], finish="length" if cut else None)
@@ -136,3 +137,14 @@ def _first_sentence(source: str) -> str:
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     body = " ".join(lines) or text
     return body.split(". ")[0].strip().rstrip(".")
+
+
+def _results_before_a_note(messages: list[PromptMessage]) -> list[str]:
+    """The tool results just before the prompt's last message when it is a user's note (sent
+    with an approval: parley.logic.approvals), oldest first."""
+    if len(messages) < 2 or messages[-1].role != "user":
+        return []
+    start = len(messages) - 1
+    while start > 0 and messages[start - 1].role == "tool":
+        start -= 1
+    return [message.content for message in messages[start:-1]]

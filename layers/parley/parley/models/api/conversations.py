@@ -3,7 +3,7 @@ conversation resource around them."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,18 @@ from parley.models.domain import Conversation, ConversationSummary, Message, Rol
 Mode = Literal["append", "chat-completion"]
 
 MAX_METADATA_KEYS = 64
+
+
+class McpApprovalResponse(BaseModel):
+    """The user's answer to an `mcp_approval_request` of the assistant message the new message
+    follows (docs/tools.md), in OpenAI's item shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["mcp_approval_response"] = "mcp_approval_response"
+    approval_request_id: str = Field(min_length=1, max_length=300)
+    approve: bool
+    reason: str | None = Field(None, max_length=1000, description="Why, if denied: the model reads it.")
 
 
 class AppendMessageRequest(BaseModel):
@@ -60,6 +72,14 @@ class AppendMessageRequest(BaseModel):
         "200 body; chat-completion only; errors before the first byte are ordinary JSON responses). Same as "
         "`Accept: text/event-stream`.",
     )
+    mcp_approval_response: (
+        McpApprovalResponse | Annotated[list[McpApprovalResponse], Field(min_length=1, max_length=128)] | None
+    ) = Field(
+        None,
+        description="chat-completion, on a user message: approves or denies the MCP tool calls the "
+        "assistant message it follows asked approval for (a list for several); a request left "
+        "unanswered counts as denied.",
+    )
     parent_id: str | None = Field(
         None,
         description="The message this one follows. Absent: the active branch's newest. Another "
@@ -67,6 +87,10 @@ class AppendMessageRequest(BaseModel):
         "edited one's parent); null: a new first message. The new branch becomes the active one.",
         json_schema_extra={"format": "uuid"},
     )
+
+    def approvals(self) -> list[McpApprovalResponse]:
+        answer = self.mcp_approval_response
+        return [] if answer is None else answer if isinstance(answer, list) else [answer]
 
 
 class AppendMessageResponse(BaseModel):
