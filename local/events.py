@@ -200,6 +200,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         {"brand_id": "acme", "name": "HR helper", "rag_scope": "hr", "top_k": 3},
     ),
     "AiAssistantsGetFunction": ("GET", f"/v1/ai/assistants/{ASSISTANT_ID}", None),
+    "AiAssistantsUpdateFunction": (
+        "PUT",
+        f"/v1/ai/assistants/{ASSISTANT_ID}",
+        {"brand_id": "acme", "name": "HR helper", "rag_scope": "hr", "top_k": 5},
+    ),
     "UsageReportFunction": ("GET", "/v1/usage?brand_id=acme&from=2026-11-01&to=2026-11-30", None),
     "QuotasGetFunction": ("GET", "/v1/quotas/acme", None),
     "QuotasPutFunction": (

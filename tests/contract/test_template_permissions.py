@@ -118,7 +118,7 @@ def test_the_stage_logs_access_and_the_authorizer_can_be_kept_capacity() -> None
 
 
 USES_SEALER = re.compile(r"wiring\.sealer\b")
-SEALS = re.compile(r"\b(create_assistant|put_connection)\b")
+SEALS = re.compile(r"\b(create_assistant|update_assistant|put_connection)\b")
 
 
 def functions_using_the_sealer() -> dict[str, bool]:
@@ -137,6 +137,7 @@ def test_the_scan_finds_who_seals_and_who_opens_credentials() -> None:
     found = functions_using_the_sealer()
 
     assert found["AiAssistantsCreateFunction"] is True and found["MeConnectionsPutFunction"] is True
+    assert found["AiAssistantsUpdateFunction"] is True
     assert found["AiChatFunction"] is False and found["OpenAIChatCompletionsFunction"] is False
 
 

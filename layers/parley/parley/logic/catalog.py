@@ -87,13 +87,24 @@ def create_assistant(
     sealed (parley.sealing) and the assistant read back shows them as "set"."""
     principal.require(ADMIN)
     principal.require_brand(request.brand_id)
-    servers = checked_assistant_servers(request.tools, config)
-    if request.model is not None:
-        model_spec(request.model)
-    parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
-    if request.template_id is not None or request.template_version is not None:
-        find_template(request.brand_id, request.template_id, request.template_version, store=store)
+    servers = check_assistant_settings(request, config, store)
     assistant_id = str(uuid7())
+    sealed = sealed_credentials(servers, request.brand_id, assistant_id, sealer)
+    shown = [shown_server(server) for server in servers] or None
+    assistant = Assistant(
+        **request.model_dump(exclude={"tools"}),
+        tools=shown,
+        assistant_id=assistant_id,
+        created_at=timestamp(),
+    )
+    store.put_assistant(assistant, sealed)
+    return assistant
+
+
+def sealed_credentials(
+    servers: list[McpTool], brand_id: str, assistant_id: str, sealer: Sealer | None
+) -> dict[str, str]:
+    """The servers' credentials, each server's sealed apart and bound to it, by label."""
     sealed: dict[str, str] = {}
     for server in servers:
         if server.headers or server.authorization:
@@ -104,17 +115,21 @@ def create_assistant(
                     code="credentials_unavailable",
                 )
             secret = {"headers": server.headers, "authorization": server.authorization}
-            context = credentials_context(request.brand_id, assistant_id, server.server_label)
+            context = credentials_context(brand_id, assistant_id, server.server_label)
             sealed[server.server_label] = seal_json(sealer, secret, context)
-    shown = [shown_server(server) for server in servers] or None
-    assistant = Assistant(
-        **request.model_dump(exclude={"tools"}),
-        tools=shown,
-        assistant_id=assistant_id,
-        created_at=timestamp(),
-    )
-    store.put_assistant(assistant, sealed)
-    return assistant
+    return sealed
+
+
+def check_assistant_settings(request: AssistantIn, config: Settings, store: CatalogStore) -> list[McpTool]:
+    """What an assistant names, checked before it is written: its servers (returned), model,
+    pinned filters and template."""
+    servers = checked_assistant_servers(request.tools, config)
+    if request.model is not None:
+        model_spec(request.model)
+    parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
+    if request.template_id is not None or request.template_version is not None:
+        find_template(request.brand_id, request.template_id, request.template_version, store=store)
+    return servers
 
 
 def checked_assistant_servers(tools: list[McpTool] | None, config: Settings) -> list[McpTool]:

@@ -105,9 +105,12 @@ class CatalogStore:
             created_at=item["created_at"]["S"],
         )
 
-    def put_assistant(self, assistant: Assistant, sealed: dict[str, str] | None = None) -> None:
+    def put_assistant(
+        self, assistant: Assistant, sealed: dict[str, str] | None = None, *, replace: bool = False
+    ) -> bool:
         """The assistant; `sealed`: its MCP servers' credentials by label, sealed (parley.sealing),
-        kept apart from the config that GET returns."""
+        kept apart from the config that GET returns. New, or with `replace` the one stored, whole
+        (False when there is none any more)."""
         item = {
             "PK": {"S": keys.assistant_pk(assistant.assistant_id)},
             "SK": {"S": keys.META},
@@ -121,7 +124,22 @@ class CatalogStore:
         }
         if sealed:
             item["sealed_credentials"] = {"S": json.dumps(sealed, separators=(",", ":"))}
-        self._put_new(item)
+        if not replace:
+            self._put_new(item)
+            return True
+        try:
+            with translated_errors():
+                self.client.put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression="attribute_exists(PK)",
+                    ReturnConsumedCapacity="TOTAL",
+                )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def brand_assistants(
         self, brand_id: str, limit: int = MAX_LISTED_ASSISTANTS
