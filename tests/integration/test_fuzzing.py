@@ -51,6 +51,15 @@ STATE_DEPENDENT_400 = {
     "too_many_servers",
     "too_many_tools",
     "mcp_tool_not_stored",
+    # an approval: it must answer requests of the message it follows, on a user message asking
+    # for an answer, each once, with a request's own server sent again
+    "unknown_approval_request",
+    "approval_response_misplaced",
+    "duplicate_approval_response",
+    "approval_server_missing",
+    # an assistant changed: its brand stays, its kept credentials match what is stored
+    "brand_fixed",
+    "credentials_not_kept",
 }
 # ... and the request guard's refusals: limits no JSON Schema can state (nesting, integer digits,
 # surrogates), documented on every operation's 400 under this code of their own.

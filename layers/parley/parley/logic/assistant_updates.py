@@ -15,7 +15,6 @@ from parley.logic.catalog import (
     sealed_credentials,
     shown_server,
 )
-from parley.logic.limits import require_uuid
 from parley.models.api.rag import Assistant, AssistantIn
 from parley.models.api.tools import McpTool
 from parley.sealing import Sealer
@@ -33,7 +32,6 @@ def update_assistant(
 ) -> Assistant:
     """The assistant as `request` says, in its brand still (another brand's reads as missing)."""
     principal.require(ADMIN)
-    assistant_id = require_uuid(assistant_id, "assistant_id")
     current = find_assistant(principal, assistant_id, store=store)
     if request.brand_id != current.brand_id:
         raise InvalidRequest(
