@@ -97,6 +97,21 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
             ],
         },
     ),
+    "AnthropicMessagesFunction": (
+        "POST",
+        "/v1/messages",
+        {
+            "model": "parley-offline",
+            "max_tokens": 300,
+            "system": "You are a concise travel assistant.",
+            "messages": [{"role": "user", "content": "Where should I go in May?"}],
+        },
+    ),
+    "AnthropicCountTokensFunction": (
+        "POST",
+        "/v1/messages/count_tokens",
+        {"model": "parley-offline", "messages": [{"role": "user", "content": "Where should I go in May?"}]},
+    ),
     "OpenAIEmbeddingsFunction": (
         "POST",
         "/v1/embeddings",

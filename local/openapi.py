@@ -23,12 +23,14 @@ from parley.edge.request_guard import (
     MAX_QUERY_PARAMETER_LENGTH,
     REFUSAL_CODE,
 )
+from parley.models.api.anthropic import AnthropicError
 from parley.models.api.openai import OpenAIErrorBody
 from parley.providers.registry import MODELS
 
 DOCUMENT = OPENAPI_DOCUMENT
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 OPENAI_ERROR_REF = {"$ref": "#/components/schemas/OpenAIErrorBody"}
+ANTHROPIC_ERROR_REF = {"$ref": "#/components/schemas/AnthropicError"}
 # On the OpenAI-compatible routes Parley's functions answer errors in OpenAI's shape; API Gateway
 # itself answers a missing or bad token (401) before any function runs, in Parley's shape, and may
 # answer these statuses in it too (access denied, too large, throttled, a function that failed).
@@ -36,12 +38,14 @@ GATEWAY_ONLY = {"401"}
 GATEWAY_TOO = {"403", "413", "429", "500", "502", "504"}
 
 
-def openai_error_schema(status: str) -> dict[str, Any]:
+def openai_error_schema(status: str, shape: dict[str, Any] = OPENAI_ERROR_REF) -> dict[str, Any]:
+    """An error of an OpenAI- (or Anthropic-) compatible route: in that API's `shape`, or Parley's
+    where API Gateway answers before any function runs."""
     if status in GATEWAY_ONLY:
         return ERROR_REF
     if status in GATEWAY_TOO:
-        return {"anyOf": [OPENAI_ERROR_REF, ERROR_REF]}
-    return OPENAI_ERROR_REF
+        return {"anyOf": [shape, ERROR_REF]}
+    return shape
 
 
 # What any route may answer besides its success: the gateway's 401/403/413/429, the functions'
@@ -111,12 +115,15 @@ def build() -> dict[str, Any]:
         ref_template="#/components/schemas/{model}"
     )
     schemas.update(schemas["OpenAIErrorBody"].pop("$defs", {}))
+    schemas["AnthropicError"] = AnthropicError.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schemas["AnthropicError"].pop("$defs", {}))
     _enumerate_model_fields(schemas)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     _add_streamed_forms(document)
     for resource, path in document["paths"].items():
         openai_route = resource.startswith(reference.OPENAI_PREFIXES)
+        anthropic_route = resource.startswith(reference.ANTHROPIC_PREFIXES)
         for method, operation in path.items():
             if method == "post":
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
@@ -125,7 +132,13 @@ def build() -> dict[str, Any]:
             if "400" in responses and TOO_COMPLEX not in responses["400"]["description"]:
                 responses["400"]["description"] += f" {TOO_COMPLEX}"
             for status, description in ERRORS.items():
-                schema = openai_error_schema(status) if openai_route else ERROR_REF
+                schema = (
+                    openai_error_schema(status)
+                    if openai_route
+                    else openai_error_schema(status, ANTHROPIC_ERROR_REF)
+                    if anthropic_route
+                    else ERROR_REF
+                )
                 responses.setdefault(
                     status, {"description": description, "content": {"application/json": {"schema": schema}}}
                 )
@@ -139,7 +152,13 @@ def _add_streamed_forms(document: dict[str, Any]) -> None:
     for resource in {r.resource for r in template.routes if template.functions[r.function].streaming}:
         operation = document["paths"][resource]["post"]
         success = next(status for status in operation["responses"] if status.startswith("2"))
-        events = OPENAI_STREAM if resource.startswith(reference.OPENAI_PREFIXES) else STREAM_EVENTS
+        events = (
+            OPENAI_STREAM
+            if resource.startswith(reference.OPENAI_PREFIXES)
+            else ANTHROPIC_STREAM
+            if resource.startswith(reference.ANTHROPIC_PREFIXES)
+            else STREAM_EVENTS
+        )
         operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
             "schema": {"type": "string", "description": events},
         }
@@ -154,6 +173,9 @@ PROVIDER_MODEL_SCHEMAS = {
     "ChatCompletionRequest",
     "EmbeddingList",
     "EmbeddingRequest",
+    "MessagesRequest",
+    "AnthropicMessage",
+    "CountTokensRequest",
 }
 STREAM_EVENTS = (
     'With "stream": true (or Accept: text/event-stream): server-sent events, each `data:` one JSON '
@@ -169,6 +191,12 @@ OPENAI_STREAM = (
     "content and tool-call argument fragments, then the chunk with `finish_reason`, then, with "
     "`stream_options.include_usage`, a chunk with `usage` and no choices), and `data: [DONE]`. An error "
     'after the stream began is a `data: {"error": {...}}` line; before it, an ordinary JSON error.'
+)
+ANTHROPIC_STREAM = (
+    "With \"stream\": true: Anthropic's named events, `message_start` first, then each content block's "
+    "`content_block_start`, its `content_block_delta`s (`text_delta` or `input_json_delta`) and "
+    "`content_block_stop`, then `message_delta` (stop reason, usage) and `message_stop`. An error after "
+    "the stream began is an `error` event; before it, an ordinary JSON error."
 )
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",

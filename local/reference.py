@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from parley.edge.anthropic_errors import anthropic_error_json
 from parley.edge.openai_errors import openai_error_json
 
 TAGS = [
@@ -31,10 +32,17 @@ TAGS = [
         "UIs: the same JWT as the API key, errors in OpenAI's shape `{error: {message, type, param, code}}` "
         "(but those API Gateway answers before any function runs: a missing or bad token's 401).",
     ),
+    (
+        "Anthropic-compatible",
+        "Anthropic's Messages API, for the Anthropic SDKs (docs/anthropic.md): the same JWT as a bearer "
+        "token, errors in Anthropic's shape `{type: error, error: {type, message}}`.",
+    ),
 ]
 OPENAI_PREFIXES = ("/v1/models", "/v1/chat/completions", "/v1/embeddings")
+ANTHROPIC_PREFIXES = ("/v1/messages",)
 _AREAS = [
     *((prefix, "OpenAI-compatible") for prefix in OPENAI_PREFIXES),
+    *((prefix, "Anthropic-compatible") for prefix in ANTHROPIC_PREFIXES),
     ("/v1/conversations", "Conversations"),
     ("/api/chats", "Chats"),
     ("/api/workflows", "Workflows"),
@@ -220,8 +228,9 @@ def enrich(
                     content["example"] = RESPONSE_EXAMPLES[(method.upper(), path)]
                 if status in ERROR_EXAMPLES and content is not None and "example" not in content:
                     code, message = ERROR_EXAMPLES[status]
-                    content["example"] = (
-                        json.loads(openai_error_json(int(status), code, message))
-                        if path.startswith(OPENAI_PREFIXES) and status != "401"
-                        else {"error": code, "message": message}
-                    )
+                    if path.startswith(OPENAI_PREFIXES) and status != "401":
+                        content["example"] = json.loads(openai_error_json(int(status), code, message))
+                    elif path.startswith(ANTHROPIC_PREFIXES) and status != "401":
+                        content["example"] = json.loads(anthropic_error_json(int(status), code, message))
+                    else:
+                        content["example"] = {"error": code, "message": message}

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 
-from local.openapi import DOCUMENT, ERROR_REF, openai_error_schema, render
-from local.reference import OPENAI_PREFIXES
+from local.openapi import ANTHROPIC_ERROR_REF, DOCUMENT, ERROR_REF, openai_error_schema, render
+from local.reference import ANTHROPIC_PREFIXES, OPENAI_PREFIXES
 from local.template import load
 from parley.edge.request_guard import MAX_DEPTH, REFUSAL_CODE
 
@@ -31,14 +31,21 @@ def test_every_api_route_of_the_template_is_documented() -> None:
 
 def test_every_error_response_is_the_one_error_shape_of_its_api() -> None:
     """`{error, message}` everywhere; on the OpenAI-compatible routes OpenAI's `{error: {...}}`,
-    but where API Gateway answers first (a 401 always, some statuses possibly)."""
+    on the Anthropic-compatible ones Anthropic's `{type: error, error: {...}}`, but where API
+    Gateway answers first (a 401 always, some statuses possibly)."""
     document = json.loads(DOCUMENT.read_text())
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     schema = response["content"]["application/json"]["schema"]
-                    expected = openai_error_schema(status) if path.startswith(OPENAI_PREFIXES) else ERROR_REF
+                    expected = (
+                        openai_error_schema(status)
+                        if path.startswith(OPENAI_PREFIXES)
+                        else openai_error_schema(status, ANTHROPIC_ERROR_REF)
+                        if path.startswith(ANTHROPIC_PREFIXES)
+                        else ERROR_REF
+                    )
                     assert schema == expected, (method, path, status)
 
 

@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.auth.principal import Principal
+from parley.edge.anthropic_errors import anthropic_error_json, in_anthropic_shape
 from parley.edge.cors import with_cors as add_cors
 from parley.edge.cross_site import CrossSiteRefusal, check_cookie_write
 from parley.edge.idempotency import idempotent
@@ -47,7 +48,7 @@ MeteredBrand = Annotated[
 UuidCursor = Annotated[str | None, Query(json_schema_extra={"format": "uuid"})]
 
 
-ErrorStyle = Literal["parley", "openai"]
+ErrorStyle = Literal["parley", "openai", "anthropic"]
 
 
 def error_response(
@@ -60,12 +61,13 @@ def error_response(
     param: str | None = None,
 ) -> Response[str]:
     """`{error, message}`, or on the OpenAI-compatible routes OpenAI's `{error: {message, type,
-    param, code}}`."""
-    body = (
-        openai_error_json(status, code, message, param)
-        if style == "openai"
-        else ErrorBody(error=code, message=message).model_dump_json()
-    )
+    param, code}}`, on the Anthropic-compatible ones Anthropic's `{type, error: {type, message}}`."""
+    if style == "openai":
+        body = openai_error_json(status, code, message, param)
+    elif style == "anthropic":
+        body = anthropic_error_json(status, code, message)
+    else:
+        body = ErrorBody(error=code, message=message).model_dump_json()
     return Response(
         status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
     )
@@ -95,7 +97,7 @@ def _union_member(part: Any) -> bool:
 
 def create_app(style: ErrorStyle = "parley") -> APIGatewayRestResolver:
     """A REST resolver with validation on and every error mapped to `{error, message}` (or, with
-    style "openai", to OpenAI's error shape)."""
+    style "openai" or "anthropic", to that API's error shape)."""
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
@@ -105,7 +107,7 @@ def create_app(style: ErrorStyle = "parley") -> APIGatewayRestResolver:
         if style == "openai":
             message, param = describe_for_openai(errors)
             return error_response(400, "invalid_request", message, style=style, param=param)
-        return error_response(400, "invalid_request", describe_validation_errors(errors))
+        return error_response(400, "invalid_request", describe_validation_errors(errors), style=style)
 
     @app.exception_handler(ParleyError)
     def _domain(error: ParleyError) -> Response[str]:
@@ -151,9 +153,13 @@ def principal(app: APIGatewayRestResolver) -> Principal:
 
 def http_handler(app: APIGatewayRestResolver, wiring: Wiring, style: ErrorStyle = "parley") -> Handler:
     """The Lambda entry point of a function: logging with the API Gateway request id as
-    correlation id, and metrics, around `app.resolve`. With style "openai" the answers given
-    before the route runs (the request guard, idempotency) are in OpenAI's error shape too."""
-    shaped = in_openai_shape if style == "openai" else (lambda result: result)
+    correlation id, and metrics, around `app.resolve`. With style "openai" or "anthropic" the
+    answers given before the route runs (the request guard, idempotency) are in that shape too."""
+    shapes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        "openai": in_openai_shape,
+        "anthropic": in_anthropic_shape,
+    }
+    shaped = shapes.get(style, _as_it_is)
 
     def with_cors(event: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         return add_cors(event, result, wiring.settings.allowed_origins)
@@ -177,6 +183,10 @@ def http_handler(app: APIGatewayRestResolver, wiring: Wiring, style: ErrorStyle 
 
     resolve_once = idempotent(resolve, wiring)  # a POST with an Idempotency-Key runs once
     return lambda_handler
+
+
+def _as_it_is(result: dict[str, Any]) -> dict[str, Any]:
+    return result
 
 
 def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
