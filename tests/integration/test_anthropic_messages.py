@@ -141,3 +141,17 @@ def test_a_caller_without_a_token_is_refused_in_anthropics_shape(api: httpx.Clie
     refused = api.post("/v1/messages", json={"model": "parley-offline", "max_tokens": 5, "messages": []})
 
     assert refused.status_code == 401
+
+
+def test_system_turns_between_the_others_join_the_system_prompt(claude: anthropic.Anthropic) -> None:
+    message = claude.messages.create(
+        model="parley-offline",
+        max_tokens=20_000,  # more than the model writes: the most it can write, as agents ask
+        messages=[
+            {"role": "user", "content": "Plan a day in Lisbon"},
+            {"role": "system", "content": "Answer in one line."},  # type: ignore[typeddict-item]
+        ],
+    )
+
+    [block] = message.content
+    assert block.type == "text" and "Plan a day in Lisbon" in block.text

@@ -87,7 +87,7 @@ def as_chat_completion(request: MessagesRequest) -> ChatCompletionRequest:
     body: dict[str, Any] = {
         "model": request.model,
         "messages": _messages(request.system, request.messages),
-        "max_tokens": request.max_tokens,
+        "max_tokens": _budget(request.model, request.max_tokens),
     }
     if request.tools:
         body["tools"] = [_function(tool) for tool in request.tools]
@@ -172,6 +172,9 @@ def _messages(system: str | list[TextBlock] | None, messages: list[InputMessage]
                     code="unsupported_content",
                     param=f"messages.{index}.content.{position}",
                 )
+        if message.role == "system":
+            out.append({"role": "system", "content": text})
+            continue
         if message.role == "assistant":
             calls = [
                 {
@@ -193,6 +196,15 @@ def _messages(system: str | list[TextBlock] | None, messages: list[InputMessage]
         if text:
             out.append({"role": "user", "content": text})
     return out
+
+
+def _budget(model: str, max_tokens: int) -> int:
+    """`max_tokens`, within what the model can write at most: agents (Claude Code) ask for the
+    largest budget any Claude model has, whatever model they are pointed at."""
+    try:
+        return min(max_tokens, model_spec(model).max_output_tokens)
+    except UnknownModel:
+        return max_tokens  # an assistant's model, or an unknown one, refused by the use case
 
 
 def _function(tool: AnthropicTool) -> dict[str, Any]:

@@ -56,9 +56,12 @@ Block = Annotated[TextBlock | ToolUseBlock | ToolResultBlock | UnsupportedBlock,
 
 
 class InputMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A turn. `system` turns (which agents such as Claude Code send between the others) join the
+    system prompt."""
 
-    role: Literal["user", "assistant"]
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["user", "assistant", "system"]
     content: str | list[Block]
 
 
