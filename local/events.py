@@ -21,6 +21,7 @@ CONVERSATION_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7d"
 WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
 ASSISTANT_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7f"
 DOCUMENT_ID = "handbook"
+RESPONSE_HEX = "0192f5c97d4e7a3b9c1d2e3f4a5b6c80"
 ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c80"  # an assistant message of the seeded conversation
 RATED_ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c81"  # one the seeded user has rated
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
@@ -97,6 +98,14 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
             ],
         },
     ),
+    "ResponsesCreateFunction": (
+        "POST",
+        "/v1/responses",
+        {"model": "parley-offline", "instructions": "Be concise.", "input": "Where should I go in May?"},
+    ),
+    "ResponsesGetFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}", None),
+    "ResponsesDeleteFunction": ("DELETE", f"/v1/responses/resp_{RESPONSE_HEX}", None),
+    "ResponsesInputItemsFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}/input_items", None),
     "AnthropicMessagesFunction": (
         "POST",
         "/v1/messages",

@@ -153,7 +153,9 @@ def _add_streamed_forms(document: dict[str, Any]) -> None:
         operation = document["paths"][resource]["post"]
         success = next(status for status in operation["responses"] if status.startswith("2"))
         events = (
-            OPENAI_STREAM
+            RESPONSES_STREAM
+            if resource == "/v1/responses"
+            else OPENAI_STREAM
             if resource.startswith(reference.OPENAI_PREFIXES)
             else ANTHROPIC_STREAM
             if resource.startswith(reference.ANTHROPIC_PREFIXES)
@@ -174,6 +176,8 @@ PROVIDER_MODEL_SCHEMAS = {
     "EmbeddingList",
     "EmbeddingRequest",
     "MessagesRequest",
+    "ResponseRequest",
+    "Response",
     "AnthropicMessage",
     "CountTokensRequest",
 }
@@ -191,6 +195,14 @@ OPENAI_STREAM = (
     "content and tool-call argument fragments, then the chunk with `finish_reason`, then, with "
     "`stream_options.include_usage`, a chunk with `usage` and no choices), and `data: [DONE]`. An error "
     'after the stream began is a `data: {"error": {...}}` line; before it, an ordinary JSON error.'
+)
+RESPONSES_STREAM = (
+    'With "stream": true: the Responses API\'s events, each with its `type` and a `sequence_number` from 0: '
+    "`response.created`, `response.in_progress`, then per output item `response.output_item.added`, "
+    "its `content_part.added` and `output_text.delta`s (a message) or `function_call_arguments.delta`s (a "
+    "function call), their `.done` events and `response.output_item.done`, then `response.completed` with "
+    "the whole response. An error after the stream began is `response.failed`; before it, an ordinary "
+    "JSON error."
 )
 ANTHROPIC_STREAM = (
     "With \"stream\": true: Anthropic's named events, `message_start` first, then each content block's "

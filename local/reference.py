@@ -38,7 +38,7 @@ TAGS = [
         "token, errors in Anthropic's shape `{type: error, error: {type, message}}`.",
     ),
 ]
-OPENAI_PREFIXES = ("/v1/models", "/v1/chat/completions", "/v1/embeddings")
+OPENAI_PREFIXES = ("/v1/models", "/v1/chat/completions", "/v1/embeddings", "/v1/responses")
 ANTHROPIC_PREFIXES = ("/v1/messages",)
 _AREAS = [
     *((prefix, "OpenAI-compatible") for prefix in OPENAI_PREFIXES),
@@ -60,6 +60,7 @@ PARAMETERS = {
     "messageId": "The message's id (a UUIDv7).",
     "workflowId": "The workflow's id (a UUID).",
     "assistant_id": "The assistant's id.",
+    "response_id": "The response's id (`resp_...`), as POST /v1/responses returned it.",
     "server_label": "The MCP server's label, as the assistant's `mcp` tool names it.",
     "template_id": "The prompt template's id (`parley-default` is built in).",
     "document_id": "The document's id, as given at ingestion or returned by it.",

@@ -11,16 +11,19 @@ from local.events import (
     CONVERSATION_ID,
     DOCUMENT_ID,
     RATED_ANSWER_ID,
+    RESPONSE_HEX,
     USER,
     WORKFLOW_ID,
 )
 from parley.logic.ingest import ingest_documents
 from parley.models.api.rag import Assistant, DocumentIn
+from parley.models.api.responses import Response
 from parley.models.api.workflows import Workflow, WorkflowStep
 from parley.models.domain import Conversation, Feedback, Message, timestamp
 from parley.store import items, keys
 from parley.store.catalog import CatalogStore
 from parley.store.feedback import FeedbackStore
+from parley.store.responses import ResponseStore, StoredResponse
 from parley.wiring import Wiring
 
 HANDBOOK = "Every employee gets 25 vacation days a year.\n\nUnused vacation days carry over until March."
@@ -138,6 +141,19 @@ def seed_events_data(client: Any, table: str) -> None:
     )
     catalog.put_assistant(
         Assistant(assistant_id=ASSISTANT_ID, brand_id="acme", name="Events", created_at=now)
+    )
+    said = {"type": "message", "id": f"msg_{RESPONSE_HEX}", "status": "completed", "role": "assistant"}
+    response = Response(
+        id=f"resp_{RESPONSE_HEX}",
+        created_at=1_796_000_000,
+        status="completed",
+        model="parley-offline",
+        output=[{**said, "content": [{"type": "output_text", "text": "Porto.", "annotations": []}]}],
+        store=True,
+    )
+    asked = [{"id": "msg_0192f5c97d4e7a3b9c1d2e3f4a5b6c7f", "role": "user", "content": "Where in May?"}]
+    ResponseStore(table, client).put(
+        StoredResponse(response, USER.user_id, "acme", CONVERSATION_ID, ANSWER_ID, asked)
     )
     ingest_documents(
         USER,

@@ -45,6 +45,7 @@ def seeded(dynamodb: Any, environment: pytest.MonkeyPatch, tmp_path: Path) -> No
     environment.setenv("JWT_HS256_SECRET", LOCAL_SECRET)
     environment.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
     environment.setenv("RAG_LOCAL_PATH", str(tmp_path / "vectors.sqlite3"))
+    environment.setenv("LOCAL_SECRETS_KEY_FILE", str(tmp_path / "secrets.key"))  # me_connections_put seals
     seed_events_data(dynamodb, TABLE)
 
 

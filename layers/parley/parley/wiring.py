@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from parley.store.feedback import FeedbackStore
     from parley.store.files import FileStorage
     from parley.store.idempotency_records import IdempotencyRecords
+    from parley.store.responses import ResponseStore
     from parley.store.usage import UsageStore
 
 
@@ -88,6 +89,12 @@ class Wiring:
         from parley.store.branch_moves import BranchStore
 
         return BranchStore(self.settings.table_name, self.dynamodb, self.settings.usage_retention_days)
+
+    @cached_property
+    def responses(self) -> ResponseStore:
+        from parley.store.responses import ResponseStore
+
+        return ResponseStore(self.settings.table_name, self.dynamodb)
 
     @cached_property
     def catalog(self) -> CatalogStore:

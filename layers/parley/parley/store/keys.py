@@ -155,3 +155,8 @@ def usage_day_sk(day: str) -> str:
 
 def usage_user_sk(day: str, user_id: str) -> str:
     return f"U#{day}#{user_id}"
+
+
+def response_pk(response_id: str) -> str:
+    """A stored response of the Responses API (parley.store.responses)."""
+    return f"RESP#{response_id}"
