@@ -57,6 +57,8 @@ STATE_DEPENDENT_400 = {
     "approval_response_misplaced",
     "duplicate_approval_response",
     "approval_server_missing",
+    # Anthropic's Messages: a content block of a kind the schema names so that the 400 can name it
+    "unsupported_content",
     # an assistant changed: its brand stays, its kept credentials match what is stored
     "brand_fixed",
     "credentials_not_kept",
@@ -69,10 +71,14 @@ FUZZ_SEED = os.environ.get("FUZZ_SEED")
 
 
 def error_code(response: Any) -> str | None:
-    """The error code of `{error, message}`, or of OpenAI's `{error: {code}}`."""
+    """The error code of `{error, message}`, of OpenAI's `{error: {code}}`, or of Anthropic's
+    `{type: error, error: {type, message}}`, whose message Parley's code leads."""
     if response.status_code < 400:
         return None
-    error = response.json().get("error")
+    body = response.json()
+    error = body.get("error")
+    if body.get("type") == "error" and isinstance(error, dict):
+        return str(error.get("message", "")).split(":", 1)[0]
     return error.get("code") if isinstance(error, dict) else error
 
 

@@ -30,6 +30,7 @@ from parley.models.api.anthropic import (
     TokenCount,
     ToolResultBlock,
     ToolUseBlock,
+    UnsupportedBlock,
     message_id,
 )
 from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
@@ -165,7 +166,7 @@ def _messages(system: str | list[TextBlock] | None, messages: list[InputMessage]
             continue
         text = "".join(block.text for block in message.content if isinstance(block, TextBlock))
         for position, block in enumerate(message.content):
-            if not isinstance(block, TextBlock | ToolUseBlock | ToolResultBlock):
+            if isinstance(block, UnsupportedBlock):
                 raise InvalidRequest(
                     f"messages.{index}.content.{position}: '{block.type}' blocks are not supported by this "
                     "deployment (text, tool_use and tool_result are).",
@@ -208,7 +209,10 @@ def _budget(model: str, max_tokens: int) -> int:
 
 
 def _function(tool: AnthropicTool) -> dict[str, Any]:
-    function: dict[str, Any] = {"name": tool.name, "parameters": tool.input_schema}
+    function: dict[str, Any] = {
+        "name": tool.name,
+        "parameters": tool.input_schema.model_dump(exclude_none=True),
+    }
     if tool.description:
         function["description"] = tool.description[:1024]
     return {"type": "function", "function": function}

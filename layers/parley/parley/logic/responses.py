@@ -25,12 +25,18 @@ from parley.logic.openai_chat import ASSISTANT_PREFIX, chat_completion, metered_
 from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
 from parley.models.api.responses import (
     RESPONSE_PREFIX,
+    AnyTool,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
     DeletedResponse,
     FunctionCallItem,
     FunctionCallOutputItem,
     FunctionTool,
     InputItem,
     InputItemList,
+    InputMessageItem,
+    NamespaceTool,
+    ReasoningItem,
     Response,
     ResponseRequest,
     ResponseUsage,
@@ -48,6 +54,7 @@ from parley.store.conversations import ConversationStore
 from parley.store.responses import ResponseStore, StoredResponse
 
 MAX_INPUT_ITEMS_LISTED = 100
+MAX_DESCRIPTION = 1024  # of a tool's description, what every provider takes
 
 
 class ResponseNotFound(NotFound):
@@ -87,7 +94,7 @@ def create_response(
             param="background",
         )
     brand_id = metered_brand(principal, brand_header)
-    items = request.items()
+    items = [_plain(item) for item in request.items() if not isinstance(item, ReasoningItem)]
     turns = None
     history: list[Message] = []
     conversation: Conversation | None = None
@@ -177,7 +184,23 @@ def input_items(principal: Principal, response_id: str, *, responses: ResponseSt
     )
 
 
-def _listed(item: InputItem, suffix: str) -> dict[str, Any]:
+Plain = InputMessageItem | FunctionCallItem | FunctionCallOutputItem
+
+
+def _plain(item: InputItem) -> Plain:
+    """An input item as one of the three kinds a conversation holds: a free-form tool's call and
+    output (Codex's) as a function call and its output."""
+    if isinstance(item, CustomToolCallItem):
+        return FunctionCallItem(
+            type="function_call", call_id=item.call_id, name=item.name, arguments=item.input
+        )
+    if isinstance(item, CustomToolCallOutputItem):
+        return FunctionCallOutputItem(type="function_call_output", call_id=item.call_id, output=item.output)
+    assert not isinstance(item, ReasoningItem)
+    return item
+
+
+def _listed(item: Plain, suffix: str) -> dict[str, Any]:
     """An input item as GET .../input_items lists it, in OpenAI's item shape."""
     if isinstance(item, FunctionCallOutputItem):
         return {
@@ -246,7 +269,7 @@ def _skeleton(request: ResponseRequest, response_id: str, created: int) -> Respo
     )
 
 
-def _shown_tool(tool: FunctionTool | McpTool) -> dict[str, Any]:
+def _shown_tool(tool: AnyTool) -> dict[str, Any]:
     """A tool as the response echoes it: an MCP server's credentials never."""
     if isinstance(tool, McpTool):
         return tool.model_dump(exclude={"headers", "authorization"}, exclude_none=True)
@@ -254,7 +277,7 @@ def _shown_tool(tool: FunctionTool | McpTool) -> dict[str, Any]:
 
 
 def _chat_request(
-    request: ResponseRequest, history: list[Message], items: list[InputItem]
+    request: ResponseRequest, history: list[Message], items: list[Plain]
 ) -> ChatCompletionRequest:
     """The Chat Completions request the response means: the instructions (this response's only,
     as OpenAI's), the turns it continues, then its input items."""
@@ -266,13 +289,8 @@ def _chat_request(
     for item in items:
         messages.append(_item_message(item))
     body: dict[str, Any] = {"model": request.model, "messages": _merged_calls(messages)}
-    if request.tools:
-        body["tools"] = [
-            {"type": "function", "function": tool.model_dump(exclude={"type", "strict"}, exclude_none=True)}
-            if isinstance(tool, FunctionTool)
-            else tool.model_dump(exclude_none=True)
-            for tool in request.tools
-        ]
+    if offered := _offered(request.tools or []):
+        body["tools"] = offered
     if request.tool_choice is not None:
         choice = request.tool_choice
         body["tool_choice"] = (
@@ -310,6 +328,28 @@ def _chat_request(
         raise InvalidRequest(f"Invalid request: {where}: {first.get('msg', 'is invalid')}.") from None
 
 
+def _offered(tools: list[AnyTool]) -> list[dict[str, Any]]:
+    """The tools as Chat Completions takes them: function tools (a namespace's too) and MCP
+    servers; hosted tools, which Parley does not run, left out."""
+    offered: list[dict[str, Any]] = []
+    for tool in tools:
+        functions = (
+            [tool]
+            if isinstance(tool, FunctionTool)
+            else tool.tools
+            if isinstance(tool, NamespaceTool)
+            else []
+        )
+        for function in functions:
+            dumped = function.model_dump(exclude={"type", "strict"}, exclude_none=True)
+            if function.description:
+                dumped["description"] = function.description[:MAX_DESCRIPTION]
+            offered.append({"type": "function", "function": dumped})
+        if isinstance(tool, McpTool):
+            offered.append(tool.model_dump(exclude_none=True))
+    return offered
+
+
 def _chat_message(message: Message) -> dict[str, Any]:
     chat: dict[str, Any] = {"role": message.role, "content": message.content}
     calls = [call for call in message.tool_calls or [] if call.get("type", "function") == "function"]
@@ -321,7 +361,7 @@ def _chat_message(message: Message) -> dict[str, Any]:
     return chat
 
 
-def _item_message(item: InputItem) -> dict[str, Any]:
+def _item_message(item: Plain) -> dict[str, Any]:
     if isinstance(item, FunctionCallOutputItem):
         return {"role": "tool", "tool_call_id": item.call_id, "content": item.output}
     if isinstance(item, FunctionCallItem):
@@ -354,7 +394,7 @@ def _merged_calls(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-def _message(conversation_id: str, item: InputItem) -> Message:
+def _message(conversation_id: str, item: Plain) -> Message:
     """An input item as the conversation's new message."""
     if isinstance(item, FunctionCallOutputItem):
         return Message.new(conversation_id, "tool", item.output, metadata={"tool_call_id": item.call_id})

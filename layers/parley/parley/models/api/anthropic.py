@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from parley.models.api.tools import ObjectSchema
+
 MAX_STOP_SEQUENCES = 8
 
 
@@ -44,15 +46,26 @@ class ToolResultBlock(BaseModel):
         return self.content or ""
 
 
+class ThinkingBlock(BaseModel):
+    """A model's thinking, sent back with its turn as Anthropic asks: no Parley provider reads it
+    back, so it is left out of the prompt."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["thinking", "redacted_thinking"]
+
+
 class UnsupportedBlock(BaseModel):
     """A block of a kind Parley does not take (refused with its type named)."""
 
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["image", "document", "thinking", "redacted_thinking", "search_result", "server_tool_use"]
+    type: Literal["image", "document", "search_result", "server_tool_use"]
 
 
-Block = Annotated[TextBlock | ToolUseBlock | ToolResultBlock | UnsupportedBlock, Field(discriminator="type")]
+Block = Annotated[
+    TextBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | UnsupportedBlock, Field(discriminator="type")
+]
 
 
 class InputMessage(BaseModel):
@@ -71,7 +84,7 @@ class AnthropicTool(BaseModel):
     type: Literal["custom"] | None = None
     name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
     description: str | None = None
-    input_schema: dict[str, Any]
+    input_schema: ObjectSchema
 
 
 class AnthropicToolChoice(BaseModel):

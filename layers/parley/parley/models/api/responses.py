@@ -1,7 +1,8 @@
 """OpenAI's Responses API on Parley (docs/openai.md): the request and the response object as the
 Responses API (and Open Responses) define them, for the OpenAI SDKs and agent clients. Input
-items taken: messages, `function_call` and `function_call_output`; tools: function tools and the
-`mcp` tool (docs/tools.md). Fields that change nothing here (`reasoning`, `include`, `truncation`,
+items taken: messages, `function_call` and `function_call_output` (and Codex's free-form tool
+calls and reasoning); tools: function tools (alone or in a namespace) and the `mcp` tool
+(docs/tools.md). Fields that change nothing here (`reasoning`, `include`, `truncation`,
 `user`, ...) are accepted."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.models.api.tools import McpTool
+from parley.models.api.tools import McpTool, ObjectSchema
 
 RESPONSE_PREFIX = "resp_"
 
@@ -52,7 +53,42 @@ class FunctionCallOutputItem(BaseModel):
     output: str
 
 
-InputItem = InputMessageItem | FunctionCallItem | FunctionCallOutputItem
+class CustomToolCallItem(BaseModel):
+    """A call of a free-form tool (Codex's), read as a function call whose arguments are its input."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["custom_tool_call"]
+    call_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=64)
+    input: str
+
+
+class CustomToolCallOutputItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["custom_tool_call_output"]
+    call_id: str = Field(min_length=1, max_length=200)
+    output: str
+
+
+class ReasoningItem(BaseModel):
+    """A model's reasoning, sent back by clients that keep no state (Codex): no Parley model
+    reasons in items, so it is left out of the prompt."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["reasoning"]
+
+
+InputItem = (
+    InputMessageItem
+    | FunctionCallItem
+    | FunctionCallOutputItem
+    | CustomToolCallItem
+    | CustomToolCallOutputItem
+    | ReasoningItem
+)
 
 
 class FunctionTool(BaseModel):
@@ -60,9 +96,45 @@ class FunctionTool(BaseModel):
 
     type: Literal["function"]
     name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
-    description: str | None = Field(None, max_length=1024)
-    parameters: dict[str, Any] | None = None
+    description: str | None = Field(
+        None, max_length=65_536, description="The model reads its first 1,024 characters."
+    )
+    parameters: ObjectSchema | None = None
     strict: bool | None = None
+
+
+class NamespaceTool(BaseModel):
+    """A group of function tools under one name (Codex sends its sub-agent tools so): its tools
+    are offered as they are."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["namespace"]
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = None
+    tools: list[FunctionTool] = Field(max_length=128)
+
+
+class HostedTool(BaseModel):
+    """A tool OpenAI runs on its side (web search, file search, ...). Parley runs none but MCP
+    servers: such a tool is left out of what the model is offered, so a client that always
+    offers one (Codex's web search) still works (docs/openai.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal[
+        "web_search",
+        "web_search_preview",
+        "file_search",
+        "code_interpreter",
+        "image_generation",
+        "local_shell",
+        "computer_use_preview",
+        "custom",
+    ]
+
+
+AnyTool = Annotated[FunctionTool | McpTool | NamespaceTool | HostedTool, Field(discriminator="type")]
 
 
 class NamedFunctionChoice(BaseModel):
@@ -96,10 +168,7 @@ class ResponseRequest(BaseModel):
     model: str = Field(min_length=1, max_length=256)
     input: str | Annotated[list[InputItem], Field(min_length=1)]
     instructions: str | None = Field(None, max_length=256_000)
-    tools: (
-        Annotated[list[Annotated[FunctionTool | McpTool, Field(discriminator="type")]], Field(max_length=128)]
-        | None
-    ) = None
+    tools: Annotated[list[AnyTool], Field(max_length=128)] | None = None
     tool_choice: Literal["auto", "none", "required"] | NamedFunctionChoice | None = None
     parallel_tool_calls: bool | None = None
     text: TextOptions | None = None
