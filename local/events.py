@@ -106,6 +106,11 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "ResponsesGetFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesDeleteFunction": ("DELETE", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesInputItemsFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}/input_items", None),
+    "McpServerFunction": (
+        "POST",
+        "/mcp",
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+    ),
     "AnthropicMessagesFunction": (
         "POST",
         "/v1/messages",

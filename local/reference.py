@@ -25,7 +25,11 @@ TAGS = [
         "Documents for RAG: text, small files inline, larger files uploaded and parsed in the background.",
     ),
     ("Administration", "Usage reports and daily token budgets per brand (scope admin)."),
-    ("Tools", "A user's own credentials for an assistant's MCP servers (docs/tools.md)."),
+    (
+        "Tools",
+        "A user's own credentials for an assistant's MCP servers (docs/tools.md), and Parley as an MCP "
+        "server (docs/mcp.md).",
+    ),
     (
         "OpenAI-compatible",
         "OpenAI's Models, Chat Completions and Embeddings APIs, for the OpenAI SDKs, LangChain and chat "
@@ -52,6 +56,7 @@ _AREAS = [
     ("/v1/usage", "Administration"),
     ("/v1/quotas", "Administration"),
     ("/v1/me/connections", "Tools"),
+    ("/mcp", "Tools"),
 ]
 PARAMETERS = {
     "conversation_id": "The conversation's id (a UUID, as POST /v1/conversations returned it).",
