@@ -7,13 +7,23 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from parley.edge.http import create_app, http_handler, principal
 from parley.logic.mcp_server import Services, answer
+from parley.models.api.mcp import JsonRpcResponse
 from parley.wiring import Wiring
 
 wiring = Wiring()  # this container's composition root
 app = create_app()
 
 
-@app.post("/mcp")
+@app.post(
+    "/mcp",
+    responses={
+        200: {
+            "description": "The JSON-RPC response: the method's result, or its error.",
+            "content": {"application/json": {"model": JsonRpcResponse}},
+        },
+        202: {"description": "A notification, accepted: no body."},
+    },
+)
 def rpc() -> Response[str]:
     services = Services(
         retrieve=wiring.retriever,

@@ -155,3 +155,24 @@ def test_system_turns_between_the_others_join_the_system_prompt(claude: anthropi
 
     [block] = message.content
     assert block.type == "text" and "Plan a day in Lisbon" in block.text
+
+
+def test_the_sdks_own_api_key_header_carries_the_token_too(api: httpx.Client, auth: TokenFactory) -> None:
+    token = auth("alice", brands=["acme"])["Authorization"].removeprefix("Bearer ")
+    keyed = anthropic.Anthropic(base_url=str(api.base_url).rstrip("/"), api_key=token, max_retries=0)
+    mixed = {
+        "x-api-key": token,
+        "Authorization": f"Bearer {auth('bob', brands=['acme'])['Authorization'][7:]}",
+    }
+
+    message = keyed.messages.create(
+        model="parley-offline", max_tokens=50, messages=[{"role": "user", "content": "Hi"}]
+    )
+    refused = api.post(
+        "/v1/messages",
+        json={"model": "parley-offline", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]},
+        headers=mixed,
+    )
+
+    assert message.content[0].type == "text"
+    assert refused.status_code == 401  # two different tokens: neither is picked

@@ -20,9 +20,11 @@ _ASYMMETRIC = ("RS256", "ES256")
 def token_from_request(
     headers: dict[str, str] | None, multi_value_headers: dict[str, list[str]] | None = None
 ) -> str:
-    """The token from `Authorization: Bearer` or the `session` cookie; when both are sent they
-    must be the same token. Ambiguous credentials (two Authorization headers, two `session`
-    cookies) are refused rather than resolved by picking one."""
+    """The token from `Authorization: Bearer`, the `x-api-key` header (where Anthropic's SDKs put
+    their key: API Gateway reads its own API keys from this authorizer, not from that header) or
+    the `session` cookie; when several are sent they must be the same token. Ambiguous
+    credentials (two Authorization headers, two `session` cookies) are refused rather than
+    resolved by picking one."""
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     repeated = {name.lower(): values for name, values in (multi_value_headers or {}).items()}
     if len(repeated.get("authorization") or []) > 1:
@@ -33,13 +35,21 @@ def token_from_request(
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
         bearer = value.strip()
+    if len(repeated.get("x-api-key") or []) > 1:
+        raise Unauthorized("The request carries more than one x-api-key header.")
+    api_key = (lowered.get("x-api-key") or "").strip() or None
+    if bearer and api_key and bearer != api_key:
+        raise Unauthorized("The Authorization and x-api-key headers carry different tokens.")
+    bearer = bearer or api_key
     cookie_headers = repeated.get("cookie") or ([lowered["cookie"]] if lowered.get("cookie") else [])
     cookie = _session_cookie(cookie_headers)
     if bearer and cookie and bearer != cookie:
         raise Unauthorized("The Authorization header and the session cookie carry different tokens.")
     token = bearer or cookie
     if not token:
-        raise Unauthorized("No token: send 'Authorization: Bearer <token>' or a 'session' cookie.")
+        raise Unauthorized(
+            "No token: send 'Authorization: Bearer <token>', 'x-api-key: <token>' or a 'session' cookie."
+        )
     return token
 
 
