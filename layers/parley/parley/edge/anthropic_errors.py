@@ -5,9 +5,9 @@ leads the message, so what went wrong stays as precise as on Parley's routes."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from parley.edge.responses import reshaped
 from parley.models.api.anthropic import AnthropicError, AnthropicErrorDetail
 
 _TYPES = {
@@ -35,13 +35,4 @@ def anthropic_error_json(status: int, code: str, message: str) -> str:
 def in_anthropic_shape(result: dict[str, Any]) -> dict[str, Any]:
     """A Lambda proxy result whose body is Parley's `{error, message}` (answered before the route
     ran: the request guard, idempotency), in Anthropic's shape; any other result as it is."""
-    if int(result.get("statusCode", 200)) < 400 or result.get("isBase64Encoded"):
-        return result
-    try:
-        body = json.loads(result.get("body") or "")
-    except ValueError:
-        return result
-    if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-        return result
-    status = int(result["statusCode"])
-    return {**result, "body": anthropic_error_json(status, body["error"], str(body.get("message", "")))}
+    return reshaped(result, anthropic_error_json)

@@ -5,9 +5,9 @@ or OpenAI's own where one means the same (`model_not_found`, `context_length_exc
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from parley.edge.responses import reshaped
 from parley.models.api.openai import OpenAIError, OpenAIErrorBody
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
@@ -38,13 +38,4 @@ def openai_error_json(status: int, code: str, message: str, param: str | None = 
 def in_openai_shape(result: dict[str, Any]) -> dict[str, Any]:
     """A Lambda proxy result whose body is Parley's `{error, message}` (answered before the route
     ran: the request guard, idempotency), in OpenAI's shape; any other result as it is."""
-    if int(result.get("statusCode", 200)) < 400 or result.get("isBase64Encoded"):
-        return result
-    try:
-        body = json.loads(result.get("body") or "")
-    except ValueError:
-        return result
-    if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-        return result
-    status = int(result["statusCode"])
-    return {**result, "body": openai_error_json(status, body["error"], str(body.get("message", "")))}
+    return reshaped(result, openai_error_json)
