@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.logic.generation import Generator, Listener
-from parley.logic.openai_chat import chat_completion
+from parley.logic.openai_chat import chat_completion, completion_request
 from parley.models.api.anthropic import (
     AnthropicMessage,
     AnthropicTool,
@@ -103,12 +101,7 @@ def as_chat_completion(request: MessagesRequest) -> ChatCompletionRequest:
         body["stop"] = request.stop_sequences
     if request.stream:
         body["stream"] = True
-    try:
-        return ChatCompletionRequest.model_validate(body)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        raise InvalidRequest(f"Invalid request: {where}: {first.get('msg', 'is invalid')}.") from None
+    return completion_request(body)
 
 
 def as_message(answer: ChatCompletion) -> AnthropicMessage:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
@@ -67,6 +69,17 @@ def metered_brand(principal: Principal, header: str | None) -> str:
         f"with the {BRAND_HEADER} header.",
         code="brand_required",
     )
+
+
+def completion_request(body: dict[str, Any]) -> ChatCompletionRequest:
+    """The Chat Completions request another API's request was read as (the Messages and
+    Responses APIs); a 400 naming the first field that does not fit."""
+    try:
+        return ChatCompletionRequest.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        raise InvalidRequest(f"Invalid request: {where}: {first.get('msg', 'is invalid')}.") from None
 
 
 def chat_completion(
