@@ -13,6 +13,7 @@ from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.logic.generation import Generator, Listener
 from parley.logic.openai_chat import chat_completion, completion_request
+from parley.logic.prompt import message_tokens
 from parley.models.api.anthropic import (
     AnthropicMessage,
     AnthropicTool,
@@ -32,6 +33,7 @@ from parley.models.api.anthropic import (
     message_id,
 )
 from parley.models.api.openai import ChatCompletion, ChatCompletionRequest
+from parley.providers.base import PromptMessage
 from parley.providers.registry import model_spec
 from parley.rag.retrieval import Retriever
 from parley.sealing import Sealer
@@ -45,7 +47,6 @@ STOP_REASONS: dict[str, StopReason] = {
     "tool_calls": "tool_use",
     "content_filter": "refusal",
 }
-MESSAGE_OVERHEAD_TOKENS = 4  # role markers per message, as parley.logic.prompt counts them
 
 
 def create_message(
@@ -139,9 +140,12 @@ def count_tokens(principal: Principal, request: CountTokensRequest) -> TokenCoun
             model_spec(request.model)
         except UnknownModel:
             raise ModelNotFound(request.model) from None
-    turns = _messages(request.system, request.messages)
+    turns = [
+        PromptMessage(turn["role"], turn.get("content") or "", turn.get("tool_calls"))
+        for turn in _messages(request.system, request.messages)
+    ]
     tools = json.dumps([tool.model_dump(exclude_none=True) for tool in request.tools or []])
-    text = sum(estimate_tokens(json.dumps(turn)) + MESSAGE_OVERHEAD_TOKENS for turn in turns)
+    text = sum(message_tokens(turn) for turn in turns)
     return TokenCount(input_tokens=text + (estimate_tokens(tools) if request.tools else 0))
 
 
