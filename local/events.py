@@ -106,6 +106,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "ResponsesGetFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesDeleteFunction": ("DELETE", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesInputItemsFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}/input_items", None),
+    "StreamsCancelFunction": ("POST", "/v1/streams/0123456789abcdef0123456789abcdef/cancel", None),
     "McpServerFunction": (
         "POST",
         "/mcp",

@@ -31,6 +31,11 @@ TAGS = [
         "server (docs/mcp.md).",
     ),
     (
+        "Streams",
+        "Streamed answers that survive a dropped connection (docs/streaming.md): re-attach with "
+        "`Last-Event-ID`, stop one explicitly.",
+    ),
+    (
         "OpenAI-compatible",
         "OpenAI's Models, Chat Completions and Embeddings APIs, for the OpenAI SDKs, LangChain and chat "
         "UIs: the same JWT as the API key, errors in OpenAI's shape `{error: {message, type, param, code}}` "
@@ -57,6 +62,7 @@ _AREAS = [
     ("/v1/quotas", "Administration"),
     ("/v1/me/connections", "Tools"),
     ("/mcp", "Tools"),
+    ("/v1/streams", "Streams"),
 ]
 PARAMETERS = {
     "conversation_id": "The conversation's id (a UUID, as POST /v1/conversations returned it).",
@@ -66,6 +72,7 @@ PARAMETERS = {
     "workflowId": "The workflow's id (a UUID).",
     "assistant_id": "The assistant's id.",
     "response_id": "The response's id (`resp_...`), as POST /v1/responses returned it.",
+    "stream_id": "The stream's id: the part of its events' `id:` before the colon.",
     "server_label": "The MCP server's label, as the assistant's `mcp` tool names it.",
     "template_id": "The prompt template's id (`parley-default` is built in).",
     "document_id": "The document's id, as given at ingestion or returned by it.",

@@ -1,6 +1,10 @@
-"""GET /v1/responses/{response_id}: one of the caller's stored responses (OpenAI's shape)."""
+"""GET /v1/responses/{response_id}: one of the caller's stored responses (OpenAI's shape); with
+`stream=true`, its stream again from the event after `starting_after` (a streamed or background
+response whose stream is still logged)."""
 
 from parley.edge.http import create_app, http_handler, principal
+from parley.edge.responses_stream import ResponseEventStream
+from parley.edge.streaming import resumed
 from parley.logic.responses import get_response
 from parley.models.api.responses import Response
 from parley.wiring import Wiring
@@ -15,3 +19,6 @@ def read(response_id: str) -> Response:
 
 
 lambda_handler = http_handler(app, wiring, style="openai")
+stream_handler = resumed(
+    lambda_handler, wiring, "POST /v1/responses", ResponseEventStream
+)  # in AWS through the Lambda Web Adapter

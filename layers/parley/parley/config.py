@@ -210,6 +210,19 @@ class Settings(BaseModel):
         10, ge=1, le=120, description="how long before its timeout the cleanup stops (the next run resumes)"
     )
 
+    stream_log_ttl_seconds: int = Field(
+        24 * 3600,
+        ge=600,
+        le=7 * 24 * 3600,
+        description="how long a streamed answer's events are kept for a client to re-attach (DynamoDB TTL)",
+    )
+    stream_heartbeat_seconds: float = Field(
+        15,
+        ge=1,
+        le=240,
+        description="an idle stream gets a comment this often (API Gateway closes one idle 5 minutes)",
+    )
+
     idempotency_ttl_seconds: int = Field(
         24 * 3600,
         ge=60,

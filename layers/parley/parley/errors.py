@@ -75,6 +75,21 @@ class ConversationNotFound(NotFound):
         super().__init__(f"Conversation '{conversation_id}' was not found.")
 
 
+class StreamNotFound(NotFound):
+    code = "stream_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No such stream: its id is unknown, its log expired, or it is another caller's. "
+            "Read the stored answer instead."
+        )
+
+
+class GenerationCancelled(Conflict):
+    def __init__(self) -> None:
+        super().__init__("The generation was cancelled; nothing was stored.", code="generation_cancelled")
+
+
 class ContentTooLarge(ParleyError):
     status = 413
     code = "content_too_large"

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from parley.store.files import FileStorage
     from parley.store.idempotency_records import IdempotencyRecords
     from parley.store.responses import ResponseStore
+    from parley.store.stream_logs import StreamLogs
     from parley.store.usage import UsageStore
 
 
@@ -77,6 +78,12 @@ class Wiring:
         from parley.store.idempotency_records import IdempotencyRecords
 
         return IdempotencyRecords(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def stream_logs(self) -> StreamLogs:
+        from parley.store.stream_logs import StreamLogs
+
+        return StreamLogs(self.settings.table_name, self.dynamodb, self.settings.stream_log_ttl_seconds)
 
     @cached_property
     def conversations(self) -> ConversationStore:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from parley.edge.anthropic_errors import in_anthropic_shape
 from parley.edge.request import RequestView
 from parley.edge.streaming import ResponseWriter, StreamWriter, sse, write_whole
 from parley.ids import new_identity
@@ -18,6 +19,8 @@ from parley.providers.base import Delta
 
 
 class MessageStream(StreamWriter):
+    shape = staticmethod(in_anthropic_shape)
+
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
         super().__init__(event, writer, cors)
         self.identity = new_identity()  # the use case gives the answer the same id

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from parley.edge.openai_errors import in_openai_shape
 from parley.edge.streaming import ResponseWriter, StreamWriter, sse, write_whole
 from parley.providers.base import Delta
 
 
 class ResponseEventStream(StreamWriter):
+    shape = staticmethod(in_openai_shape)
+
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
         super().__init__(event, writer, cors)
         self.sequence = 0
@@ -29,6 +32,11 @@ class ResponseEventStream(StreamWriter):
     def announce(self, response: dict[str, Any]) -> None:
         """The response as it starts (`in_progress`): what `response.created` carries."""
         self.response = response
+
+    def generation_hint(self) -> str | None:
+        """The stream is the response's: `GET /v1/responses/{id}?stream=true` re-attaches to it,
+        and an event's number is its `sequence_number`."""
+        return str(self.response["id"]) if self.response.get("id") else None
 
     def context(self, chunks: list[Any]) -> None:
         """Retrieved sources are not part of the Responses stream."""

@@ -14,17 +14,38 @@ from __future__ import annotations
 import base64
 import contextvars
 import json
+import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley.edge.cors import cors_headers
+from parley.edge.cors import cors_headers, with_cors
 from parley.edge.request import RequestView
+from parley.edge.responses import error_result
+from parley.edge.resumable import (
+    FLUSH_SECONDS,
+    HEARTBEAT,
+    Follower,
+    Recorder,
+    alias_for_key,
+    check_attachment,
+    event_id,
+    origin_of,
+    parse_last_event_id,
+    split_frames,
+)
+from parley.errors import GenerationCancelled, InvalidRequest, ParleyError, StoreUnavailable
+from parley.observability import logger
 from parley.providers.base import Delta
+from parley.store.stream_logs import StreamOrigin, is_generation_id
 
 if TYPE_CHECKING:
     from parley.wiring import Wiring
+
+DEFAULT_REMAINING_SECONDS = 900.0  # without a Lambda context: the streaming functions' timeout
+FOLLOW_MARGIN_SECONDS = 2.0  # a re-attached stream ends this long before its invocation must
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -49,14 +70,25 @@ class Stream(Protocol):
     (parley.edge.openai_stream.ChunkStream)."""
 
     claimed: bool
+    recorder: Recorder | None
+    heartbeat_seconds: float
+    stopped: threading.Event
+    lock: threading.RLock
+    ended: bool
 
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None: ...
+
+    @staticmethod
+    def shape(result: dict[str, Any]) -> dict[str, Any]:
+        """An error result given before the stream began, in the route's error shape."""
 
     def context(self, chunks: list[Any]) -> None: ...
 
     def delta(self, delta: Delta) -> None: ...
 
     def finish(self, result: dict[str, Any]) -> None: ...
+
+    def close(self, result: dict[str, Any]) -> None: ...
 
 
 _listener: contextvars.ContextVar[Stream | None] = contextvars.ContextVar("listener", default=None)
@@ -88,24 +120,113 @@ class StreamWriter:
     """The mechanics every streamed response shares: nothing is sent before the first piece (so
     an error found before it is an ordinary JSON response), then the status and SSE headers and
     what `opening` says comes first; a client that went away stops the writing, never the
-    generation. `claimed`: the route took the stream (see stream_listener)."""
+    generation. `claimed`: the route took the stream (see stream_listener). With a Recorder
+    (parley.edge.resumable) every event carries its `id:`, goes to the stream's log, and a
+    heartbeat comment keeps an idle connection open; a cancel asked for ends the generation."""
+
+    @staticmethod
+    def shape(result: dict[str, Any]) -> dict[str, Any]:
+        """An error result given before the stream began, in the route's error shape."""
+        return result
 
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
         self.event, self.writer, self.cors = event, writer, cors
         self.started = self.gone = self.claimed = False
+        self.recorder: Recorder | None = None
+        self.heartbeat_seconds = 0.0
+        self.number = 0  # the next event's number
+        self.lock = threading.RLock()
+        self.last_write = time.monotonic()
+        self.stopped = threading.Event()
+        self.cancel_seen = False
+        self.ended = False  # by a cancel, before the generation knew
 
     def opening(self) -> bytes:
         return b""
 
+    def finish(self, result: dict[str, Any]) -> None:
+        """End the stream with the route's result (each kind of stream its own way)."""
+        raise NotImplementedError
+
+    def generation_hint(self) -> str | None:
+        """The id the stream's generation takes, when the route names one (a response id)."""
+        return None
+
     def _send(self, data: bytes) -> None:
-        if not self.started:
-            self.started = True
-            data = self.opening() + data
-            self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
-        self._write(lambda: self.writer.write(data))
+        recorder = self.recorder
+        with self.lock:
+            if self.ended:  # cancelled: the stream was ended for the generation
+                raise GenerationCancelled()
+            if not self.started:
+                self.started = True
+                data = self.opening() + data
+                if recorder is not None:
+                    recorder.open(self.generation_hint())
+                    threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
+                self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
+            out = b""
+            for frame in split_frames(data):
+                if recorder is not None:
+                    recorder.record(frame)
+                    out += event_id(recorder.generation_id, self.number)
+                self.number += 1
+                out += frame
+            if out:
+                self._write(lambda: self.writer.write(out))
+        if recorder is None:
+            return
+        if recorder.due():
+            attempt_flush(recorder)
+        if recorder.cancelled and not self.cancel_seen:  # read by a flush, here or the heartbeat's
+            self.cancel_seen = True
+            raise GenerationCancelled()
 
     def _write(self, action: Callable[[], None]) -> None:
+        self.last_write = time.monotonic()
         self.gone = self.gone or not attempt(action)
+
+    def _beat(self) -> None:
+        """While the answer is written: a comment on a connection idle for heartbeat_seconds, the
+        log's pending events written when due (a stalled provider loses none), and a cancel
+        looked for; one found ends the stream at once, even while the provider is silent."""
+        recorder = self.recorder
+        assert recorder is not None
+        while not self.stopped.wait(min(self.heartbeat_seconds, FLUSH_SECONDS)):
+            with self.lock:
+                if self.ended:
+                    return
+                if time.monotonic() - self.last_write >= self.heartbeat_seconds and not self.gone:
+                    self._write(lambda: self.writer.write(HEARTBEAT))
+            if recorder.due():
+                attempt_flush(recorder)
+            if recorder.cancelled:
+                self._end_cancelled()
+                return
+
+    def _end_cancelled(self) -> None:
+        """The route's error event for a cancelled generation, and the log's last run; the
+        generation, when its provider speaks again, finds the stream ended and stops."""
+        recorder = self.recorder
+        assert recorder is not None
+        with self.lock:
+            if self.ended or self.cancel_seen or self.stopped.is_set():
+                return
+            self.cancel_seen = True
+            cancelled = GenerationCancelled()
+            self.finish(self.shape(error_result(cancelled.status, cancelled.code, cancelled.message)))
+            self.ended = True
+        attempt_flush(recorder, final=True)
+        recorder.forget_alias()
+
+    def close(self, result: dict[str, Any]) -> None:
+        """After `finish`: the log's last run, and the heartbeat stopped."""
+        self.stopped.set()
+        recorder = self.recorder
+        if recorder is None or not self.started or self.ended:
+            return
+        attempt_flush(recorder, final=True)
+        if int(result["statusCode"]) >= 300:
+            recorder.forget_alias()
 
 
 class EventStream(StreamWriter):
@@ -170,6 +291,15 @@ def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
         pass  # the client is gone; what it asked for was done
 
 
+def attempt_flush(recorder: Recorder, final: bool = False) -> None:
+    """Write the log's pending events; a log that cannot be written costs the resuming, never
+    the answer (the client still gets every event, and the answer is still stored)."""
+    try:
+        recorder.flush(final=final)
+    except StoreUnavailable:
+        logger.warning("stream log not written", extra={"generation": recorder.generation_id})
+
+
 def streamed(
     handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
     wiring: Wiring,
@@ -177,19 +307,136 @@ def streamed(
 ) -> StreamingHandler:
     """The entry point of a streaming route over its ordinary Lambda handler: the same checks,
     idempotency and errors, with the answer streamed when the request asks for it, as `events`
-    (Parley's events, or OpenAI's chunks). A replay of an Idempotency-Key answers the stored
-    result as JSON, as it was first answered in full."""
+    (Parley's events, or OpenAI's chunks), each event logged so that a client re-attaches
+    (parley.edge.resumable). A replay of an Idempotency-Key whose stream log has expired answers
+    the stored result as JSON, as it was first answered in full."""
 
     def handle(event: dict[str, Any], context: LambdaContext, writer: ResponseWriter) -> None:
         if not wants_stream(event):
             write_whole(writer, handler(event, context))
             return
-        stream = events(event, writer, cors_headers(event, wiring.settings.allowed_origins))
+        cors = cors_headers(event, wiring.settings.allowed_origins)
+        try:
+            attachment = attachment_of(event, wiring)
+        except ParleyError as error:
+            refusal = error_result(error.status, error.code, error.message)
+            write_whole(writer, with_cors(event, events.shape(refusal), wiring.settings.allowed_origins))
+            return
+        if attachment is not None:
+            generation_id, origin, after = attachment
+            follow(
+                wiring, generation_id, origin=origin, after=after, writer=writer, cors=cors, context=context
+            )
+            return
+        stream = events(event, writer, cors)
+        ends_by = int(time.time() + remaining_seconds(context))
+        stream.recorder = Recorder(wiring.stream_logs, origin_of(event, ends_by), alias_for_key(event))
+        stream.heartbeat_seconds = wiring.settings.stream_heartbeat_seconds
         token = _listener.set(stream)
         try:
             result = handler(event, context)
         finally:
             _listener.reset(token)
-        stream.finish(result)
+        with stream.lock:
+            stream.stopped.set()
+            if not stream.ended:
+                stream.finish(result)
+        stream.close(result)
 
     return handle
+
+
+def resumed(
+    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+    wiring: Wiring,
+    route: str,
+    events: type[Stream],
+) -> StreamingHandler:
+    """The entry point of a route that reads a stream again by its id (`GET
+    /v1/responses/{response_id}?stream=true&starting_after=n`): the events of the stream started
+    on `route` after event n, then the rest; without `stream=true`, the ordinary handler."""
+
+    def handle(event: dict[str, Any], context: LambdaContext, writer: ResponseWriter) -> None:
+        query = event.get("queryStringParameters") or {}
+        if str(query.get("stream", "")).lower() != "true":
+            write_whole(writer, handler(event, context))
+            return
+        cors = cors_headers(event, wiring.settings.allowed_origins)
+        try:
+            generation_id = next(iter((event.get("pathParameters") or {}).values()), "")
+            after = _starting_after(query.get("starting_after"))
+            origin = wiring.stream_logs.origin(generation_id) if is_generation_id(generation_id) else None
+            check_attachment(origin, event, route=route)
+            assert origin is not None
+        except ParleyError as error:
+            refusal = error_result(error.status, error.code, error.message)
+            write_whole(writer, with_cors(event, events.shape(refusal), wiring.settings.allowed_origins))
+            return
+        follow(wiring, generation_id, origin=origin, after=after, writer=writer, cors=cors, context=context)
+
+    return handle
+
+
+def _starting_after(value: Any) -> int:
+    if value is None:
+        return -1
+    if not str(value).isdigit():
+        raise InvalidRequest("starting_after must be an event's sequence_number.", code="invalid_request")
+    return int(value)
+
+
+def attachment_of(event: dict[str, Any], wiring: Wiring) -> tuple[str, StreamOrigin, int] | None:
+    """The stream a request re-attaches to (its generation, origin, and the number of the last
+    event the client has), by `Last-Event-ID` or by an Idempotency-Key whose stream is logged;
+    None for a request to run. Another caller's stream, or an unknown one, is a StreamNotFound."""
+    logs = wiring.stream_logs
+    last_event = RequestView(event).header("last-event-id")
+    if last_event is not None:
+        parsed = parse_last_event_id(last_event)
+        if parsed is None:
+            raise InvalidRequest(
+                "Last-Event-ID is not an event id Parley sent (`<generation>:<number>`).",
+                code="invalid_last_event_id",
+            )
+        generation_id, after = parsed
+    else:
+        alias = alias_for_key(event)
+        pointer = logs.origin(alias) if alias is not None else None
+        if pointer is None or pointer.points_to is None:
+            return None
+        generation_id, after = pointer.points_to, -1
+    origin = logs.origin(generation_id)
+    check_attachment(origin, event)
+    assert origin is not None
+    return generation_id, origin, after
+
+
+def follow(
+    wiring: Wiring,
+    generation_id: str,
+    *,
+    origin: StreamOrigin,
+    after: int,
+    writer: ResponseWriter,
+    cors: dict[str, str],
+    context: LambdaContext,
+) -> None:
+    """Answer a re-attached request: the logged events after `after`, then the rest."""
+    follower = Follower(
+        wiring.stream_logs,
+        generation_id,
+        origin,
+        writer.write,
+        wiring.settings.stream_heartbeat_seconds,
+        stop_by=time.monotonic() + remaining_seconds(context) - FOLLOW_MARGIN_SECONDS,
+    )
+    try:
+        writer.start(200, {**SSE_HEADERS, **cors})
+        follower.follow(after)
+    except OSError:
+        pass  # the client is gone again; it may re-attach once more
+
+
+def remaining_seconds(context: Any) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) / 1000 if callable(remaining) else DEFAULT_REMAINING_SECONDS
