@@ -18,7 +18,9 @@ from parley.providers.base import Delta
 
 
 class ResponseEventStream(StreamWriter):
-    shape = staticmethod(in_openai_shape)
+    @staticmethod
+    def shape(result: dict[str, Any]) -> dict[str, Any]:
+        return in_openai_shape(result)
 
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None:
         super().__init__(event, writer, cors)
