@@ -52,6 +52,7 @@ def start_opensearch() -> OpenSearchNode | None:
 
 def serve(port: int, files: FilesStack) -> tuple[LocalServer, Schedule]:
     """The gateway, the upload worker's poller and the cleanup's schedule; what they are, said."""
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://127.0.0.1:{port}"  # background responses' worker
     server = LocalServer(port).start()
     files.poll(server.gateway.pools[WORKER])
     expression = schedule_expression()

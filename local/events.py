@@ -22,6 +22,8 @@ WORKFLOW_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7e"
 ASSISTANT_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c7f"
 DOCUMENT_ID = "handbook"
 RESPONSE_HEX = "0192f5c97d4e7a3b9c1d2e3f4a5b6c80"
+QUEUED_RESPONSE_HEX = "0192f5c97d4e7a3b9c1d2e3f4a5b6c81"  # a background response, queued
+STREAM_ID = "0123456789abcdef0123456789abcdef"  # a stream still running
 ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c80"  # an assistant message of the seeded conversation
 RATED_ANSWER_ID = "0192f5c8-7d4e-7a3b-9c1d-2e3f4a5b6c81"  # one the seeded user has rated
 USER = Principal(user_id="events-user", brands=frozenset({"acme"}), scopes=frozenset(ALL_SCOPES))
@@ -106,7 +108,8 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "ResponsesGetFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesDeleteFunction": ("DELETE", f"/v1/responses/resp_{RESPONSE_HEX}", None),
     "ResponsesInputItemsFunction": ("GET", f"/v1/responses/resp_{RESPONSE_HEX}/input_items", None),
-    "StreamsCancelFunction": ("POST", "/v1/streams/0123456789abcdef0123456789abcdef/cancel", None),
+    "ResponsesCancelFunction": ("POST", f"/v1/responses/resp_{QUEUED_RESPONSE_HEX}/cancel", None),
+    "StreamsCancelFunction": ("POST", f"/v1/streams/{STREAM_ID}/cancel", None),
     "McpServerFunction": (
         "POST",
         "/mcp",

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from local import docs, playground
+from local import docs, lambda_api, playground
 from local.lambda_runtime import FunctionPool, FunctionTimeout
 from local.loopback import foreign
 from local.schedule import CLEANUP_FUNCTION, scheduled_event
@@ -67,13 +67,8 @@ class Gateway:
     ) -> tuple[int, dict[str, str], bytes] | None:
         """One request through the gateway: returns (status, headers, body), or None when a
         streaming function wrote its response to `writer` (API Gateway's STREAM transfer mode)."""
-        if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
-            return documentation
-        headers = {name.lower(): values[-1] for name, values in request.headers.items()}
-        if (page := playground.serve(request.method, request.path, request.body, headers)) is not None:
-            return page
-        if request.method == "POST" and request.path == "/local/cleanup":
-            return self.cleanup_now(headers)
+        if (local := self.local_service(request)) is not None:
+            return local
         if len(request.body) > MAX_BODY_BYTES:
             return self.gateway_response("REQUEST_TOO_LARGE", 413, "Request Too Long")
         route, path_parameters = self.route(request.method, request.raw_path)
@@ -103,6 +98,20 @@ class Gateway:
             return None
         status, headers, body = self._proxy_response(result)
         return status, {**headers, **request_id}, body
+
+    def local_service(self, request: HttpRequest) -> tuple[int, dict[str, str], bytes] | None:
+        """What this port serves besides the API: the docs, the playground, `make cleanup`, and
+        Lambda's Invoke API (for the functions' asynchronous invocations)."""
+        if request.method == "GET" and (documentation := docs.serve(request.path)) is not None:
+            return documentation
+        headers = {name.lower(): values[-1] for name, values in request.headers.items()}
+        if (page := playground.serve(request.method, request.path, request.body, headers)) is not None:
+            return page
+        if request.method == "POST" and request.path == "/local/cleanup":
+            return self.cleanup_now(headers)
+        if request.method == "POST" and request.path.startswith("/2015-03-31/functions/"):
+            return lambda_api.invoke(self.pools, request.path, headers, request.body)
+        return None
 
     def cleanup_now(self, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """`make cleanup`: the cleanup function once, now, with the event its schedule sends."""

@@ -96,7 +96,10 @@ def build() -> dict[str, Any]:
     docstrings: dict[tuple[str, str], str] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        routed = {route.function for route in template.routes}
         for spec in sorted(template.functions.values(), key=lambda s: s.code_dir.name):
+            if spec.logical_id not in routed:  # a worker: no routes (a folder's routes, once)
+                continue
             module = _module(spec.code_dir / "app.py")
             if hasattr(module, "app"):  # the authorizer and the CORS preflight have no routes
                 merger.add_schema(module.app.get_openapi_schema())
@@ -149,12 +152,15 @@ def build() -> dict[str, Any]:
 def _add_streamed_forms(document: dict[str, Any]) -> None:
     """The streaming routes' success response as server-sent events too."""
     template = load()
-    for resource in {r.resource for r in template.routes if template.functions[r.function].streaming}:
-        operation = document["paths"][resource]["post"]
+    streaming = {
+        (r.resource, r.method.lower()) for r in template.routes if template.functions[r.function].streaming
+    }
+    for resource, method in streaming:
+        operation = document["paths"][resource][method]
         success = next(status for status in operation["responses"] if status.startswith("2"))
         events = (
             RESPONSES_STREAM
-            if resource == "/v1/responses"
+            if resource.startswith("/v1/responses")
             else OPENAI_STREAM
             if resource.startswith(reference.OPENAI_PREFIXES)
             else ANTHROPIC_STREAM
@@ -162,7 +168,7 @@ def _add_streamed_forms(document: dict[str, Any]) -> None:
             else STREAM_EVENTS
         )
         operation["responses"][success].setdefault("content", {})["text/event-stream"] = {
-            "schema": {"type": "string", "description": events},
+            "schema": {"type": "string", "description": f"{events} {RESUMING}"},
         }
 
 
@@ -187,8 +193,14 @@ STREAM_EVENTS = (
     '{"content": "..."} or {"tool_calls": [...]} (OpenAI\'s delta shape) as the model writes; then '
     "`done` whose data is exactly the JSON body of this response, sent after the messages are "
     'stored; or `error` {"error", "message"} if the generation fails after the stream began (nothing '
-    "is stored). Errors found before the first event are ordinary JSON responses with their status. "
-    "A retry with the same Idempotency-Key gets the stored JSON body."
+    "is stored). Errors found before the first event are ordinary JSON responses with their status."
+)
+RESUMING = (
+    "Every event has an `id: <stream>:<n>`; the same request sent again with `Last-Event-ID` (or with "
+    "the same Idempotency-Key) re-attaches to the answer, on any instance, without generating it again: "
+    "the events after that one, then the rest (GET /v1/responses/{id}?stream=true&starting_after=n for "
+    "a response). Idle streams get `: keep-alive` comments; POST /v1/streams/{id}/cancel stops one. "
+    "See docs/streaming.md."
 )
 OPENAI_STREAM = (
     'With "stream": true: OpenAI\'s stream, `data: {chat.completion.chunk}` lines (the role first, then '

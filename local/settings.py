@@ -29,6 +29,9 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
         # As the template's authorizer: every caller is metered on a usage plan's key.
         "USAGE_KEY_PREFIX": "parley-local-usage",
         "USAGE_PLAN_BRANDS": os.environ.get("USAGE_PLAN_BRANDS", "acme"),
+        # Background responses: the worker, reached through the local gateway's Invoke API
+        # (AWS_ENDPOINT_URL_LAMBDA, set once the gateway has its port).
+        "RESPONSES_BACKGROUND_FUNCTION": "ResponsesBackgroundFunction",
         "POWERTOOLS_SERVICE_NAME": "parley",
         "POWERTOOLS_METRICS_NAMESPACE": "Parley",
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -48,6 +48,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     os.environ.update(environment)
     create_table(client(database.endpoint), environment["TABLE_NAME"])
     server = LocalServer(free_port()).start()
+    saved["AWS_ENDPOINT_URL_LAMBDA"] = os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
+    os.environ["AWS_ENDPOINT_URL_LAMBDA"] = server.url  # background responses' worker
     files.poll(server.gateway.pools[WORKER])
     try:
         yield LocalStack(server.url, proxy.endpoint, environment["TABLE_NAME"], database, proxy, files)

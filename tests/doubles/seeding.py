@@ -10,8 +10,10 @@ from local.events import (
     ASSISTANT_ID,
     CONVERSATION_ID,
     DOCUMENT_ID,
+    QUEUED_RESPONSE_HEX,
     RATED_ANSWER_ID,
     RESPONSE_HEX,
+    STREAM_ID,
     USER,
     WORKFLOW_ID,
 )
@@ -24,6 +26,7 @@ from parley.store import items, keys
 from parley.store.catalog import CatalogStore
 from parley.store.feedback import FeedbackStore
 from parley.store.responses import ResponseStore, StoredResponse
+from parley.store.stream_logs import StreamLogs, StreamOrigin
 from parley.wiring import Wiring
 
 HANDBOOK = "Every employee gets 25 vacation days a year.\n\nUnused vacation days carry over until March."
@@ -155,6 +158,12 @@ def seed_events_data(client: Any, table: str) -> None:
     ResponseStore(table, client).put(
         StoredResponse(response, USER.user_id, "acme", CONVERSATION_ID, ANSWER_ID, asked)
     )
+    queued = response.model_copy(
+        update={"id": f"resp_{QUEUED_RESPONSE_HEX}", "status": "queued", "output": [], "background": True}
+    )
+    ResponseStore(table, client).put(StoredResponse(queued, USER.user_id, "acme", "", ANSWER_ID, []))
+    running = StreamOrigin(USER.user_id, "grants", "POST /v1/chat/completions", ends_by=2_000_000_000)
+    StreamLogs(table, client, ttl_seconds=3600).open(STREAM_ID, running, now=1_796_000_000)
     ingest_documents(
         USER,
         [

@@ -169,7 +169,7 @@ def test_a_response_not_stored_has_no_record(client: openai.OpenAI) -> None:
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        ({"model": "parley-offline", "input": "Hi", "background": True}, "background"),
+        ({"model": "parley-offline", "input": "Hi", "background": True, "store": False}, "store"),
         ({"model": "no-such-model", "input": "Hi"}, "model"),
     ],
 )

@@ -298,3 +298,78 @@ def test_a_dropped_responses_stream_resumes_with_the_openai_sdk_from_starting_af
     other = openai.OpenAI(base_url=client.base_url, api_key=mint("mallory", brands=["acme"]), max_retries=0)
     with pytest.raises(openai.NotFoundError):
         list(other.responses.retrieve(response_id, stream=True, starting_after=0))
+
+
+def sdk_client(api: httpx.Client, headers: dict[str, str]) -> openai.OpenAI:
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return openai.OpenAI(base_url=f"{str(api.base_url).rstrip('/')}/v1", api_key=token, max_retries=0)
+
+
+def test_a_background_response_answers_at_once_and_its_stream_resumes_after_a_drop(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
+) -> None:
+    client = sdk_client(api, alice)
+    hold = threading.Event()
+    providers.script(OPENAI_PATH, Scripted(hold=hold))
+
+    queued = client.responses.create(model="gpt-4o", input=QUESTION, background=True)
+    assert (queued.status, queued.background) == ("queued", True)  # answered before the model spoke
+    before: list[Any] = []
+    stream = client.responses.retrieve(queued.id, stream=True)
+    for event in stream:
+        before.append(event)
+        if event.type == "response.output_text.delta":
+            break
+    stream.close()  # the connection drops mid-stream
+    threading.Timer(0, hold.set).start()
+    after = list(client.responses.retrieve(queued.id, stream=True, starting_after=before[-1].sequence_number))
+
+    events = before + after
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    stored = client.responses.retrieve(queued.id)
+    assert stored.status == "completed" and text == stored.output_text == f"Echo: {QUESTION}"
+    assert len(providers.requests_to(OPENAI_PATH)) == 1
+    follow_up = client.responses.create(model="gpt-4o", input="and then?", previous_response_id=queued.id)
+    assert follow_up.output_text == "Echo: and then?"
+
+
+def test_a_cancelled_background_response_stops_and_stores_no_answer(
+    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
+) -> None:
+    client = sdk_client(api, alice)
+    hold = threading.Event()
+    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    queued = client.responses.create(model="gpt-4o", input=QUESTION, background=True)
+    events: list[Any] = []
+    try:
+        stream = client.responses.retrieve(queued.id, stream=True)
+        for event in stream:
+            events.append(event)
+            if event.type == "response.output_text.delta" and len(events) < 10:
+                assert client.responses.cancel(queued.id).status == "cancelled"
+                events.append("cancel asked")
+    finally:
+        hold.set()
+
+    assert "cancel asked" in events
+    assert events[-1].type == "response.failed"  # the worker's stream ends at the cancel
+    assert client.responses.retrieve(queued.id).status == "cancelled"
+    again = client.responses.cancel(queued.id)
+    assert again.status == "cancelled"
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model="gpt-4o", input="more", previous_response_id=queued.id)
+
+
+def test_background_is_checked_before_it_is_queued(api: httpx.Client, alice: dict[str, str]) -> None:
+    client = sdk_client(api, alice)
+    with pytest.raises(openai.BadRequestError) as streamed:
+        client.responses.create(model="parley-offline", input="hi", background=True, stream=True)
+    assert streamed.value.code == "unsupported_parameter"
+    with pytest.raises(openai.BadRequestError) as unknown:
+        client.responses.create(model="no-such-model", input="hi", background=True)
+    assert unknown.value.code == "model_not_found"  # OpenAI's code for it
+    completed = client.responses.create(model="parley-offline", input="hi")
+    with pytest.raises(openai.BadRequestError):
+        client.responses.cancel(completed.id)  # only a background response is cancelled so

@@ -15,7 +15,19 @@ from local.template import ROOT, Route, load
 from tests.doubles.seeding import seed_events_data
 from tests.unit.conftest import TABLE
 
-FUNCTIONS = {spec.code_dir.name: spec for spec in load().functions.values()}
+
+def _by_folder() -> dict[str, Any]:
+    """Each function folder's function; a folder two functions share (the Responses API and its
+    background worker) is its routed function's."""
+    routed = {route.function for route in load().routes}
+    folders: dict[str, Any] = {}
+    for logical_id, spec in load().functions.items():
+        if logical_id in routed or spec.code_dir.name not in folders:
+            folders[spec.code_dir.name] = spec
+    return folders
+
+
+FUNCTIONS = _by_folder()
 OPENAPI = json.loads((ROOT / "openapi.json").read_text())
 
 

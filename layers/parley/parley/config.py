@@ -210,6 +210,10 @@ class Settings(BaseModel):
         10, ge=1, le=120, description="how long before its timeout the cleanup stops (the next run resumes)"
     )
 
+    responses_background_function: str = Field(
+        "",
+        description="the function that runs `background: true` responses (empty: background is refused)",
+    )
     stream_log_ttl_seconds: int = Field(
         24 * 3600,
         ge=600,

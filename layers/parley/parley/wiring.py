@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from parley.auth.tokens import TokenVerifier
+    from parley.background import BackgroundRunner
     from parley.logic.generation import Generator
     from parley.logic.quotas import BudgetBook
     from parley.providers.embedders import Embedder
@@ -78,6 +79,17 @@ class Wiring:
         from parley.store.idempotency_records import IdempotencyRecords
 
         return IdempotencyRecords(self.settings.table_name, self.dynamodb)
+
+    @cached_property
+    def background(self) -> BackgroundRunner | None:
+        """What runs a `background: true` response, when the deployment names its function."""
+        if not self.settings.responses_background_function:
+            return None
+        import boto3
+
+        from parley.background import BackgroundRunner
+
+        return BackgroundRunner(self.settings.responses_background_function, boto3.client("lambda"))
 
     @cached_property
     def stream_logs(self) -> StreamLogs:

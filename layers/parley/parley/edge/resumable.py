@@ -86,8 +86,11 @@ def check_attachment(origin: StreamOrigin | None, event: dict[str, Any], route: 
 class Recorder:
     """Keeps a stream's events in its log, coalesced; says when a cancel was asked."""
 
-    def __init__(self, logs: StreamLogs, origin: StreamOrigin, alias: str | None = None) -> None:
-        self.logs, self.origin, self.alias = logs, origin, alias
+    def __init__(
+        self, logs: StreamLogs, origin: StreamOrigin, alias: str | None = None, *, opened: bool = False
+    ) -> None:
+        """`opened`: the log's ~META was written when the work was queued (a background run)."""
+        self.logs, self.origin, self.alias, self.opened = logs, origin, alias, opened
         self.generation_id = ""  # named when the stream opens
         self.pending: list[bytes] = []
         self.pending_bytes = 0
@@ -100,6 +103,8 @@ class Recorder:
         """The log's ~META (and the Idempotency-Key's alias), under `generation_id` (a new id
         when the route names none)."""
         self.generation_id = generation_id or uuid.uuid4().hex
+        if self.opened:
+            return
         now = int(time.time())
         self.logs.open(self.generation_id, self.origin, now)
         if self.alias is not None:

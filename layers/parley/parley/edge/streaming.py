@@ -331,19 +331,31 @@ def streamed(
         stream = events(event, writer, cors)
         ends_by = int(time.time() + remaining_seconds(context))
         stream.recorder = Recorder(wiring.stream_logs, origin_of(event, ends_by), alias_for_key(event))
-        stream.heartbeat_seconds = wiring.settings.stream_heartbeat_seconds
-        token = _listener.set(stream)
-        try:
-            result = handler(event, context)
-        finally:
-            _listener.reset(token)
-        with stream.lock:
-            stream.stopped.set()
-            if not stream.ended:
-                stream.finish(result)
-        stream.close(result)
+        run_recorded(stream, handler, event, context, wiring)
 
     return handle
+
+
+def run_recorded(
+    stream: Stream,
+    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+    event: dict[str, Any],
+    context: LambdaContext,
+    wiring: Wiring,
+) -> dict[str, Any]:
+    """Run the route with `stream` listening, end the stream with its result, and log its end."""
+    stream.heartbeat_seconds = wiring.settings.stream_heartbeat_seconds
+    token = _listener.set(stream)
+    try:
+        result = handler(event, context)
+    finally:
+        _listener.reset(token)
+    with stream.lock:
+        stream.stopped.set()
+        if not stream.ended:
+            stream.finish(result)
+    stream.close(result)
+    return result
 
 
 def resumed(

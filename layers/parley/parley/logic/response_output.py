@@ -35,6 +35,7 @@ def skeleton(request: ResponseRequest, response_id: str, created: int) -> Respon
         parallel_tool_calls=request.parallel_tool_calls is not False,
         previous_response_id=request.previous_response_id,
         store=request.store,
+        background=request.background is True,
         temperature=request.temperature,
         text={"format": text_format.model_dump(by_alias=True, exclude_none=True)}
         if text_format

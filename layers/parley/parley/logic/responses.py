@@ -9,7 +9,10 @@ and its input items."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
@@ -58,6 +61,16 @@ class ResponseNotFound(NotFound):
 
 
 @dataclass(frozen=True)
+class Background:
+    """How a `background: true` request runs. In the request: `queue(response_id)` hands it to
+    the worker (None: this deployment runs none). In the worker: `response_id` is the queued
+    response it answers."""
+
+    queue: Callable[[str], None] | None = None
+    response_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Stores:
     conversations: ConversationStore
     branches: BranchStore
@@ -77,21 +90,18 @@ def create_response(
     config: Settings,
     listener: Listener | None = None,
     sealer: Sealer | None = None,
+    background: Background = Background(),
 ) -> Response:
     principal.require(AI_CHAT)
-    if request.background:
-        raise InvalidRequest(
-            "background is not supported by this deployment yet: ask without it (streamed, if long).",
-            code="unsupported_parameter",
-            param="background",
-        )
     brand_id = metered_brand(principal, brand_header)
+    if request.background and background.response_id is None:
+        return _queued(principal, request, brand_id, stores, background)
     items = [plain(item) for item in request.items() if not isinstance(item, ReasoningItem)]
     turns = None
     history: list[Message] = []
     conversation: Conversation | None = None
     if request.previous_response_id is not None:
-        previous = _owned(stores.responses, request.previous_response_id, principal, "previous_response_id")
+        previous = _continued(stores.responses, request.previous_response_id, principal)
         conversation = stores.conversations.get(previous.conversation_id)
         if conversation is None or conversation.user_id != principal.user_id:
             raise ResponseNotFound(request.previous_response_id, "previous_response_id")
@@ -102,7 +112,9 @@ def create_response(
     conversation_id = conversation.id if conversation is not None else str(uuid7())
     # The input items' messages are made first: their ids sort before the answer's.
     new = [new_message(conversation_id, item) for item in items]
-    answer_id = uuid7()
+    answer_id = (
+        uuid.UUID(background.response_id.removeprefix(RESPONSE_PREFIX)) if background.response_id else uuid7()
+    )
     response_id = RESPONSE_PREFIX + answer_id.hex
     created = int(created_at(answer_id).timestamp())
     started = skeleton(request, response_id, created)
@@ -154,6 +166,73 @@ def create_response(
     return response
 
 
+def _queued(
+    principal: Principal,
+    request: ResponseRequest,
+    brand_id: str | None,
+    stores: Stores,
+    background: Background,
+) -> Response:
+    """A background request: checked, kept as a `queued` response, and handed to the worker,
+    which answers it as this response (GET it, or `?stream=true` for its events)."""
+    if background.queue is None:
+        raise InvalidRequest(
+            "background is not enabled on this deployment: ask without it (streamed, if long).",
+            code="unsupported_parameter",
+            param="background",
+        )
+    if request.stream:
+        raise InvalidRequest(
+            "A background response is streamed by GET /v1/responses/{id}?stream=true: ask without stream.",
+            code="unsupported_parameter",
+            param="stream",
+        )
+    if not request.store:
+        raise InvalidRequest("A background response must be stored (store: true).", param="store")
+    if not request.model.startswith(ASSISTANT_PREFIX):
+        model_spec(request.model)  # an unknown model is a 400 now, not a failed response later
+    if request.previous_response_id is not None:
+        _continued(stores.responses, request.previous_response_id, principal)
+    answer_id = uuid7()
+    response_id = RESPONSE_PREFIX + answer_id.hex
+    queued = skeleton(request, response_id, int(created_at(answer_id).timestamp()))
+    queued = queued.model_copy(update={"status": "queued"})
+    stores.responses.put(StoredResponse(queued, principal.user_id, brand_id, "", str(answer_id), []))
+    background.queue(response_id)
+    return queued
+
+
+def end_background(responses: ResponseStore, response_id: str, status: str, error: dict[str, Any]) -> None:
+    """A background response that ended without an answer: `failed` with its error, or
+    `cancelled`; one already answered (or cancelled) is left as it is."""
+    stored = responses.get(response_id)
+    if stored is None or stored.response.status not in ("queued", "in_progress"):
+        return
+    ended = stored.response.model_copy(
+        update={"status": status, "error": error if status == "failed" else None}
+    )
+    responses.put(StoredResponse(ended, stored.owner, stored.brand_id, "", stored.message_id, []))
+
+
+def cancel_response(
+    principal: Principal, response_id: str, *, responses: ResponseStore, stop: Callable[[str], object]
+) -> Response:
+    """Cancel one of the caller's background responses: it stops at its next step and stores no
+    answer. Cancelling one already finished changes nothing (its status says how it ended)."""
+    principal.require(AI_CHAT)
+    stored = _owned(responses, response_id, principal)
+    if not stored.response.background:
+        raise InvalidRequest(
+            "Only a background response can be cancelled; stop a stream with POST /v1/streams/{id}/cancel.",
+            param="response_id",
+        )
+    if stored.response.status not in ("queued", "in_progress"):
+        return stored.response
+    stop(response_id)
+    end_background(responses, response_id, "cancelled", {})
+    return stored.response.model_copy(update={"status": "cancelled"})
+
+
 def get_response(principal: Principal, response_id: str, *, responses: ResponseStore) -> Response:
     principal.require(AI_CHAT)
     return _owned(responses, response_id, principal).response
@@ -189,6 +268,17 @@ def _owned(
     if stored is None or stored.owner != principal.user_id:
         raise ResponseNotFound(response_id, param)
     return stored
+
+
+def _continued(responses: ResponseStore, response_id: str, principal: Principal) -> StoredResponse:
+    """The response a `previous_response_id` names: the caller's, and answered."""
+    previous = _owned(responses, response_id, principal, "previous_response_id")
+    if previous.response.status != "completed":
+        raise InvalidRequest(
+            f"Response '{response_id}' is {previous.response.status}: only a completed one can be continued.",
+            param="previous_response_id",
+        )
+    return previous
 
 
 def _new_conversation(

@@ -98,7 +98,8 @@ class StreamLogs:
     def append(self, generation_id: str, run: Run, now: int) -> None:
         item: dict[str, Any] = {
             "PK": {"S": generation_pk(generation_id)},
-            "SK": {"S": run_sk(run.last)},
+            # An empty last run is keyed after the run before it (whose last event is first - 1).
+            "SK": {"S": run_sk(max(run.last, run.first))},
             "first_event": {"N": str(run.first)},
             "events": {"B": zlib.compress(SEPARATOR.join(run.events))},
             "expires_at": {"N": str(now + self.ttl_seconds)},
@@ -182,7 +183,8 @@ class StreamLogs:
             with translated_errors():
                 page = self.client.query(**query)
             for item in page.get("Items", []):
-                events = zlib.decompress(item["events"]["B"]).split(SEPARATOR)
+                data = zlib.decompress(item["events"]["B"])
+                events = data.split(SEPARATOR) if data else []
                 runs.append(
                     Run(int(item["first_event"]["N"]), events, item.get("last_run", {}).get("BOOL", False))
                 )

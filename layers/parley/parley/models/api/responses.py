@@ -220,6 +220,7 @@ class Response(BaseModel):
     parallel_tool_calls: bool = True
     previous_response_id: str | None = None
     store: bool
+    background: bool = False
     temperature: float | None = None
     text: dict[str, Any] = Field(default_factory=lambda: {"format": {"type": "text"}})
     tool_choice: Any = "auto"
