@@ -8,10 +8,24 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from bench import caching, cold_start, costs, files, load, mcp_tools, opensearch, rag, sizes, streaming, warm
+from bench import (
+    caching,
+    cold_start,
+    costs,
+    files,
+    load,
+    mcp_tools,
+    opensearch,
+    rag,
+    sizes,
+    stream_log,
+    streaming,
+    warm,
+)
 from bench.report import Report
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.settings import LOCAL_SECRET, local_environment
+from parley.config import settings_from
 from parley.observability import logger
 from parley.store.dynamodb import dynamodb_client
 from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
@@ -54,6 +68,7 @@ def main() -> None:
             "ANTHROPIC_BASE_URL": providers.anthropic_url,
         }
         costs.run(report, env["TABLE_NAME"])
+        stream_log.run(report, settings_from(os.environ))
         corpus = rag.run(report)
         if os.environ.get("BENCH_OPENSEARCH", "1") != "0":
             opensearch.run(report, corpus)
