@@ -2,6 +2,10 @@
 `stream=true`, its stream again from the event after `starting_after` (a streamed or background
 response whose stream is still logged)."""
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
 from parley.edge.http import create_app, http_handler, principal
 from parley.edge.responses_stream import ResponseEventStream
 from parley.edge.streaming import resumed
@@ -14,7 +18,15 @@ app = create_app(style="openai")
 
 
 @app.get("/v1/responses/<response_id>")
-def read(response_id: str) -> Response:
+def read(
+    response_id: str,
+    stream: Annotated[
+        bool | None, Query(description="true: the response's events again, as server-sent events")
+    ] = None,
+    starting_after: Annotated[
+        int | None, Query(ge=0, description="with stream: the events after this sequence_number")
+    ] = None,
+) -> Response:
     return get_response(principal(app), response_id, responses=wiring.responses)
 
 

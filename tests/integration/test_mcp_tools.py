@@ -19,6 +19,7 @@ import pytest
 from local.dynamodb import client as dynamodb_client
 from tests.conftest import TokenFactory
 from tests.doubles.mcp_servers import ORDER_LINE, McpTestServer
+from tests.doubles.table_text import table_text
 from tests.integration.test_streaming import read_events
 
 pytestmark = pytest.mark.integration
@@ -321,8 +322,8 @@ def test_an_assistants_server_keeps_its_credential_sealed_and_uses_it_for_every_
     assert (shown["authorization"], shown["headers"]) == ("set", {"X-Shop": "set"})
     read = api.get(f"/v1/ai/assistants/{assistant['assistant_id']}", headers=admin)
     assert read.json()["assistant"]["tools"] == [shown]
-    stored = dynamodb_client(local_stack.database.endpoint).scan(TableName=local_stack.table_name)["Items"]
-    assert TOKEN not in json.dumps(stored) and "s-1" not in json.dumps(stored)
+    stored = table_text(dynamodb_client(local_stack.database.endpoint), local_stack.table_name)
+    assert TOKEN not in stored and "s-1" not in stored
 
     bob = auth("bob", brands=["acme"])
     answered = api.post(
@@ -469,10 +470,8 @@ def test_each_user_connects_their_own_credentials_and_each_server_call_carries_i
         assert api.delete("/v1/me/connections/orders", headers=alice).status_code == 204
         assert api.get("/v1/me/connections", headers=alice).json()["connections"] == []
         assert "connection_required" in ask(alice)["tool_runs"][0]["error"]
-        stored = dynamodb_client(local_stack.database.endpoint).scan(TableName=local_stack.table_name)[
-            "Items"
-        ]
-        assert "bob-own-token" not in json.dumps(stored)
+        stored = table_text(dynamodb_client(local_stack.database.endpoint), local_stack.table_name)
+        assert "bob-own-token" not in stored
     finally:
         server.stop()
 

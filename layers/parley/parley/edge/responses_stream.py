@@ -105,7 +105,13 @@ class ResponseEventStream(StreamWriter):
         final = {item["id"]: item for item in body["output"]}
         for item in body["output"]:  # what was not streamed piece by piece (a call handed over whole)
             if item["id"] not in {opened["id"] for opened in self.items}:
-                empty: dict[str, Any] = {"content": []} if item["type"] == "message" else {"arguments": ""}
+                empty: dict[str, Any] = (
+                    {"content": []}
+                    if item["type"] == "message"
+                    else {"arguments": ""}
+                    if item["type"] == "function_call"
+                    else {}  # an MCP call Parley made, an approval request: whole
+                )
                 self._add({**item, **empty, "status": "in_progress"})
         for index, item in enumerate(self.items):
             if index not in self.done:
@@ -146,12 +152,22 @@ class ResponseEventStream(StreamWriter):
     def _add(self, item: dict[str, Any]) -> int:
         index = len(self.items)
         self.items.append(item)
-        shown = {**item, "content": []} if item["type"] == "message" else {**item, "arguments": ""}
+        shown = (
+            {**item, "content": []}
+            if item["type"] == "message"
+            else {**item, "arguments": ""}
+            if item["type"] == "function_call"
+            else item
+        )
         self._event("response.output_item.added", {"output_index": index, "item": shown})
         return index
 
     def _finish_item(self, index: int, final: dict[str, Any]) -> None:
         item = self.items[index]
+        if item["type"] not in ("message", "function_call"):
+            self._event("response.output_item.done", {"output_index": index, "item": final})
+            self.done.add(index)
+            return
         if item["type"] == "message":
             text = "".join(part.get("text", "") for part in final.get("content", []))
             if not item["content"]:  # a message handed over whole: its one part, whole

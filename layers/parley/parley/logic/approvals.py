@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from parley.config import Settings
 from parley.errors import InvalidRequest
@@ -40,6 +40,26 @@ class Approval:
             return NOT_APPROVED
         reason = f" ({response.reason})" if response.reason else ""
         return f"The user denied this call{reason}, so it was not run."
+
+
+@dataclass
+class Stopping:
+    """An answer that may stop for the user's approval, where the answer is stored to be
+    continued (the Responses API): `answer`, the user's answer to the stop it continues from;
+    `results`, filled with what the calls it resumed returned (by call id), to store."""
+
+    answer: Approval | None = None
+    results: dict[str, str] = field(default_factory=dict)
+
+
+def answered(messages: list[PromptMessage], results: dict[str, str]) -> list[PromptMessage]:
+    """The prompt with each stopped call's result in place of the `not approved` it was given."""
+    return [
+        replace(message, content=results[message.tool_call_id])
+        if message.role == "tool" and message.tool_call_id in results
+        else message
+        for message in messages
+    ]
 
 
 def check_approval(responses: Sequence[McpApprovalResponse], history: list[Message]) -> Approval:

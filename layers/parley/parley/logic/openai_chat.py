@@ -6,6 +6,7 @@ user turn is answered with retrieval from the assistant's documents as POST /v1/
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,12 +15,13 @@ from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.ids import new_identity
+from parley.logic.approvals import Stopping, answered, resume
 from parley.logic.catalog import assistant_servers, find_assistant, find_template
-from parley.logic.generation import Generator, Listener
+from parley.logic.generation import Generation, Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
 from parley.logic.structured_output import as_content, with_response_format
-from parley.logic.tool_loop import answer_with_tools, open_toolbox, requested_servers, together
+from parley.logic.tool_loop import Toolbox, answer_with_tools, open_toolbox, requested_servers, together
 from parley.models.api.json_schemas import check_json_schema
 from parley.models.api.openai import (
     AssistantMessage,
@@ -34,9 +36,10 @@ from parley.models.api.openai import (
 )
 from parley.models.api.rag import Assistant
 from parley.models.api.tools import NamedToolChoice, ToolChoice, checked_tools, chosen_name, function_tools
+from parley.models.approvals import ROUND
 from parley.models.filters import narrowed, parse_filters
 from parley.models.tools import ToolRun
-from parley.providers.base import ChatRequest, Delta, PromptMessage
+from parley.providers.base import ChatRequest, Completion, Delta, PromptMessage
 from parley.providers.credentials import default_model
 from parley.providers.registry import ModelSpec, model_spec
 from parley.rag.prompting import citations, render
@@ -54,6 +57,34 @@ NO_APPROVAL_HERE = (
     "/v1/chat/completions keeps no answer to approve later: use a conversation "
     "(POST /v1/conversations/{id}/messages) or the Responses API"
 )
+
+
+def _generated(
+    generation: Generation,
+    spec: ModelSpec,
+    chat: ChatRequest,
+    toolbox: Toolbox | None,
+    stopping: Stopping | None,
+    *,
+    config: Settings,
+    streamed: bool,
+    unconnected: list[str],
+) -> tuple[Completion, list[ToolRun]]:
+    """The answer, with the MCP tools run; the calls a stop's approval resumes run first."""
+    runs: list[ToolRun] = []
+    if stopping is not None and stopping.answer is not None:
+        stopping.results, runs = resume(
+            stopping.answer, toolbox, generation=generation, config=config, unconnected=unconnected
+        )
+        chat = replace(chat, messages=answered(chat.messages, stopping.results))
+    client = generation.generator.remote_tools
+    if toolbox is None or client is None:
+        completion, _ = generation.call(spec, chat, streamed=streamed)
+        return completion, runs
+    completion, made = answer_with_tools(
+        generation, spec, chat, toolbox, client=client, config=config, streamed=streamed
+    )
+    return completion, runs + made
 
 
 def metered_brand(principal: Principal, header: str | None) -> str:
@@ -94,8 +125,12 @@ def chat_completion(
     listener: Listener | None = None,
     sealer: Sealer | None = None,
     connections: ConnectionStore | None = None,
+    stopping: Stopping | None = None,
 ) -> ChatCompletion:
+    """`stopping`: the answer is stored to be continued, so its MCP calls may stop for approval
+    (the Responses API); without it a server that asks for approval is a 400."""
     principal.require(AI_CHAT)
+    where = None if stopping is not None else NO_APPROVAL_HERE
     brand_id = metered_brand(principal, brand_header)
     _refuse_what_parley_cannot_honour(request)
     system_parts, turns = _conversation(request.messages)
@@ -142,7 +177,7 @@ def chat_completion(
         )
     tools = checked_tools(function_tools(request.tools))
     _check_tool_choice(request, tools)
-    servers = requested_servers(request.tools, generator.remote_tools, config, where=NO_APPROVAL_HERE)
+    servers = requested_servers(request.tools, generator.remote_tools, config, where=where)
     chat, structured = with_response_format(
         ChatRequest(
             model=spec.id,
@@ -168,21 +203,19 @@ def chat_completion(
         servers, unconnected = together(own.servers, servers), own.unconnected
     names = {tool["function"]["name"] for tool in tools or []}
     toolbox = open_toolbox(
-        servers, names, generator.remote_tools, config, where=NO_APPROVAL_HERE, unconnected=unconnected
+        servers, names, generator.remote_tools, config, where=where, unconnected=unconnected
     )
-    runs: list[ToolRun] = []
-    if toolbox is not None and generator.remote_tools is not None:
-        completion, runs = answer_with_tools(
-            generation,
-            spec,
-            chat,
-            toolbox,
-            client=generator.remote_tools,
-            config=config,
-            streamed=not structured,
-        )
-    else:
-        completion, _ = generation.call(spec, chat, streamed=not structured)
+    completion, runs = _generated(
+        generation,
+        spec,
+        chat,
+        toolbox,
+        stopping,
+        config=config,
+        streamed=not structured,
+        unconnected=unconnected,
+    )
+    stopped = completion.metadata.get(ROUND)  # calls waiting for the user's approval
     if structured:
         completion = as_content(completion)
         if listener is not None and completion.content:
@@ -199,8 +232,9 @@ def chat_completion(
                 message=AssistantMessage(
                     content=completion.content if completion.content or not completion.tool_calls else None,
                     tool_calls=[ToolCall.model_validate(c) for c in completion.tool_calls]
-                    if completion.tool_calls
+                    if completion.tool_calls and not stopped
                     else None,
+                    approval_round=stopped,
                     citations=[c.model_dump() for c in citations(completion.content, chunks)]
                     if assistant is not None
                     else None,

@@ -18,6 +18,7 @@ from parley.models.api.responses import (
     FunctionTool,
     InputItem,
     InputMessageItem,
+    McpApprovalResponseItem,
     NamespaceTool,
     ReasoningItem,
     ResponseRequest,
@@ -40,7 +41,7 @@ def plain(item: InputItem) -> Plain:
         )
     if isinstance(item, CustomToolCallOutputItem):
         return FunctionCallOutputItem(type="function_call_output", call_id=item.call_id, output=item.output)
-    assert not isinstance(item, ReasoningItem)
+    assert not isinstance(item, ReasoningItem | McpApprovalResponseItem)
     return item
 
 
@@ -52,7 +53,11 @@ def chat_request(
     messages: list[dict[str, Any]] = []
     if request.instructions:
         messages.append({"role": "system", "content": request.instructions})
-    messages += [_chat_message(turn) for turn in without_dangling_tool_results(prompt_turns(history))]
+    messages += [
+        _chat_message(turn)
+        for turn in without_dangling_tool_results(prompt_turns(history))
+        if turn.role != "user" or turn.content  # an approval's own message says nothing
+    ]
     for item in items:
         messages.append(_item_message(item))
     body: dict[str, Any] = {"model": request.model, "messages": _merged_calls(messages)}

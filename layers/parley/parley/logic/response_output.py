@@ -4,6 +4,7 @@ starts, its output items and usage, the assistant message a stored one is, and i
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from parley.models.api.responses import (
     ResponseUsage,
 )
 from parley.models.api.tools import McpTool
+from parley.models.approvals import ROUND, ApprovalRound
 from parley.models.domain import Message, TokenUsage, timestamp
 
 
@@ -70,6 +72,9 @@ def output_items(answer: ChatCompletion, suffix: str) -> list[dict[str, Any]]:
                 "content": [{"type": "output_text", "text": message.content, "annotations": []}],
             }
         )
+    for run in message.tool_runs or []:  # the MCP calls Parley made, as OpenAI's mcp_call items
+        output.append(_mcp_call(run))
+    output += _requests(message.approval_round) or []
     for position, call in enumerate(message.tool_calls or []):
         output.append(
             {
@@ -82,6 +87,26 @@ def output_items(answer: ChatCompletion, suffix: str) -> list[dict[str, Any]]:
             }
         )
     return output
+
+
+def _requests(stopped: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """A stopped answer's calls, as a conversation's stopped answer lists them: its requests."""
+    found = ApprovalRound.of({ROUND: stopped}) if stopped else None
+    return found.requests() if found is not None else None
+
+
+def _mcp_call(run: dict[str, Any]) -> dict[str, Any]:
+    arguments = run.get("arguments")
+    return {
+        "type": "mcp_call",
+        "id": f"mcp_{run['id']}",
+        "server_label": run["server_label"],
+        "name": run["name"],
+        "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments or {}),
+        "output": run.get("output"),
+        "error": run.get("error"),
+        "status": "failed" if run.get("error") else "completed",
+    }
 
 
 def usage_of(answer: ChatCompletion) -> ResponseUsage:
@@ -117,7 +142,7 @@ def assistant_message(
         content=choice.message.content or "",
         tool_calls=[call.model_dump() for call in choice.message.tool_calls]
         if choice.message.tool_calls
-        else None,
+        else _requests(choice.message.approval_round),
         token_usage=TokenUsage(
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -128,6 +153,7 @@ def assistant_message(
             "finish_reason": choice.finish_reason,
             "response_id": response_id,
             **({"tool_runs": choice.message.tool_runs} if choice.message.tool_runs else {}),
+            **({ROUND: choice.message.approval_round} if choice.message.approval_round else {}),
         },
         created_at=timestamp(created_at(as_uuid(identifier))),
     )

@@ -18,6 +18,7 @@ from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, NotFound, UnknownModel
 from parley.ids import created_at, uuid7
+from parley.logic.approvals import Stopping, check_approval
 from parley.logic.completion import Branching
 from parley.logic.generation import Generator, Listener
 from parley.logic.openai_chat import ASSISTANT_PREFIX, chat_completion, metered_brand
@@ -30,14 +31,17 @@ from parley.logic.response_output import (
     skeleton,
     usage_of,
 )
+from parley.models.api.conversations import McpApprovalResponse
 from parley.models.api.responses import (
     RESPONSE_PREFIX,
     DeletedResponse,
     InputItemList,
+    McpApprovalResponseItem,
     ReasoningItem,
     Response,
     ResponseRequest,
 )
+from parley.models.approvals import RESULTS
 from parley.models.domain import Conversation, Message, timestamp
 from parley.providers.credentials import default_model
 from parley.providers.registry import model_spec
@@ -50,6 +54,7 @@ from parley.store.conversations import ConversationStore
 from parley.store.responses import ResponseStore, StoredResponse
 
 MAX_INPUT_ITEMS_LISTED = 100
+APPROVALS = "mcp_approval_response"  # in the metadata of the message that carries them
 
 
 class ResponseNotFound(NotFound):
@@ -96,7 +101,13 @@ def create_response(
     brand_id = metered_brand(principal, brand_header)
     if request.background and background.response_id is None:
         return _queued(principal, request, brand_id, stores, background)
-    items = [plain(item) for item in request.items() if not isinstance(item, ReasoningItem)]
+    approvals = [
+        McpApprovalResponse(approval_request_id=i.approval_request_id, approve=i.approve, reason=i.reason)
+        for i in request.items()
+        if isinstance(i, McpApprovalResponseItem)
+    ]
+    skipped = ReasoningItem | McpApprovalResponseItem
+    items = [plain(item) for item in request.items() if not isinstance(item, skipped)]
     turns = None
     history: list[Message] = []
     conversation: Conversation | None = None
@@ -109,9 +120,13 @@ def create_response(
             previous.message_id
         )
         history = turns.history
+    stopping = Stopping(check_approval(approvals, history) if approvals else None)
     conversation_id = conversation.id if conversation is not None else str(uuid7())
     # The input items' messages are made first: their ids sort before the answer's.
     new = [new_message(conversation_id, item) for item in items]
+    if approvals:  # the user's answer to the stop, kept as a message of its own
+        answers = {APPROVALS: [a.model_dump() for a in approvals]}
+        new.append(Message.new(conversation_id, "user", "", metadata=answers))
     answer_id = (
         uuid.UUID(background.response_id.removeprefix(RESPONSE_PREFIX)) if background.response_id else uuid7()
     )
@@ -132,7 +147,10 @@ def create_response(
         listener=listener,
         sealer=sealer,
         connections=stores.connections,
+        stopping=stopping,
     )
+    if stopping.answer is not None:
+        new[-1].metadata[RESULTS] = stopping.results
     response = started.model_copy(
         update={
             "status": "completed",
@@ -159,7 +177,8 @@ def create_response(
     reply.parent_id = parent
     turns.store([*new, reply], None)
     response = response.model_copy(update={"conversation_id": conversation_id})
-    listed = [listed_item(item, uuid_hex(m.id)) for m, item in zip(new, items, strict=True)]
+    listed = [listed_item(item, uuid_hex(m.id)) for m, item in zip(new, items, strict=False)]
+    listed += [{**a.model_dump(), "id": f"mcpr_{uuid_hex(new[-1].id)}_{n}"} for n, a in enumerate(approvals)]
     stores.responses.put(
         StoredResponse(response, principal.user_id, brand_id, conversation_id, str(answer_id), listed)
     )

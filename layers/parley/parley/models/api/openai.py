@@ -134,6 +134,9 @@ class AssistantMessage(BaseModel):
             "tool, arguments, output or error, duration). Plain OpenAI clients ignore it."
         ),
     )
+    # Where an answer stopped for the user's approval (parley.models.approvals), for the
+    # Responses API to store and show; never serialized (Chat Completions refuses approvals).
+    approval_round: dict[str, Any] | None = Field(None, exclude=True)
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -81,6 +81,17 @@ class ReasoningItem(BaseModel):
     type: Literal["reasoning"]
 
 
+class McpApprovalResponseItem(BaseModel):
+    """The user's answer to an `mcp_approval_request` of the response this one continues."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["mcp_approval_response"]
+    approval_request_id: str = Field(min_length=1, max_length=300)
+    approve: bool
+    reason: str | None = Field(None, max_length=1000)
+
+
 InputItem = (
     InputMessageItem
     | FunctionCallItem
@@ -88,6 +99,7 @@ InputItem = (
     | CustomToolCallItem
     | CustomToolCallOutputItem
     | ReasoningItem
+    | McpApprovalResponseItem
 )
 
 
