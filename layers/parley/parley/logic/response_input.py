@@ -46,13 +46,16 @@ def plain(item: InputItem) -> Plain:
 
 
 def chat_request(
-    request: ResponseRequest, history: list[Message], items: list[Plain]
+    request: ResponseRequest, history: list[Message], items: list[Plain], summary: str | None = None
 ) -> ChatCompletionRequest:
     """The Chat Completions request the response means: the instructions (this response's only,
-    as OpenAI's), the turns it continues, then its input items."""
+    as OpenAI's) and the running summary of what the turns no longer hold, the turns it
+    continues, then its input items."""
     messages: list[dict[str, Any]] = []
     if request.instructions:
         messages.append({"role": "system", "content": request.instructions})
+    if summary:
+        messages.append({"role": "system", "content": summary})
     messages += [
         _chat_message(turn)
         for turn in without_dangling_tool_results(prompt_turns(history))

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import InvalidRequest, NotFound, UnknownModel
 from parley.ids import created_at, uuid7
+from parley.logic.after_exchange import after_exchange
 from parley.logic.approvals import Stopping, check_approval
-from parley.logic.completion import Branching
+from parley.logic.completion import Branching, Turns
 from parley.logic.generation import Generator, Listener
 from parley.logic.openai_chat import ASSISTANT_PREFIX, chat_completion, metered_brand
-from parley.logic.response_input import chat_request, new_message, plain
+from parley.logic.response_input import Plain, chat_request, new_message, plain
 from parley.logic.response_output import (
     as_uuid,
     assistant_message,
@@ -31,6 +32,7 @@ from parley.logic.response_output import (
     skeleton,
     usage_of,
 )
+from parley.logic.summaries import Prompt, prompt_for
 from parley.models.api.conversations import McpApprovalResponse
 from parley.models.api.responses import (
     RESPONSE_PREFIX,
@@ -101,13 +103,7 @@ def create_response(
     brand_id = metered_brand(principal, brand_header)
     if request.background and background.response_id is None:
         return _queued(principal, request, brand_id, stores, background)
-    approvals = [
-        McpApprovalResponse(approval_request_id=i.approval_request_id, approve=i.approve, reason=i.reason)
-        for i in request.items()
-        if isinstance(i, McpApprovalResponseItem)
-    ]
-    skipped = ReasoningItem | McpApprovalResponseItem
-    items = [plain(item) for item in request.items() if not isinstance(item, skipped)]
+    approvals, items = _input(request)
     turns = None
     history: list[Message] = []
     conversation: Conversation | None = None
@@ -127,6 +123,11 @@ def create_response(
     if approvals:  # the user's answer to the stop, kept as a message of its own
         answers = {APPROVALS: [a.model_dump() for a in approvals]}
         new.append(Message.new(conversation_id, "user", "", metadata=answers))
+    prompt = (
+        _fitted(turns, new, request.model, principal, brand_id, generator=generator, config=config)
+        if turns is not None and turns.memory is not None and history
+        else Prompt(None, history)
+    )
     answer_id = (
         uuid.UUID(background.response_id.removeprefix(RESPONSE_PREFIX)) if background.response_id else uuid7()
     )
@@ -138,7 +139,7 @@ def create_response(
         announce(started.model_dump())
     answer = chat_completion(
         principal,
-        chat_request(request, history, items),
+        chat_request(request, prompt.turns, items, summary=prompt.system_prompt),
         brand_header,
         catalog=stores.catalog,
         generator=generator,
@@ -176,6 +177,8 @@ def create_response(
     reply = assistant_message(conversation_id, answer, str(answer_id), created, response_id)
     reply.parent_id = parent
     turns.store([*new, reply], None)
+    if prompt.folded is not None:  # the branch's summary, extended for this prompt
+        after_exchange(stores.conversations, conversation_id, reply, None, prompt.folded)
     response = response.model_copy(update={"conversation_id": conversation_id})
     listed = [listed_item(item, uuid_hex(m.id)) for m, item in zip(new, items, strict=False)]
     listed += [{**a.model_dump(), "id": f"mcpr_{uuid_hex(new[-1].id)}_{n}"} for n, a in enumerate(approvals)]
@@ -287,6 +290,42 @@ def _owned(
     if stored is None or stored.owner != principal.user_id:
         raise ResponseNotFound(response_id, param)
     return stored
+
+
+def _input(request: ResponseRequest) -> tuple[list[McpApprovalResponse], list[Plain]]:
+    """The request's answers to approval requests, and its items as a conversation holds them
+    (reasoning left out)."""
+    approvals = [
+        McpApprovalResponse(approval_request_id=i.approval_request_id, approve=i.approve, reason=i.reason)
+        for i in request.items()
+        if isinstance(i, McpApprovalResponseItem)
+    ]
+    skipped = ReasoningItem | McpApprovalResponseItem
+    return approvals, [plain(item) for item in request.items() if not isinstance(item, skipped)]
+
+
+def _fitted(
+    turns: Turns,
+    new: list[Message],
+    model: str,
+    principal: Principal,
+    brand_id: str | None,
+    *,
+    generator: Generator,
+    config: Settings,
+) -> Prompt:
+    """The turns a continued response's prompt holds before its `new` input, as a conversation's
+    reply's: those that no longer fit the model's window beside that input folded into the
+    branch's running summary first (one metered generation), which the prompt then carries."""
+    spec = model_spec(default_model(config) if model.startswith(ASSISTANT_PREFIX) else model)
+    assert turns.memory is not None
+    generation = generator.open(brand_id, principal)
+    prompt = prompt_for(spec, turns.conversation, [*turns.history, *new], turns.memory, generation)
+    if prompt.folded is not None:
+        generation.settle_alone()
+    fresh = {message.id for message in new}
+    kept = [turn for turn in prompt.turns if turn.id not in fresh]  # the new input goes in as items
+    return replace(prompt, turns=kept)
 
 
 def _continued(responses: ResponseStore, response_id: str, principal: Principal) -> StoredResponse:
