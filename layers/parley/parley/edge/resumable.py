@@ -26,13 +26,14 @@ from typing import Any
 from parley.edge.idempotency import HEADER as IDEMPOTENCY_HEADER
 from parley.edge.idempotency import principal_fingerprint, route_key
 from parley.edge.request import RequestView
-from parley.errors import StreamNotFound
+from parley.errors import StoreUnavailable, StreamNotFound
 from parley.store.stream_logs import Run, StreamLogs, StreamOrigin, is_generation_id
 
 FLUSH_SECONDS = 0.5
 FLUSH_BYTES = 16 * 1024
 CANCEL_CHECK_SECONDS = 1.0  # a running stream with nothing to write looks for a cancel this often
 POLL_SECONDS = 0.25  # how often a re-attached stream reads the log of a running generation
+ORIGIN_WAITS = 4  # a stream's origin, looked for again for about a second before it is unknown
 ENDS_MARGIN_SECONDS = 30  # a generation past its function's deadline by this much has ended
 HEARTBEAT = b": keep-alive\n\n"
 
@@ -74,6 +75,16 @@ def origin_of(event: dict[str, Any], ends_by: int) -> StreamOrigin:
     )
 
 
+def origin_soon(logs: StreamLogs, generation_id: str) -> StreamOrigin | None:
+    """The stream's origin; one just started may write it a moment after its first event."""
+    for _ in range(ORIGIN_WAITS):
+        origin = logs.origin(generation_id)
+        if origin is not None:
+            return origin
+        time.sleep(POLL_SECONDS)
+    return logs.origin(generation_id)
+
+
 def check_attachment(origin: StreamOrigin | None, event: dict[str, Any], route: str | None = None) -> None:
     """The re-attaching request's caller started the stream, with the same grants, on `route`
     (this request's own by default); another's stream reads as missing."""
@@ -98,17 +109,27 @@ class Recorder:
         self.flushed_at = time.monotonic()
         self.cancelled = False
         self.lock = threading.Lock()
+        self.opening: threading.Thread | None = None  # writing the ~META
+        self.origin_failed = False
 
     def open(self, generation_id: str | None = None) -> None:
-        """The log's ~META (and the Idempotency-Key's alias), under `generation_id` (a new id
-        when the route names none)."""
+        """Name the stream (`generation_id`, or a new id when the route names none) and write the
+        log's ~META beside the first event, not before it: the time to the first token pays no
+        write. The first run waits for it (`flush`), and a client re-attaching in that instant
+        finds it (`origin_soon`). An Idempotency-Key's alias is written first."""
         self.generation_id = generation_id or uuid.uuid4().hex
         if self.opened:
             return
-        now = int(time.time())
-        self.logs.open(self.generation_id, self.origin, now)
-        if self.alias is not None:
-            self.logs.open(self.alias, self.origin, now, points_to=self.generation_id)
+        if self.alias is not None:  # before the first event: a retry with the key finds it then
+            self.logs.open(self.alias, self.origin, int(time.time()), points_to=self.generation_id)
+        self.opening = threading.Thread(target=self._write_origin, name="stream-origin", daemon=True)
+        self.opening.start()
+
+    def _write_origin(self) -> None:
+        try:
+            self.logs.open(self.generation_id, self.origin, int(time.time()))
+        except StoreUnavailable:
+            self.origin_failed = True
 
     def record(self, frame: bytes) -> None:
         with self.lock:
@@ -125,6 +146,11 @@ class Recorder:
     def flush(self, final: bool = False) -> None:
         """Write the pending events as one run (with `final`, the run that ends the stream), and
         read whether a cancel was asked."""
+        if self.opening is not None:
+            self.opening.join()
+            self.opening = None
+            if self.origin_failed:
+                raise StoreUnavailable("The stream's log could not be opened.")
         with self.lock:
             if self.pending or final:
                 run = Run(self.first, self.pending, final)

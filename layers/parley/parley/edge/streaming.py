@@ -33,6 +33,7 @@ from parley.edge.resumable import (
     check_attachment,
     event_id,
     origin_of,
+    origin_soon,
     parse_last_event_id,
     split_frames,
 )
@@ -417,7 +418,7 @@ def attachment_of(event: dict[str, Any], wiring: Wiring) -> tuple[str, StreamOri
         if pointer is None or pointer.points_to is None:
             return None
         generation_id, after = pointer.points_to, -1
-    origin = logs.origin(generation_id)
+    origin = origin_soon(logs, generation_id)
     check_attachment(origin, event)
     assert origin is not None
     return generation_id, origin, after
