@@ -373,3 +373,24 @@ def test_background_is_checked_before_it_is_queued(api: httpx.Client, alice: dic
     completed = client.responses.create(model="parley-offline", input="hi")
     with pytest.raises(openai.BadRequestError):
         client.responses.cancel(completed.id)  # only a background response is cancelled so
+
+
+def test_a_finished_response_without_a_log_streams_again_from_what_was_stored(
+    api: httpx.Client, alice: dict[str, str]
+) -> None:
+    """A response answered whole has no stream log (nor has one whose log expired): its events
+    are made again from the stored response, numbered from 0, and `starting_after` still cuts."""
+    client = sdk_client(api, alice)
+    answered = client.responses.create(model="parley-offline", input="Tell me about Porto")
+
+    events = list(client.responses.retrieve(answered.id, stream=True))
+    tail = list(client.responses.retrieve(answered.id, stream=True, starting_after=2))
+
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == answered.output_text and events[-1].response.output_text == answered.output_text
+    assert [event.sequence_number for event in tail] == list(range(3, len(events)))
+    mallory = sdk_client(api, {"Authorization": f"Bearer {mint('mallory', brands=['acme'])}"})
+    with pytest.raises(openai.NotFoundError):
+        list(mallory.responses.retrieve(answered.id, stream=True))

@@ -37,7 +37,7 @@ from parley.edge.resumable import (
     parse_last_event_id,
     split_frames,
 )
-from parley.errors import GenerationCancelled, InvalidRequest, ParleyError, StoreUnavailable
+from parley.errors import GenerationCancelled, InvalidRequest, ParleyError, StoreUnavailable, StreamNotFound
 from parley.observability import logger
 from parley.providers.base import Delta
 from parley.store.stream_logs import StreamOrigin, is_generation_id
@@ -379,8 +379,13 @@ def resumed(
             generation_id = next(iter((event.get("pathParameters") or {}).values()), "")
             after = _starting_after(query.get("starting_after"))
             origin = wiring.stream_logs.origin(generation_id) if is_generation_id(generation_id) else None
+            if origin is None:  # its log expired, or it was never streamed: the stored answer
+                stored = handler(event, context)
+                if not replayed_whole(stored, events, event=event, writer=writer, cors=cors, after=after):
+                    missing = with_cors(event, _unknown(events), wiring.settings.allowed_origins)
+                    write_whole(writer, stored if int(stored["statusCode"]) >= 300 else missing)
+                return
             check_attachment(origin, event, route=route)
-            assert origin is not None
         except ParleyError as error:
             refusal = error_result(error.status, error.code, error.message)
             write_whole(writer, with_cors(event, events.shape(refusal), wiring.settings.allowed_origins))
@@ -388,6 +393,56 @@ def resumed(
         follow(wiring, generation_id, origin=origin, after=after, writer=writer, cors=cors, context=context)
 
     return handle
+
+
+class _Collected:
+    """A ResponseWriter that keeps what is written."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def start(self, status: int, headers: dict[str, str]) -> None:
+        pass
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+
+def replayed_whole(
+    stored: dict[str, Any],
+    events: type[Stream],
+    *,
+    event: dict[str, Any],
+    writer: ResponseWriter,
+    cors: dict[str, str],
+    after: int,
+) -> bool:
+    """A completed answer whose log is gone, streamed again from what was stored: the events it
+    would have been, numbered from 0, after `after`. False for anything else."""
+    body = json.loads(stored.get("body") or "null") if int(stored["statusCode"]) == 200 else None
+    if not isinstance(body, dict) or body.get("status") != "completed":
+        return False
+    collected = _Collected()
+    stream = events(event, collected, {})
+    announce = getattr(stream, "announce", None)
+    if announce is None:
+        return False
+    announce({**body, "status": "in_progress", "output": [], "usage": None})
+    stream.claimed = True
+    stream.finish(stored)
+    try:
+        writer.start(200, {**SSE_HEADERS, **cors})
+        for number, frame in enumerate(split_frames(collected.data)):
+            if number > after:
+                writer.write(event_id(str(body["id"]), number) + frame)
+    except OSError:
+        pass
+    return True
+
+
+def _unknown(events: type[Stream]) -> dict[str, Any]:
+    unknown = StreamNotFound()
+    return events.shape(error_result(unknown.status, unknown.code, unknown.message))
 
 
 def _starting_after(value: Any) -> int:
