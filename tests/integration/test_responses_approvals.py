@@ -5,7 +5,6 @@ with its result, or hears that the user refused; an answer that fits no request 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,24 +13,20 @@ import pytest
 
 from tests.conftest import TokenFactory
 from tests.doubles.mcp_servers import ORDER_LINE, McpTestServer
+from tests.integration.test_mcp_approval import (  # the same MCP server and its fixtures
+    orders,
+    orders_server,  # noqa: F401
+    server,  # noqa: F401
+)
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "responses-approval-7f3a"
-
-
-@pytest.fixture(scope="module")
-def orders_server() -> Iterator[McpTestServer]:
-    server = McpTestServer(required_token=TOKEN).start()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
-def server(orders_server: McpTestServer, monkeypatch: pytest.MonkeyPatch) -> McpTestServer:
-    monkeypatch.setenv("MCP_ALLOW_HOSTS", orders_server.host)
-    orders_server.calls.clear()
-    return orders_server
+def mcp(request: pytest.FixtureRequest) -> McpTestServer:
+    """The orders server of the conversation approval tests, allowed and with no calls yet."""
+    found: McpTestServer = request.getfixturevalue("server")
+    return found
 
 
 @pytest.fixture
@@ -40,38 +35,27 @@ def client(api: httpx.Client, auth: TokenFactory) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{str(api.base_url).rstrip('/')}/v1", api_key=token, max_retries=0)
 
 
-def orders(server: McpTestServer) -> Any:
-    """Approval asked for every call: OpenAI's default, left as it is."""
-    return {
-        "type": "mcp",
-        "server_label": "orders",
-        "server_url": server.url,
-        "authorization": TOKEN,
-        "allowed_tools": ["lookup_order"],
-    }
-
-
-def asked(client: openai.OpenAI, server: McpTestServer) -> tuple[str, Any]:
-    first = client.responses.create(model="parley-offline", input="Look up order K11", tools=[orders(server)])
+def asked(client: openai.OpenAI, mcp: McpTestServer) -> tuple[str, Any]:
+    first = client.responses.create(model="parley-offline", input="Look up order K11", tools=[orders(mcp)])
     [request] = [item for item in first.output if item.type == "mcp_approval_request"]
     assert (request.server_label, request.name) == ("orders", "lookup_order")
-    assert server.calls == []  # nothing runs before the user says so
+    assert mcp.calls == []  # nothing runs before the user says so
     return first.id, request
 
 
 def test_an_approved_call_runs_and_the_next_response_reads_its_result(
-    client: openai.OpenAI, server: McpTestServer
+    client: openai.OpenAI, mcp: McpTestServer
 ) -> None:
-    first_id, request = asked(client, server)
+    first_id, request = asked(client, mcp)
 
     approved = client.responses.create(
         model="parley-offline",
         previous_response_id=first_id,
-        tools=[orders(server)],
+        tools=[orders(mcp)],
         input=[{"type": "mcp_approval_response", "approval_request_id": request.id, "approve": True}],
     )
 
-    [(tool, arguments)] = server.calls
+    [(tool, arguments)] = mcp.calls
     output = ORDER_LINE.format(order_id=arguments["order_id"])
     [call] = [item for item in approved.output if item.type == "mcp_call"]
     assert (call.name, call.output, call.error) == (tool, output, None)
@@ -81,13 +65,13 @@ def test_an_approved_call_runs_and_the_next_response_reads_its_result(
     later = client.responses.create(
         model="parley-offline", previous_response_id=approved.id, input="And K12?"
     )
-    assert later.output_text and len(server.calls) == 1  # the replayed round is whole
+    assert later.output_text and len(mcp.calls) == 1  # the replayed round is whole
 
 
 def test_a_denied_call_is_never_made_and_the_model_hears_why(
-    client: openai.OpenAI, server: McpTestServer
+    client: openai.OpenAI, mcp: McpTestServer
 ) -> None:
-    first_id, request = asked(client, server)
+    first_id, request = asked(client, mcp)
 
     denied = client.responses.create(
         model="parley-offline",
@@ -102,16 +86,16 @@ def test_a_denied_call_is_never_made_and_the_model_hears_why(
         ],
     )
 
-    assert server.calls == []
+    assert mcp.calls == []
     assert "denied this call (not now)" in denied.output_text
     [call] = [item for item in denied.output if item.type == "mcp_call"]
     assert "denied" in (call.error or "")
 
 
 def test_an_approval_that_answers_nothing_is_a_400_that_runs_nothing(
-    client: openai.OpenAI, server: McpTestServer
+    client: openai.OpenAI, mcp: McpTestServer
 ) -> None:
-    first_id, request = asked(client, server)
+    first_id, request = asked(client, mcp)
     plain = client.responses.create(model="parley-offline", input="Hello")
 
     with pytest.raises(openai.BadRequestError) as unknown:
@@ -121,11 +105,11 @@ def test_an_approval_that_answers_nothing_is_a_400_that_runs_nothing(
             input=[{"type": "mcp_approval_response", "approval_request_id": request.id, "approve": True}],
         )
     assert unknown.value.code == "unknown_approval_request"
-    with pytest.raises(openai.BadRequestError) as missing:  # approved, but its server not named again
+    with pytest.raises(openai.BadRequestError) as missing:  # approved, but its mcp not named again
         client.responses.create(
             model="parley-offline",
             previous_response_id=first_id,
             input=[{"type": "mcp_approval_response", "approval_request_id": request.id, "approve": True}],
         )
     assert missing.value.code == "approval_server_missing"
-    assert server.calls == []
+    assert mcp.calls == []

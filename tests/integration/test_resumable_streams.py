@@ -116,6 +116,13 @@ def _content(frame: Frame) -> str:
     return ""
 
 
+def held(providers: ProviderServer) -> threading.Event:
+    """The provider's last piece of its next answer, held back until the event is set."""
+    hold = threading.Event()
+    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    return hold
+
+
 def wait_for(condition: Any) -> None:
     for _ in range(200):
         if condition():
@@ -129,8 +136,7 @@ def test_a_dropped_conversation_stream_resumes_with_every_token_once(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer, when: str
 ) -> None:
     conversation_id = new_conversation(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
     url, body = ask(conversation_id)
 
     before = until_first(api, url, body, alice, "delta")
@@ -154,8 +160,7 @@ def test_a_dropped_conversation_stream_resumes_with_every_token_once(
 def test_a_dropped_chat_completion_stream_resumes_in_openai_chunks(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
 
     before = until_first(api, "/v1/chat/completions", body, alice, "content")
@@ -174,8 +179,7 @@ def test_the_same_idempotency_key_re_attaches_from_the_first_event(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
     conversation_id = new_conversation(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
     url, body = ask(conversation_id)
     keyed = {**alice, "Idempotency-Key": f"retry-{conversation_id}"}
 
@@ -217,8 +221,7 @@ def test_a_cancel_stops_a_running_generation_and_stores_nothing(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
     conversation_id = new_conversation(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
     url, body = ask(conversation_id)
     before = until_first(api, url, body, alice, "delta")
     stream_id = before[0].stream
@@ -243,8 +246,7 @@ def test_an_idle_stream_gets_heartbeat_comments(
 ) -> None:
     monkeypatch.setenv("STREAM_HEARTBEAT_SECONDS", "1")
     conversation_id = new_conversation(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
     url, body = ask(conversation_id)
     comments: list[str] = []
     frames: list[Frame] = []
@@ -273,8 +275,7 @@ def test_a_dropped_responses_stream_resumes_with_the_openai_sdk_from_starting_af
 ) -> None:
     token = alice["Authorization"].removeprefix("Bearer ")
     client = openai.OpenAI(base_url=f"{str(api.base_url).rstrip('/')}/v1", api_key=token, max_retries=0)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
+    hold = held(providers)
 
     before: list[Any] = []
     with client.responses.create(model="gpt-4o", input=QUESTION, stream=True) as stream:
@@ -305,14 +306,18 @@ def sdk_client(api: httpx.Client, headers: dict[str, str]) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{str(api.base_url).rstrip('/')}/v1", api_key=token, max_retries=0)
 
 
+def queued_on_hold(client: openai.OpenAI, providers: ProviderServer) -> tuple[Any, threading.Event]:
+    """A background response whose model holds its last piece until the event is set."""
+    hold = held(providers)
+    return client.responses.create(model="gpt-4o", input=QUESTION, background=True), hold
+
+
 def test_a_background_response_answers_at_once_and_its_stream_resumes_after_a_drop(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
     client = sdk_client(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
 
-    queued = client.responses.create(model="gpt-4o", input=QUESTION, background=True)
+    queued, hold = queued_on_hold(client, providers)
     assert (queued.status, queued.background) == ("queued", True)  # answered before the model spoke
     before: list[Any] = []
     stream = client.responses.retrieve(queued.id, stream=True)
@@ -339,9 +344,7 @@ def test_a_cancelled_background_response_stops_and_stores_no_answer(
     api: httpx.Client, alice: dict[str, str], providers: ProviderServer
 ) -> None:
     client = sdk_client(api, alice)
-    hold = threading.Event()
-    providers.script(OPENAI_PATH, Scripted(hold=hold))
-    queued = client.responses.create(model="gpt-4o", input=QUESTION, background=True)
+    queued, hold = queued_on_hold(client, providers)
     events: list[Any] = []
     try:
         stream = client.responses.retrieve(queued.id, stream=True)
