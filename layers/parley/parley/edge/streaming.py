@@ -76,6 +76,7 @@ class Stream(Protocol):
     stopped: threading.Event
     lock: threading.RLock
     ended: bool
+    cancel_seen: bool
 
     def __init__(self, event: dict[str, Any], writer: ResponseWriter, cors: dict[str, str]) -> None: ...
 
@@ -354,6 +355,7 @@ def run_recorded(
     with stream.lock:
         stream.stopped.set()
         if not stream.ended:
+            stream.cancel_seen = True  # the route has its result: a cancel now changes nothing
             stream.finish(result)
     stream.close(result)
     return result

@@ -16,7 +16,7 @@ from typing import Any
 
 from parley.auth.principal import AI_CHAT, Principal
 from parley.config import Settings
-from parley.errors import InvalidRequest, NotFound, UnknownModel
+from parley.errors import GenerationCancelled, InvalidRequest, NotFound, UnknownModel
 from parley.ids import created_at, uuid7
 from parley.logic.after_exchange import after_exchange
 from parley.logic.approvals import Stopping, check_approval
@@ -134,6 +134,8 @@ def create_response(
     response_id = RESPONSE_PREFIX + answer_id.hex
     created = int(created_at(answer_id).timestamp())
     started = skeleton(request, response_id, created)
+    if background.response_id is not None:
+        _still_wanted(stores.responses, response_id, starting=True)
     announce = getattr(listener, "announce", None)
     if announce is not None:
         announce(started.model_dump())
@@ -162,6 +164,8 @@ def create_response(
     )
     if not request.store:
         return response
+    if background.response_id is not None:  # cancelled while it ran: its answer is not stored
+        _still_wanted(stores.responses, response_id, starting=False)
     if conversation is None:
         conversation = _new_conversation(
             conversation_id, principal, brand_id, model=request.model, config=config
@@ -171,21 +175,34 @@ def create_response(
             None, reading=False
         )
     assert turns is not None
-    parent = history[-1].id if history else None
-    for message in new:
-        message.parent_id, parent = parent, message.id
     reply = assistant_message(conversation_id, answer, str(answer_id), created, response_id)
-    reply.parent_id = parent
+    _chained([*new, reply], history[-1].id if history else None)
     turns.store([*new, reply], None)
     if prompt.folded is not None:  # the branch's summary, extended for this prompt
         after_exchange(stores.conversations, conversation_id, reply, None, prompt.folded)
     response = response.model_copy(update={"conversation_id": conversation_id})
-    listed = [listed_item(item, uuid_hex(m.id)) for m, item in zip(new, items, strict=False)]
-    listed += [{**a.model_dump(), "id": f"mcpr_{uuid_hex(new[-1].id)}_{n}"} for n, a in enumerate(approvals)]
+    listed = _listed(new, items, approvals)
     stores.responses.put(
         StoredResponse(response, principal.user_id, brand_id, conversation_id, str(answer_id), listed)
     )
     return response
+
+
+def _chained(messages: list[Message], parent: str | None) -> None:
+    """Each message under the one before it, the first under `parent`."""
+    for message in messages:
+        message.parent_id, parent = parent, message.id
+
+
+def _listed(
+    new: list[Message], items: list[Plain], approvals: list[McpApprovalResponse]
+) -> list[dict[str, Any]]:
+    """The input items as `input_items` lists them, with the ids of the messages they became."""
+    listed = [listed_item(item, uuid_hex(m.id)) for m, item in zip(new, items, strict=False)]
+    return listed + [
+        {**answer.model_dump(), "id": f"mcpr_{uuid_hex(new[-1].id)}_{n}"}
+        for n, answer in enumerate(approvals)
+    ]
 
 
 def _queued(
@@ -222,6 +239,17 @@ def _queued(
     stores.responses.put(StoredResponse(queued, principal.user_id, brand_id, "", str(answer_id), []))
     background.queue(response_id)
     return queued
+
+
+def _still_wanted(responses: ResponseStore, response_id: str, *, starting: bool) -> None:
+    """A background response the worker answers: `in_progress` once it starts; one cancelled
+    (before it started, or while it ran) goes no further."""
+    stored = responses.get(response_id)
+    if stored is None or stored.response.status == "cancelled":
+        raise GenerationCancelled()
+    if starting and stored.response.status == "queued":
+        running = stored.response.model_copy(update={"status": "in_progress"})
+        responses.put(StoredResponse(running, stored.owner, stored.brand_id, "", stored.message_id, []))
 
 
 def end_background(responses: ResponseStore, response_id: str, status: str, error: dict[str, Any]) -> None:
