@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +73,8 @@ def alice(auth: TokenFactory) -> dict[str, str]:
     return auth("alice", brands=["acme"])
 
 
-def new_conversation(api: httpx.Client, headers: dict[str, str]) -> str:
-    response = api.post("/v1/conversations", json={"model": "gpt-4o", "brand_id": "acme"}, headers=headers)
+def new_conversation(api: httpx.Client, headers: dict[str, str], brand: str = "acme") -> str:
+    response = api.post("/v1/conversations", json={"model": "gpt-4o", "brand_id": brand}, headers=headers)
     assert response.status_code == 201, response.text
     return str(response.json()["conversation"]["id"])
 
@@ -224,10 +225,12 @@ def test_another_callers_stream_is_not_found_and_a_bad_id_is_a_400(
     assert history(api, alice, conversation_id)["total"] == 2
 
 
-def test_a_cancel_stops_a_running_generation_and_stores_nothing(
-    api: httpx.Client, alice: dict[str, str], providers: ProviderServer
+def test_a_cancel_stops_a_running_generation_stores_nothing_and_charges_what_it_spent(
+    api: httpx.Client, auth: TokenFactory, providers: ProviderServer
 ) -> None:
-    conversation_id = new_conversation(api, alice)
+    brand = f"cancel-{uuid.uuid4().hex[:8]}"
+    alice = auth("alice", brands=[brand])
+    conversation_id = new_conversation(api, alice, brand)
     hold = held(providers)
     url, body = ask(conversation_id)
     before = until_first(api, url, body, alice, "delta")
@@ -246,6 +249,15 @@ def test_a_cancel_stops_a_running_generation_and_stores_nothing(
     assert history(api, alice, conversation_id)["total"] == 0
     finished = api.post(f"/v1/streams/{stream_id}/cancel", headers=alice)
     assert finished.json() == {"id": stream_id, "status": "finished"}
+    admin = auth("ops", brands=[brand], scopes=["admin"])
+
+    def charged() -> list[Any]:
+        return list(api.get("/v1/usage", params={"brand_id": brand}, headers=admin).json()["days"])
+
+    wait_for(charged)  # the generation stops at the model's next piece, and charges what it spent
+    [day] = charged()
+    [model] = day["models"]
+    assert model["model"].startswith("gpt-4o") and model["completion_tokens"] > 0
 
 
 def test_an_idle_stream_gets_heartbeat_comments(

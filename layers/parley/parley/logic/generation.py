@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from parley.auth.principal import Principal
+from parley.errors import GenerationCancelled
+from parley.logic.prompt import message_tokens
 from parley.logic.quotas import BudgetBook, Meter
-from parley.models.domain import Charge
+from parley.models.domain import Charge, TokenUsage
 from parley.observability import logger, record_generation
 from parley.providers.base import ChatRequest, Completion, Delta
 from parley.providers.deadline import deadline
@@ -22,6 +24,7 @@ from parley.providers.provider_for import ProviderPool
 from parley.providers.registry import ModelSpec
 from parley.store.dynamodb import ItemsRefused
 from parley.store.usage import UsageStore
+from parley.tokens import estimate_tokens
 
 if TYPE_CHECKING:
     from parley.remote_tools.mcp import McpClient
@@ -101,17 +104,23 @@ class Generation:
             if listener is None:
                 completion = provider.complete(request)
             else:
-                for event in provider.stream(request):
-                    if isinstance(event, Completion):
-                        completion = event
-                        break
-                    if first_token_ms is None:
-                        first_token_ms = round((time.perf_counter() - started) * 1000)
-                    listener.delta(event)
-                else:
-                    raise malformed_response(
-                        provider.name, ValueError("the stream ended without a completion")
-                    )
+                written: list[str] = []
+                try:
+                    for event in provider.stream(request):
+                        if isinstance(event, Completion):
+                            completion = event
+                            break
+                        if first_token_ms is None:
+                            first_token_ms = round((time.perf_counter() - started) * 1000)
+                        written.append(event.content or "")
+                        listener.delta(event)
+                    else:
+                        raise malformed_response(
+                            provider.name, ValueError("the stream ended without a completion")
+                        )
+                except GenerationCancelled:
+                    self._charge_cancelled(spec, request, "".join(written))
+                    raise
         latency_ms = round((time.perf_counter() - started) * 1000)
         cost = spec.cost_usd(completion.usage, completion.metadata)
         self.meter.add(spec.id, completion.usage, cost, completion.metadata)
@@ -124,6 +133,19 @@ class Generation:
             first_token_ms=first_token_ms,
         )
         return completion, latency_ms
+
+    def _charge_cancelled(self, spec: ModelSpec, request: ChatRequest, written: str) -> None:
+        """A generation its client cancelled: what it had spent, the tokens of this call estimated
+        (the provider reports usage only at the end), charged now, as the answer is never stored."""
+        prompt = estimate_tokens(request.system_prompt or "") + sum(
+            message_tokens(m) for m in request.messages
+        )
+        completion = estimate_tokens(written)
+        usage = TokenUsage(
+            prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+        )
+        self.meter.add(spec.id, usage, spec.cost_usd(usage), {"estimated": True})
+        self.settle_alone()
 
     def settle(self, write: Callable[[Charge | None], T]) -> T:
         """Write the request's result with its charge (`write` puts both in one transaction); a
