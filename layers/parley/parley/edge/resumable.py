@@ -26,14 +26,13 @@ from typing import Any
 from parley.edge.idempotency import HEADER as IDEMPOTENCY_HEADER
 from parley.edge.idempotency import principal_fingerprint, route_key
 from parley.edge.request import RequestView
-from parley.errors import StoreUnavailable, StreamNotFound
+from parley.errors import StreamNotFound
 from parley.store.stream_logs import Run, StreamLogs, StreamOrigin, is_generation_id
 
 FLUSH_SECONDS = 0.5
 FLUSH_BYTES = 16 * 1024
 CANCEL_CHECK_SECONDS = 1.0  # a running stream with nothing to write looks for a cancel this often
 POLL_SECONDS = 0.25  # how often a re-attached stream reads the log of a running generation
-ORIGIN_WAITS = 4  # a stream's origin, looked for again for about a second before it is unknown
 ENDS_MARGIN_SECONDS = 30  # a generation past its function's deadline by this much has ended
 HEARTBEAT = b": keep-alive\n\n"
 
@@ -75,16 +74,6 @@ def origin_of(event: dict[str, Any], ends_by: int) -> StreamOrigin:
     )
 
 
-def origin_soon(logs: StreamLogs, generation_id: str) -> StreamOrigin | None:
-    """The stream's origin; one just started may write it a moment after its first event."""
-    for _ in range(ORIGIN_WAITS):
-        origin = logs.origin(generation_id)
-        if origin is not None:
-            return origin
-        time.sleep(POLL_SECONDS)
-    return logs.origin(generation_id)
-
-
 def check_attachment(origin: StreamOrigin | None, event: dict[str, Any], route: str | None = None) -> None:
     """The re-attaching request's caller started the stream, with the same grants, on `route`
     (this request's own by default); another's stream reads as missing."""
@@ -108,28 +97,29 @@ class Recorder:
         self.first = 0  # the number of the first pending event
         self.flushed_at = time.monotonic()
         self.cancelled = False
-        self.lock = threading.Lock()
-        self.opening: threading.Thread | None = None  # writing the ~META
-        self.origin_failed = False
+        self.lock = threading.RLock()
+        self.origin_due = False  # the ~META is still to be written
 
     def open(self, generation_id: str | None = None) -> None:
-        """Name the stream (`generation_id`, or a new id when the route names none) and write the
-        log's ~META beside the first event, not before it: the time to the first token pays no
-        write. The first run waits for it (`flush`), and a client re-attaching in that instant
-        finds it (`origin_soon`). An Idempotency-Key's alias is written first."""
+        """Name the stream (`generation_id`, or a new id when the route names none). Its log's
+        ~META is written after the first events, not before them (`write_origin`: by the first
+        run, or the heartbeat's first beat), so the time to the first token pays no write; a
+        client re-attaching in that instant finds it (`origin_soon`). An Idempotency-Key's alias
+        is written first: a retry with the key finds it as soon as the first event is out."""
         self.generation_id = generation_id or uuid.uuid4().hex
+        self.flushed_at = time.monotonic()
         if self.opened:
             return
-        if self.alias is not None:  # before the first event: a retry with the key finds it then
+        self.origin_due = True
+        if self.alias is not None:
             self.logs.open(self.alias, self.origin, int(time.time()), points_to=self.generation_id)
-        self.opening = threading.Thread(target=self._write_origin, name="stream-origin", daemon=True)
-        self.opening.start()
 
-    def _write_origin(self) -> None:
-        try:
-            self.logs.open(self.generation_id, self.origin, int(time.time()))
-        except StoreUnavailable:
-            self.origin_failed = True
+    def write_origin(self) -> None:
+        """The log's ~META, once."""
+        with self.lock:
+            if self.origin_due:
+                self.logs.open(self.generation_id, self.origin, int(time.time()))
+                self.origin_due = False
 
     def record(self, frame: bytes) -> None:
         with self.lock:
@@ -146,11 +136,7 @@ class Recorder:
     def flush(self, final: bool = False) -> None:
         """Write the pending events as one run (with `final`, the run that ends the stream), and
         read whether a cancel was asked."""
-        if self.opening is not None:
-            self.opening.join()
-            self.opening = None
-            if self.origin_failed:
-                raise StoreUnavailable("The stream's log could not be opened.")
+        self.write_origin()
         with self.lock:
             if self.pending or final:
                 run = Run(self.first, self.pending, final)

@@ -33,7 +33,6 @@ from parley.edge.resumable import (
     check_attachment,
     event_id,
     origin_of,
-    origin_soon,
     parse_last_event_id,
     split_frames,
 )
@@ -45,6 +44,7 @@ from parley.store.stream_logs import StreamOrigin, is_generation_id
 if TYPE_CHECKING:
     from parley.wiring import Wiring
 
+BEAT_SECONDS = FLUSH_SECONDS  # how often each stream's heartbeat, log and cancel are seen to
 DEFAULT_REMAINING_SECONDS = 900.0  # without a Lambda context: the streaming functions' timeout
 FOLLOW_MARGIN_SECONDS = 2.0  # a re-attached stream ends this long before its invocation must
 
@@ -164,7 +164,7 @@ class StreamWriter:
                 data = self.opening() + data
                 if recorder is not None:
                     recorder.open(self.generation_hint())
-                    threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
+                    HEARTBEATS.add(self)
                 self._write(lambda: self.writer.start(200, {**SSE_HEADERS, **self.cors}))
             out = b""
             for frame in split_frames(data):
@@ -187,23 +187,26 @@ class StreamWriter:
         self.last_write = time.monotonic()
         self.gone = self.gone or not attempt(action)
 
-    def _beat(self) -> None:
-        """While the answer is written: a comment on a connection idle for heartbeat_seconds, the
-        log's pending events written when due (a stalled provider loses none), and a cancel
-        looked for; one found ends the stream at once, even while the provider is silent."""
+    def beat(self) -> bool:
+        """One beat while the answer is written (HEARTBEATS calls it twice a second): the log's
+        ~META once, a comment on a connection idle for heartbeat_seconds, the pending events
+        written when due (a stalled provider loses none), and a cancel looked for; one found
+        ends the stream at once, even while the provider is silent. False once it is over."""
         recorder = self.recorder
-        assert recorder is not None
-        while not self.stopped.wait(min(self.heartbeat_seconds, FLUSH_SECONDS)):
-            with self.lock:
-                if self.ended:
-                    return
-                if time.monotonic() - self.last_write >= self.heartbeat_seconds and not self.gone:
-                    self._write(lambda: self.writer.write(HEARTBEAT))
-            if recorder.due():
-                attempt_flush(recorder)
-            if recorder.cancelled:
-                self._end_cancelled()
-                return
+        if recorder is None or self.stopped.is_set():
+            return False
+        attempt_flush(recorder, origin_only=True)
+        with self.lock:
+            if self.ended:
+                return False
+            if time.monotonic() - self.last_write >= self.heartbeat_seconds and not self.gone:
+                self._write(lambda: self.writer.write(HEARTBEAT))
+        if recorder.due():
+            attempt_flush(recorder)
+        if recorder.cancelled:
+            self._end_cancelled()
+            return False
+        return True
 
     def _end_cancelled(self) -> None:
         """The route's error event for a cancelled generation, and the log's last run; the
@@ -229,6 +232,41 @@ class StreamWriter:
         attempt_flush(recorder, final=True)
         if int(result["statusCode"]) >= 300:
             recorder.forget_alias()
+
+
+class Heartbeats:
+    """One thread per container beats for the streams it writes (StreamWriter.beat), twice a
+    second: started with the container's first stream, so no answer waits for a thread to start."""
+
+    def __init__(self) -> None:
+        self.streams: set[StreamWriter] = set()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def add(self, stream: StreamWriter) -> None:
+        with self.lock:
+            self.streams.add(stream)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="heartbeats", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(BEAT_SECONDS)
+            with self.lock:
+                streams = list(self.streams)
+            for stream in streams:
+                try:
+                    going = stream.beat()
+                except Exception:  # one stream's failure never stops the others' beats
+                    logger.exception("a stream's heartbeat failed")
+                    going = False
+                if not going:
+                    with self.lock:
+                        self.streams.discard(stream)
+
+
+HEARTBEATS = Heartbeats()
 
 
 class EventStream(StreamWriter):
@@ -293,11 +331,15 @@ def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
         pass  # the client is gone; what it asked for was done
 
 
-def attempt_flush(recorder: Recorder, final: bool = False) -> None:
-    """Write the log's pending events; a log that cannot be written costs the resuming, never
-    the answer (the client still gets every event, and the answer is still stored)."""
+def attempt_flush(recorder: Recorder, final: bool = False, origin_only: bool = False) -> None:
+    """Write the log's pending events (or, `origin_only`, its ~META); a log that cannot be
+    written costs the resuming, never the answer (the client still gets every event, and the
+    answer is still stored)."""
     try:
-        recorder.flush(final=final)
+        if origin_only:
+            recorder.write_origin()
+        else:
+            recorder.flush(final=final)
     except StoreUnavailable:
         logger.warning("stream log not written", extra={"generation": recorder.generation_id})
 
@@ -381,12 +423,15 @@ def resumed(
             generation_id = next(iter((event.get("pathParameters") or {}).values()), "")
             after = _starting_after(query.get("starting_after"))
             origin = wiring.stream_logs.origin(generation_id) if is_generation_id(generation_id) else None
-            if origin is None:  # its log expired, or it was never streamed: the stored answer
+            if origin is None:  # its log expired, it was never streamed, or it starts this moment
                 stored = handler(event, context)
-                if not replayed_whole(stored, events, event=event, writer=writer, cors=cors, after=after):
+                if replayed_whole(stored, events, event=event, writer=writer, cors=cors, after=after):
+                    return
+                origin = wiring.stream_logs.origin_soon(generation_id)
+                if origin is None:
                     missing = with_cors(event, _unknown(events), wiring.settings.allowed_origins)
                     write_whole(writer, stored if int(stored["statusCode"]) >= 300 else missing)
-                return
+                    return
             check_attachment(origin, event, route=route)
         except ParleyError as error:
             refusal = error_result(error.status, error.code, error.message)
@@ -475,7 +520,7 @@ def attachment_of(event: dict[str, Any], wiring: Wiring) -> tuple[str, StreamOri
         if pointer is None or pointer.points_to is None:
             return None
         generation_id, after = pointer.points_to, -1
-    origin = origin_soon(logs, generation_id)
+    origin = logs.origin_soon(generation_id)
     check_attachment(origin, event)
     assert origin is not None
     return generation_id, origin, after

@@ -16,6 +16,7 @@ its compressed size (1 WCU per KB), whatever the answer's length."""
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 META = "~META"
 RUN_PREFIX = "EV#"
 NUMBER_DIGITS = 9  # an event's number, zero-padded so key order is number order
+ORIGIN_WAITS, ORIGIN_WAIT_SECONDS = 8, 0.25  # how long an origin is looked for before it is unknown
 SEPARATOR = b"\0"  # never inside a frame: JSON escapes it
 GENERATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -127,6 +129,16 @@ class StreamLogs:
             cancelled=item.get("cancelled", {}).get("BOOL", False),
             points_to=item.get("points_to", {}).get("S"),
         )
+
+    def origin_soon(self, generation_id: str) -> StreamOrigin | None:
+        """The stream's origin; a stream just started writes it a moment after its first events
+        (parley.edge.resumable), so a request naming it is not told too soon it does not exist."""
+        for _ in range(ORIGIN_WAITS):
+            origin = self.origin(generation_id)
+            if origin is not None:
+                return origin
+            time.sleep(ORIGIN_WAIT_SECONDS)
+        return self.origin(generation_id)
 
     def cancel(self, generation_id: str) -> bool:
         """Ask a running generation to stop; False when there is no such stream."""
