@@ -10,8 +10,9 @@ and without generating or appending anything again, and gets the events after th
 caller must be the one who started the stream, with the same grants, on the same route.
 
 A disconnect does not stop a generation; a cancel does (`POST /v1/streams/{id}/cancel`, or the
-Responses API's own cancel): the generation reads its log's `cancelled` at each write and ends
-with the route's error event, storing nothing."""
+Responses API's own cancel): the stream reads its log's `cancelled` with each run and each beat
+(twice a second), ends with the route's error event, and the generation stops at its model's
+next piece, storing nothing and charged what it spent."""
 
 from __future__ import annotations
 
@@ -104,8 +105,9 @@ class Recorder:
         """Name the stream (`generation_id`, or a new id when the route names none). Its log's
         ~META is written after the first events, not before them (`write_origin`: by the first
         run, or the heartbeat's first beat), so the time to the first token pays no write; a
-        client re-attaching in that instant finds it (`origin_soon`). An Idempotency-Key's alias
-        is written first: a retry with the key finds it as soon as the first event is out."""
+        client re-attaching in that instant finds it (`StreamLogs.origin_soon`). An
+        Idempotency-Key's alias is written first: a retry with the key finds it as soon as the
+        first event is out."""
         self.generation_id = generation_id or uuid.uuid4().hex
         self.flushed_at = time.monotonic()
         if self.opened:

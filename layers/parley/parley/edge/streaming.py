@@ -7,7 +7,9 @@ the MCP tools Parley runs), then `done` carrying exactly the
 non-streamed body, or `error`. Nothing is sent before the first piece of the answer, so an
 error found before it (a 400, a 403, a provider refusing at once) is the ordinary JSON response
 with its status. The transport is a ResponseWriter: the Lambda Web Adapter's HTTP connection in
-AWS (parley.edge.web_adapter), the local gateway's chunked response under `make dev`."""
+AWS (parley.edge.web_adapter), the local gateway's chunked response under `make dev`. Every
+event carries an `id:`, and is logged so that a client re-attaches (parley.edge.resumable);
+a request that names a stream it lost is answered from that log."""
 
 from __future__ import annotations
 
