@@ -12,6 +12,7 @@ import boto3
 from bench.report import Report
 from parley.auth.principal import ALL_SCOPES, Principal
 from parley.config import Settings
+from parley.edge.background_runs import Unread
 from parley.edge.resumable import FLUSH_SECONDS, Recorder
 from parley.edge.streaming import EventStream
 from parley.logic.conversations import create_conversation
@@ -23,14 +24,6 @@ from tests.doubles.capacity import CapacityRecorder
 
 CALLER = Principal("bench-stream-log", frozenset({"acme"}), frozenset(ALL_SCOPES))
 QUESTION = "Tell me about Porto in a few sentences, " * 3
-
-
-class Unread:
-    def start(self, status: int, headers: dict[str, str]) -> None:
-        pass
-
-    def write(self, data: bytes) -> None:
-        pass
 
 
 def one_answer(wiring: Wiring, logs_client: Any) -> EventStream:

@@ -1,6 +1,6 @@
 """Background responses at the edge. The request queues the work: it opens the response's stream
 log (so `GET /v1/responses/{id}?stream=true` may read it at once) and hands its own event, less
-its Idempotency-Key (the request already answered it), to the worker function. The worker runs
+its Idempotency-Key (the request already answered it) and credentials, to the worker function. The worker runs
 the same route over that event, its events going to the log alone, and records how a response
 that did not finish ended (`failed`, or `cancelled`)."""
 
@@ -21,6 +21,9 @@ from parley.edge.streaming import Stream, remaining_seconds, run_recorded
 if TYPE_CHECKING:
     from parley.wiring import Wiring
 
+# What the worker is not handed: the key the request answered, and the caller's credentials (the
+# authorizer's verified context, in the event, is what the route reads).
+LEFT_BEHIND = frozenset({IDEMPOTENCY_HEADER, "authorization", "x-api-key", "cookie"})
 WORKER_TIMEOUT_SECONDS = 900
 QUEUE_SECONDS = 300  # how long a queued run may wait for the worker before its log says it died
 
@@ -43,7 +46,7 @@ def queue_for(event: dict[str, Any], wiring: Wiring) -> Callable[[str], None] | 
         now = int(time.time())
         origin = origin_of(event, now + QUEUE_SECONDS + WORKER_TIMEOUT_SECONDS)
         wiring.stream_logs.open(response_id, origin, now)
-        headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != IDEMPOTENCY_HEADER}
+        headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() not in LEFT_BEHIND}
         job_event = {**event, "headers": headers, "multiValueHeaders": None}
         runner.run({"event": job_event, "response_id": response_id})
 
