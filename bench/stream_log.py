@@ -48,8 +48,7 @@ def one_answer(wiring: Wiring, logs_client: Any) -> EventStream:
         config=wiring.settings,
         listener=stream,
     )
-    stream.finish({"statusCode": 200, "body": answer.model_dump_json()})
-    stream.close({"statusCode": 200})
+    stream.conclude({"statusCode": 200, "body": answer.model_dump_json()})
     return stream
 
 

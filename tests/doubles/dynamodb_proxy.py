@@ -131,7 +131,19 @@ class DynamoDBProxy:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, name="dynamodb-proxy", daemon=True).start()
+        self._stopping = False
+        threading.Thread(target=self._serve, name="dynamodb-proxy", daemon=True).start()
+
+    def _serve(self) -> None:
+        """Serve until stopped. A unit test blocks this process's sockets while it runs
+        (pytest-socket), so a function still writing after its test ended (a stream's last run, a
+        cancelled generation's charge) finds its connection refused then; that request fails and
+        is retried by the SDK, and the proxy goes on serving the tests after it."""
+        while not self._stopping:
+            try:
+                self.httpd.serve_forever()
+            except Exception:  # pytest-socket's refusal, raised from accept()
+                continue
 
     @property
     def endpoint(self) -> str:
@@ -158,6 +170,7 @@ class DynamoDBProxy:
                 self._recorders.remove(recorder)
 
     def stop(self) -> None:
+        self._stopping = True
         self.httpd.shutdown()
         self.httpd.server_close()
 

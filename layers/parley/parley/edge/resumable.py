@@ -100,6 +100,7 @@ class Recorder:
         self.cancelled = False
         self.lock = threading.RLock()
         self.origin_due = False  # the ~META is still to be written
+        self.closed = False  # the last run is written
 
     def open(self, generation_id: str | None = None) -> None:
         """Name the stream (`generation_id`, or a new id when the route names none). Its log's
@@ -117,9 +118,9 @@ class Recorder:
             self.logs.open(self.alias, self.origin, int(time.time()), points_to=self.generation_id)
 
     def write_origin(self) -> None:
-        """The log's ~META, once."""
+        """The log's ~META, once (and never after the last run)."""
         with self.lock:
-            if self.origin_due:
+            if self.origin_due and not self.closed:
                 self.logs.open(self.generation_id, self.origin, int(time.time()))
                 self.origin_due = False
 
@@ -138,13 +139,16 @@ class Recorder:
     def flush(self, final: bool = False) -> None:
         """Write the pending events as one run (with `final`, the run that ends the stream), and
         read whether a cancel was asked."""
-        self.write_origin()
         with self.lock:
+            if self.closed:  # its last run is written: nothing more, whoever asks
+                return
+            self.write_origin()
             if self.pending or final:
                 run = Run(self.first, self.pending, final)
                 self.first += len(self.pending)
                 self.pending, self.pending_bytes = [], 0
                 self.logs.append(self.generation_id, run, int(time.time()))
+                self.closed = final
             self.flushed_at = time.monotonic()
             if not final:
                 origin = self.logs.origin(self.generation_id, consistent=False)

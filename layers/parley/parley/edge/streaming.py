@@ -92,7 +92,7 @@ class Stream(Protocol):
 
     def finish(self, result: dict[str, Any]) -> None: ...
 
-    def close(self, result: dict[str, Any]) -> None: ...
+    def conclude(self, result: dict[str, Any]) -> None: ...
 
 
 _listener: contextvars.ContextVar[Stream | None] = contextvars.ContextVar("listener", default=None)
@@ -144,6 +144,8 @@ class StreamWriter:
         self.stopped = threading.Event()
         self.cancel_seen = False
         self.ended = False  # by a cancel, before the generation knew
+        self.holding = False  # the last events wait for the log's last run (`conclude`)
+        self.held = b""
 
     def opening(self) -> bytes:
         return b""
@@ -175,7 +177,9 @@ class StreamWriter:
                     out += event_id(recorder.generation_id, self.number)
                 self.number += 1
                 out += frame
-            if out:
+            if out and self.holding:
+                self.held += out
+            elif out:
                 self._write(lambda: self.writer.write(out))
         if recorder is None:
             return
@@ -213,27 +217,35 @@ class StreamWriter:
     def _end_cancelled(self) -> None:
         """The route's error event for a cancelled generation, and the log's last run; the
         generation, when its provider speaks again, finds the stream ended and stops."""
-        recorder = self.recorder
-        assert recorder is not None
         with self.lock:
             if self.ended or self.cancel_seen or self.stopped.is_set():
                 return
             self.cancel_seen = True
             cancelled = GenerationCancelled()
-            self.finish(self.shape(error_result(cancelled.status, cancelled.code, cancelled.message)))
+            self.conclude(self.shape(error_result(cancelled.status, cancelled.code, cancelled.message)))
             self.ended = True
-        attempt_flush(recorder, final=True)
-        recorder.forget_alias()
 
-    def close(self, result: dict[str, Any]) -> None:
-        """After `finish`: the log's last run, and the heartbeat stopped."""
-        self.stopped.set()
+    def conclude(self, result: dict[str, Any]) -> None:
+        """End the stream with `result` (`finish`), its last events sent only once the log's last
+        run holds them: a client that has the end can re-attach to all of it, and nothing is
+        written for the stream after its client has its end. A failed answer releases the
+        Idempotency-Key's alias."""
+        self.holding = True
+        try:
+            self.finish(result)
+        finally:
+            self.holding = False
         recorder = self.recorder
-        if recorder is None or not self.started or self.ended:
-            return
-        attempt_flush(recorder, final=True)
-        if int(result["statusCode"]) >= 300:
-            recorder.forget_alias()
+        if recorder is not None and self.started:
+            attempt_flush(recorder, final=True)
+            if int(result["statusCode"]) >= 300:
+                try:
+                    recorder.forget_alias()
+                except StoreUnavailable:
+                    logger.warning("idempotency alias of a failed stream not released")
+        held, self.held = self.held, b""
+        if held:
+            self._write(lambda: self.writer.write(held))
 
 
 class Heartbeats:
@@ -400,8 +412,7 @@ def run_recorded(
         stream.stopped.set()
         if not stream.ended:
             stream.cancel_seen = True  # the route has its result: a cancel now changes nothing
-            stream.finish(result)
-    stream.close(result)
+            stream.conclude(result)
     return result
 
 
