@@ -7,8 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.edge.http import create_app, http_handler, principal
+from parley.edge.reattach import resumed
 from parley.edge.responses_stream import ResponseEventStream
-from parley.edge.streaming import resumed
 from parley.logic.responses import get_response
 from parley.models.api.responses import Response
 from parley.wiring import Wiring

@@ -12,7 +12,8 @@ from typing import Any
 
 from parley.edge.anthropic_errors import in_anthropic_shape
 from parley.edge.request import RequestView
-from parley.edge.streaming import ResponseWriter, StreamWriter, sse, write_whole
+from parley.edge.sse import ResponseWriter, sse, write_whole
+from parley.edge.streaming import StreamWriter
 from parley.ids import new_identity
 from parley.models.api.anthropic import message_id
 from parley.providers.base import Delta

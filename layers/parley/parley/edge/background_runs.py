@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge.idempotency import HEADER as IDEMPOTENCY_HEADER
 from parley.edge.resumable import Recorder, origin_of
-from parley.edge.streaming import Stream, remaining_seconds, run_recorded
+from parley.edge.sse import remaining_seconds
+from parley.edge.streaming import Stream, run_recorded
 
 if TYPE_CHECKING:
     from parley.wiring import Wiring

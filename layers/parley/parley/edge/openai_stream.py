@@ -12,7 +12,8 @@ from typing import Any
 
 from parley.edge.openai_errors import in_openai_shape
 from parley.edge.request import RequestView
-from parley.edge.streaming import ResponseWriter, StreamWriter, write_whole
+from parley.edge.sse import ResponseWriter, write_whole
+from parley.edge.streaming import StreamWriter
 from parley.ids import new_identity
 from parley.providers.base import Delta
 

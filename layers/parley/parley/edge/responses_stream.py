@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from parley.edge.openai_errors import in_openai_shape
-from parley.edge.streaming import ResponseWriter, StreamWriter, sse, write_whole
+from parley.edge.sse import ResponseWriter, sse, write_whole
+from parley.edge.streaming import StreamWriter
 from parley.providers.base import Delta
 
 

@@ -9,11 +9,10 @@ error found before it (a 400, a 403, a provider refusing at once) is the ordinar
 with its status. The transport is a ResponseWriter: the Lambda Web Adapter's HTTP connection in
 AWS (parley.edge.web_adapter), the local gateway's chunked response under `make dev`. Every
 event carries an `id:`, and is logged so that a client re-attaches (parley.edge.resumable);
-a request that names a stream it lost is answered from that log."""
+a request that names a stream it lost is answered from that log (parley.edge.reattach)."""
 
 from __future__ import annotations
 
-import base64
 import contextvars
 import json
 import threading
@@ -24,48 +23,35 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley.edge.cors import cors_headers, with_cors
+from parley.edge.reattach import attachment_of, follow
 from parley.edge.request import RequestView
 from parley.edge.responses import error_result
 from parley.edge.resumable import (
     FLUSH_SECONDS,
     HEARTBEAT,
-    Follower,
     Recorder,
     alias_for_key,
-    check_attachment,
     event_id,
     origin_of,
-    parse_last_event_id,
     split_frames,
 )
-from parley.errors import GenerationCancelled, InvalidRequest, ParleyError, StoreUnavailable, StreamNotFound
+from parley.edge.sse import (
+    SSE_HEADERS,
+    ResponseWriter,
+    StreamingHandler,
+    attempt,
+    remaining_seconds,
+    sse,
+    write_whole,
+)
+from parley.errors import GenerationCancelled, ParleyError, StoreUnavailable
 from parley.observability import logger
 from parley.providers.base import Delta
-from parley.store.stream_logs import StreamOrigin, is_generation_id
 
 if TYPE_CHECKING:
     from parley.wiring import Wiring
 
 BEAT_SECONDS = FLUSH_SECONDS  # how often each stream's heartbeat, log and cancel are seen to
-DEFAULT_REMAINING_SECONDS = 900.0  # without a Lambda context: the streaming functions' timeout
-FOLLOW_MARGIN_SECONDS = 2.0  # a re-attached stream ends this long before its invocation must
-
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",  # no proxy on the way holds the events back
-}
-
-
-class ResponseWriter(Protocol):
-    def start(self, status: int, headers: dict[str, str]) -> None:
-        """Send the status line and headers (once, before any body)."""
-
-    def write(self, data: bytes) -> None:
-        """Send a piece of the body now; raises OSError once the client is gone."""
-
-
-StreamingHandler = Callable[[dict[str, Any], LambdaContext, ResponseWriter], None]
 
 
 class Stream(Protocol):
@@ -114,10 +100,6 @@ def wants_stream(event: dict[str, Any]) -> bool:
     if '"stream"' not in request.body:  # most requests: no second parse of the body
         return False
     return request.json_object.get("stream") is True
-
-
-def sse(name: str, data: Any) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 class StreamWriter:
@@ -322,29 +304,6 @@ class EventStream(StreamWriter):
         return opening
 
 
-def attempt(action: Callable[[], None]) -> bool:
-    """Write to the client; False once it is gone (its connection closed)."""
-    try:
-        action()
-    except OSError:
-        return False
-    return True
-
-
-def write_whole(writer: ResponseWriter, result: dict[str, Any]) -> None:
-    """A Lambda proxy result (statusCode, headers, body) written at once."""
-    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers[name] = ", ".join(str(v) for v in values)
-    body = result.get("body") or ""
-    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-    try:
-        writer.start(int(result["statusCode"]), headers)
-        writer.write(data)
-    except OSError:
-        pass  # the client is gone; what it asked for was done
-
-
 def attempt_flush(recorder: Recorder, final: bool = False, origin_only: bool = False) -> None:
     """Write the log's pending events (or, `origin_only`, its ~META); a log that cannot be
     written costs the resuming, never the answer (the client still gets every event, and the
@@ -414,157 +373,3 @@ def run_recorded(
             stream.cancel_seen = True  # the route has its result: a cancel now changes nothing
             stream.conclude(result)
     return result
-
-
-def resumed(
-    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
-    wiring: Wiring,
-    route: str,
-    events: type[Stream],
-) -> StreamingHandler:
-    """The entry point of a route that reads a stream again by its id (`GET
-    /v1/responses/{response_id}?stream=true&starting_after=n`): the events of the stream started
-    on `route` after event n, then the rest; without `stream=true`, the ordinary handler."""
-
-    def handle(event: dict[str, Any], context: LambdaContext, writer: ResponseWriter) -> None:
-        query = event.get("queryStringParameters") or {}
-        if str(query.get("stream", "")).lower() != "true":
-            write_whole(writer, handler(event, context))
-            return
-        cors = cors_headers(event, wiring.settings.allowed_origins)
-        try:
-            generation_id = next(iter((event.get("pathParameters") or {}).values()), "")
-            after = _starting_after(query.get("starting_after"))
-            origin = wiring.stream_logs.origin(generation_id) if is_generation_id(generation_id) else None
-            if origin is None:  # its log expired, it was never streamed, or it starts this moment
-                stored = handler(event, context)
-                if replayed_whole(stored, events, event=event, writer=writer, cors=cors, after=after):
-                    return
-                origin = wiring.stream_logs.origin_soon(generation_id)
-                if origin is None:
-                    missing = with_cors(event, _unknown(events), wiring.settings.allowed_origins)
-                    write_whole(writer, stored if int(stored["statusCode"]) >= 300 else missing)
-                    return
-            check_attachment(origin, event, route=route)
-        except ParleyError as error:
-            refusal = error_result(error.status, error.code, error.message)
-            write_whole(writer, with_cors(event, events.shape(refusal), wiring.settings.allowed_origins))
-            return
-        follow(wiring, generation_id, origin=origin, after=after, writer=writer, cors=cors, context=context)
-
-    return handle
-
-
-class _Collected:
-    """A ResponseWriter that keeps what is written."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    def start(self, status: int, headers: dict[str, str]) -> None:
-        pass
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-
-def replayed_whole(
-    stored: dict[str, Any],
-    events: type[Stream],
-    *,
-    event: dict[str, Any],
-    writer: ResponseWriter,
-    cors: dict[str, str],
-    after: int,
-) -> bool:
-    """A completed answer whose log is gone, streamed again from what was stored: the events it
-    would have been, numbered from 0, after `after`. False for anything else."""
-    body = json.loads(stored.get("body") or "null") if int(stored["statusCode"]) == 200 else None
-    if not isinstance(body, dict) or body.get("status") != "completed":
-        return False
-    collected = _Collected()
-    stream = events(event, collected, {})
-    announce = getattr(stream, "announce", None)
-    if announce is None:
-        return False
-    announce({**body, "status": "in_progress", "output": [], "usage": None})
-    stream.claimed = True
-    stream.finish(stored)
-    try:
-        writer.start(200, {**SSE_HEADERS, **cors})
-        for number, frame in enumerate(split_frames(collected.data)):
-            if number > after:
-                writer.write(event_id(str(body["id"]), number) + frame)
-    except OSError:
-        pass
-    return True
-
-
-def _unknown(events: type[Stream]) -> dict[str, Any]:
-    unknown = StreamNotFound()
-    return events.shape(error_result(unknown.status, unknown.code, unknown.message))
-
-
-def _starting_after(value: Any) -> int:
-    if value is None:
-        return -1
-    if not str(value).isdigit():
-        raise InvalidRequest("starting_after must be an event's sequence_number.", code="invalid_request")
-    return int(value)
-
-
-def attachment_of(event: dict[str, Any], wiring: Wiring) -> tuple[str, StreamOrigin, int] | None:
-    """The stream a request re-attaches to (its generation, origin, and the number of the last
-    event the client has), by `Last-Event-ID` or by an Idempotency-Key whose stream is logged;
-    None for a request to run. Another caller's stream, or an unknown one, is a StreamNotFound."""
-    logs = wiring.stream_logs
-    last_event = RequestView(event).header("last-event-id")
-    if last_event is not None:
-        parsed = parse_last_event_id(last_event)
-        if parsed is None:
-            raise InvalidRequest(
-                "Last-Event-ID is not an event id Parley sent (`<generation>:<number>`).",
-                code="invalid_last_event_id",
-            )
-        generation_id, after = parsed
-    else:
-        alias = alias_for_key(event)
-        pointer = logs.origin(alias) if alias is not None else None
-        if pointer is None or pointer.points_to is None:
-            return None
-        generation_id, after = pointer.points_to, -1
-    origin = logs.origin_soon(generation_id)
-    check_attachment(origin, event)
-    assert origin is not None
-    return generation_id, origin, after
-
-
-def follow(
-    wiring: Wiring,
-    generation_id: str,
-    *,
-    origin: StreamOrigin,
-    after: int,
-    writer: ResponseWriter,
-    cors: dict[str, str],
-    context: LambdaContext,
-) -> None:
-    """Answer a re-attached request: the logged events after `after`, then the rest."""
-    follower = Follower(
-        wiring.stream_logs,
-        generation_id,
-        origin,
-        writer.write,
-        wiring.settings.stream_heartbeat_seconds,
-        stop_by=time.monotonic() + remaining_seconds(context) - FOLLOW_MARGIN_SECONDS,
-    )
-    try:
-        writer.start(200, {**SSE_HEADERS, **cors})
-        follower.follow(after)
-    except OSError:
-        pass  # the client is gone again; it may re-attach once more
-
-
-def remaining_seconds(context: Any) -> float:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) / 1000 if callable(remaining) else DEFAULT_REMAINING_SECONDS
