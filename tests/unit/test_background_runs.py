@@ -30,7 +30,8 @@ class Logs:
 
 def test_the_worker_gets_the_verified_request_without_credentials() -> None:
     runner, logs = Runner(), Logs()
-    wiring = Wiring(Settings(), background=runner, stream_logs=logs)
+    named = Settings(responses_background_function="ResponsesBackgroundFunction")
+    wiring = Wiring(named, background=runner, stream_logs=logs)
     event = {
         "httpMethod": "POST",
         "resource": "/v1/responses",
@@ -58,4 +59,4 @@ def test_the_worker_gets_the_verified_request_without_credentials() -> None:
 
 
 def test_without_a_worker_there_is_no_queue() -> None:
-    assert queue_for({}, Wiring(Settings(), background=None)) is None
+    assert queue_for({}, Wiring(Settings(responses_background_function=""))) is None

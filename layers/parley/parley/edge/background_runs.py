@@ -39,16 +39,17 @@ def background_job() -> str | None:
 
 def queue_for(event: dict[str, Any], wiring: Wiring) -> Callable[[str], None] | None:
     """How the request queues a background response (None: the deployment runs none)."""
-    runner = wiring.background
-    if runner is None:
+    if not wiring.settings.responses_background_function:
         return None
 
-    def queue(response_id: str) -> None:
+    def queue(response_id: str) -> None:  # the Lambda client is made here: only a queued request pays
         now = int(time.time())
         origin = origin_of(event, now + QUEUE_SECONDS + WORKER_TIMEOUT_SECONDS)
         wiring.stream_logs.open(response_id, origin, now)
         headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() not in LEFT_BEHIND}
         job_event = {**event, "headers": headers, "multiValueHeaders": None}
+        runner = wiring.background
+        assert runner is not None  # the function is named
         runner.run({"event": job_event, "response_id": response_id})
 
     return queue
