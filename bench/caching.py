@@ -9,7 +9,7 @@ from bench.report import Report
 from parley.models.domain import TokenUsage
 from parley.providers.anthropic_chat import AnthropicProvider
 from parley.providers.base import ChatRequest, PromptMessage
-from parley.providers.registry import model_spec
+from parley.providers.registry import MODELS
 from tests.doubles.fake_providers import ANTHROPIC_KEY, ProviderServer
 
 TURNS = 20
@@ -21,7 +21,7 @@ SYSTEM_PROMPT = ("Answer as the support assistant of Parley Outfitters; cite the
 
 def run(report: Report, providers: ProviderServer) -> None:
     provider = AnthropicProvider.create(ANTHROPIC_KEY, providers.anthropic_url, 10, 0)
-    spec = model_spec(MODEL)
+    spec = MODELS[MODEL]
     history: list[PromptMessage] = []
     full_price = cached = written = prompt = 0
     cost = cost_without = 0.0

@@ -16,6 +16,12 @@ LOCAL_ONLY = [
     ("DYNAMODB_PORT", "a free port", "port of `make dev`'s DynamoDB Local"),
     ("LOCAL_DATA_DIR", "`.local/dynamodb`", "where `make dev`'s DynamoDB Local keeps its data"),
     (
+        "LOCAL_MODEL",
+        "`on`",
+        "`make dev` runs SmolLM2-135M-Instruct on llama.cpp as the endpoint `local`; `off`: it does not",
+    ),
+    ("LOCAL_MODEL_PORT", "a free port", "port of `make dev`'s local model server"),
+    (
         "AWS_ENDPOINT_URL_DYNAMODB",
         "AWS",
         "DynamoDB endpoint (boto3's own); `make dev` starts DynamoDB Local unless set",
@@ -36,7 +42,7 @@ def _default(field: Any) -> str:
         return "unset"
     if hasattr(value, "get_secret_value"):
         return "unset"
-    return f"`{value}`" if value != "" else "empty"
+    return f"`{value}`" if value not in ("", ()) else "empty"
 
 
 def render() -> str:

@@ -2,7 +2,8 @@
 elsewhere), the table from template.yaml, the local gateway, and the cleanup on the template's
 schedule; with RAG_VECTOR_STORE=opensearch
 (`make dev RAG_STORE=opensearch`) and no OPENSEARCH_URL, an OpenSearch node persisted under
-.local/opensearch too. Ctrl-C stops what it started."""
+.local/opensearch too; unless LOCAL_MODEL=off, a real chat model (local.local_model), the default
+when no provider key is set. Ctrl-C stops what it started."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from local.dynamodb import DynamoDBLocal, client, create_table, free_port, wait_
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.invoke import DEV_ENVIRONMENT, share_dev_environment
+from local.local_model import MODEL as LOCAL_MODEL
+from local.local_model import LocalModel, with_local_endpoint
 from local.opensearch_node import OpenSearchNode
 from local.schedule import CLEANUP_FUNCTION, Schedule, interval_seconds, schedule_expression
 from local.settings import DEV_PORT_FILE, local_environment
@@ -30,6 +33,7 @@ DEFAULT_DATA_DIR = ROOT / ".local" / "dynamodb"
 def describe_providers(config: Settings) -> str:
     remote: tuple[RemoteProvider, ...] = ("openai", "anthropic")
     live = ["offline (parley-offline)", *(p for p in remote if is_configured(config, p))]
+    live += [f"endpoint {e.name} ({e.base_url})" for e in config.openai_compatible_endpoints]
     line = f"Providers live: {', '.join(live)}; default model: {default_model(config)}."
     if missing := [p for p in remote if not is_configured(config, p)]:
         settings_needed = " / ".join(f"{p.upper()}_API_KEY" for p in missing)
@@ -48,6 +52,18 @@ def start_opensearch() -> OpenSearchNode | None:
     os.environ.update({"OPENSEARCH_URL": node.url, "OPENSEARCH_SERVICE": "none"})
     print(f"OpenSearch 2.19 with k-NN: {node.url}, data in {data_dir}")
     return node
+
+
+def start_local_model() -> LocalModel | None:
+    """SmolLM2 on llama.cpp as the endpoint `local`, unless LOCAL_MODEL=off."""
+    if os.environ.get("LOCAL_MODEL", "on").lower() == "off":
+        print("Local model: off (LOCAL_MODEL=off)")
+        return None
+    model = LocalModel(int(os.environ.get("LOCAL_MODEL_PORT") or free_port())).start()
+    current = os.environ.get("OPENAI_COMPATIBLE_ENDPOINTS", "")
+    os.environ["OPENAI_COMPATIBLE_ENDPOINTS"] = with_local_endpoint(current, model.url)
+    print(f"Local model: {LOCAL_MODEL} (SmolLM2-135M-Instruct on llama.cpp, 1 thread) at {model.url}")
+    return model
 
 
 def serve(port: int, files: FilesStack) -> tuple[LocalServer, Schedule]:
@@ -87,6 +103,7 @@ def main() -> None:
     created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
     node = start_opensearch() if os.environ["RAG_VECTOR_STORE"] == "opensearch" else None
+    local_model = start_local_model()
     files = FilesStack(os.environ["AWS_REGION"]).start()
     os.environ.update(files.environment())
     print(f"Files: S3 and SQS (moto) at {files.endpoint}, bucket {os.environ['FILES_BUCKET']}")
@@ -109,6 +126,8 @@ def main() -> None:
         server.stop()
         if node:
             node.stop()
+        if local_model:
+            local_model.stop()
         if database:
             database.stop()
 

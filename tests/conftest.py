@@ -14,6 +14,7 @@ from hypothesis.internal.conjecture import providers as hypothesis_providers
 from local.dynamodb import DynamoDBLocal, client, create_table, free_port
 from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
+from local.local_model import LocalModel
 from local.opensearch_node import OpenSearchNode, wait_for_refresh
 from local.settings import local_environment
 from local.token import mint
@@ -87,6 +88,14 @@ def auth() -> TokenFactory:
         return {"Authorization": f"Bearer {mint(sub, **claims)}"}  # type: ignore[arg-type]
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def local_model() -> Iterator[LocalModel]:
+    """The real local chat model (SmolLM2-135M-Instruct on llama.cpp, one thread), once a session."""
+    model = LocalModel().start()
+    yield model
+    model.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ app = create_app(style="anthropic")
 
 @app.post("/v1/messages/count_tokens")
 def counted(request: CountTokensRequest) -> TokenCount:
-    return count_tokens(principal(app), request)
+    return count_tokens(principal(app), request, wiring.settings)
 
 
 lambda_handler = http_handler(app, wiring, style="anthropic")

@@ -22,6 +22,7 @@ def put(chatId: UuidPath, messageId: UuidPath, request: FeedbackIn) -> ChatFeedb
         conversations=wiring.conversations,
         ratings=wiring.feedback,
         clock=wiring.clock,
+        config=wiring.settings,
     )
     return ChatFeedbackEnvelope(data=ChatFeedback.of(feedback))
 

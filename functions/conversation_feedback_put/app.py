@@ -21,6 +21,7 @@ def put(conversation_id: UuidPath, message_id: UuidPath, request: FeedbackIn) ->
             conversations=wiring.conversations,
             ratings=wiring.feedback,
             clock=wiring.clock,
+            config=wiring.settings,
         )
     )
 

@@ -19,4 +19,14 @@ def model(model_id: Annotated[str, Path(min_length=1, max_length=256)]) -> Model
     return get_model(principal(app), model_id, store=wiring.catalog, config=wiring.settings)
 
 
+# An endpoint's model (`<endpoint>/<id>`), its slash sent encoded (`%2F`): the event's path is
+# decoded, so it arrives as two segments.
+@app.get("/v1/models/<endpoint>/<model_id>", include_in_schema=False)
+def endpoint_model(
+    endpoint: Annotated[str, Path(min_length=1, max_length=32)],
+    model_id: Annotated[str, Path(min_length=1, max_length=200)],
+) -> ModelCard:
+    return model(f"{endpoint}/{model_id}")
+
+
 lambda_handler = http_handler(app, wiring, style="openai")

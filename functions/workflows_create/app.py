@@ -11,7 +11,9 @@ app = create_app()
 
 @app.post("/api/workflows", status_code=201)
 def create(request: CreateWorkflowRequest) -> WorkflowEnvelope:
-    return WorkflowEnvelope(data=create_workflow(principal(app), request, store=wiring.catalog))
+    return WorkflowEnvelope(
+        data=create_workflow(principal(app), request, store=wiring.catalog, config=wiring.settings)
+    )
 
 
 lambda_handler = http_handler(app, wiring)

@@ -16,8 +16,9 @@ READY = re.compile(r"listening on http://127\.0\.0\.1:\d+")
 
 
 def start_dev(**variables: str) -> subprocess.Popen[str]:
-    """Start `python -m local.dev` with these environment variables; return once it listens."""
-    env = {**os.environ, **variables}
+    """Start `python -m local.dev` with these environment variables; return once it listens.
+    Without the local model unless asked for (LOCAL_MODEL=on): the tests that need it say so."""
+    env = {**os.environ, "LOCAL_MODEL": "off", **variables}
     if "AWS_ENDPOINT_URL_DYNAMODB" not in variables:
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)  # let it start its own DynamoDB Local
     process = subprocess.Popen(

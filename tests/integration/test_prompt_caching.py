@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 
+from parley.config import Settings
 from parley.models.domain import TokenUsage
 from parley.providers.registry import model_spec
 from tests.conftest import TokenFactory
@@ -45,7 +46,7 @@ def test_a_long_conversation_reads_its_prefix_from_anthropics_cache(
     read = second["assistant_message"]["metadata"]
     assert read["cached_tokens"] >= written["cache_write_tokens"]
     usage = TokenUsage.model_validate(second["assistant_message"]["token_usage"])
-    spec = model_spec("claude-sonnet-4-6")
+    spec = model_spec("claude-sonnet-4-6", Settings())
     assert read["cost_usd"] < spec.cost_usd(usage)  # cheaper than the same prompt at full price
     assert read["cost_usd"] == spec.cost_usd(usage, read)
 

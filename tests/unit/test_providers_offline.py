@@ -64,13 +64,13 @@ def test_every_model_has_a_provider_window_and_price() -> None:
     for spec in MODELS.values():
         assert spec.context_window > spec.max_output_tokens > 0
     for seed_model in ("claude-sonnet-4-6", "gpt-4o", "gpt-4o-mini", "gpt-4-turbo", "gpt-3.5-turbo"):
-        assert model_spec(seed_model).input_per_million > 0
+        assert model_spec(seed_model, Settings()).input_per_million > 0
 
 
 def test_cost_is_tokens_times_price() -> None:
     usage = TokenUsage(prompt_tokens=1_000_000, completion_tokens=500_000, total_tokens=1_500_000)
 
-    assert model_spec("gpt-4o").cost_usd(usage) == 2.50 + 5.00
+    assert model_spec("gpt-4o", Settings()).cost_usd(usage) == 2.50 + 5.00
 
 
 def test_openai_messages_put_the_system_prompt_first_and_keep_history_system_messages() -> None:

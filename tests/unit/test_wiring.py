@@ -16,7 +16,7 @@ from parley.wiring import Wiring
 def test_making_a_wiring_reads_nothing() -> None:
     wiring = Wiring(environ={"TABLE_NAME": "x"})  # an invalid table name: read only on first use
 
-    with pytest.raises(ConfigurationError, match="table_name"):
+    with pytest.raises(ConfigurationError, match="TABLE_NAME"):
         _ = wiring.settings
 
 

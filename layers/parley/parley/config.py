@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from parley.endpoint_config import CompatibleEndpoint, parse_endpoints
 
 
 class Settings(BaseModel):
@@ -25,7 +27,7 @@ class Settings(BaseModel):
     )
     default_model: str | None = Field(
         None,
-        description="model of a conversation created without one; unset: `gpt-4o-mini` if OpenAI is configured, else `claude-sonnet-4-6` if Anthropic is, else `parley-offline`",
+        description="model of a conversation created without one; unset: `gpt-4o-mini` if OpenAI is configured, else `claude-sonnet-4-6` if Anthropic is, else the first model of the first OpenAI-compatible endpoint (`make dev`: the local model), else `parley-offline`",
     )
     conversation_titles: bool = Field(
         True,
@@ -82,6 +84,28 @@ class Settings(BaseModel):
         None, description="a Bedrock guardrail applied to every Bedrock call"
     )
     bedrock_guardrail_version: str = Field("DRAFT", description="the guardrail's version")
+    openai_compatible_endpoints: tuple[CompatibleEndpoint, ...] = Field(
+        (),
+        description='JSON list of OpenAI-compatible servers, `[{"name", "base_url", "api_key" or "api_key_secret_arn", "models": [{"id", "context_window", "max_output", "input_per_mtok", "output_per_mtok", "tools", "json_schema"}]}]`; their models are `<name>/<id>` (docs/models.md)',
+    )
+    guardrail_id: str | None = Field(
+        None,
+        description="a Bedrock guardrail (id or ARN) applied with ApplyGuardrail to the input and output of every provider",
+    )
+    guardrail_version: str = Field("DRAFT", description="the version of GUARDRAIL_ID")
+    guardrail_on_error: Literal["block", "allow"] = Field(
+        "block",
+        description="when ApplyGuardrail fails or times out: `block` refuses the turn (503), `allow` lets it through unchecked (logged)",
+    )
+    guardrail_stream_window_chars: int = Field(
+        400,
+        ge=50,
+        le=10_000,
+        description="a streamed answer is checked each time this many characters have come (and at its end)",
+    )
+    guardrail_timeout_seconds: float = Field(
+        5, gt=0, le=15, description="deadline of one ApplyGuardrail call (then GUARDRAIL_ON_ERROR applies)"
+    )
     provider_timeout_seconds: float = Field(
         20,
         gt=0,
@@ -302,6 +326,11 @@ class Settings(BaseModel):
         "", description="stripped from each scope (Cognito names custom scopes `<resource server>/<scope>`)"
     )
 
+    @field_validator("openai_compatible_endpoints", mode="before")
+    @classmethod
+    def _endpoints(cls, value: object) -> tuple[CompatibleEndpoint, ...]:
+        return parse_endpoints(value)
+
     @property
     def brands_with_usage_plans(self) -> frozenset[str]:
         return frozenset(b.strip() for b in self.usage_plan_brands.split(",") if b.strip())
@@ -325,6 +354,18 @@ def settings_from(environ: Mapping[str, str]) -> Settings:
         name: environ[name.upper()] for name in Settings.model_fields if environ.get(name.upper(), "") != ""
     }
     try:
-        return Settings.model_validate(values)
+        settings = Settings.model_validate(values)
     except ValidationError as error:
-        raise ConfigurationError(f"invalid environment: {error}") from error
+        # Each problem by the setting it is in, never with the value (it may hold a key).
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        )
+        raise ConfigurationError(f"invalid environment: {problems}") from None
+    if environ.get("AWS_LAMBDA_FUNCTION_NAME") and any(
+        e.api_key for e in settings.openai_compatible_endpoints
+    ):
+        raise ConfigurationError(
+            "invalid environment: in AWS an endpoint's key comes from api_key_secret_arn (Secrets Manager or SSM), never plain api_key"
+        )
+    return settings

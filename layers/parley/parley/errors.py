@@ -96,8 +96,11 @@ class ContentTooLarge(ParleyError):
 
 
 class UnknownModel(InvalidRequest):
-    def __init__(self, model: str, valid: list[str]) -> None:
-        super().__init__(f"Unknown model '{model}'. Valid models: {', '.join(valid)}.", code="unknown_model")
+    def __init__(self, model: str, valid: list[str], among: str = "") -> None:
+        served = f"Models of {among}" if among else "Valid models"
+        super().__init__(f"Unknown model '{model}'. {served}: {', '.join(valid)}.", code="unknown_model")
+        # An endpoint's own list, when the id names an endpoint that does not serve it.
+        self.endpoint_models = valid if among else None
 
 
 class ProviderNotConfigured(ParleyError):
@@ -197,8 +200,9 @@ class ModelNotFound(NotFound):
     code = "model_not_found"
     param = "model"
 
-    def __init__(self, model: str) -> None:
-        super().__init__(f"The model '{model}' does not exist or you do not have access to it.")
+    def __init__(self, model: str, endpoint_models: list[str] | None = None) -> None:
+        served = f" Its endpoint serves: {', '.join(endpoint_models)}." if endpoint_models else ""
+        super().__init__(f"The model '{model}' does not exist or you do not have access to it.{served}")
 
 
 class BatchTooLarge(ContentTooLarge):

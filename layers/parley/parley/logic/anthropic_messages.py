@@ -65,7 +65,7 @@ def create_message(
     """The answer to a Messages request, as `/v1/chat/completions` answers what it means."""
     answer = chat_completion(
         principal,
-        as_chat_completion(request),
+        as_chat_completion(request, config),
         brand_header,
         catalog=catalog,
         generator=generator,
@@ -78,7 +78,7 @@ def create_message(
     return as_message(answer)
 
 
-def as_chat_completion(request: MessagesRequest) -> ChatCompletionRequest:
+def as_chat_completion(request: MessagesRequest, config: Settings) -> ChatCompletionRequest:
     """The Chat Completions request a Messages request means; a 400 naming what cannot map."""
     if request.top_k is not None:
         raise InvalidRequest(
@@ -87,7 +87,7 @@ def as_chat_completion(request: MessagesRequest) -> ChatCompletionRequest:
     body: dict[str, Any] = {
         "model": request.model,
         "messages": _messages(request.system, request.messages),
-        "max_tokens": _budget(request.model, request.max_tokens),
+        "max_tokens": _budget(request.model, request.max_tokens, config),
     }
     if request.tools:
         body["tools"] = [_function(tool) for tool in request.tools]
@@ -131,15 +131,15 @@ def as_message(answer: ChatCompletion) -> AnthropicMessage:
     )
 
 
-def count_tokens(principal: Principal, request: CountTokensRequest) -> TokenCount:
+def count_tokens(principal: Principal, request: CountTokensRequest, config: Settings) -> TokenCount:
     """The input tokens of a Messages request, as Parley counts them for its context window
     (parley.tokens: an estimate that errs on the high side, not the provider's tokenizer)."""
     principal.require(AI_CHAT)
     if not request.model.startswith("assistant:"):
         try:
-            model_spec(request.model)
-        except UnknownModel:
-            raise ModelNotFound(request.model) from None
+            model_spec(request.model, config)
+        except UnknownModel as unknown:
+            raise ModelNotFound(request.model, unknown.endpoint_models) from None
     turns = [
         PromptMessage(turn["role"], turn.get("content") or "", turn.get("tool_calls"))
         for turn in _messages(request.system, request.messages)
@@ -196,11 +196,11 @@ def _messages(system: str | list[TextBlock] | None, messages: list[InputMessage]
     return out
 
 
-def _budget(model: str, max_tokens: int) -> int:
+def _budget(model: str, max_tokens: int, config: Settings) -> int:
     """`max_tokens`, within what the model can write at most: agents (Claude Code) ask for the
     largest budget any Claude model has, whatever model they are pointed at."""
     try:
-        return min(max_tokens, model_spec(model).max_output_tokens)
+        return min(max_tokens, model_spec(model, config).max_output_tokens)
     except UnknownModel:
         return max_tokens  # an assistant's model, or an unknown one, refused by the use case
 

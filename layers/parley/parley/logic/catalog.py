@@ -125,7 +125,7 @@ def check_assistant_settings(request: AssistantIn, config: Settings, store: Cata
     pinned filters and template."""
     servers = checked_assistant_servers(request.tools, config)
     if request.model is not None:
-        model_spec(request.model)
+        model_spec(request.model, config)
     parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
     if request.template_id is not None or request.template_version is not None:
         find_template(request.brand_id, request.template_id, request.template_version, store=store)

@@ -63,7 +63,7 @@ def send_chat_message(
     if request.userId != principal.user_id and ACT_AS not in principal.scopes:
         raise Forbidden("userId must be the signed-in user.")
     check_content_size(request.content, config.max_message_bytes)
-    model = model_spec(request.modelId).id
+    model = model_spec(request.modelId, config).id
     context = store.completion_context(chat_id, config.history_max_messages)
     # The chat must be the userId's (the caller's, or whom an ai:act-as token speaks for).
     CHATS.require_access(chat_id, context.conversation if context else None, principal, request.userId)
@@ -81,13 +81,13 @@ def send_chat_message(
         )
     else:
         prompt = prompt_for(
-            model_spec(model),
+            model_spec(model, config),
             context.conversation,
             [*context.recent, message],
             memory_of(context, store, config),
             generation,
         )
-        generated = generate_reply(context.conversation, prompt, generation, model_spec(model))
+        generated = generate_reply(context.conversation, prompt, generation, model_spec(model, config))
         reply, summary = generated.message, generated.summary
     reply.parent_id = message.id
     title = title_after_first_exchange(

@@ -36,7 +36,7 @@ from parley.models.approvals import RESULTS
 from parley.models.domain import Branch, Charge, Conversation, Message
 from parley.models.tools import ToolRun
 from parley.models.tree import Head, Reroute, branch_of
-from parley.providers.registry import model_spec
+from parley.providers.registry import ModelSpec, model_spec
 from parley.store.active_branch import CompletionContext
 from parley.store.branch_moves import BranchStore
 from parley.store.conversations import ConversationStore
@@ -97,7 +97,7 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
         turns.history[-1].metadata[RESULTS] = results
     if binding.chunks:
         generation.context(binding.context())
-    spec = model_spec(asking.model or conversation.model)
+    spec = model_spec(asking.model or conversation.model, asking.config)
     prompt = prompt_for(spec, conversation, turns.history, turns.memory, generation)
     reply = generate_reply(
         conversation, prompt, generation, spec, tools=asking.tools, toolbox=toolbox, config=asking.config
@@ -144,7 +144,7 @@ def memory_of(context: CompletionContext, store: ConversationStore, config: Sett
         context.conversation.summary,
         context.reaches_start,
         lambda after, limit: store.messages_after(conversation_id, after, limit),
-        config.summary_model,
+        summarizer(config),
     )
 
 
@@ -222,4 +222,9 @@ class Branching:
             found = self.store.messages_after(self.conversation.id, after, limit)
             return [m for m in found if fork is not None and m.id <= fork]
 
-        return Memory(summary, reaches_start, earlier, self.config.summary_model)
+        return Memory(summary, reaches_start, earlier, summarizer(self.config))
+
+
+def summarizer(config: Settings) -> ModelSpec | None:
+    """SUMMARY_MODEL's spec; None: each conversation's own model summarizes it."""
+    return model_spec(config.summary_model, config) if config.summary_model else None

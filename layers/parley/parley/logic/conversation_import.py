@@ -30,7 +30,7 @@ def import_conversation(
     source = request.conversation
     if source.brand_id is not None:
         principal.require_brand(source.brand_id)
-    model = model_spec(source.model).id
+    model = model_spec(source.model, config).id
     check_json_size(source.metadata, "conversation.metadata")
     identifier = uuid7()
     now = timestamp(created_at(identifier))

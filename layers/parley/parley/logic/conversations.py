@@ -41,7 +41,7 @@ def create_conversation(
             raise InvalidRequest("assistant_id is not taken here.", code="assistant_unavailable")
         assistant = find_assistant(principal, request.assistant_id, brand_id, store=catalog)
         brand_id, assistant_model = assistant.brand_id, assistant.model
-    model = model_spec(request.model or assistant_model or default_model(config)).id
+    model = model_spec(request.model or assistant_model or default_model(config), config).id
     check_json_size(request.metadata, "metadata")
     identifier = uuid7()
     now = timestamp(created_at(identifier))

@@ -4,14 +4,17 @@ conversations API and the chats API, each with its access policy (parley.logic.a
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from parley.auth.principal import CONVERSATIONS_WRITE, Principal
 from parley.clock import Clock
+from parley.config import Settings
 from parley.errors import FeedbackNotFound, InvalidRequest, MessageNotFound, StoreUnavailable
 from parley.logic.access import CONVERSATIONS, AccessPolicy
 from parley.logic.limits import require_uuid
 from parley.models.api.feedback import FeedbackIn
 from parley.models.domain import Conversation, Feedback, timestamp
-from parley.providers.registry import MODELS
+from parley.providers.registry import known_models
 from parley.store.conversations import ConversationStore
 from parley.store.feedback import FeedbackChanged, FeedbackStore
 
@@ -29,6 +32,7 @@ def rate_message(
     conversations: ConversationStore,
     ratings: FeedbackStore,
     clock: Clock,
+    config: Settings,
 ) -> Feedback:
     """Set (or replace) the rating of an assistant message; 200 with it."""
     conversation, message_id = _owned(principal, conversation_id, message_id, policy, conversations)
@@ -40,7 +44,7 @@ def rate_message(
             f"Only an assistant message can be rated; '{message_id}' is a {message.role} message.",
             code="not_an_answer",
         )
-    model = rated_model(message.metadata)
+    model = rated_model(message.metadata, known_models(config))
     feedback = Feedback(
         rating=request.rating,
         comment=request.comment,
@@ -101,11 +105,11 @@ def _owned(
     return policy.require_access(conversation_id, conversation, principal), message_id
 
 
-def rated_model(metadata: dict[str, object]) -> str:
+def rated_model(metadata: dict[str, object], served: Container[str]) -> str:
     """The model a rating counts for in the brand's usage: one Parley serves. A message's
     metadata is the client's to write (an appended assistant message may say anything), so a
     name that is not a served model counts as `unknown`: the usage item stays bounded."""
     for name in (metadata.get("requested_model"), metadata.get("model")):
-        if isinstance(name, str) and name in MODELS:
+        if isinstance(name, str) and name in served:
             return name
     return UNKNOWN_MODEL

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from parley.auth.principal import Principal
-from parley.errors import GenerationCancelled
+from parley.errors import GenerationCancelled, InvalidRequest
 from parley.logic.prompt import message_tokens
 from parley.logic.quotas import BudgetBook, Meter
 from parley.models.domain import Charge, TokenUsage
@@ -92,6 +92,13 @@ class Generation:
         With a listener (and `streamed`) each piece goes to it as the provider sends it, under the
         longer streaming deadline, and the time to the first piece is a metric too."""
         listener = self.listener if streamed else None
+        if request.tools and not spec.tools:
+            raise InvalidRequest(
+                f"The model '{spec.id}' does not run tools (its endpoint says so in "
+                "OPENAI_COMPATIBLE_ENDPOINTS): ask without tools, or choose a model that runs them.",
+                code="unsupported_parameter",
+                param="tools",
+            )
         provider = self.generator.providers.provider_for(spec)
         started = time.perf_counter()
         first_token_ms: int | None = None

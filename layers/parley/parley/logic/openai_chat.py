@@ -257,11 +257,11 @@ def chat_completion(
 
 def _spec(model: str, assistant: Assistant | None, config: Settings) -> ModelSpec:
     if assistant is not None:
-        return model_spec(assistant.model or default_model(config))
+        return model_spec(assistant.model or default_model(config), config)
     try:
-        return model_spec(model)
-    except UnknownModel:
-        raise ModelNotFound(model) from None
+        return model_spec(model, config)
+    except UnknownModel as unknown:
+        raise ModelNotFound(model, unknown.endpoint_models) from None
 
 
 def _preset(assistant: Assistant | None) -> float | None:

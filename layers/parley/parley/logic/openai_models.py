@@ -28,7 +28,7 @@ from parley.models.api.openai import (
 from parley.models.domain import TokenUsage
 from parley.providers.credentials import is_configured
 from parley.providers.embedders import Embedder, embedder_name
-from parley.providers.registry import MODELS, ModelSpec
+from parley.providers.registry import ModelSpec, known_models
 from parley.store.catalog import CatalogStore
 from parley.tokens import estimate_tokens
 
@@ -41,21 +41,23 @@ OWNERS = {"offline": "parley", "openai": "openai", "anthropic": "anthropic", "be
 
 def servable(spec: ModelSpec, config: Settings) -> bool:
     """Whether this deployment can answer with the model: offline always, OpenAI and Anthropic
-    with a key configured, Bedrock inside Lambda (its execution role) or at a configured endpoint."""
-    if spec.provider == "offline":
+    with a key configured, Bedrock inside Lambda (its execution role) or at a configured endpoint,
+    an OpenAI-compatible endpoint's models as it lists them."""
+    provider = spec.provider
+    if provider in ("offline", "endpoint"):
         return True
-    if spec.provider == "bedrock":
+    if provider == "bedrock":
         return os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda") or bool(
             os.environ.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
         )
-    return is_configured(config, spec.provider)
+    return provider in ("openai", "anthropic") and is_configured(config, provider)
 
 
 def list_models(principal: Principal, *, store: CatalogStore, config: Settings) -> ModelList:
     principal.require(AI_CHAT)
     cards = [
-        ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
-        for spec in MODELS.values()
+        ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=_owner(spec))
+        for spec in known_models(config).values()
         if servable(spec, config)
     ]
     cards.append(ModelCard(id=embedder_name(config), created=REGISTRY_CREATED, owned_by="parley"))
@@ -83,10 +85,14 @@ def get_model(principal: Principal, model_id: str, *, store: CatalogStore, confi
         return ModelCard(id=model_id, created=created, owned_by=assistant.brand_id, name=assistant.name)
     if model_id == embedder_name(config):
         return ModelCard(id=model_id, created=REGISTRY_CREATED, owned_by="parley")
-    spec = MODELS.get(model_id)
+    spec = known_models(config).get(model_id)
     if spec is None or not servable(spec, config):
         raise ModelNotFound(model_id)
-    return ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=OWNERS[spec.provider])
+    return ModelCard(id=spec.id, created=REGISTRY_CREATED, owned_by=_owner(spec))
+
+
+def _owner(spec: ModelSpec) -> str:
+    return spec.endpoint or OWNERS[spec.provider]
 
 
 def embeddings(

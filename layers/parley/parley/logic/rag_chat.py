@@ -67,7 +67,7 @@ def rag_chat(
                 return value
         return default
 
-    spec = model_spec(pick("model", request.model, default_model(config)))
+    spec = model_spec(pick("model", request.model, default_model(config)), config)
     scope: str | None = pick("rag_scope", request.rag_scope)
     top_k: int = pick("top_k", request.top_k, DEFAULT_TOP_K)
     threshold: float = pick("threshold", request.threshold, DEFAULT_THRESHOLD)

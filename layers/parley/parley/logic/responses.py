@@ -102,7 +102,7 @@ def create_response(
     principal.require(AI_CHAT)
     brand_id = metered_brand(principal, brand_header)
     if request.background and background.response_id is None:
-        return _queued(principal, request, brand_id, stores, background)
+        return _queued(principal, request, brand_id, stores, background, config=config)
     approvals, items = _input(request)
     turns = None
     history: list[Message] = []
@@ -211,6 +211,8 @@ def _queued(
     brand_id: str | None,
     stores: Stores,
     background: Background,
+    *,
+    config: Settings,
 ) -> Response:
     """A background request: checked, kept as a `queued` response, and handed to the worker,
     which answers it as this response (GET it, or `?stream=true` for its events)."""
@@ -229,7 +231,7 @@ def _queued(
     if not request.store:
         raise InvalidRequest("A background response must be stored (store: true).", param="store")
     if not request.model.startswith(ASSISTANT_PREFIX):
-        model_spec(request.model)  # an unknown model is a 400 now, not a failed response later
+        model_spec(request.model, config)  # an unknown model is a 400 now, not a failed response later
     if request.previous_response_id is not None:
         _continued(stores.responses, request.previous_response_id, principal)
     answer_id = uuid7()
@@ -345,7 +347,7 @@ def _fitted(
     """The turns a continued response's prompt holds before its `new` input, as a conversation's
     reply's: those that no longer fit the model's window beside that input folded into the
     branch's running summary first (one metered generation), which the prompt then carries."""
-    spec = model_spec(default_model(config) if model.startswith(ASSISTANT_PREFIX) else model)
+    spec = model_spec(default_model(config) if model.startswith(ASSISTANT_PREFIX) else model, config)
     assert turns.memory is not None
     generation = generator.open(brand_id, principal)
     prompt = prompt_for(spec, turns.conversation, [*turns.history, *new], turns.memory, generation)
@@ -373,7 +375,9 @@ def _new_conversation(
     """The conversation a first stored response starts: the caller's, in the metered brand, on
     the requested model (an assistant's answers are the assistant's: the default model here)."""
     try:
-        spec_id = model_spec(model).id if not model.startswith(ASSISTANT_PREFIX) else default_model(config)
+        spec_id = (
+            model_spec(model, config).id if not model.startswith(ASSISTANT_PREFIX) else default_model(config)
+        )
     except UnknownModel:
         spec_id = default_model(config)
     now = timestamp(created_at(as_uuid(conversation_id)))

@@ -1,8 +1,9 @@
 """OpenAI's `response_format` on every provider. OpenAI takes it as it is; for the others the
 answer is asked for as a forced call of one tool whose parameters are the wanted schema (the
 mechanism Anthropic documents for JSON output, and Bedrock's Converse offers the same), and the
-call's arguments become the answer's content. The offline model fills in a document valid
-against the schema."""
+call's arguments become the answer's content. An OpenAI-compatible endpoint's model gets the
+response_format if its endpoint says it honours json_schema, else the forced tool if it runs
+tools, else a 400. The offline model fills in a document valid against the schema."""
 
 from __future__ import annotations
 
@@ -23,8 +24,15 @@ def with_response_format(
     whether the answer comes as a forced tool call (then `as_content` reads it)."""
     if not response_format or response_format.get("type") == "text":
         return request, False
-    if spec.provider == "openai":
+    if spec.provider == "openai" or (spec.endpoint is not None and spec.json_schema):
         return dataclasses.replace(request, response_format=response_format), False
+    if not spec.tools:
+        raise InvalidRequest(
+            f"The model '{spec.id}' takes neither a json_schema response_format nor tools (its endpoint "
+            "says so in OPENAI_COMPATIBLE_ENDPOINTS): ask without response_format.",
+            code="unsupported_parameter",
+            param="response_format",
+        )
     if request.tools:
         raise InvalidRequest(
             "response_format json_object or json_schema cannot be combined with tools on this model.",

@@ -19,7 +19,7 @@ from parley.logic.generation import Generation
 from parley.logic.prompt import MESSAGE_OVERHEAD_TOKENS, fit_history, message_tokens
 from parley.models.domain import Conversation, Message, RunningSummary, timestamp
 from parley.providers.base import ChatRequest, PromptMessage
-from parley.providers.registry import ModelSpec, model_spec
+from parley.providers.registry import ModelSpec
 from parley.tokens import estimate_tokens
 
 FOLD_TO = 0.75  # a fold leaves the turns at most this share of the room
@@ -43,7 +43,7 @@ class Memory:
     summary: RunningSummary | None  # the branch's summary, if it has one
     reaches_start: bool  # the messages given begin with the branch's first one
     earlier: Earlier  # reads the branch's messages after an id (None: from its start)
-    model: str | None = None  # SUMMARY_MODEL; None: the conversation's own
+    summarizer: ModelSpec | None = None  # SUMMARY_MODEL's; None: the conversation's own
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _fold(
         pending = memory.earlier(after, 200)
         if first is not None and first in {m.id for m in pending}:
             pending = pending[: [m.id for m in pending].index(first)] + left_out
-    summarizer = model_spec(memory.model or spec.id)
+    summarizer = memory.summarizer or spec
     room = summarizer.context_window - SUMMARY_MAX_TOKENS - estimate_tokens(INSTRUCTIONS)
     room -= estimate_tokens(memory.summary.content if memory.summary else "") + 2 * MESSAGE_OVERHEAD_TOKENS
     batch: list[Message] = []

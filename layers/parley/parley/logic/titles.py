@@ -30,7 +30,7 @@ def title_for(
 ) -> str | None:
     """A title from the first exchange (the earliest user and assistant messages); None when the
     model gives nothing usable. The tokens go on the generation's meter."""
-    spec = model_spec(config.title_model or conversation.model)
+    spec = model_spec(config.title_model or conversation.model, config)
     excerpt = [m for m in messages if m.role in ("user", "assistant")][:2]
     if not excerpt:
         return None

@@ -19,13 +19,15 @@ from parley.providers.registry import model_spec
 from parley.store.catalog import CatalogStore
 
 
-def create_workflow(principal: Principal, request: CreateWorkflowRequest, *, store: CatalogStore) -> Workflow:
+def create_workflow(
+    principal: Principal, request: CreateWorkflowRequest, *, store: CatalogStore, config: Settings
+) -> Workflow:
     principal.require(ADMIN)
     if request.brandId is not None:
         principal.require_brand(request.brandId)
     for step in request.steps:
         if step.modelId is not None:
-            model_spec(step.modelId)  # an unknown model is refused now, not when a chat runs the step
+            model_spec(step.modelId, config)  # an unknown model is refused now, not when a chat runs the step
     workflow = Workflow(
         id=str(uuid7()),
         name=request.name,
@@ -75,7 +77,7 @@ def run_workflow(
     prompt_tokens = completion_tokens = 0
     total_cost, completion = 0.0, None
     for number, step in enumerate(workflow.steps, start=1):
-        spec = model_spec(step.modelId or default_model)
+        spec = model_spec(step.modelId or default_model, config)
         prompt = expand_placeholders(step.prompt, {"input": content, "previous": previous})
         request = ChatRequest(
             model=spec.id,

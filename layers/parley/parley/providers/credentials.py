@@ -1,5 +1,6 @@
-"""API keys of the real providers: from the environment locally, or from Secrets Manager / SSM
-Parameter Store in AWS (Powertools parameters, cached for a few minutes per warm function)."""
+"""API keys of the real providers and the OpenAI-compatible endpoints: from the environment
+locally, or from Secrets Manager / SSM Parameter Store in AWS (Powertools parameters, cached for a
+few minutes per warm function)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Literal
 
 from parley.config import Settings
+from parley.endpoint_config import CompatibleEndpoint
 from parley.errors import ProviderNotConfigured
 
 RemoteProvider = Literal["openai", "anthropic"]
@@ -41,14 +43,35 @@ def api_key(config: Settings, provider: RemoteProvider) -> str:
     raise ProviderNotConfigured(f"The {provider} provider is not configured: set {setting_names(provider)}.")
 
 
+NO_KEY = "none"  # sent to an endpoint that takes no key (a local server): the SDK needs one
+
+
+def endpoint_key(endpoint: CompatibleEndpoint) -> str:
+    """An endpoint's key: its `api_key`, or the secret or SecureString its ARN names."""
+    if endpoint.api_key is not None:
+        return endpoint.api_key.get_secret_value()
+    arn = endpoint.api_key_secret_arn
+    if not arn:
+        return NO_KEY
+    from aws_lambda_powertools.utilities import parameters
+
+    if ":secretsmanager:" in arn:
+        return _unwrap(str(parameters.get_secret(arn, max_age=_CACHE_SECONDS)))
+    name = "/" + arn.split(":parameter/", 1)[1]  # GetParameter takes the name (or the ARN, cross-account)
+    return str(parameters.get_parameter(name, decrypt=True, max_age=_CACHE_SECONDS))
+
+
 def default_model(config: Settings) -> str:
-    """DEFAULT_MODEL if set; otherwise the first configured provider's model; otherwise the
+    """DEFAULT_MODEL if set; otherwise the first configured provider's model; otherwise the first
+    model of the first OpenAI-compatible endpoint (`make dev`'s local model); otherwise the
     offline model, so a first chat-completion works with no account anywhere."""
     if configured := config.default_model:
         return configured
     for provider, model in DEFAULT_MODELS.items():
         if is_configured(config, provider):
             return model
+    for endpoint in config.openai_compatible_endpoints:
+        return f"{endpoint.name}/{endpoint.models[0].id}"
     return "parley-offline"
 
 

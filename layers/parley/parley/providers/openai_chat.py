@@ -1,5 +1,6 @@
 """OpenAI Chat Completions through the official SDK. `OPENAI_BASE_URL` points it at any
-OpenAI-compatible server (vLLM, Ollama, a proxy). Imported only when an OpenAI model is used."""
+OpenAI-compatible server (vLLM, Ollama, a proxy), and each of `OPENAI_COMPATIBLE_ENDPOINTS` is
+one of these too, under its own name. Imported only when such a model is used."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, cast
 
 import openai
 
+from parley.endpoint_config import CompatibleEndpoint
 from parley.models.domain import TokenUsage
 from parley.providers.base import ChatRequest, Completion, Delta, FinishReason, PromptMessage
 from parley.providers.deadline import http_client as deadline_bound_client
@@ -26,34 +28,53 @@ REASONING_MODELS = ("gpt-5", "o1", "o3", "o4")
 
 
 class OpenAIProvider:
-    name = "openai"
-
-    def __init__(self, client: openai.OpenAI) -> None:
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        name: str = "openai",
+        label: str = "OpenAI",
+        key_setting: str = "OPENAI_API_KEY",
+        upstream_ids: dict[str, str] | None = None,
+    ) -> None:
         self.client = client
+        self.name = name
+        self.label = label  # how errors name the server
+        self.key_setting = key_setting  # the setting an error about credentials points to
+        self.upstream_ids = upstream_ids or {}  # Parley's model id -> the id the server knows
 
     @classmethod
     def create(cls, api_key: str, base_url: str | None, timeout: float, max_retries: int) -> OpenAIProvider:
+        return cls(_client(api_key, base_url, timeout, max_retries))
+
+    @classmethod
+    def for_endpoint(
+        cls, endpoint: CompatibleEndpoint, api_key: str, timeout: float, max_retries: int
+    ) -> OpenAIProvider:
+        """An OpenAI-compatible endpoint's provider: its models are sent by the ids it knows."""
         return cls(
-            openai.OpenAI(
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                http_client=deadline_bound_client(),
-            )
+            _client(api_key, endpoint.base_url, timeout, max_retries),
+            name=endpoint.name,
+            label=f"The endpoint '{endpoint.name}'",
+            key_setting=f"the api_key of endpoint '{endpoint.name}' in OPENAI_COMPATIBLE_ENDPOINTS",
+            upstream_ids={f"{endpoint.name}/{model.id}": model.id for model in endpoint.models},
         )
+
+    def _model(self, request: ChatRequest) -> str:
+        return self.upstream_ids.get(request.model, request.model)
 
     def complete(self, request: ChatRequest) -> Completion:
         try:
             response = self.client.chat.completions.create(
-                model=request.model, messages=cast(Any, to_openai_messages(request)), **_options(request)
+                model=self._model(request),
+                messages=cast(Any, to_openai_messages(request)),
+                **_options(request),
             )
         except openai.OpenAIError as error:
-            raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
+            raise translate(error, openai, self.label, self.key_setting) from error
         try:
             return self._completion(response)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-            raise malformed_response("OpenAI", error) from error
+            raise malformed_response(self.label, error) from error
 
     def stream(self, request: ChatRequest) -> Iterator[Delta | Completion]:
         """Chat Completions with `stream: true`; the usage comes in a last chunk with no choices
@@ -63,7 +84,7 @@ class OpenAIProvider:
         finish, usage, model, response_id = None, None, request.model, None
         try:
             chunks = self.client.chat.completions.create(
-                model=request.model,
+                model=self._model(request),
                 messages=cast(Any, to_openai_messages(request)),
                 stream=True,
                 stream_options={"include_usage": True},
@@ -81,11 +102,11 @@ class OpenAIProvider:
                         text.append(choice.delta.content or "")
                         yield Delta(content=choice.delta.content or None, tool_calls=fragments or None)
         except openai.OpenAIError as error:
-            raise translate(error, openai, "OpenAI", "OPENAI_API_KEY") from error
+            raise translate(error, openai, self.label, self.key_setting) from error
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-            raise malformed_response("OpenAI", error) from error
+            raise malformed_response(self.label, error) from error
         if finish is None:  # every stream that ends whole ends with a choice's finish_reason
-            raise stream_cut("OpenAI")
+            raise stream_cut(self.label)
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         yield Completion(
             content="".join(text),
@@ -113,6 +134,16 @@ class OpenAIProvider:
             tool_calls=tool_calls or None,
             metadata={"provider": self.name, "provider_response_id": response.id, **_usage_detail(usage)},
         )
+
+
+def _client(api_key: str, base_url: str | None, timeout: float, max_retries: int) -> openai.OpenAI:
+    return openai.OpenAI(
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        http_client=deadline_bound_client(),
+    )
 
 
 def _usage_detail(usage: Any) -> dict[str, int]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from parley.config import Settings
 from parley.providers.base import ChatProvider
-from parley.providers.credentials import RemoteProvider, api_key
+from parley.providers.credentials import RemoteProvider, api_key, endpoint_key
 from parley.providers.offline import OfflineProvider
 from parley.providers.registry import ModelSpec
 
@@ -26,6 +26,8 @@ class ProviderPool:
             return OfflineProvider(self.config.offline_stream_delay_ms / 1000)
         if spec.provider == "bedrock":
             return self._client("bedrock", "", self._bedrock)  # credentials: the execution role
+        if spec.endpoint is not None:
+            return self._endpoint(spec.endpoint)
         # The key is looked up per request (cached by Powertools), so a rotated key takes effect.
         provider: RemoteProvider = "openai" if spec.provider == "openai" else "anthropic"
         key = api_key(self.config, provider)
@@ -36,6 +38,19 @@ class ProviderPool:
         if found is None:
             found = self._clients[(provider, key)] = make()
         return found
+
+    def _endpoint(self, name: str) -> ChatProvider:
+        endpoint = next(e for e in self.config.openai_compatible_endpoints if e.name == name)
+        key = endpoint_key(endpoint)
+
+        def make() -> ChatProvider:
+            from parley.providers.openai_chat import OpenAIProvider
+
+            config = self.config
+            timeout, retries = config.provider_timeout_seconds, config.provider_max_retries
+            return OpenAIProvider.for_endpoint(endpoint, key, timeout, retries)
+
+        return self._client(f"endpoint:{name}", key, make)
 
     def _remote(self, provider: RemoteProvider, key: str) -> ChatProvider:
         config = self.config

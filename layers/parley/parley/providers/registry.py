@@ -4,12 +4,15 @@ budget Parley asks for by default, and its list price per million tokens (USD)."
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
+from parley.config import Settings
+from parley.endpoint_config import CompatibleEndpoint
 from parley.errors import UnknownModel
 from parley.models.domain import TokenUsage
 
-ProviderName = Literal["offline", "openai", "anthropic", "bedrock"]
+ProviderName = Literal["offline", "openai", "anthropic", "bedrock", "endpoint"]
 BEDROCK_PREFIX = "bedrock/"  # then a Bedrock model id or inference profile id
 
 
@@ -26,6 +29,12 @@ class ModelSpec:
     # writing free; Bedrock: as the model's provider).
     cache_read_factor: float = 1.0
     cache_write_factor: float = 1.0
+    # A model of an OpenAI-compatible endpoint: the endpoint's name, the id the endpoint knows it
+    # by, and whether the endpoint runs tools and honours a json_schema response_format for it.
+    endpoint: str | None = None
+    upstream_id: str = ""
+    tools: bool = True
+    json_schema: bool = True
 
     def cost_usd(self, usage: TokenUsage, details: dict[str, Any] | None = None) -> float:
         """The list price of a call; `details` (the reply's metadata) may say how many of the
@@ -114,9 +123,42 @@ for _id, _spec in MODELS.items():
             break
 
 
-def model_spec(model_id: str) -> ModelSpec:
-    """The spec of `model_id`; an unknown id is the client's mistake (400 `unknown_model`)."""
-    try:
-        return MODELS[model_id]
-    except KeyError:
-        raise UnknownModel(model_id, sorted(MODELS)) from None
+def model_spec(model_id: str, config: Settings) -> ModelSpec:
+    """The spec of `model_id`, Parley's own or an endpoint's (`<endpoint>/<id>`); an unknown id is
+    the client's mistake (400 `unknown_model`), naming the endpoint's models when it names one."""
+    if (found := MODELS.get(model_id)) is not None:
+        return found
+    served = endpoint_models(config.openai_compatible_endpoints)
+    if (found := served.get(model_id)) is not None:
+        return found
+    name = model_id.split("/", 1)[0]
+    if "/" in model_id and any(e.name == name for e in config.openai_compatible_endpoints):
+        raise UnknownModel(
+            model_id, sorted(i for i in served if i.startswith(f"{name}/")), f"endpoint '{name}'"
+        )
+    raise UnknownModel(model_id, sorted(known_models(config)))
+
+
+def known_models(config: Settings) -> dict[str, ModelSpec]:
+    """Every model id Parley accepts with these settings: its own, then the endpoints'."""
+    return {**MODELS, **endpoint_models(config.openai_compatible_endpoints)}
+
+
+@lru_cache(maxsize=16)
+def endpoint_models(endpoints: tuple[CompatibleEndpoint, ...]) -> dict[str, ModelSpec]:
+    return {
+        f"{endpoint.name}/{model.id}": ModelSpec(
+            f"{endpoint.name}/{model.id}",
+            "endpoint",
+            model.context_window,
+            model.max_output,
+            model.input_per_mtok,
+            model.output_per_mtok,
+            endpoint=endpoint.name,
+            upstream_id=model.id,
+            tools=model.tools,
+            json_schema=model.json_schema,
+        )
+        for endpoint in endpoints
+        for model in endpoint.models
+    }
