@@ -14,6 +14,7 @@ from bench import (
     costs,
     files,
     load,
+    local_model,
     mcp_tools,
     opensearch,
     rag,
@@ -77,6 +78,7 @@ def main() -> None:
         sizes.run(report)
         streaming.run(report, providers, provider_env)
         caching.run(report, providers)
+        local_model.run(report)
         mcp_tools.run(report)
         files.run(report)
         load.run(report)  # its own DynamoDB Local, gateway and provider server, as make dev runs them

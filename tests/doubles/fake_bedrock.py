@@ -1,10 +1,11 @@
-"""A local HTTP server that speaks Amazon Bedrock Runtime as boto3 calls it: Converse
-(`POST /model/{modelId}/converse`, JSON), ConverseStream (`/converse-stream`, answered in the AWS
+"""A local HTTP server that speaks Amazon Bedrock Runtime as boto3 calls it: Converse (`POST
+/model/{modelId}/converse`, JSON), ConverseStream (`/converse-stream`, answered in the AWS
 event-stream framing: prelude, headers, payload, CRC32s) and InvokeModel for Titan Text
-Embeddings V2 (`/invoke`). It refuses what Bedrock refuses (an unsigned request, a model it does
-not serve, turns that do not alternate from the user's, a toolResult answering no toolUse of the
-turn before), and plays throttling (429 ThrottlingException, which boto3 retries) and errors
-mid-stream. Shapes follow the Bedrock Runtime API reference."""
+Embeddings V2 (`/invoke`), and ApplyGuardrail (tests.doubles.fake_guardrail). It refuses what
+Bedrock refuses (an unsigned request, a model it does not serve, turns that do not alternate
+from the user's, a toolResult answering no toolUse of the turn before), and plays throttling
+(429 ThrottlingException, which boto3 retries) and errors mid-stream. Shapes follow the Bedrock
+Runtime API reference."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+from tests.doubles.fake_guardrail import ROUTE as GUARDRAIL_ROUTE
+from tests.doubles.fake_guardrail import GuardrailPolicy, apply_guardrail
 
 MODELS = {
     "amazon.nova-lite-v1:0",
@@ -58,6 +62,7 @@ class BedrockServer:
     def __init__(self) -> None:
         self.received: list[BedrockRequest] = []
         self.scripts: deque[BedrockScript] = deque()
+        self.guardrails: dict[str, GuardrailPolicy] = {}  # by guardrail id
         self._lock = threading.Lock()
         server = self
 
@@ -98,6 +103,17 @@ class BedrockServer:
             return _error(
                 403, "UnrecognizedClientException", "The security token included in the request is invalid."
             )
+        guardrail = GUARDRAIL_ROUTE.match(path.split("?", maxsplit=1)[0])
+        if guardrail is not None:
+            status, kind, answer = apply_guardrail(
+                self.guardrails,
+                unquote(guardrail["identifier"]),
+                unquote(guardrail["version"]),
+                json.loads(raw or b"{}"),
+            )
+            if kind is not None:
+                return _error(status, kind, answer["message"])
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         route = _ROUTE.match(path.split("?", maxsplit=1)[0])
         if route is None:
             return _error(404, "UnknownOperationException", f"no route {path}")

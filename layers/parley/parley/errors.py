@@ -108,6 +108,18 @@ class ProviderNotConfigured(ParleyError):
     code = "provider_not_configured"
 
 
+class GuardrailBlocked(InvalidRequest):
+    """The guardrail blocked the user's input: nothing was sent to the model."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="guardrail_blocked")
+
+
+class GuardrailUnavailable(ParleyError):
+    status = 503
+    code = "guardrail_unavailable"
+
+
 class ProviderError(ParleyError):
     status = 502
     code = "provider_error"

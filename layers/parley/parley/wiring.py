@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from parley.logic.generation import Generator
     from parley.logic.quotas import BudgetBook
     from parley.providers.embedders import Embedder
+    from parley.providers.guardrail import Guardrail
     from parley.providers.provider_for import ProviderPool
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
@@ -195,6 +196,25 @@ class Wiring:
             config.provider_timeout_seconds,
             config.stream_timeout_seconds,
             self.remote_tools,
+            self.guardrail,
+            config.guardrail_stream_window_chars,
+        )
+
+    @cached_property
+    def guardrail(self) -> Guardrail | None:
+        """GUARDRAIL_ID's guardrail, applied to every provider's turns; None without one."""
+        config = self.settings
+        if not config.guardrail_id:
+            return None
+        from parley.providers.guardrail import Guardrail
+
+        region = config.bedrock_region or os.environ.get("AWS_REGION")
+        return Guardrail.create(
+            config.guardrail_id,
+            config.guardrail_version,
+            config.guardrail_on_error,
+            region,
+            config.guardrail_timeout_seconds,
         )
 
     @cached_property

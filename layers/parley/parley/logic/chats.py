@@ -90,6 +90,7 @@ def send_chat_message(
         generated = generate_reply(context.conversation, prompt, generation, model_spec(model, config))
         reply, summary = generated.message, generated.summary
     reply.parent_id = message.id
+    message.content = generation.stored(message.content)  # as the guardrail masked it, if it did
     title = title_after_first_exchange(
         context.conversation, [*context.recent, message, reply], generation, config
     )

@@ -114,6 +114,8 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
         if titled
         else None
     )
+    for message in new:
+        message.content = generation.stored(message.content)  # as the guardrail masked it, if it did
     generation.settle(lambda charge: turns.store([*new, answer], charge))
     after_exchange(turns.conversations, turns.conversation.id, answer, title, reply.summary)
     return answer

@@ -94,6 +94,7 @@ def usage_report(
                     cached_tokens=usage.cached_tokens,
                     cache_write_tokens=usage.cache_write_tokens,
                     reasoning_tokens=usage.reasoning_tokens,
+                    guardrail_text_units=usage.guardrail_text_units,
                     ratings_up=usage.ratings_up,
                     ratings_down=usage.ratings_down,
                 )

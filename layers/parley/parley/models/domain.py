@@ -172,6 +172,7 @@ class ModelUsage:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    guardrail_text_units: int = 0
     ratings_up: int = 0
     ratings_down: int = 0
 

@@ -57,6 +57,10 @@ class ModelUsageOut(BaseModel):
         0, description="Of prompt_tokens: written to the provider's prompt cache."
     )
     reasoning_tokens: int = Field(0, description="Of completion_tokens: spent reasoning.")
+    guardrail_text_units: int = Field(
+        0,
+        description="Text units the guardrail checked on this model's turns (in cost_usd too).",
+    )
     ratings_up: int = Field(0, description="Answers of this model users rated up that day.")
     ratings_down: int = Field(0, description="Answers of this model users rated down that day.")
 
