@@ -236,3 +236,71 @@ def test_a_guardrail_that_does_not_exist_is_an_outage_not_a_client_error(
     answered = ask(api, alice, cid, "Hello there")
 
     assert answered.status_code == 503 and answered.json()["error"] == "guardrail_unavailable"
+
+
+def test_an_assistants_own_guardrail_checks_its_turns_on_every_route(
+    local_stack: LocalStack,
+    api: httpx.Client,
+    alice: dict[str, str],
+    bedrock_server: BedrockServer,
+    policy: GuardrailPolicy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GUARDRAIL_ID")  # no deployment guardrail: only the assistant's
+    own = GuardrailPolicy(blocked_words={"fireworks"})
+    bedrock_server.guardrails["gr9assistant"] = own
+    guardrail = {"id": "gr9assistant", "version": "2"}
+    created = api.post(
+        "/v1/ai/assistants",
+        json={"brand_id": "acme", "name": "Careful", "model": "gpt-4o-mini", "guardrail": guardrail},
+        headers=alice,
+    )
+    assert created.status_code == 201, created.text
+    assistant_id = created.json()["assistant"]["assistant_id"]
+    token = alice["Authorization"].removeprefix("Bearer ")
+    client = openai.OpenAI(base_url=f"{local_stack.url}/v1", api_key=token, max_retries=0)
+    bound = api.post("/v1/conversations", json={"assistant_id": assistant_id}, headers=alice)
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model=f"assistant:{assistant_id}", messages=[{"role": "user", "content": "fireworks tonight?"}]
+        )
+    in_conversation = ask(api, alice, bound.json()["conversation"]["id"], "Where are the fireworks?")
+    unguarded = ask(api, alice, conversation(api, alice, "gpt-4o-mini"), "Where are the fireworks?")
+
+    assert refused.value.code == "guardrail_blocked"
+    assert in_conversation.status_code == 400 and in_conversation.json()["error"] == "guardrail_blocked"
+    assert unguarded.status_code == 200  # a conversation without the assistant is not checked
+    assert [c["version"] for c in own.calls] == ["2", "2"] and policy.calls == []
+
+
+def test_an_assistants_guardrail_outside_bedrocks_patterns_is_a_400(
+    api: httpx.Client, alice: dict[str, str]
+) -> None:
+    refused = api.post(
+        "/v1/ai/assistants",
+        json={
+            "brand_id": "acme",
+            "name": "Careful",
+            "guardrail": {"id": "Not A Guardrail", "version": "latest"},
+        },
+        headers=alice,
+    )
+
+    assert refused.status_code == 400 and "guardrail" in refused.json()["message"]
+
+
+def test_a_stored_response_keeps_its_input_as_the_guardrail_masked_it(
+    local_stack: LocalStack, alice: dict[str, str], policy: GuardrailPolicy, providers: ProviderServer
+) -> None:
+    token = alice["Authorization"].removeprefix("Bearer ")
+    client = openai.OpenAI(base_url=f"{local_stack.url}/v1", api_key=token, max_retries=0)
+
+    response = client.responses.create(model="gpt-4o-mini", input="Mail carol@example.org the plan")
+    items = client.responses.input_items.list(response.id)
+
+    sent = providers.requests_to(OPENAI_PATH)[-1].body["messages"][-1]["content"]
+    assert sent == "Mail {EMAIL} the plan"
+    assert "carol@example.org" not in items.model_dump_json()
+    assert "Mail {EMAIL} the plan" in items.model_dump_json()
+    assert response.output_text == "Echo: Mail {EMAIL} the plan"

@@ -198,24 +198,31 @@ class Wiring:
             self.remote_tools,
             self.guardrail,
             config.guardrail_stream_window_chars,
+            self.guardrail_for,
         )
 
     @cached_property
     def guardrail(self) -> Guardrail | None:
         """GUARDRAIL_ID's guardrail, applied to every provider's turns; None without one."""
         config = self.settings
-        if not config.guardrail_id:
-            return None
+        return (
+            self.guardrail_for(config.guardrail_id, config.guardrail_version) if config.guardrail_id else None
+        )
+
+    def guardrail_for(self, identifier: str, version: str) -> Guardrail:
+        """A guardrail by id and version (the deployment's, or an assistant's), sharing one client."""
         from parley.providers.guardrail import Guardrail
 
+        config = self.settings
+        return Guardrail(self._guardrail_client, identifier, version, config.guardrail_on_error)
+
+    @cached_property
+    def _guardrail_client(self) -> Any:
+        from parley.providers.guardrail import guardrail_client
+
+        config = self.settings
         region = config.bedrock_region or os.environ.get("AWS_REGION")
-        return Guardrail.create(
-            config.guardrail_id,
-            config.guardrail_version,
-            config.guardrail_on_error,
-            region,
-            config.guardrail_timeout_seconds,
-        )
+        return guardrail_client(region, config.guardrail_timeout_seconds)
 
     @cached_property
     def connections(self) -> ConnectionStore:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from parley.auth.principal import Principal
 from parley.logic.catalog import assistant_servers, find_assistant, find_template
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K  # as POST /v1/ai/chat searches
-from parley.models.api.rag import Assistant, ContextChunk
+from parley.models.api.rag import Assistant, AssistantGuardrail, ContextChunk
 from parley.models.api.tools import McpTool
 from parley.models.domain import Conversation, Message
 from parley.models.filters import parse_filters
@@ -32,6 +32,7 @@ class Binding:
     servers: list[McpTool] = field(default_factory=list)
     chunks: list[ScoredChunk] = field(default_factory=list)
     unconnected: list[str] = field(default_factory=list)  # per-user servers this user has not connected
+    guardrail: AssistantGuardrail | None = None  # the assistant's own, in place of the deployment's
 
     def context(self) -> list[ContextChunk]:
         return [
@@ -91,7 +92,7 @@ def bind(
         user_id=principal.user_id,
         connections=assistants.connections,
     )
-    return Binding(seen, own.servers, chunks, own.unconnected)
+    return Binding(seen, own.servers, chunks, own.unconnected, assistant.guardrail)
 
 
 def _retrieved(assistant: Assistant, history: list[Message], retrieve: Retriever) -> list[ScoredChunk]:

@@ -75,6 +75,8 @@ def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool =
     generation = asking.generator.open(turns.conversation.brand_id, asking.principal, asking.listener)
     binding = bind(turns.conversation, turns.history, asking.principal, asking.assistants, model=asking.model)
     conversation = binding.conversation  # as the model sees it: bound, its assistant's prompt and model
+    if binding.guardrail is not None:
+        generation.guard_with(binding.guardrail.id, binding.guardrail.version)
     taken = {tool["function"]["name"] for tool in (asking.tools.tools if asking.tools else [])}
     servers = together(binding.servers, asking.servers)
     toolbox = open_toolbox(

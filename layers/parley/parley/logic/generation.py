@@ -56,6 +56,7 @@ class Generator:
     remote_tools: McpClient | None = None  # MCP servers' tools, run for the model
     guardrail: Guardrail | None = None  # GUARDRAIL_ID: every provider's input and output checked
     guardrail_window: int = 400  # characters of a streamed answer checked at a time
+    guardrail_for: Callable[[str, str], Guardrail] | None = None  # an assistant's own, by id and version
 
     def open(
         self,
@@ -80,6 +81,12 @@ class Generation:
         self.listener = listener
         guardrail = generator.guardrail
         self.screen = Screen(guardrail, generator.guardrail_window) if guardrail is not None else None
+
+    def guard_with(self, identifier: str, version: str) -> None:
+        """Check this request's turns with an assistant's own guardrail instead of the deployment's."""
+        make = self.generator.guardrail_for
+        if make is not None:
+            self.screen = Screen(make(identifier, version), self.generator.guardrail_window)
 
     def stored(self, content: str) -> str:
         """A user message as it is kept: masked where the guardrail masked what the model read."""

@@ -126,9 +126,11 @@ def chat_completion(
     sealer: Sealer | None = None,
     connections: ConnectionStore | None = None,
     stopping: Stopping | None = None,
+    masked: dict[str, str] | None = None,
 ) -> ChatCompletion:
     """`stopping`: the answer is stored to be continued, so its MCP calls may stop for approval
-    (the Responses API); without it a server that asks for approval is a 400."""
+    (the Responses API); without it a server that asks for approval is a 400. `masked` receives
+    the user texts the guardrail masked (original to masked), for a caller that stores them."""
     principal.require(AI_CHAT)
     where = None if stopping is not None else NO_APPROVAL_HERE
     brand_id = metered_brand(principal, brand_header)
@@ -143,6 +145,8 @@ def chat_completion(
             principal, request.model.removeprefix(ASSISTANT_PREFIX), brand_id, store=catalog
         )
     spec = _spec(request.model, assistant, config)
+    if assistant is not None and assistant.guardrail is not None:
+        generation.guard_with(assistant.guardrail.id, assistant.guardrail.version)
     if assistant is None and request.filters is not None:
         raise InvalidRequest(
             f"filters narrow the searches of an assistant model (assistant:<id>); {request.model} "
@@ -221,6 +225,8 @@ def chat_completion(
         if listener is not None and completion.content:
             listener.delta(Delta(content=completion.content))  # the document, whole, as one piece
     generation.settle_alone()
+    if masked is not None and generation.screen is not None:
+        masked.update(generation.screen.masked)
 
     details = completion.metadata
     return ChatCompletion(

@@ -118,11 +118,7 @@ def create_response(
         history = turns.history
     stopping = Stopping(check_approval(approvals, history) if approvals else None)
     conversation_id = conversation.id if conversation is not None else str(uuid7())
-    # The input items' messages are made first: their ids sort before the answer's.
-    new = [new_message(conversation_id, item) for item in items]
-    if approvals:  # the user's answer to the stop, kept as a message of its own
-        answers = {APPROVALS: [a.model_dump() for a in approvals]}
-        new.append(Message.new(conversation_id, "user", "", metadata=answers))
+    new = _new_messages(conversation_id, items, approvals)
     prompt = (
         _fitted(turns, new, request.model, principal, brand_id, generator=generator, config=config)
         if turns is not None and turns.memory is not None and history
@@ -139,6 +135,7 @@ def create_response(
     announce = getattr(listener, "announce", None)
     if announce is not None:
         announce(started.model_dump())
+    masked: dict[str, str] = {}
     answer = chat_completion(
         principal,
         chat_request(request, prompt.turns, items, summary=prompt.system_prompt),
@@ -151,7 +148,10 @@ def create_response(
         sealer=sealer,
         connections=stores.connections,
         stopping=stopping,
+        masked=masked,
     )
+    for message in new:  # kept as the guardrail masked them, if it did
+        message.content = masked.get(message.content, message.content)
     if stopping.answer is not None:
         new[-1].metadata[RESULTS] = stopping.results
     response = started.model_copy(
@@ -181,7 +181,7 @@ def create_response(
     if prompt.folded is not None:  # the branch's summary, extended for this prompt
         after_exchange(stores.conversations, conversation_id, reply, None, prompt.folded)
     response = response.model_copy(update={"conversation_id": conversation_id})
-    listed = _listed(new, items, approvals)
+    listed = _masked_in(_listed(new, items, approvals), masked)
     stores.responses.put(
         StoredResponse(response, principal.user_id, brand_id, conversation_id, str(answer_id), listed)
     )
@@ -192,6 +192,29 @@ def _chained(messages: list[Message], parent: str | None) -> None:
     """Each message under the one before it, the first under `parent`."""
     for message in messages:
         message.parent_id, parent = parent, message.id
+
+
+def _new_messages(
+    conversation_id: str, items: list[Plain], approvals: list[McpApprovalResponse]
+) -> list[Message]:
+    """The input items' messages, made before the answer so their ids sort before its; the
+    user's answer to a stop, if any, as a message of its own."""
+    new = [new_message(conversation_id, item) for item in items]
+    if approvals:
+        answers = {APPROVALS: [a.model_dump() for a in approvals]}
+        new.append(Message.new(conversation_id, "user", "", metadata=answers))
+    return new
+
+
+def _masked_in(value: Any, masked: dict[str, str]) -> Any:
+    """Input items with every text the guardrail masked replaced by its masked form."""
+    if isinstance(value, str):
+        return masked.get(value, value)
+    if isinstance(value, list):
+        return [_masked_in(item, masked) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked_in(item, masked) for key, item in value.items()}
+    return value
 
 
 def _listed(

@@ -50,27 +50,6 @@ class Guardrail:
         self.version = version
         self.on_error = on_error
 
-    @classmethod
-    def create(
-        cls,
-        identifier: str,
-        version: str,
-        on_error: Literal["block", "allow"],
-        region: str | None,
-        timeout: float,
-    ) -> Guardrail:
-        import boto3
-        from botocore.config import Config
-
-        config = Config(
-            connect_timeout=min(2.0, timeout),
-            read_timeout=timeout,
-            retries={"mode": "standard", "max_attempts": 2},  # one retry, within the deadline
-        )
-        return cls(
-            boto3.client("bedrock-runtime", region_name=region, config=config), identifier, version, on_error
-        )
-
     def check(self, source: Source, text: str) -> Verdict:
         if not text.strip():
             return Verdict(text)
@@ -103,6 +82,19 @@ class Guardrail:
             "The guardrail could not check this turn, and GUARDRAIL_ON_ERROR is block: nothing was "
             "stored, so the request can be retried."
         ) from error
+
+
+def guardrail_client(region: str | None, timeout: float) -> Any:
+    """The Bedrock Runtime client guardrails are applied with: short timeouts, one retry."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=min(2.0, timeout),
+        read_timeout=timeout,
+        retries={"mode": "standard", "max_attempts": 2},  # one retry, within the deadline
+    )
+    return boto3.client("bedrock-runtime", region_name=region, config=config)
 
 
 def usage_of(usage: dict[str, Any]) -> tuple[int, float]:

@@ -228,6 +228,20 @@ class TemplateEnvelope(BaseModel):
     template: PromptTemplate
 
 
+class AssistantGuardrail(BaseModel):
+    """A Bedrock guardrail for the assistant's turns, in place of the deployment's (GUARDRAIL_ID)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(
+        pattern=r"^([a-z0-9]{1,64}|arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]{1,64})$",
+        description="The guardrail's id or ARN.",
+    )
+    version: str = Field(
+        "DRAFT", pattern=r"^([1-9][0-9]{0,7}|DRAFT)$", description="A version number, or DRAFT."
+    )
+
+
 class AssistantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -252,6 +266,10 @@ class AssistantIn(BaseModel):
             "MCP servers whose tools the assistant's answers use (docs/tools.md). Their headers and "
             'authorization are stored sealed and read back as "set".'
         ),
+    )
+    guardrail: AssistantGuardrail | None = Field(
+        None,
+        description="A Bedrock guardrail checking the assistant's turns, in and out, whatever the provider.",
     )
 
 
