@@ -1,7 +1,7 @@
 """Guardrails on every provider (GUARDRAIL_ID): the functions' real boto3 calls ApplyGuardrail on
 the local Bedrock server (tests.doubles.fake_guardrail) before the model is called and after it
-answers, whole or streamed in windows, whichever provider answers: the offline model, OpenAI and
-Anthropic (the local wire server) and Bedrock."""
+answers, whole or streamed in windows, whichever provider answers: the offline model, OpenAI,
+Anthropic and an OpenAI-compatible endpoint (the local wire server) and Bedrock."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ import pytest
 from tests.conftest import LocalStack, TokenFactory
 from tests.doubles.fake_bedrock import BedrockServer
 from tests.doubles.fake_guardrail import BLOCKED_INPUT, BLOCKED_OUTPUT, GuardrailPolicy
-from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_PATH, ProviderServer
+from tests.doubles.fake_providers import ANTHROPIC_PATH, OPENAI_KEY, OPENAI_PATH, ProviderServer
 
 pytestmark = pytest.mark.integration
 
 GUARDRAIL = "gr7k2q9abc"
-MODELS = ["parley-offline", "gpt-4o-mini", "claude-sonnet-4-6", "bedrock/amazon.nova-lite-v1:0"]
+MODELS = [
+    "parley-offline",
+    "gpt-4o-mini",
+    "claude-sonnet-4-6",
+    "bedrock/amazon.nova-lite-v1:0",
+    "acme-vllm/llama",
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +52,16 @@ def policy(
         "GUARDRAIL_STREAM_WINDOW_CHARS": "50",
         "GUARDRAIL_TIMEOUT_SECONDS": "1",
         "PROVIDER_TIMEOUT_SECONDS": "5",
+        "OPENAI_COMPATIBLE_ENDPOINTS": json.dumps(
+            [
+                {
+                    "name": "acme-vllm",
+                    "base_url": providers.openai_url,
+                    "api_key": OPENAI_KEY,
+                    "models": [{"id": "llama", "context_window": 8192, "max_output": 512}],
+                }
+            ]
+        ),
     }.items():
         monkeypatch.setenv(name, value)
     return policy
