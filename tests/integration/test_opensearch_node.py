@@ -309,3 +309,27 @@ def test_words_match_by_their_stem_and_in_the_title_as_the_local_store_reads_the
     hits = eventually(lambda: search(store, "acme", "docs", "shipped parcel", threshold=0.01), until=bool)
 
     assert [h.document_id for h in hits] == ["ship"]  # "shipped" ~ "Shipping", "parcel" ~ "Parcels"
+
+
+def test_added_words_count_at_their_weight_in_the_match_query(store: OpenSearchVectorStore) -> None:
+    texts = {
+        "a": "automatic indexing of documents with a thesaurus",
+        "b": "thesaurus construction and thesaurus maintenance",
+        **{f"other{n}": f"catalogue entry {n} for periodicals and loans" for n in range(8)},
+    }
+    for name, text in texts.items():
+        store.replace_document("acme", "docs", name, chunks("acme", "docs", name, [text]))
+    store.fusion, store.lexical_weight = "weighted", 1.0
+    vector = EMBED.embed(["automatic indexing"])[0]
+
+    def scores(added: dict[str, float] | None) -> dict[str, float]:
+        found = eventually(
+            lambda: store.search("acme", "docs", vector, 10, 0.0, text="automatic indexing", expansion=added),
+            lambda hits: len(hits) == len(texts),
+        )
+        return {hit.document_id: hit.score for hit in found}
+
+    plain, light, heavy = scores(None), scores({"thesaurus": 0.1}), scores({"thesaurus": 5.0})
+
+    assert plain["b"] == 0.0 and max(plain, key=plain.__getitem__) == "a"
+    assert heavy["b"] > light["b"] > 0.0  # b's lexical score grows with the added word's weight

@@ -188,6 +188,16 @@ class Settings(BaseModel):
         "weighted", description="how the dense and BM25 halves of a search are fused: `weighted` or `rrf`"
     )
     rag_lexical_weight: float = Field(0.3, ge=0, le=1, description="the BM25 share of a weighted fusion")
+    rag_feedback_documents: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="pseudo-relevance feedback: the top results of a first search whose shared words are added to the lexical half of a second (0, the default: one search; `make eval` shows why)",
+    )
+    rag_feedback_terms: int = Field(10, ge=1, le=50, description="words feedback adds at most")
+    rag_feedback_weight: float = Field(
+        0.3, gt=0, lt=1, description="the added words' share of the lexical query (RM3's 1 - lambda)"
+    )
     rag_chunk_tokens: int = Field(300, ge=20, le=4000, description="chunk size, in estimated tokens")
     rag_chunk_overlap_tokens: int = Field(
         50, ge=0, le=1000, description="overlap of consecutive chunks, in estimated tokens"

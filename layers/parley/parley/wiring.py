@@ -269,6 +269,11 @@ class Wiring:
     @cached_property
     def retriever(self) -> Retriever:
         """Retrieval whose store and embedder are made on the first search."""
+        from parley.rag.feedback import Feedback
         from parley.rag.retrieval import Retriever
 
-        return Retriever(lambda: self.vectors, lambda: self.embedder)
+        config = self.settings
+        feedback = Feedback(
+            config.rag_feedback_documents, config.rag_feedback_terms, config.rag_feedback_weight
+        )
+        return Retriever(lambda: self.vectors, lambda: self.embedder, feedback)

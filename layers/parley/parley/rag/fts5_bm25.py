@@ -82,11 +82,18 @@ class Fts5Scorer:
             )
         return phrases
 
-    def scores(
-        self, table: str, words: list[str], sizes: RowSizes, weights: tuple[float, ...], np: Any
+    def scores(  # noqa: PLR0917 (the index's parts and the question's)
+        self,
+        table: str,
+        words: list[str],
+        sizes: RowSizes,
+        weights: tuple[float, ...],
+        np: Any,
+        word_weights: list[float] | None = None,
     ) -> tuple[Any, Any] | None:
-        """Rowids (ascending) and BM25 of the rows matching any of `words`; None when a word is not
-        one token (then only `bm25()` scores it as FTS5 would)."""
+        """Rowids (ascending) and BM25 of the rows matching any of `words`, each word's share
+        multiplied by its weight in `word_weights` (1 by default: `bm25()`'s scores); None when a
+        word is not one token (then only `bm25()` scores it as FTS5 would)."""
         phrases = self.tokens(words)
         if any(len(tokens) != 1 for tokens in phrases):
             return None
@@ -111,14 +118,15 @@ class Fts5Scorer:
         at = np.minimum(np.searchsorted(sizes.rowids, matched), max(sizes.rowids.size - 1, 0))
         length = sizes.sizes[at]
         score = np.zeros(matched.size, dtype=np.float64)
-        for rows, frequency in per_phrase:
+        factors = word_weights or [1.0] * len(per_phrase)
+        for (rows, frequency), factor in zip(per_phrase, factors, strict=True):
             hits = rows.size
             idf = math.log((sizes.rows - hits + 0.5) / (hits + 0.5))
             if idf <= 0.0:
                 idf = 1e-6
             f = np.zeros(matched.size, dtype=np.float64)
             f[np.searchsorted(matched, rows)] = frequency
-            score += idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * length / sizes.average)))
+            score += factor * idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * length / sizes.average)))
         return matched, score
 
     def _vocabulary(self, table: str) -> tuple[str, list[str]]:

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -182,12 +182,16 @@ class LocalVectorStore:
         *,
         text: str | None = None,
         filters: Filters = (),
+        expansion: Mapping[str, float] | None = None,
     ) -> list[ScoredChunk]:
         """Exact hybrid search over the brand's vectors held in memory (read from the file on the
         first search, again after any write), masked by scope, expiry and the filters (SQL); the
         brand's FTS5 table scores the words; only the `top_k` rows are read back."""
         np = numpy_module()
         words = query_terms(text) if text else []
+        added = {w: weight for w, weight in (expansion or {}).items() if w not in words} if words else {}
+        weights = [1.0] * len(words) + list(added.values())
+        words = [*words, *added]
         with self._lock:
             brand = self._brand_vectors(brand_id)
             mask = brand.expires > datetime.now(UTC).timestamp()
@@ -198,7 +202,7 @@ class LocalVectorStore:
             positions = np.flatnonzero(mask)
             if positions.size == 0:
                 return []
-            rowids, scores = self._word_scores(brand_id, words) if words else (None, None)
+            rowids, scores = self._word_scores(brand_id, words, weights) if words else (None, None)
             cosines = (brand.matrix @ np.asarray(vector, dtype=np.float32))[positions].astype(np.float64)
             lexical = np.zeros(positions.size, dtype=np.float64)
             matched = np.zeros(positions.size, dtype=bool)
@@ -258,7 +262,7 @@ class LocalVectorStore:
         ).fetchall()
         return numpy_module().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
 
-    def _word_scores(self, brand_id: str, words: list[str]) -> tuple[Any, Any]:
+    def _word_scores(self, brand_id: str, words: list[str], weights: list[float]) -> tuple[Any, Any]:
         """Rowids and BM25 of every chunk of the brand the words match: computed from the FTS5
         index in bulk (parley.rag.fts5_bm25), or by FTS5's bm25() for a word it splits in two."""
         np = numpy_module()
@@ -268,7 +272,7 @@ class LocalVectorStore:
         sizes = self._row_sizes.get(brand_id)
         if sizes is None:
             sizes = self._row_sizes[brand_id] = RowSizes.read(self._db, table, np)
-        found = self._scorer.scores(table, words, sizes, COLUMN_WEIGHTS, np)
+        found = self._scorer.scores(table, words, sizes, COLUMN_WEIGHTS, np, weights)
         if found is not None:
             return found
         rows = self._db.execute(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from parley.models.filters import Filters
@@ -170,6 +170,7 @@ class OpenSearchVectorStore:
         *,
         text: str | None = None,
         filters: Filters = (),
+        expansion: Mapping[str, float] | None = None,
     ) -> list[ScoredChunk]:
         """Hybrid, fused on the client as the local store fuses (parley.rag.fusion), so a score
         means the same in both stores: one k-NN query and, when there is text, one BM25 `match`
@@ -194,7 +195,7 @@ class OpenSearchVectorStore:
                 },
             }
         )
-        terms = " ".join(query_terms(text)) if text else ""
+        words = query_terms(text) if text else []
         lexical = (
             self._search(
                 {
@@ -202,21 +203,14 @@ class OpenSearchVectorStore:
                     "_source": {"excludes": [VECTOR_FIELD, "metadata", META_FIELD]},
                     "query": {
                         "bool": {
-                            "must": [
-                                {
-                                    "multi_match": {
-                                        "query": terms,
-                                        "fields": LEXICAL_FIELDS,
-                                        "type": "most_fields",
-                                    }
-                                }
-                            ],
+                            "should": _matches(words, expansion or {}),
+                            "minimum_should_match": 1,
                             "filter": clauses,
                         }
                     },
                 }
             )
-            if terms
+            if words
             else []
         )
         if not self.wait_for_refresh and self.live_keys is not None:
@@ -294,3 +288,17 @@ class OpenSearchVectorStore:
                 raise
             return []
         return hits
+
+
+def _matches(words: list[str], expansion: Mapping[str, float]) -> list[dict[str, Any]]:
+    """The question's words as one BM25 `multi_match`, and each added word as one of its own,
+    boosted by its weight (BM25 sums the clauses, as the local store sums the words)."""
+    clauses: list[dict[str, Any]] = [
+        {"multi_match": {"query": " ".join(words), "fields": LEXICAL_FIELDS, "type": "most_fields"}}
+    ]
+    clauses += [
+        {"multi_match": {"query": word, "fields": LEXICAL_FIELDS, "type": "most_fields", "boost": weight}}
+        for word, weight in expansion.items()
+        if word not in words
+    ]
+    return clauses

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from parley.models.filters import Filters
 from parley.providers.embedders import Embedder
+from parley.rag.feedback import NO_FEEDBACK, Feedback, expansion
 from parley.rag.lexical import query_terms
 from parley.rag.vectors import ScoredChunk, VectorStore
 
@@ -45,19 +46,33 @@ def retrieve(
     store: VectorStore,
     embed: Embedder,
     filters: Filters = (),
+    feedback: Feedback = NO_FEEDBACK,
 ) -> list[ScoredChunk]:
+    """The best `top_k` chunks for `query`. With feedback, a first search reads the top results,
+    and a second one, with the words they share added to the lexical half, is the answer."""
     if not query:
         return []
     vector = embed.embed([query])[0]
-    return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters)
+    if feedback.documents <= 0:
+        return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters)
+    first = store.search(brand_id, rag_scope, vector, feedback.documents, 0.0, text=query, filters=filters)
+    added = expansion(query, first, feedback)
+    return store.search(
+        brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters, expansion=added
+    )
 
 
 class Retriever:
     """Searches a brand's chunks for a query. The store and the embedder are made on the first
     search, so a request that retrieves nothing never loads a model or opens a store."""
 
-    def __init__(self, store: Callable[[], VectorStore], embed: Callable[[], Embedder]) -> None:
-        self._store, self._embed = store, embed
+    def __init__(
+        self,
+        store: Callable[[], VectorStore],
+        embed: Callable[[], Embedder],
+        feedback: Feedback = NO_FEEDBACK,
+    ) -> None:
+        self._store, self._embed, self._feedback = store, embed, feedback
 
     def __call__(
         self,
@@ -80,4 +95,5 @@ class Retriever:
             store=self._store(),
             embed=self._embed(),
             filters=filters,
+            feedback=self._feedback,
         )

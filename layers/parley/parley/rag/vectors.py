@@ -4,7 +4,7 @@ the same everywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,7 +80,9 @@ class VectorStore(Protocol):
         *,
         text: str | None = None,
         filters: Filters = (),
+        expansion: Mapping[str, float] | None = None,
     ) -> list[ScoredChunk]:
         """The best `top_k` chunks of the brand (and scope) whose metadata meets `filters`,
         scoring at least `threshold`: by `vector` and, when given, by the words of `text`
-        (hybrid). The store applies every filter inside its search, never to its results."""
+        (hybrid), with `expansion`'s words added to them at their weights (those of `text`
+        weigh 1). The store applies every filter inside its search, never to its results."""
