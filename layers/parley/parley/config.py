@@ -198,6 +198,21 @@ class Settings(BaseModel):
     rag_feedback_weight: float = Field(
         0.3, gt=0, lt=1, description="the added words' share of the lexical query (RM3's 1 - lambda)"
     )
+    rag_rerank_model: Literal["", "amazon.rerank-v1:0", "cohere.rerank-v3-5:0"] = Field(
+        "",
+        description="rerank the fused top results with Amazon Bedrock's Rerank and this model (metered per 100 documents); empty: no reranking unless an assistant names a model",
+    )
+    rag_rerank_top_n: int = Field(30, ge=1, le=1000, description="fused results handed to the reranker")
+    rag_rerank_region: str | None = Field(
+        None,
+        description="region of Bedrock's Rerank (Amazon Rerank 1.0: us-west-2, ca-central-1, eu-central-1, ap-northeast-1; Cohere Rerank 3.5 also us-east-1); unset: BEDROCK_REGION, else the function's",
+    )
+    rag_rerank_timeout_seconds: float = Field(
+        2,
+        gt=0,
+        le=10,
+        description="deadline of one Rerank call; past it (or on any failure) the fused order stands",
+    )
     rag_chunk_tokens: int = Field(300, ge=20, le=4000, description="chunk size, in estimated tokens")
     rag_chunk_overlap_tokens: int = Field(
         50, ge=0, le=1000, description="overlap of consecutive chunks, in estimated tokens"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from parley.providers.embedders import Embedder
     from parley.providers.guardrail import Guardrail
     from parley.providers.provider_for import ProviderPool
+    from parley.rag.rerank import Reranker
     from parley.rag.retrieval import Retriever
     from parley.rag.vectors import VectorStore
     from parley.remote_tools.mcp import McpClient
@@ -270,10 +271,25 @@ class Wiring:
     def retriever(self) -> Retriever:
         """Retrieval whose store and embedder are made on the first search."""
         from parley.rag.feedback import Feedback
+        from parley.rag.rerank import default_rerank
         from parley.rag.retrieval import Retriever
 
         config = self.settings
         feedback = Feedback(
             config.rag_feedback_documents, config.rag_feedback_terms, config.rag_feedback_weight
         )
-        return Retriever(lambda: self.vectors, lambda: self.embedder, feedback)
+        return Retriever(
+            lambda: self.vectors,
+            lambda: self.embedder,
+            feedback,
+            lambda: self.reranker,
+            default_rerank(config),
+        )
+
+    @cached_property
+    def reranker(self) -> Reranker:
+        """Bedrock's Rerank in the deployment's rerank region, made on the first reranked search."""
+        from parley.rag.rerank import bedrock_reranker, rerank_region
+
+        config = self.settings
+        return bedrock_reranker(rerank_region(config), config.rag_rerank_timeout_seconds)

@@ -6,21 +6,25 @@ assistant's. The assistant is read for every answer, so a token that lost the br
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from parley.auth.principal import Principal
-from parley.logic.catalog import assistant_servers, find_assistant, find_template
+from parley.logic.catalog import assistant_servers, find_assistant, find_template, rerank_choice
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K  # as POST /v1/ai/chat searches
 from parley.models.api.rag import Assistant, AssistantGuardrail, ContextChunk
 from parley.models.api.tools import McpTool
 from parley.models.domain import Conversation, Message
 from parley.models.filters import parse_filters
 from parley.rag.prompting import citations, render
+from parley.rag.rerank import Reranked
 from parley.rag.retrieval import Retriever, retrieval_query
 from parley.rag.vectors import ScoredChunk
 from parley.sealing import Sealer
 from parley.store.catalog import CatalogStore
 from parley.store.connections import ConnectionStore
+
+Spent = Callable[[Reranked], None]  # who is charged a reranked search's queries
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ def bind(
     assistants: Assistants | None,
     *,
     model: str | None = None,
+    spent: Spent | None = None,
 ) -> Binding:
     """The conversation as its assistant answers it; unbound, as it is."""
     if conversation.assistant_id is None or assistants is None:
@@ -70,7 +75,7 @@ def bind(
     assistant = find_assistant(
         principal, conversation.assistant_id, conversation.brand_id, store=assistants.catalog
     )
-    chunks = _retrieved(assistant, history, assistants.retrieve)
+    chunks = _retrieved(assistant, history, assistants.retrieve, spent)
     template = find_template(
         assistant.brand_id, assistant.template_id, assistant.template_version, store=assistants.catalog
     )
@@ -95,9 +100,20 @@ def bind(
     return Binding(seen, own.servers, chunks, own.unconnected, assistant.guardrail)
 
 
-def _retrieved(assistant: Assistant, history: list[Message], retrieve: Retriever) -> list[ScoredChunk]:
+def _retrieved(
+    assistant: Assistant, history: list[Message], retrieve: Retriever, spent: Spent | None
+) -> list[ScoredChunk]:
     filters = parse_filters(assistant.filters, "assistant.filters")
     query = retrieval_query(history)
     top_k = assistant.top_k or DEFAULT_TOP_K
     threshold = assistant.threshold if assistant.threshold is not None else DEFAULT_THRESHOLD
-    return retrieve(assistant.brand_id, assistant.rag_scope, query, top_k, threshold, filters=filters)
+    return retrieve(
+        assistant.brand_id,
+        assistant.rag_scope,
+        query,
+        top_k,
+        threshold,
+        filters=filters,
+        rerank=rerank_choice(assistant),
+        spent=spent,
+    )

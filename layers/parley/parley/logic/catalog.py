@@ -17,6 +17,7 @@ from parley.models.domain import timestamp
 from parley.models.filters import parse_filters
 from parley.providers.registry import model_spec
 from parley.rag.prompting import DEFAULT_TEMPLATE
+from parley.rag.rerank import RERANK_MODELS, RerankChoice, rerank_region
 from parley.sealing import Sealer, open_json, seal_json
 from parley.store.catalog import CatalogStore
 from parley.store.connections import ConnectionStore
@@ -127,9 +128,30 @@ def check_assistant_settings(request: AssistantIn, config: Settings, store: Cata
     if request.model is not None:
         model_spec(request.model, config)
     parse_filters(request.filters)  # a malformed pin is refused now, not at every chat
+    if request.rerank is not None:
+        check_rerank_region(request.rerank.model, config)
     if request.template_id is not None or request.template_version is not None:
         find_template(request.brand_id, request.template_id, request.template_version, store=store)
     return servers
+
+
+def rerank_choice(assistant: Assistant | None) -> RerankChoice | None:
+    """The assistant's own reranking, if it names one (else the deployment's applies)."""
+    if assistant is None or assistant.rerank is None:
+        return None
+    return RerankChoice(assistant.rerank.model, assistant.rerank.top_n)
+
+
+def check_rerank_region(model: str, config: Settings) -> None:
+    """A rerank model Bedrock serves in the deployment's rerank region; a 400 naming where it is."""
+    region = rerank_region(config)
+    served = RERANK_MODELS[model].regions
+    if region not in served:
+        raise InvalidRequest(
+            f"{model} is not served in {region}, where this deployment reranks (RAG_RERANK_REGION); "
+            f"it is in {', '.join(sorted(served))}.",
+            param="rerank.model",
+        )
 
 
 def checked_assistant_servers(tools: list[McpTool] | None, config: Settings) -> list[McpTool]:

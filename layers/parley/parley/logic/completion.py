@@ -73,7 +73,14 @@ class Asking:
 def complete(turns: Turns, new: list[Message], asking: Asking, *, titled: bool = True) -> Message:
     """The reply to `turns`, stored with the `new` messages before it (none for another answer)."""
     generation = asking.generator.open(turns.conversation.brand_id, asking.principal, asking.listener)
-    binding = bind(turns.conversation, turns.history, asking.principal, asking.assistants, model=asking.model)
+    binding = bind(
+        turns.conversation,
+        turns.history,
+        asking.principal,
+        asking.assistants,
+        model=asking.model,
+        spent=generation.charge_rerank,
+    )
     conversation = binding.conversation  # as the model sees it: bound, its assistant's prompt and model
     if binding.guardrail is not None:
         generation.guard_with(binding.guardrail.id, binding.guardrail.version)

@@ -29,6 +29,7 @@ from parley.tokens import estimate_tokens
 
 if TYPE_CHECKING:
     from parley.providers.guardrail import Guardrail
+    from parley.rag.rerank import Reranked
     from parley.remote_tools.mcp import McpClient
 
 T = TypeVar("T")
@@ -87,6 +88,13 @@ class Generation:
         make = self.generator.guardrail_for
         if make is not None:
             self.screen = Screen(make(identifier, version), self.generator.guardrail_window)
+
+    def charge_rerank(self, reranked: Reranked) -> None:
+        """A reranked search's queries, on the meter as a model of their own (`bedrock/<model>`)."""
+        if reranked.queries:
+            nothing = TokenUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+            details = {"rerank_queries": reranked.queries}
+            self.meter.add(f"bedrock/{reranked.model}", nothing, reranked.cost_usd, details)
 
     def stored(self, content: str) -> str:
         """A user message as it is kept: masked where the guardrail masked what the model read."""

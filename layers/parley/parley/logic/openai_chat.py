@@ -16,7 +16,7 @@ from parley.config import Settings
 from parley.errors import InvalidRequest, ModelNotFound, UnknownModel
 from parley.ids import new_identity
 from parley.logic.approvals import Stopping, answered, resume
-from parley.logic.catalog import assistant_servers, find_assistant, find_template
+from parley.logic.catalog import assistant_servers, find_assistant, find_template, rerank_choice
 from parley.logic.generation import Generation, Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.rag_chat import DEFAULT_THRESHOLD, DEFAULT_TOP_K
@@ -162,7 +162,14 @@ def chat_completion(
             parse_filters(assistant.filters, "assistant.filters"), parse_filters(request.filters)
         )
         chunks = retrieve(
-            brand_id, assistant.rag_scope, retrieval_query(turns), top_k, threshold, filters=filters
+            brand_id,
+            assistant.rag_scope,
+            retrieval_query(turns),
+            top_k,
+            threshold,
+            filters=filters,
+            rerank=rerank_choice(assistant),
+            spent=generation.charge_rerank,
         )
         generation.context(chunks)
         template = find_template(brand_id, assistant.template_id, assistant.template_version, store=catalog)

@@ -8,7 +8,7 @@ from typing import Any
 from parley.auth.principal import ACT_AS, AI_CHAT, Principal
 from parley.config import Settings
 from parley.errors import Forbidden
-from parley.logic.catalog import assistant_servers, find_assistant, find_template
+from parley.logic.catalog import assistant_servers, find_assistant, find_template, rerank_choice
 from parley.logic.generation import Generator, Listener
 from parley.logic.prompt import fit_history
 from parley.logic.tool_loop import answer_with_tools, open_toolbox
@@ -80,7 +80,14 @@ def rag_chat(
         parse_filters(preset.get("filters"), "assistant.filters"), parse_filters(request.filters)
     )
     chunks = retrieve(
-        request.brand_id, scope, retrieval_query(request.messages), top_k, threshold, filters=filters
+        request.brand_id,
+        scope,
+        retrieval_query(request.messages),
+        top_k,
+        threshold,
+        filters=filters,
+        rerank=rerank_choice(assistant),
+        spent=generation.charge_rerank,
     )
     rag_context = [
         ContextChunk(id=c.id, content=c.content, score=c.score, title=c.title, page=c.page) for c in chunks

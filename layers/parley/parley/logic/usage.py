@@ -95,6 +95,7 @@ def usage_report(
                     cache_write_tokens=usage.cache_write_tokens,
                     reasoning_tokens=usage.reasoning_tokens,
                     guardrail_text_units=usage.guardrail_text_units,
+                    rerank_queries=usage.rerank_queries,
                     ratings_up=usage.ratings_up,
                     ratings_down=usage.ratings_down,
                 )

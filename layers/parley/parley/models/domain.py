@@ -173,6 +173,7 @@ class ModelUsage:
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
     guardrail_text_units: int = 0
+    rerank_queries: int = 0
     ratings_up: int = 0
     ratings_down: int = 0
 

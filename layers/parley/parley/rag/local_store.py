@@ -262,7 +262,9 @@ class LocalVectorStore:
         ).fetchall()
         return numpy_module().fromiter((row[0] for row in rows), dtype="int64", count=len(rows))
 
-    def _word_scores(self, brand_id: str, words: list[str], weights: list[float]) -> tuple[Any, Any]:
+    def _word_scores(
+        self, brand_id: str, words: list[str], weights: list[float] | None = None
+    ) -> tuple[Any, Any]:
         """Rowids and BM25 of every chunk of the brand the words match: computed from the FTS5
         index in bulk (parley.rag.fts5_bm25), or by FTS5's bm25() for a word it splits in two."""
         np = numpy_module()

@@ -4,12 +4,14 @@ embedded, and searched by meaning and by words in the brand's store."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from parley.models.filters import Filters
 from parley.providers.embedders import Embedder
 from parley.rag.feedback import NO_FEEDBACK, Feedback, expansion
 from parley.rag.lexical import query_terms
+from parley.rag.rerank import RerankChoice, Reranked, Reranker
 from parley.rag.vectors import ScoredChunk, VectorStore
 
 # A latest question with fewer content words than this is read as a follow-up ("and in Europe?").
@@ -47,19 +49,41 @@ def retrieve(
     embed: Embedder,
     filters: Filters = (),
     feedback: Feedback = NO_FEEDBACK,
+    rerank: Reranking | None = None,
 ) -> list[ScoredChunk]:
     """The best `top_k` chunks for `query`. With feedback, a first search reads the top results,
-    and a second one, with the words they share added to the lexical half, is the answer."""
+    and a second one, with the words they share added to the lexical half, is the answer. With a
+    reranker, the fused top `top_n` (those above the threshold) are put in its order, each
+    scored by its relevance, and the first `top_k` kept."""
     if not query:
         return []
     vector = embed.embed([query])[0]
+    wanted = max(top_k, rerank.choice.top_n) if rerank is not None else top_k
     if feedback.documents <= 0:
-        return store.search(brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters)
-    first = store.search(brand_id, rag_scope, vector, feedback.documents, 0.0, text=query, filters=filters)
-    added = expansion(query, first, feedback)
-    return store.search(
-        brand_id, rag_scope, vector, top_k, threshold, text=query, filters=filters, expansion=added
-    )
+        found = store.search(brand_id, rag_scope, vector, wanted, threshold, text=query, filters=filters)
+    else:
+        first = store.search(
+            brand_id, rag_scope, vector, feedback.documents, 0.0, text=query, filters=filters
+        )
+        added = expansion(query, first, feedback)
+        found = store.search(
+            brand_id, rag_scope, vector, wanted, threshold, text=query, filters=filters, expansion=added
+        )
+    if rerank is None or not found:
+        return found[:top_k]
+    reranked = rerank.reranker.rerank(query, found, rerank.choice)
+    if rerank.spent is not None:
+        rerank.spent(reranked)
+    return reranked.chunks[:top_k]
+
+
+@dataclass(frozen=True)
+class Reranking:
+    """A search's reranking: the reranker, the model and depth, and who is charged its queries."""
+
+    reranker: Reranker
+    choice: RerankChoice
+    spent: Callable[[Reranked], None] | None = None
 
 
 class Retriever:
@@ -71,8 +95,12 @@ class Retriever:
         store: Callable[[], VectorStore],
         embed: Callable[[], Embedder],
         feedback: Feedback = NO_FEEDBACK,
+        reranker: Callable[[], Reranker | None] = lambda: None,
+        default_rerank: RerankChoice | None = None,
     ) -> None:
         self._store, self._embed, self._feedback = store, embed, feedback
+        self._reranker = reranker
+        self.default_rerank = default_rerank  # RAG_RERANK_MODEL's, for searches that name none
 
     def __call__(
         self,
@@ -83,9 +111,15 @@ class Retriever:
         threshold: float,
         *,
         filters: Filters = (),
+        rerank: RerankChoice | None = None,
+        spent: Callable[[Reranked], None] | None = None,
     ) -> list[ScoredChunk]:
+        """`rerank`: the model and depth to rerank with (None: the deployment's, if any), its
+        queries charged to `spent`; a search with nobody to charge is not reranked."""
         if not query:
             return []
+        choice = rerank or self.default_rerank
+        reranker = self._reranker() if choice is not None and spent is not None else None
         return retrieve(
             brand_id,
             rag_scope,
@@ -96,4 +130,7 @@ class Retriever:
             embed=self._embed(),
             filters=filters,
             feedback=self._feedback,
+            rerank=Reranking(reranker, choice, spent)
+            if reranker is not None and choice is not None
+            else None,
         )

@@ -26,7 +26,13 @@ MODEL_PREFIX: Final = "model#"  # per-model attributes of a day item: model#<id>
 MODEL_MEASURES: Final = ("prompt_tokens", "completion_tokens", "cost_usd", "calls")
 # Written only when not zero: the prompt tokens read from or written to a provider's cache, and
 # the completion tokens a reasoning model spent thinking (parts of prompt / completion tokens).
-DETAIL_MEASURES: Final = ("cached_tokens", "cache_write_tokens", "reasoning_tokens", "guardrail_text_units")
+DETAIL_MEASURES: Final = (
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "guardrail_text_units",
+    "rerank_queries",
+)
 RATING_MEASURES: Final = ("ratings_up", "ratings_down")  # users' ratings of the model's answers
 # Of a day item, written only when not zero: the calls of MCP servers' tools Parley made
 TOOL_MEASURES: Final = {"tool_calls": "calls", "tool_errors": "errors", "tool_duration_ms": "duration_ms"}

@@ -242,6 +242,15 @@ class AssistantGuardrail(BaseModel):
     )
 
 
+class AssistantRerank(BaseModel):
+    """Rerank the assistant's retrieved chunks with Amazon Bedrock's Rerank (docs/rag.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["amazon.rerank-v1:0", "cohere.rerank-v3-5:0"]
+    top_n: Annotated[int, Field(ge=1, le=1000), JSON_NUMBER] = 30
+
+
 class AssistantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -266,6 +275,9 @@ class AssistantIn(BaseModel):
             "MCP servers whose tools the assistant's answers use (docs/tools.md). Their headers and "
             'authorization are stored sealed and read back as "set".'
         ),
+    )
+    rerank: AssistantRerank | None = Field(
+        None, description="Rerank the fused top `top_n` chunks with this Bedrock model (metered)."
     )
     guardrail: AssistantGuardrail | None = Field(
         None,

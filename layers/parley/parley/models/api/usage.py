@@ -61,6 +61,9 @@ class ModelUsageOut(BaseModel):
         0,
         description="Text units the guardrail checked on this model's turns (in cost_usd too).",
     )
+    rerank_queries: int = Field(
+        0, description="Of a rerank model: the queries Bedrock billed (one per 100 documents reranked)."
+    )
     ratings_up: int = Field(0, description="Answers of this model users rated up that day.")
     ratings_down: int = Field(0, description="Answers of this model users rated down that day.")
 
