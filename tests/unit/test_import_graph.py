@@ -9,9 +9,21 @@ from pathlib import Path
 LOCAL = Path(__file__).resolve().parents[2] / "local"
 
 
+def parsed(path: Path) -> ast.Module:
+    """The module's syntax tree. CPython 3.11 keeps ast's recursion depth in one place for all
+    threads: a parse while another thread compiles (a function the suite's gateway imports in its
+    own thread) can fail with "AST constructor recursion depth mismatch". Parsed again then."""
+    for _ in range(4):
+        try:
+            return ast.parse(path.read_text())
+        except SystemError:
+            continue
+    return ast.parse(path.read_text())
+
+
 def imports_of(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.ImportFrom) and node.module:
             if node.module == "local":
                 found |= {f"local.{alias.name}" for alias in node.names}
@@ -48,7 +60,7 @@ BELOW_THE_STORES = ("models",)
 
 def layer_imports(path: Path) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("parley."):
             found.add(node.module)
         elif isinstance(node, ast.Import):
