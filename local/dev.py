@@ -55,11 +55,18 @@ def start_opensearch() -> OpenSearchNode | None:
 
 
 def start_local_model() -> LocalModel | None:
-    """SmolLM2 on llama.cpp as the endpoint `local`, unless LOCAL_MODEL=off."""
+    """SmolLM2 on llama.cpp as the endpoint `local`, unless LOCAL_MODEL=off. One that cannot start
+    (its port taken, say) is said, and Parley runs on without it."""
     if os.environ.get("LOCAL_MODEL", "on").lower() == "off":
         print("Local model: off (LOCAL_MODEL=off)")
         return None
-    model = LocalModel(int(os.environ.get("LOCAL_MODEL_PORT") or free_port())).start()
+    port = int(os.environ.get("LOCAL_MODEL_PORT") or free_port())
+    try:
+        model = LocalModel(port).start()
+    except (RuntimeError, OSError) as error:
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        print(f"Local model: not started on port {port} ({reason}); LOCAL_MODEL=off skips it")
+        return None
     current = os.environ.get("OPENAI_COMPATIBLE_ENDPOINTS", "")
     os.environ["OPENAI_COMPATIBLE_ENDPOINTS"] = with_local_endpoint(current, model.url)
     print(f"Local model: {LOCAL_MODEL} (SmolLM2-135M-Instruct on llama.cpp, 1 thread) at {model.url}")

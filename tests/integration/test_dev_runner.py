@@ -95,3 +95,28 @@ def test_dev_on_opensearch_answers_from_the_node_and_stops_it(tmp_path: Path) ->
 
 
 LEAVE = "Parental leave lasts sixteen weeks at full pay."
+
+
+def test_dev_runs_on_without_a_local_model_that_cannot_start(tmp_path: Path) -> None:
+    port = free_port()
+    with socket.socket() as taken:  # the local model's port, held by someone else
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        model_port = taken.getsockname()[1]
+        dev = start_dev(
+            PORT=str(port),
+            LOCAL_MODEL="on",
+            LOCAL_MODEL_PORT=str(model_port),
+            LOCAL_DATA_DIR=str(tmp_path),
+        )
+        try:
+            models = httpx.get(
+                f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {mint('alice')}"}
+            )
+        finally:
+            interrupt(dev)
+
+    said = dev.opening  # type: ignore[attr-defined]
+    assert f"Local model: not started on port {model_port}" in said
+    assert models.status_code == 200
+    assert "local/smollm2-135m-instruct" not in [m["id"] for m in models.json()["data"]]
