@@ -19,6 +19,7 @@ from local.opensearch_node import OpenSearchNode, wait_for_refresh
 from local.settings import local_environment
 from local.token import mint
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
+from tests.doubles.fake_bedrock import BedrockServer
 from tests.doubles.fake_providers import ANTHROPIC_KEY, OPENAI_KEY, ProviderServer
 
 
@@ -88,6 +89,14 @@ def auth() -> TokenFactory:
         return {"Authorization": f"Bearer {mint(sub, **claims)}"}  # type: ignore[arg-type]
 
     return headers
+
+
+@pytest.fixture(scope="module")
+def bedrock_server() -> Iterator[BedrockServer]:
+    """The local Bedrock Runtime server (Converse, Titan, ApplyGuardrail), one per test module."""
+    server = BedrockServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

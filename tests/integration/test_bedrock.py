@@ -26,13 +26,6 @@ WEATHER = {
 }
 
 
-@pytest.fixture(scope="module")
-def bedrock_server() -> Iterator[BedrockServer]:
-    server = BedrockServer()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def bedrock(bedrock_server: BedrockServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[BedrockServer]:
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", bedrock_server.url)

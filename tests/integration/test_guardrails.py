@@ -6,7 +6,6 @@ Anthropic and an OpenAI-compatible endpoint (the local wire server) and Bedrock.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -28,13 +27,6 @@ MODELS = [
     "bedrock/amazon.nova-lite-v1:0",
     "acme-vllm/llama",
 ]
-
-
-@pytest.fixture(scope="module")
-def bedrock_server() -> Iterator[BedrockServer]:
-    server = BedrockServer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

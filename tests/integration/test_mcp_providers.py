@@ -31,13 +31,6 @@ def search_server() -> Iterator[McpTestServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def bedrock_server() -> Iterator[BedrockServer]:
-    server = BedrockServer()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def reachable(search_server: McpTestServer, monkeypatch: pytest.MonkeyPatch) -> McpTestServer:
     monkeypatch.setenv("MCP_ALLOW_HOSTS", search_server.host)

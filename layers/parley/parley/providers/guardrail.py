@@ -7,7 +7,6 @@ through unchecked (logged), never a hang."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,7 +14,6 @@ from parley.errors import GuardrailUnavailable
 from parley.observability import logger
 
 Source = Literal["INPUT", "OUTPUT"]
-CHARACTERS_PER_TEXT_UNIT = 1000  # Bedrock bills a text unit per 1,000 characters (or part)
 
 # USD per 1,000 text units, as Bedrock publishes them; word filters and regular expressions are free.
 PRICE_PER_THOUSAND_UNITS = {
@@ -102,10 +100,6 @@ def usage_of(usage: dict[str, Any]) -> tuple[int, float]:
     units = sum(int(usage.get(name) or 0) for name in PRICE_PER_THOUSAND_UNITS)
     cost = sum(int(usage.get(name) or 0) * price / 1000 for name, price in PRICE_PER_THOUSAND_UNITS.items())
     return units, round(cost, 8)
-
-
-def text_units(text: str) -> int:
-    return math.ceil(len(text) / CHARACTERS_PER_TEXT_UNIT)
 
 
 def _says_blocked(assessments: list[Any]) -> bool:

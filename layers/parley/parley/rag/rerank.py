@@ -143,9 +143,7 @@ def bedrock_reranker(region: str, timeout: float) -> BedrockReranker:
         retries={"mode": "standard", "max_attempts": 1},
     )
     session = boto3.session.Session()
-    partition = (
-        session.get_partition_for_region(region) if hasattr(session, "get_partition_for_region") else "aws"
-    )
+    partition = session.get_partition_for_region(region)
     return BedrockReranker(
         session.client("bedrock-agent-runtime", region_name=region, config=config), region, partition
     )
