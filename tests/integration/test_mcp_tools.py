@@ -25,6 +25,7 @@ from tests.integration.test_streaming import read_events
 pytestmark = pytest.mark.integration
 
 TOKEN = "orders-secret-7f3a"  # the server's credential: it must reach the server and nothing else
+SHOP_HEADER = "shop-header-5c2e9b"  # a second credential, as unlikely as TOKEN to occur by chance
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +313,7 @@ def test_an_assistants_server_keeps_its_credential_sealed_and_uses_it_for_every_
         json={
             "brand_id": "acme",
             "name": "Orders",
-            "tools": [orders(orders_server, headers={"X-Shop": "s-1"})],
+            "tools": [orders(orders_server, headers={"X-Shop": SHOP_HEADER})],
         },
         headers=admin,
     )
@@ -323,7 +324,7 @@ def test_an_assistants_server_keeps_its_credential_sealed_and_uses_it_for_every_
     read = api.get(f"/v1/ai/assistants/{assistant['assistant_id']}", headers=admin)
     assert read.json()["assistant"]["tools"] == [shown]
     stored = table_text(dynamodb_client(local_stack.database.endpoint), local_stack.table_name)
-    assert TOKEN not in stored and "s-1" not in stored
+    assert TOKEN not in stored and SHOP_HEADER not in stored
 
     bob = auth("bob", brands=["acme"])
     answered = api.post(
