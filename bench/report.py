@@ -35,5 +35,12 @@ class Report:
         self.lines.append(line)
         print(json.dumps(line), flush=True)
 
+    def refuse(self, name: str, why: str, **extra: Any) -> None:
+        """No figure for `name`: what it would measure did not hold (`why` says what)."""
+        self.refused.append(name)
+        line = {"name": name, "refused": f"{why}: no figure", **extra}
+        self.lines.append(line)
+        print(json.dumps(line), flush=True)
+
     def save(self) -> None:
         RESULTS.write_text("".join(json.dumps(line) + "\n" for line in self.lines))

@@ -12,6 +12,7 @@ from bench import (
     caching,
     cold_start,
     costs,
+    embedder,
     files,
     load,
     local_model,
@@ -70,6 +71,7 @@ def main() -> None:
         }
         costs.run(report, env["TABLE_NAME"])
         stream_log.run(report, settings_from(os.environ))
+        embedder.run(report)
         corpus = rag.run(report)
         if os.environ.get("BENCH_OPENSEARCH", "1") != "0":
             opensearch.run(report, corpus)

@@ -1,6 +1,7 @@
-"""The numpy all-MiniLM-L6-v2 computes what sentence-transformers computes from the same packaged
-weights (reference vectors made once with sentence-transformers, see the file's `produced_with`),
-truncation of long texts included; and it ranks a question's own passage first."""
+"""all-MiniLM-L6-v2, on either engine (ONNX Runtime, numpy), computes what sentence-transformers
+computes from the same packaged weights (reference vectors made once with sentence-transformers,
+see the file's `produced_with`), truncation of long texts included; and it ranks a question's own
+passage first."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from parley.providers.minilm import MiniLMEmbedder
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def model() -> MiniLMEmbedder:
-    return MiniLMEmbedder()
+@pytest.fixture(scope="module", params=["onnxruntime", "numpy"])
+def model(request: pytest.FixtureRequest) -> MiniLMEmbedder:
+    embedder = MiniLMEmbedder(engine=request.param)
+    assert embedder.engine == request.param
+    return embedder
 
 
 def test_vectors_match_sentence_transformers(model: MiniLMEmbedder) -> None:
@@ -41,3 +44,7 @@ def test_a_question_is_closest_to_the_passage_that_answers_it(model: MiniLMEmbed
 
     assert question @ refunds > question @ shipping + 0.2
     assert numpy.linalg.norm(question) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_onnx_runtime_is_the_engine_where_it_is_installed() -> None:
+    assert MiniLMEmbedder().engine == "onnxruntime"

