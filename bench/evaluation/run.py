@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy
 
-from bench.evaluation import baselines, cisi
+from bench.evaluation import baselines, cisi, rocchio
 from bench.evaluation.metrics import ndcg_at, recall_at, reciprocal_rank
 from bench.memory_registry import MemoryRegistry
 from parley.auth.principal import ALL_SCOPES, Principal
@@ -31,7 +31,7 @@ from parley.models.filters import parse_filters
 from parley.providers.embedders import Embedder
 from parley.providers.minilm import MiniLMEmbedder
 from parley.rag.feedback import NO_FEEDBACK, Feedback
-from parley.rag.fusion import Fusion
+from parley.rag.fusion import DEFAULT_TITLE_WEIGHT, Fusion
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.retrieval import retrieve
 from parley.rag.vectors import VectorStore
@@ -142,9 +142,11 @@ def cross_validated(
     )
 
 
-# The configurations cross-validation chooses among: the fusion's lexical weight, and
-# pseudo-relevance feedback (documents read, words added, their share).
-WEIGHTS = (0.2, 0.3, 0.4)
+# The configurations cross-validation chooses among: the fusion's lexical weight, the title's
+# weight beside the content's (field weighting), and pseudo-relevance feedback (documents read,
+# words added, their share).
+WEIGHTS = (0.2, 0.25, 0.3, 0.35, 0.4)
+TITLE_WEIGHTS = (0.0, 0.5, 1.0)
 FEEDBACKS = (
     NO_FEEDBACK,
     Feedback(5, 10, 0.3),
@@ -156,38 +158,45 @@ FEEDBACKS = (
 )
 
 
+Configured = Callable[[Fusion, float, Feedback, float], Ranker]  # fusion, weight, feedback, title
+
+
 def tuned(  # noqa: PLR0917 (the run's parts, passed on)
     label: str,
-    configured: Callable[[Fusion, float, Feedback], Ranker],
+    configured: Configured,
     feedbacks: tuple[Feedback, ...],
     collection: cisi.Collection,
     baseline: float,
     out: list[dict[str, Any]],
 ) -> None:
     """Every configuration of the grid, then the cross-validated estimates: of the fusion's
-    weight alone, and of the weight with feedback."""
+    weight alone (the default title weight), with the title's weight, and with feedback too."""
     grid = {
-        configuration_name(weight, feedback): evaluate(
-            f"{label}: {configuration_name(weight, feedback)}",
-            configured("weighted", weight, feedback),
+        configuration_name(weight, feedback, title): evaluate(
+            f"{label}: {configuration_name(weight, feedback, title)}",
+            configured("weighted", weight, feedback, title),
             collection,
             out,
         )
+        for title in TITLE_WEIGHTS
         for weight in WEIGHTS
         for feedback in feedbacks
     }
-    weights_only = {name: scores for name, scores in grid.items() if "feedback" not in name}
+    fields = {name: scores for name, scores in grid.items() if "feedback" not in name}
+    weights_only = {name: scores for name, scores in fields.items() if "title" not in name}
     cross_validated(f"{label}, the fusion's weight", weights_only, baseline, out)
-    cross_validated(f"{label}, weight and feedback", grid, baseline, out)
+    cross_validated(f"{label}, the fusion's and the title's weights", fields, baseline, out)
+    cross_validated(f"{label}, the weights and feedback", grid, baseline, out)
 
 
-def configuration_name(weight: float, feedback: Feedback) -> str:
+def configuration_name(weight: float, feedback: Feedback, title: float = DEFAULT_TITLE_WEIGHT) -> str:
     expanded = (
         f", feedback {feedback.documents} documents, {feedback.terms} words at {feedback.weight}"
         if feedback.documents
         else ""
     )
-    return f"weighted {weight}{expanded}"
+    titled = f", title {title}" if title != DEFAULT_TITLE_WEIGHT else ""
+    return f"weighted {weight}{titled}{expanded}"
 
 
 def ingest(
@@ -291,9 +300,14 @@ def on_opensearch(
         ingest(collection, store, model, "cisi into OpenSearch 2.19 (vectors reused)", out)
         wait_for_refresh(store.client, store.index)
 
-        def configured(fusion: Fusion, weight: float, feedback: Feedback = NO_FEEDBACK) -> Ranker:
+        def configured(
+            fusion: Fusion,
+            weight: float,
+            feedback: Feedback = NO_FEEDBACK,
+            title: float = DEFAULT_TITLE_WEIGHT,
+        ) -> Ranker:
             def rank(question: str) -> list[str]:
-                store.fusion, store.lexical_weight = fusion, weight
+                store.fusion, store.lexical_weight, store.title_weight = fusion, weight, title
                 found = retrieve(
                     BRAND, SCOPE, question, CANDIDATE_CHUNKS, 0.0, store=store, embed=model, feedback=feedback
                 )
@@ -306,7 +320,7 @@ def on_opensearch(
         evaluate("opensearch: rrf", configured("rrf", 0.3), collection, out)
         # Each query makes two round trips with feedback: a smaller grid than the local one.
         tuned("opensearch", configured, FEEDBACKS[:2], collection, baseline, out)
-        store.fusion, store.lexical_weight = "weighted", 0.3
+        store.fusion, store.lexical_weight, store.title_weight = "weighted", 0.3, DEFAULT_TITLE_WEIGHT
         evaluate_filtered("opensearch", store, model, collection, out)
     finally:
         node.stop()
@@ -323,9 +337,11 @@ def main() -> None:
     store = LocalVectorStore(str(Path(scratch.name) / "vectors.sqlite3"))
     ingest(collection, store, model, "cisi", out)
 
-    def configured(fusion: Fusion, weight: float, feedback: Feedback = NO_FEEDBACK) -> Ranker:
+    def configured(
+        fusion: Fusion, weight: float, feedback: Feedback = NO_FEEDBACK, title: float = DEFAULT_TITLE_WEIGHT
+    ) -> Ranker:
         def rank(question: str) -> list[str]:
-            store.fusion, store.lexical_weight = fusion, weight
+            store.fusion, store.lexical_weight, store.title_weight = fusion, weight, title
             found = retrieve(
                 BRAND, SCOPE, question, CANDIDATE_CHUNKS, 0.0, store=store, embed=model, feedback=feedback
             )
@@ -358,8 +374,21 @@ def main() -> None:
     evaluate("parley: lexical half only (FTS5 BM25)", configured("weighted", 1.0), collection, out)
     evaluate("parley: rrf", configured("rrf", 0.3), collection, out)
     tuned("parley", configured, FEEDBACKS, collection, baseline, out)
+    store.fusion, store.lexical_weight, store.title_weight = "weighted", 0.3, DEFAULT_TITLE_WEIGHT
+    tried = {
+        "weighted 0.3": evaluate(
+            "parley: weighted 0.3 (for Rocchio)", configured("weighted", 0.3), collection, out
+        )
+    }
+    for documents, beta in rocchio.SETTINGS:
+        name = f"weighted 0.3, Rocchio (dense) {documents} results at {beta}"
+        ranker = rocchio.rocchio_ranker(
+            store, model.known, model.embed, BRAND, SCOPE, CANDIDATE_CHUNKS, documents, beta, documents_of
+        )
+        tried[name] = evaluate(f"parley: {name} (tried)", ranker, collection, out)
+    cross_validated("parley, Rocchio on the dense half (tried)", tried, baseline, out)
 
-    store.fusion, store.lexical_weight = "weighted", 0.3
+    store.fusion, store.lexical_weight, store.title_weight = "weighted", 0.3, DEFAULT_TITLE_WEIGHT
     evaluate_filtered("parley", store, model, collection, out)
     top_relevant, top_unrelated = [], []
     for query in collection.queries:

@@ -129,6 +129,43 @@ def test_a_slow_or_failing_reranker_leaves_the_fused_order(
     assert not [m for m in day["models"] if m["model"].startswith("bedrock/amazon.rerank")]
 
 
+def test_a_brand_reranks_with_its_own_model_or_not_at_all_over_the_deployments(
+    api: httpx.Client,
+    auth: TokenFactory,
+    brand: str,
+    rerank_server: RerankServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", rerank_server.url)
+    monkeypatch.setenv("RAG_RERANK_REGION", "us-east-1")
+    monkeypatch.setenv("RAG_RERANK_MODEL", "")  # the deployment reranks nothing
+    monkeypatch.setenv(
+        "RAG_RERANK_BY_BRAND", f'{{"{brand}": {{"model": "cohere.rerank-v3-5:0", "top_n": 4}}}}'
+    )
+    rerank_server.faults = RerankFaults()
+
+    own = ask(api, auth, brand)
+
+    assert own.status_code == 200, own.text
+    assert next(c["id"] for c in own.json()["rag_context"]) == "b:0"
+    (call,) = rerank_server.faults.calls
+    model_arn = call["rerankingConfiguration"]["bedrockRerankingConfiguration"]["modelConfiguration"][
+        "modelArn"
+    ]
+    assert model_arn.endswith("cohere.rerank-v3-5:0")
+
+    # The deployment reranks every brand but this one, which turned it off.
+    monkeypatch.setenv("RAG_RERANK_MODEL", "cohere.rerank-v3-5:0")
+    monkeypatch.setenv("RAG_RERANK_BY_BRAND", f'{{"{brand}": {{"model": ""}}}}')
+    rerank_server.faults = RerankFaults()
+
+    off = ask(api, auth, brand)
+
+    assert off.status_code == 200, off.text
+    assert next(c["id"] for c in off.json()["rag_context"]) == "a:0"
+    assert rerank_server.faults.calls == []
+
+
 def test_an_assistant_names_its_own_rerank_model_where_the_region_serves_it(
     api: httpx.Client,
     auth: TokenFactory,

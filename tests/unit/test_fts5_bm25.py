@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from parley.rag.fts5_bm25 import varints
+from parley.rag.fusion import DEFAULT_TITLE_WEIGHT
 from parley.rag.lexical import fts5_query, query_terms
-from parley.rag.local_store import COLUMN_WEIGHTS, LocalVectorStore, words_table
+from parley.rag.local_store import LocalVectorStore, words_table
 from parley.rag.vectors import ChunkRecord
+
+COLUMN_WEIGHTS = (1.0, DEFAULT_TITLE_WEIGHT)
 
 WORDS = [
     "travel",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
@@ -10,6 +11,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from parley.endpoint_config import CompatibleEndpoint, parse_endpoints
+
+RerankModel = Literal["", "amazon.rerank-v1:0", "cohere.rerank-v3-5:0"]
+
+
+class BrandRerank(BaseModel):
+    """One brand's reranking (RAG_RERANK_BY_BRAND): the Bedrock model ("" for none) and depth."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: RerankModel
+    top_n: int = Field(30, ge=1, le=1000)
 
 
 class Settings(BaseModel):
@@ -173,7 +185,7 @@ class Settings(BaseModel):
 
     rag_embedder: Literal["hashing", "openai", "minilm", "titan"] = Field(
         "hashing",
-        description="`minilm` (all-MiniLM-L6-v2 run with numpy; `make dev`), `openai` (AWS), `titan` (Bedrock, no key) or `hashing` (unit tests)",
+        description="`minilm` (all-MiniLM-L6-v2 on ONNX Runtime, else numpy; `make dev`), `openai` (AWS), `titan` (Bedrock, no key) or `hashing` (unit tests)",
     )
     rag_titan_dimensions: int = Field(
         1024,
@@ -188,6 +200,12 @@ class Settings(BaseModel):
         "weighted", description="how the dense and BM25 halves of a search are fused: `weighted` or `rrf`"
     )
     rag_lexical_weight: float = Field(0.3, ge=0, le=1, description="the BM25 share of a weighted fusion")
+    rag_title_weight: float = Field(
+        0.5,
+        ge=0,
+        le=4,
+        description="BM25's weight of a word in a chunk's title, a content word's being 1 (0: titles are not searched by words)",
+    )
     rag_feedback_documents: int = Field(
         0,
         ge=0,
@@ -198,11 +216,15 @@ class Settings(BaseModel):
     rag_feedback_weight: float = Field(
         0.3, gt=0, lt=1, description="the added words' share of the lexical query (RM3's 1 - lambda)"
     )
-    rag_rerank_model: Literal["", "amazon.rerank-v1:0", "cohere.rerank-v3-5:0"] = Field(
+    rag_rerank_model: RerankModel = Field(
         "",
         description="rerank the fused top results with Amazon Bedrock's Rerank and this model (metered per 100 documents); empty: no reranking unless an assistant names a model",
     )
     rag_rerank_top_n: int = Field(30, ge=1, le=1000, description="fused results handed to the reranker")
+    rag_rerank_by_brand: dict[str, BrandRerank] = Field(
+        default_factory=dict,
+        description='JSON object, a brand\'s own reranking over RAG_RERANK_MODEL\'s: `{"<brand>": {"model", "top_n"}}`, `"model": ""` turning it off for that brand; an assistant\'s `rerank` still comes first',
+    )
     rag_rerank_region: str | None = Field(
         None,
         description="region of Bedrock's Rerank (Amazon Rerank 1.0: us-west-2, ca-central-1, eu-central-1, ap-northeast-1; Cohere Rerank 3.5 also us-east-1); unset: BEDROCK_REGION, else the function's",
@@ -350,6 +372,15 @@ class Settings(BaseModel):
     jwt_scope_prefix: str = Field(
         "", description="stripped from each scope (Cognito names custom scopes `<resource server>/<scope>`)"
     )
+
+    @field_validator("rag_rerank_by_brand", mode="before")
+    @classmethod
+    def _brand_reranks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        if not isinstance(value, dict):
+            raise ValueError("a JSON object of brand ids")
+        return value
 
     @field_validator("openai_compatible_endpoints", mode="before")
     @classmethod

@@ -271,7 +271,7 @@ class Wiring:
     def retriever(self) -> Retriever:
         """Retrieval whose store and embedder are made on the first search."""
         from parley.rag.feedback import Feedback
-        from parley.rag.rerank import default_rerank
+        from parley.rag.rerank import brand_reranks, default_rerank
         from parley.rag.retrieval import Retriever
 
         config = self.settings
@@ -283,7 +283,8 @@ class Wiring:
             lambda: self.embedder,
             feedback,
             lambda: self.reranker,
-            default_rerank(config),
+            default_rerank=default_rerank(config),
+            brand_reranks=brand_reranks(config),
         )
 
     @cached_property

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 
 Fusion = Literal["weighted", "rrf"]
 DEFAULT_LEXICAL_WEIGHT = 0.3
+DEFAULT_TITLE_WEIGHT = 0.5  # a title word's BM25 weight beside a content word's (1)
 RRF_K = 60
 
 K = TypeVar("K")

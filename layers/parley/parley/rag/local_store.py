@@ -24,7 +24,7 @@ from typing import Any
 from parley.models.filters import Filters, date_fields
 from parley.rag.brand_vectors import BrandVectors, best_positions, numpy_module
 from parley.rag.fts5_bm25 import Fts5Scorer, RowSizes
-from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse_arrays
+from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, DEFAULT_TITLE_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query, query_terms
 from parley.rag.sql_filters import sql_filters
 from parley.rag.vectors import ChunkRecord, ScoredChunk
@@ -40,7 +40,6 @@ CREATE INDEX IF NOT EXISTS chunks_by_expiry ON chunks (expires_at) WHERE expires
 """
 _WORDS = "CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(content, title, tokenize = '{tokenizer}')"
 _TOKENIZER = "porter unicode61 remove_diacritics 2"
-COLUMN_WEIGHTS = (1.0, 0.5)  # BM25's weights of the content and the title
 # A words table's rowid is its chunk's rowid: both are written and deleted in one transaction.
 _KEYS = "brand_id = ? AND rag_scope = ? AND document_id = ?"
 _LEGACY_WORDS = "chunk_words"  # one table for every brand, before statistics were per brand
@@ -53,14 +52,18 @@ def words_table(brand_id: str) -> str:
 
 class LocalVectorStore:
     def __init__(
-        self, path: str, fusion: Fusion = "weighted", lexical_weight: float = DEFAULT_LEXICAL_WEIGHT
+        self,
+        path: str,
+        fusion: Fusion = "weighted",
+        lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+        title_weight: float = DEFAULT_TITLE_WEIGHT,
     ) -> None:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        self.fusion, self.lexical_weight = fusion, lexical_weight
+        self.fusion, self.lexical_weight, self.title_weight = fusion, lexical_weight, title_weight
         self._vectors: dict[str, BrandVectors] = {}  # read on a brand's first search
         self._row_sizes: dict[str, RowSizes] = {}  # the sizes of the brand's FTS5 rows, likewise
         self._scorer = Fts5Scorer(self._db, _TOKENIZER)
@@ -274,11 +277,12 @@ class LocalVectorStore:
         sizes = self._row_sizes.get(brand_id)
         if sizes is None:
             sizes = self._row_sizes[brand_id] = RowSizes.read(self._db, table, np)
-        found = self._scorer.scores(table, words, sizes, COLUMN_WEIGHTS, np, weights)
+        columns = (1.0, self.title_weight)  # BM25's weights of the content and the title
+        found = self._scorer.scores(table, words, sizes, columns, np, weights)
         if found is not None:
             return found
         rows = self._db.execute(
-            f"SELECT rowid, -bm25({table}, {', '.join(map(str, COLUMN_WEIGHTS))}) FROM {table} "
+            f"SELECT rowid, -bm25({table}, {', '.join(map(str, columns))}) FROM {table} "
             f"WHERE {table} MATCH ? ORDER BY rowid",
             (fts5_query(" ".join(words)),),
         ).fetchall()

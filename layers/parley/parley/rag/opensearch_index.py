@@ -22,8 +22,13 @@ TEXT_ANALYZER = {
         }
     }
 }
-# The title counts half as much as the content, as in the local store's bm25(chunk_words, 1.0, 0.5).
-LEXICAL_FIELDS = ["content", "title^0.5"]
+
+
+def lexical_fields(title_weight: float) -> list[str]:
+    """The fields BM25 reads, the title weighted as the local store weighs its title column."""
+    return ["content", f"title^{title_weight}"] if title_weight > 0 else ["content"]
+
+
 # A chunk's filterable metadata: one nested entry per scalar value, its key in `k` and the value
 # typed as stored: `v` a tagged keyword ("s:<string>", "b:true"), `n` a number, `d` a date (a
 # string that is one, in epoch milliseconds). The fields never depend on the keys, so tenants'

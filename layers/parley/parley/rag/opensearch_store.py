@@ -26,16 +26,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from parley.models.filters import Filters
-from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, Fusion, fuse
+from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, DEFAULT_TITLE_WEIGHT, Fusion, fuse
 from parley.rag.lexical import query_terms
 from parley.rag.opensearch_bulk import BulkRefused, retryable, send_bulk
 from parley.rag.opensearch_index import (
-    LEXICAL_FIELDS,
     META_FIELD,
     META_MAPPING,
     VECTOR_FIELD,
     chunk_document,
     index_mapping,
+    lexical_fields,
     tenant_filter,
 )
 from parley.rag.vectors import ChunkRecord, ScoredChunk
@@ -57,6 +57,7 @@ class OpenSearchVectorStore:
         engine: str = "lucene",
         *,
         lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+        title_weight: float = DEFAULT_TITLE_WEIGHT,
         fusion: Fusion = "weighted",
         wait_for_refresh: bool = True,
         live_keys: LiveKeys | None = None,
@@ -65,6 +66,7 @@ class OpenSearchVectorStore:
         self.wait_for_refresh = wait_for_refresh
         self.live_keys = live_keys
         self.lexical_weight = lexical_weight
+        self.title_weight = title_weight
         self.fusion: Fusion = fusion
         self.index = index
         self.dimension = dimension
@@ -203,7 +205,7 @@ class OpenSearchVectorStore:
                     "_source": {"excludes": [VECTOR_FIELD, "metadata", META_FIELD]},
                     "query": {
                         "bool": {
-                            "should": _matches(words, expansion or {}),
+                            "should": _matches(words, expansion or {}, lexical_fields(self.title_weight)),
                             "minimum_should_match": 1,
                             "filter": clauses,
                         }
@@ -290,14 +292,14 @@ class OpenSearchVectorStore:
         return hits
 
 
-def _matches(words: list[str], expansion: Mapping[str, float]) -> list[dict[str, Any]]:
+def _matches(words: list[str], expansion: Mapping[str, float], fields: list[str]) -> list[dict[str, Any]]:
     """The question's words as one BM25 `multi_match`, and each added word as one of its own,
     boosted by its weight (BM25 sums the clauses, as the local store sums the words)."""
     clauses: list[dict[str, Any]] = [
-        {"multi_match": {"query": " ".join(words), "fields": LEXICAL_FIELDS, "type": "most_fields"}}
+        {"multi_match": {"query": " ".join(words), "fields": fields, "type": "most_fields"}}
     ]
     clauses += [
-        {"multi_match": {"query": word, "fields": LEXICAL_FIELDS, "type": "most_fields", "boost": weight}}
+        {"multi_match": {"query": word, "fields": fields, "type": "most_fields", "boost": weight}}
         for word, weight in expansion.items()
         if word not in words
     ]

@@ -131,6 +131,14 @@ def default_rerank(config: Settings) -> RerankChoice | None:
     return RerankChoice(config.rag_rerank_model, config.rag_rerank_top_n) if config.rag_rerank_model else None
 
 
+def brand_reranks(config: Settings) -> dict[str, RerankChoice | None]:
+    """RAG_RERANK_BY_BRAND: each named brand's own choice over the deployment's (None: off)."""
+    return {
+        brand: RerankChoice(own.model, own.top_n) if own.model else None
+        for brand, own in config.rag_rerank_by_brand.items()
+    }
+
+
 def bedrock_reranker(region: str, timeout: float) -> BedrockReranker:
     """Bedrock's Rerank in `region`, with the deadline as its timeouts and no retry (the fallback
     is the fused order, at once)."""

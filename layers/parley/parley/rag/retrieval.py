@@ -3,7 +3,7 @@ embedded, and searched by meaning and by words in the brand's store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,11 +96,21 @@ class Retriever:
         embed: Callable[[], Embedder],
         feedback: Feedback = NO_FEEDBACK,
         reranker: Callable[[], Reranker | None] = lambda: None,
+        *,
         default_rerank: RerankChoice | None = None,
+        brand_reranks: Mapping[str, RerankChoice | None] | None = None,
     ) -> None:
         self._store, self._embed, self._feedback = store, embed, feedback
         self._reranker = reranker
         self.default_rerank = default_rerank  # RAG_RERANK_MODEL's, for searches that name none
+        self.brand_reranks = dict(brand_reranks or {})  # RAG_RERANK_BY_BRAND's, over the default
+
+    def rerank_for(self, brand_id: str, own: RerankChoice | None) -> RerankChoice | None:
+        """The reranking of a brand's search: the search's own (an assistant's), else the brand's,
+        else the deployment's."""
+        if own is not None:
+            return own
+        return self.brand_reranks.get(brand_id, self.default_rerank)
 
     def __call__(
         self,
@@ -114,11 +124,11 @@ class Retriever:
         rerank: RerankChoice | None = None,
         spent: Callable[[Reranked], None] | None = None,
     ) -> list[ScoredChunk]:
-        """`rerank`: the model and depth to rerank with (None: the deployment's, if any), its
-        queries charged to `spent`; a search with nobody to charge is not reranked."""
+        """`rerank`: the model and depth to rerank with (None: the brand's or the deployment's,
+        if any), its queries charged to `spent`; a search with nobody to charge is not reranked."""
         if not query:
             return []
-        choice = rerank or self.default_rerank
+        choice = self.rerank_for(brand_id, rerank)
         reranker = self._reranker() if choice is not None and spent is not None else None
         return retrieve(
             brand_id,

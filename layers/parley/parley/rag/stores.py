@@ -35,10 +35,13 @@ def build_vector_store(
             model.dimension,
             config.opensearch_engine,
             lexical_weight=config.rag_lexical_weight,
+            title_weight=config.rag_title_weight,
             fusion=config.rag_fusion,
             wait_for_refresh=config.opensearch_service != "aoss",  # Serverless has no refresh control
             live_keys=live_keys,
         )
     from parley.rag.local_store import LocalVectorStore
 
-    return LocalVectorStore(config.rag_local_path, config.rag_fusion, config.rag_lexical_weight)
+    return LocalVectorStore(
+        config.rag_local_path, config.rag_fusion, config.rag_lexical_weight, config.rag_title_weight
+    )
