@@ -56,7 +56,7 @@ class FilesStack:
         """moto's server in a process of its own: its state is apart from any moto mock a test
         process uses (a mock resets the backends of its own process)."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (one prctl call, see local.processes)

@@ -16,6 +16,7 @@ from local.files_stack import WORKER, FilesStack
 from local.gateway import LocalServer
 from local.local_model import LocalModel
 from local.opensearch_node import OpenSearchNode, wait_for_refresh
+from local.s3vectors_server import S3VectorsServer
 from local.settings import local_environment
 from local.token import mint
 from tests.doubles.dynamodb_proxy import DynamoDBProxy
@@ -157,6 +158,18 @@ def opensearch_node() -> Iterator[OpenSearchNode]:
         node.stop()
 
 
+S3VECTORS_TEST_BUCKET = "parley-test-vectors"
+
+
+@pytest.fixture(scope="session")
+def s3vectors_server() -> Iterator[S3VectorsServer]:
+    """The local S3 Vectors endpoint (local.s3vectors_server) with the suite's vector bucket."""
+    server = S3VectorsServer()
+    server.state.create_vector_bucket({"vectorBucketName": S3VECTORS_TEST_BUCKET})
+    yield server
+    server.stop()
+
+
 @dataclass
 class VectorBackend:
     """The vector store the functions use in a test: the embedded local store, or OpenSearch on
@@ -179,12 +192,19 @@ class VectorBackend:
 OPENSEARCH_TEST_PREFIX = "parley-api-chunks"
 
 
-@pytest.fixture(params=["local", "opensearch"])
+@pytest.fixture(params=["local", "opensearch", "s3vectors"])
 def vector_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> VectorBackend:
-    """Runs a RAG API test once on each store (the functions read RAG_VECTOR_STORE per container)."""
+    """Runs a RAG API test once on each store (the functions read RAG_VECTOR_STORE per container).
+    The s3vectors store keeps its word indexes in the stack's files bucket (moto)."""
     if request.param == "local":
         monkeypatch.setenv("RAG_VECTOR_STORE", "local")
         return VectorBackend("local")
+    if request.param == "s3vectors":
+        server: S3VectorsServer = request.getfixturevalue("s3vectors_server")
+        monkeypatch.setenv("RAG_VECTOR_STORE", "s3vectors")
+        monkeypatch.setenv("S3VECTORS_BUCKET", S3VECTORS_TEST_BUCKET)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3VECTORS", server.url)
+        return VectorBackend("s3vectors")
     node: OpenSearchNode = request.getfixturevalue("opensearch_node")
     monkeypatch.setenv("RAG_VECTOR_STORE", "opensearch")
     monkeypatch.setenv("OPENSEARCH_URL", node.url)

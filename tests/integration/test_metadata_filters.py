@@ -18,6 +18,7 @@ from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_index import opensearch_client
 from parley.rag.opensearch_store import OpenSearchVectorStore
 from parley.rag.vectors import VectorStore
+from tests.integration.s3vectors_stores import Stores
 from tests.integration.vector_chunks import EMBED, chunks
 
 pytestmark = pytest.mark.integration
@@ -48,11 +49,19 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(params=["local", "opensearch"])
+@pytest.fixture(params=["local", "opensearch", "s3vectors"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
     own: VectorStore
     if request.param == "local":
         own = LocalVectorStore(str(tmp_path / "filters.sqlite3"))
+        _fill(own)
+        yield own
+        return
+    if request.param == "s3vectors":
+        stores = Stores(
+            request.getfixturevalue("local_stack"), request.getfixturevalue("s3vectors_server"), tmp_path
+        )
+        own = stores.container()
         _fill(own)
         yield own
         return

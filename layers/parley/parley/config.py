@@ -239,8 +239,18 @@ class Settings(BaseModel):
     rag_chunk_overlap_tokens: int = Field(
         50, ge=0, le=1000, description="overlap of consecutive chunks, in estimated tokens"
     )
-    rag_vector_store: Literal["local", "opensearch"] = Field(
-        "local", description="`local` (SQLite: exact dense search beside FTS5) or `opensearch`"
+    rag_vector_store: Literal["local", "opensearch", "s3vectors"] = Field(
+        "local",
+        description="`local` (SQLite: exact dense search beside FTS5), `opensearch`, or `s3vectors` (Amazon S3 Vectors beside each brand's FTS5 file in FILES_BUCKET)",
+    )
+    s3vectors_bucket: str | None = Field(
+        None, description="the S3 Vectors vector bucket (RAG_VECTOR_STORE=s3vectors)"
+    )
+    s3vectors_index_prefix: str = Field(
+        "parley-chunks", description="S3 Vectors index name prefix (the embedder's name is appended)"
+    )
+    rag_lexicon_prefix: str = Field(
+        "lexicons/", description="where in FILES_BUCKET the s3vectors store keeps each brand's word index"
     )
     rag_local_path: str = Field(".local/vectors.sqlite3", description="the local store's file")
     opensearch_url: str | None = Field(None, description="OpenSearch endpoint (AWS: the collection's)")

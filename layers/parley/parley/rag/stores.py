@@ -40,8 +40,34 @@ def build_vector_store(
             wait_for_refresh=config.opensearch_service != "aoss",  # Serverless has no refresh control
             live_keys=live_keys,
         )
+    if config.rag_vector_store == "s3vectors":
+        return s3vectors_store(config, embedder())
     from parley.rag.local_store import LocalVectorStore
 
     return LocalVectorStore(
         config.rag_local_path, config.rag_fusion, config.rag_lexical_weight, config.rag_title_weight
+    )
+
+
+def s3vectors_store(config: Settings, model: Embedder) -> VectorStore:
+    """Vectors in S3 Vectors (an index per embedder), words in each brand's lexicon in FILES_BUCKET."""
+    import boto3
+    from botocore.config import Config
+
+    from parley.rag.lexicon_objects import LexiconObjects
+    from parley.rag.s3vectors_store import S3VectorsStore
+
+    if not config.s3vectors_bucket or not config.files_bucket:
+        raise ConfigurationError("RAG_VECTOR_STORE=s3vectors needs S3VECTORS_BUCKET and FILES_BUCKET")
+    retries = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+    index = f"{config.s3vectors_index_prefix}-{model.name}".lower().replace("_", "-")
+    return S3VectorsStore(
+        boto3.client("s3vectors", config=retries),
+        config.s3vectors_bucket,
+        index,
+        model.dimension,
+        LexiconObjects(boto3.client("s3", config=retries), config.files_bucket, config.rag_lexicon_prefix),
+        fusion=config.rag_fusion,
+        lexical_weight=config.rag_lexical_weight,
+        title_weight=config.rag_title_weight,
     )
