@@ -75,7 +75,7 @@ opensearch-install: $(OPENSEARCH) ## fetch OpenSearch 2.19.1 with k-NN from Mave
 opensearch: install $(OPENSEARCH) ## run one OpenSearch node in the foreground on OPENSEARCH_PORT (default 9200)
 	$(PY) -m local.opensearch_node
 
-dev: install $(if $(filter opensearch,$(RAG_STORE)),$(OPENSEARCH)) ## run Parley on http://127.0.0.1:3000 (PORT=...; RAG_STORE=opensearch for a real node)
+dev: install $(if $(filter opensearch,$(RAG_STORE)),$(OPENSEARCH)) ## run Parley on http://127.0.0.1:3000 (PORT=...; RAG_STORE=opensearch for a real node, =s3vectors for S3 Vectors)
 	PORT=$(PORT) RAG_VECTOR_STORE=$(RAG_STORE) $(PY) -m local.dev
 
 FUNCTION ?= CleanupFunction

@@ -2,7 +2,9 @@
 elsewhere), the table from template.yaml, the local gateway, and the cleanup on the template's
 schedule; with RAG_VECTOR_STORE=opensearch
 (`make dev RAG_STORE=opensearch`) and no OPENSEARCH_URL, an OpenSearch node persisted under
-.local/opensearch too; unless LOCAL_MODEL=off, a real chat model (local.local_model), the default
+.local/opensearch too; with RAG_VECTOR_STORE=s3vectors (`make dev RAG_STORE=s3vectors`) and no
+AWS_ENDPOINT_URL_S3VECTORS, the local S3 Vectors endpoint (in memory) beside moto's S3;
+unless LOCAL_MODEL=off, a real chat model (local.local_model), the default
 when no provider key is set. Ctrl-C stops what it started."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from local.invoke import DEV_ENVIRONMENT, share_dev_environment
 from local.local_model import MODEL as LOCAL_MODEL
 from local.local_model import LocalModel, with_local_endpoint
 from local.opensearch_node import OpenSearchNode
+from local.s3vectors_server import S3VectorsServer
 from local.schedule import CLEANUP_FUNCTION, Schedule, interval_seconds, schedule_expression
 from local.settings import DEV_PORT_FILE, local_environment
 from local.template import ROOT
@@ -39,6 +42,19 @@ def describe_providers(config: Settings) -> str:
         settings_needed = " / ".join(f"{p.upper()}_API_KEY" for p in missing)
         line += f" Not configured: {', '.join(missing)} (set {settings_needed})."
     return line
+
+
+def start_s3vectors() -> S3VectorsServer | None:
+    """The local S3 Vectors endpoint with a vector bucket, unless one is configured."""
+    if os.environ.get("AWS_ENDPOINT_URL_S3VECTORS"):
+        print(f"S3 Vectors: using {os.environ['AWS_ENDPOINT_URL_S3VECTORS']} (AWS_ENDPOINT_URL_S3VECTORS)")
+        return None
+    server = S3VectorsServer(int(os.environ.get("S3VECTORS_PORT") or 0))
+    bucket = os.environ.setdefault("S3VECTORS_BUCKET", "parley-local-vectors")
+    server.state.create_vector_bucket({"vectorBucketName": bucket})
+    os.environ["AWS_ENDPOINT_URL_S3VECTORS"] = server.url
+    print(f"S3 Vectors (local, in memory: ingest again after a restart): {server.url}, bucket {bucket}")
+    return server
 
 
 def start_opensearch() -> OpenSearchNode | None:
@@ -110,6 +126,7 @@ def main() -> None:
     created = create_table(client(endpoint), os.environ["TABLE_NAME"])
     print(f"Table {os.environ['TABLE_NAME']}: {'created' if created else 'exists'}")
     node = start_opensearch() if os.environ["RAG_VECTOR_STORE"] == "opensearch" else None
+    vectors = start_s3vectors() if os.environ["RAG_VECTOR_STORE"] == "s3vectors" else None
     local_model = start_local_model()
     files = FilesStack(os.environ["AWS_REGION"]).start()
     os.environ.update(files.environment())
@@ -133,6 +150,8 @@ def main() -> None:
         server.stop()
         if node:
             node.stop()
+        if vectors:
+            vectors.stop()
         if local_model:
             local_model.stop()
         if database:

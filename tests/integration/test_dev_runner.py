@@ -94,6 +94,48 @@ def test_dev_on_opensearch_answers_from_the_node_and_stops_it(tmp_path: Path) ->
     assert not (tmp_path / "unused.sqlite3").exists()  # the local store was not used
 
 
+def test_dev_on_s3vectors_answers_from_its_endpoint_and_stops_it(tmp_path: Path) -> None:
+    port, vectors_port = free_port(), free_port()
+    headers = {"Authorization": f"Bearer {mint('alice', ['acme'])}"}
+    base = f"http://127.0.0.1:{port}"
+
+    dev = start_dev(
+        PORT=str(port),
+        LOCAL_DATA_DIR=str(tmp_path / "dynamodb"),
+        RAG_VECTOR_STORE="s3vectors",
+        RAG_EMBEDDER="hashing",
+        S3VECTORS_PORT=str(vectors_port),
+        RAG_LOCAL_PATH=str(tmp_path / "unused.sqlite3"),
+    )
+    said = dev.opening  # type: ignore[attr-defined]
+    try:
+        ingested = httpx.post(
+            f"{base}/v1/ai/documents",
+            json={"brand_id": "acme", "rag_scope": "hr", "document_id": "leave", "content": LEAVE},
+            headers=headers,
+            timeout=30,
+        )
+        question = {
+            "messages": [{"role": "user", "content": "How long is parental leave?"}],
+            "brand_id": "acme",
+            "user_id": "alice",
+            "rag_scope": "hr",
+        }
+        answer = httpx.post(f"{base}/v1/ai/chat", json=question, headers=headers, timeout=30)
+    finally:
+        interrupt(dev)
+
+    assert (
+        f"S3 Vectors (local, in memory: ingest again after a restart): http://127.0.0.1:{vectors_port}"
+        in said
+    )
+    assert ingested.status_code == 201, ingested.text
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rag_context"][0]["id"] == "leave:0"
+    assert not port_open(port) and not port_open(vectors_port)
+    assert not (tmp_path / "unused.sqlite3").exists()  # the local store was not used
+
+
 LEAVE = "Parental leave lasts sixteen weeks at full pay."
 
 
