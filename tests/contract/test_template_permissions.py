@@ -96,6 +96,40 @@ def test_no_function_may_reach_a_search_cluster_it_was_not_given() -> None:
                 assert statement["Resource"] != "*", (logical_id, search)
 
 
+@pytest.mark.parametrize("logical_id", sorted(functions_using_vectors()))
+def test_on_s3vectors_a_function_may_do_what_it_does_and_no_more(logical_id: str) -> None:
+    """VectorStore=s3vectors: a searcher may query the stack's indexes and read the lexicons; a
+    writer may put and delete vectors and write the lexicons; nothing beyond the bucket's indexes
+    and the lexicons' prefix."""
+    writes = functions_using_vectors()[logical_id]
+    policies = resources()[logical_id]["Properties"]["Policies"]
+    on_s3vectors = [
+        statement
+        for policy in policies
+        if isinstance(policy.get("Statement"), dict)
+        and "If" in policy["Statement"]
+        and policy["Statement"]["If"][0] == "UseS3Vectors"
+        for statement in policy["Statement"]["If"][1]
+    ]
+    actions = {
+        action
+        for statement in on_s3vectors
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    resources_named = json.dumps([statement["Resource"] for statement in on_s3vectors])
+
+    if writes:
+        assert {"s3vectors:PutVectors", "s3vectors:DeleteVectors", "s3:PutObject", "s3:GetObject"} <= actions
+    else:
+        assert {"s3vectors:QueryVectors", "s3vectors:GetVectors", "s3:GetObject"} <= actions
+        assert not {"s3vectors:PutVectors", "s3vectors:DeleteVectors", "s3:PutObject"} & actions
+    assert "s3:ListBucket" in actions  # a brand without documents is a 404, not a 403
+    assert "/index/*" in resources_named and "/lexicons/*" in resources_named
+    assert not any(a.endswith("*") for a in actions)
+
+
 def test_the_stage_logs_access_and_the_authorizer_can_be_kept_capacity() -> None:
     template = resources()
     api = template["ParleyApi"]["Properties"]
