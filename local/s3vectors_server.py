@@ -81,10 +81,115 @@ class Index:
     non_filterable: frozenset[str]
     created: float
     vectors: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+    _snapshot: _Snapshot | None = None
 
     @property
     def arn(self) -> str:
         return f"arn:aws:s3vectors:us-east-1:{_ACCOUNT}:bucket/{self.bucket}/index/{self.name}"
+
+    def changed(self) -> None:
+        self._snapshot = None
+
+    def snapshot(self) -> _Snapshot:
+        """The vectors as arrays, made again after a write (a query reads them whole)."""
+        if self._snapshot is None:
+            self._snapshot = _Snapshot(self)
+        return self._snapshot
+
+
+_MISSING, _STRING, _NUMBER, _BOOLEAN, _LIST = 0, 1, 2, 3, 4
+
+
+class _Snapshot:
+    """An index's vectors as one matrix, and each filterable key as columns (its values' JSON
+    types, the values, the numbers), so a filter is evaluated over all vectors at once."""
+
+    def __init__(self, index: Index) -> None:
+        self.keys = list(index.vectors)
+        self.metadata = [index.vectors[key][1] for key in self.keys]
+        self.filterable = [_filterable(m, index) for m in self.metadata]
+        rows = [index.vectors[key][0] for key in self.keys]
+        self.matrix = numpy.stack(rows) if rows else numpy.zeros((0, index.dimension), dtype=numpy.float32)
+        self.norms = numpy.linalg.norm(self.matrix, axis=1)
+        self._columns: dict[str, tuple[Any, Any, Any]] = {}
+
+    def column(self, key: str) -> tuple[Any, Any, Any]:
+        if key not in self._columns:
+            values = [m.get(key) for m in self.filterable]
+            kinds = numpy.array(
+                [_kind(key in m, v) for m, v in zip(self.filterable, values, strict=True)], dtype=numpy.int8
+            )
+            objects = numpy.empty(len(values), dtype=object)
+            objects[:] = values
+            numbers = numpy.array(
+                [
+                    float(v) if k == _NUMBER and v is not None else math.nan
+                    for k, v in zip(kinds, values, strict=True)
+                ],
+                dtype=numpy.float64,
+            )
+            self._columns[key] = (kinds, objects, numbers)
+        return self._columns[key]
+
+    def mask(self, condition: dict[str, Any]) -> Any:
+        result = numpy.ones(len(self.keys), dtype=bool)
+        for key, value in condition.items():
+            if key == "$and":
+                for part in value:
+                    result &= self.mask(part)
+            elif key == "$or":
+                either = numpy.zeros(len(self.keys), dtype=bool)
+                for part in value:
+                    either |= self.mask(part)
+                result &= either
+            elif isinstance(value, dict):
+                for op, operand in value.items():
+                    result &= self._operator(key, op, operand)
+            else:
+                result &= self._equal(key, value)
+        return result
+
+    def _operator(self, key: str, op: str, operand: Any) -> Any:
+        kinds, _, numbers = self.column(key)
+        if op == "$exists":
+            return (kinds != _MISSING) == operand
+        if op == "$eq":
+            return self._equal(key, operand)
+        if op == "$ne":
+            return ~self._equal(key, operand)
+        if op in ("$in", "$nin"):
+            found = numpy.zeros(len(self.keys), dtype=bool)
+            for item in operand:
+                found |= self._equal(key, item)
+            return found if op == "$in" else ~found
+        with numpy.errstate(invalid="ignore"):
+            compared = {"$gt": numbers > operand, "$gte": numbers >= operand, "$lt": numbers < operand}
+            return compared.get(op, numbers <= operand) & (kinds == _NUMBER)
+
+    def _equal(self, key: str, wanted: Any) -> Any:
+        """Equal and of the same JSON type; a list holds it as one of its elements."""
+        kinds, objects, numbers = self.column(key)
+        if isinstance(wanted, bool):
+            found = (kinds == _BOOLEAN) & (objects == wanted)
+        elif isinstance(wanted, str):
+            found = (kinds == _STRING) & (objects == wanted)
+        else:
+            found = (kinds == _NUMBER) & (numbers == wanted)
+        for position in numpy.flatnonzero(kinds == _LIST):
+            found[position] = any(_same(item, wanted) for item in objects[position])
+        return numpy.asarray(found, dtype=bool)
+
+
+def _kind(present: bool, value: Any) -> int:
+    if not present:
+        return _MISSING
+    if isinstance(value, bool):
+        return _BOOLEAN
+    if isinstance(value, str):
+        return _STRING
+    if isinstance(value, list):
+        return _LIST
+    return _NUMBER
 
 
 class S3VectorsState:
@@ -184,6 +289,7 @@ class S3VectorsState:
             _check_metadata(metadata, index, f"vectors[{position}].metadata")
             checked[key] = (data, metadata)
         index.vectors.update(checked)  # all or nothing: every vector was checked first
+        index.changed()
         return {}
 
     def get_vectors(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +311,7 @@ class S3VectorsState:
         index = self.index(body)
         for key in _keys(body, MAX_DELETE):
             index.vectors.pop(key, None)
+        index.changed()
         return {}
 
     def list_vectors(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -241,23 +348,22 @@ class S3VectorsState:
         condition = body.get("filter")
         if condition is not None:
             _check_filter(condition, "filter")
-        candidates = [
-            (key, data, metadata)
-            for key, (data, metadata) in index.vectors.items()
-            if condition is None or _matches(condition, _filterable(metadata, index))
-        ]
-        if not candidates:
+        snapshot = index.snapshot()
+        candidates = (
+            numpy.flatnonzero(snapshot.mask(condition)) if condition else numpy.arange(len(snapshot.keys))
+        )
+        if not candidates.size:
             return {"vectors": [], "distanceMetric": index.metric}
-        matrix = numpy.stack([data for _, data, _ in candidates])
+        matrix = snapshot.matrix[candidates]
         if index.metric == "cosine":
-            norms = numpy.linalg.norm(matrix, axis=1) * numpy.linalg.norm(query)
+            norms = snapshot.norms[candidates] * numpy.linalg.norm(query)
             distances = 1.0 - (matrix @ query) / norms
         else:
             distances = numpy.linalg.norm(matrix - query, axis=1)
-        order = numpy.lexsort((numpy.arange(len(candidates)), distances))[:top_k]
+        order = numpy.lexsort((candidates, distances))[:top_k]
         found = []
         for position in order:
-            key, _, metadata = candidates[position]
+            key, metadata = snapshot.keys[candidates[position]], snapshot.metadata[candidates[position]]
             item: dict[str, Any] = {"key": key}
             if body.get("returnDistance"):
                 item["distance"] = float(distances[position])
@@ -366,49 +472,6 @@ def _same(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, str) or isinstance(wanted, str):
         return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
     return bool(stored == wanted)
-
-
-def _equals(stored: Any, wanted: Any) -> bool:
-    if isinstance(stored, list):
-        return any(_same(item, wanted) for item in stored)
-    return _same(stored, wanted)
-
-
-def _matches(condition: dict[str, Any], metadata: dict[str, Any]) -> bool:
-    for key, value in condition.items():
-        if key == "$and":
-            if not all(_matches(part, metadata) for part in value):
-                return False
-        elif key == "$or":
-            if not any(_matches(part, metadata) for part in value):
-                return False
-        elif isinstance(value, dict):
-            if not all(
-                _operator(op, operand, key in metadata, metadata.get(key)) for op, operand in value.items()
-            ):
-                return False
-        elif key not in metadata or not _equals(metadata[key], value):
-            return False
-    return True
-
-
-def _operator(op: str, operand: Any, present: bool, stored: Any) -> bool:
-    if op == "$exists":
-        return bool(present == operand)
-    if op == "$ne":
-        return not present or not _equals(stored, operand)
-    if op == "$nin":
-        return not present or not any(_equals(stored, item) for item in operand)
-    if not present:
-        return False
-    if op == "$eq":
-        return _equals(stored, operand)
-    if op == "$in":
-        return any(_equals(stored, item) for item in operand)
-    if isinstance(stored, bool) or not isinstance(stored, int | float):
-        return False  # a range compares numbers only
-    comparisons = {"$gt": stored > operand, "$gte": stored >= operand, "$lt": stored < operand}
-    return bool(comparisons.get(op, stored <= operand))
 
 
 _OPERATIONS = {
