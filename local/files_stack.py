@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -57,6 +58,7 @@ class FilesStack:
         process uses (a mock resets the backends of its own process)."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            cwd=Path(__file__).resolve().parents[1],  # the repository, where `local` is
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=tied_to_this_process(),  # noqa: PLW1509 (one prctl call, see local.processes)

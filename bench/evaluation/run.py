@@ -3,7 +3,8 @@ store, its judged queries run through the retrieval the RAG chat uses, and nDCG@
 MRR printed per configuration beside BM25, dense-only and fused baselines computed in this run.
 Also the scores that calibrate the default threshold. Then the same collection, with the same
 vectors, in a real OpenSearch node (EVAL_OPENSEARCH=0 skips it): the same fusion on OpenSearch's
-k-NN and BM25. One JSON object per line; nothing passes or fails."""
+k-NN and BM25; and in the S3 Vectors store (EVAL_S3VECTORS=0 skips it). One JSON object per
+line; nothing passes or fails."""
 
 from __future__ import annotations
 
@@ -299,31 +300,77 @@ def on_opensearch(
         )
         ingest(collection, store, model, "cisi into OpenSearch 2.19 (vectors reused)", out)
         wait_for_refresh(store.client, store.index)
-
-        def configured(
-            fusion: Fusion,
-            weight: float,
-            feedback: Feedback = NO_FEEDBACK,
-            title: float = DEFAULT_TITLE_WEIGHT,
-        ) -> Ranker:
-            def rank(question: str) -> list[str]:
-                store.fusion, store.lexical_weight, store.title_weight = fusion, weight, title
-                found = retrieve(
-                    BRAND, SCOPE, question, CANDIDATE_CHUNKS, 0.0, store=store, embed=model, feedback=feedback
-                )
-                return documents_of(found)
-
-            return rank
-
-        evaluate("opensearch: lexical half only (BM25 match)", configured("weighted", 1.0), collection, out)
-        evaluate("opensearch: dense half only (lucene HNSW)", configured("weighted", 0.0), collection, out)
-        evaluate("opensearch: rrf", configured("rrf", 0.3), collection, out)
-        # Each query makes two round trips with feedback: a smaller grid than the local one.
-        tuned("opensearch", configured, FEEDBACKS[:2], collection, baseline, out)
-        store.fusion, store.lexical_weight, store.title_weight = "weighted", 0.3, DEFAULT_TITLE_WEIGHT
-        evaluate_filtered("opensearch", store, model, collection, out)
+        store_figures("opensearch", "lucene HNSW", store, model, collection, baseline, out)
     finally:
         node.stop()
+
+
+def on_s3vectors(
+    collection: cisi.Collection, model: Embedder, baseline: float, out: list[dict[str, Any]]
+) -> None:
+    """The same documents and vectors in the S3 Vectors store: the local S3 Vectors endpoint
+    (exact search) and each brand's lexicon in moto's S3, the same retrieval and fusion."""
+    import boto3
+
+    from local.files_stack import BUCKET, FilesStack
+    from local.s3vectors_server import S3VectorsServer
+    from parley.rag.lexicon_objects import LexiconObjects
+    from parley.rag.s3vectors_store import S3VectorsStore
+
+    server, files = S3VectorsServer(), FilesStack("us-east-1").start()
+    scratch = tempfile.TemporaryDirectory()
+    try:
+        server.state.create_vector_bucket({"vectorBucketName": "parley-eval"})
+        vectors = boto3.client(
+            "s3vectors",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        lexicons = LexiconObjects(files.client("s3"), BUCKET, "lexicons/", scratch.name)
+        store = S3VectorsStore(vectors, "parley-eval", "parley-eval-minilm", model.dimension, lexicons)
+        ingest(collection, store, model, "cisi into the S3 Vectors store (vectors reused)", out)
+        store_figures("s3vectors", "S3 Vectors, exact here", store, model, collection, baseline, out)
+    finally:
+        files.stop()
+        server.stop()
+        scratch.cleanup()
+
+
+def store_figures(  # noqa: PLR0917 (the run's parts, passed on)
+    label: str,
+    dense_kind: str,
+    store: Any,
+    model: Embedder,
+    collection: cisi.Collection,
+    baseline: float,
+    out: list[dict[str, Any]],
+) -> None:
+    """A remote store's halves, RRF, the cross-validated grid (two feedbacks: each query makes
+    two round trips with it) and the filtered cases."""
+
+    def configured(
+        fusion: Fusion,
+        weight: float,
+        feedback: Feedback = NO_FEEDBACK,
+        title: float = DEFAULT_TITLE_WEIGHT,
+    ) -> Ranker:
+        def rank(question: str) -> list[str]:
+            store.fusion, store.lexical_weight, store.title_weight = fusion, weight, title
+            found = retrieve(
+                BRAND, SCOPE, question, CANDIDATE_CHUNKS, 0.0, store=store, embed=model, feedback=feedback
+            )
+            return documents_of(found)
+
+        return rank
+
+    evaluate(f"{label}: lexical half only (BM25)", configured("weighted", 1.0), collection, out)
+    evaluate(f"{label}: dense half only ({dense_kind})", configured("weighted", 0.0), collection, out)
+    evaluate(f"{label}: rrf", configured("rrf", 0.3), collection, out)
+    tuned(label, configured, FEEDBACKS[:2], collection, baseline, out)
+    store.fusion, store.lexical_weight, store.title_weight = "weighted", 0.3, DEFAULT_TITLE_WEIGHT
+    evaluate_filtered(label, store, model, collection, out)
 
 
 def main() -> None:
@@ -410,6 +457,8 @@ def main() -> None:
     )
     if os.environ.get("EVAL_OPENSEARCH", "1") != "0":
         on_opensearch(collection, model, baseline, out)
+    if os.environ.get("EVAL_S3VECTORS", "1") != "0":
+        on_s3vectors(collection, model, baseline, out)
     RESULTS.write_text("".join(json.dumps(line) + "\n" for line in out))
 
 
