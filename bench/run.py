@@ -19,6 +19,7 @@ from bench import (
     mcp_tools,
     opensearch,
     rag,
+    s3vectors,
     sizes,
     stream_log,
     streaming,
@@ -75,6 +76,8 @@ def main() -> None:
         corpus = rag.run(report)
         if os.environ.get("BENCH_OPENSEARCH", "1") != "0":
             opensearch.run(report, corpus)
+        if os.environ.get("BENCH_S3VECTORS", "1") != "0":
+            s3vectors.run(report, corpus)
         cold_start.run(report, env, lambda: reseed(env["TABLE_NAME"]), provider_env)
         warm.run(report, lambda: reseed(env["TABLE_NAME"]))
         sizes.run(report)

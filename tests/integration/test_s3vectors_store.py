@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,3 +202,32 @@ def test_a_throttled_or_failing_service_is_a_503(stores: Stores) -> None:
 
     with pytest.raises(StoreUnavailable):
         search(store, "acme", "hr", "text")
+
+
+def test_a_bulk_load_replaces_many_documents_with_one_lexicon_write(stores: Stores) -> None:
+    store = stores.container()
+    store.replace_document("acme", "hr", "a", chunks("acme", "hr", "a", ["old text of a"]))
+    writes = []
+    update = store.lexicons.update_object
+
+    def counted(*args: Any, **options: Any) -> Any:
+        writes.append(args[0])
+        return update(*args, **options)
+
+    store.lexicons.update_object = counted  # type: ignore[method-assign]
+    store.replace_documents(
+        "acme",
+        "hr",
+        [
+            ("a", chunks("acme", "hr", "a", ["new text of a"])),
+            ("b", chunks("acme", "hr", "b", ["text of b", "more text of b"])),
+        ],
+    )
+
+    assert sorted(h.content for h in search(store, "acme", "hr", "text")) == [
+        "more text of b",
+        "new text of a",
+        "text of b",
+    ]
+    assert stores.vector_count() == 3  # a's old vector went
+    assert len(writes) == 1

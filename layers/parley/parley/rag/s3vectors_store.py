@@ -106,11 +106,35 @@ class S3VectorsStore:
         chunks: list[ChunkRecord],
         previous: Sequence[str] = (),
     ) -> list[str]:
+        self.replace_documents(brand_id, rag_scope, [(document_id, chunks)], previous)
+        return []
+
+    @retryable
+    def replace_documents(
+        self,
+        brand_id: str,
+        rag_scope: str,
+        documents: Sequence[tuple[str, list[ChunkRecord]]],
+        previous: Sequence[str] = (),
+    ) -> None:
+        """Each document's chunks made its only ones: every new vector first, then one write of
+        the brand's lexicon for them all (a bulk load rewrites it once, not once a document),
+        then the old vectors go."""
+        chunks = [chunk for _, document_chunks in documents for chunk in document_chunks]
         carried = [vector_metadata(chunk) for chunk in chunks]  # a 400 before anything is written
         self.ensure_index()
-        generation = uuid.uuid4().hex
-        keys = [f"{generation}-{chunk.chunk_index}" for chunk in chunks]
+        keys = [f"{uuid.uuid4().hex}-{chunk.chunk_index}" for chunk in chunks]
         written: list[str] = []
+
+        def replaced(lexicon: Lexicon) -> list[str]:
+            old: list[str] = []
+            start = 0
+            for document_id, document_chunks in documents:
+                pairs = list(zip(keys[start : start + len(document_chunks)], document_chunks, strict=True))
+                old += lexicon.replace(rag_scope, document_id, pairs)
+                start += len(document_chunks)
+            return old
+
         try:
             for start in range(0, len(chunks), PUT_BATCH):
                 batch = range(start, min(start + PUT_BATCH, len(chunks)))
@@ -122,15 +146,11 @@ class S3VectorsStore:
                     ],
                 )
                 written += [keys[i] for i in batch]
-            old = self.lexicons.update(
-                brand_id,
-                lambda lexicon: lexicon.replace(rag_scope, document_id, list(zip(keys, chunks, strict=True))),
-            )
+            old = self.lexicons.update(brand_id, replaced)
         except BaseException:
-            self._delete(written)  # the new version goes; the old one stands
+            self._delete(written)  # the new versions go; the old ones stand
             raise
         self._delete([*(old or []), *previous])
-        return []
 
     @retryable
     def remove_chunks(self, keys: Sequence[str]) -> int:
