@@ -195,6 +195,7 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         f"/api/chats/{CONVERSATION_ID}/messages/{RATED_ANSWER_ID}/feedback",
         None,
     ),
+    "AiSyncFunction": ("POST", "/v1/ai/sync", {"brand_id": "acme", "rag_scope": "hr"}),
     "AiFilesCreateFunction": (
         "POST",
         "/v1/ai/files",

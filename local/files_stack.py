@@ -101,7 +101,12 @@ class FilesStack:
                         "QueueArn": self.queue_arn,
                         "Events": ["s3:ObjectCreated:*"],
                         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-                    }
+                    },
+                    {  # synced folders: what is added, overwritten or deleted there
+                        "QueueArn": self.queue_arn,
+                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "sync/"}]}},
+                    },
                 ]
             },
         )
@@ -111,6 +116,7 @@ class FilesStack:
         """What the functions need to reach the bucket."""
         return {
             "FILES_BUCKET": BUCKET,
+            "FILES_QUEUE_URL": self.queue_url,
             "AWS_ENDPOINT_URL_S3": self.endpoint,
             "AWS_ENDPOINT_URL_SQS": self.endpoint,
         }

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from local.events import EVENTS_DIR, USER
@@ -59,6 +60,13 @@ def seeded(dynamodb: Any, environment: pytest.MonkeyPatch, tmp_path: Path) -> No
     environment.setenv("RAG_LOCAL_PATH", str(tmp_path / "vectors.sqlite3"))
     environment.setenv("LOCAL_SECRETS_KEY_FILE", str(tmp_path / "secrets.key"))  # me_connections_put seals
     seed_events_data(dynamodb, TABLE)
+    # The files bucket with one synced object, and the files queue (ai_sync queues its check).
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="parley-unit-files")
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket="parley-unit-files", Key="sync/acme/hr/handbook.md", Body=b"# Handbook"
+    )
+    queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="parley-unit-files")
+    environment.setenv("FILES_QUEUE_URL", queue["QueueUrl"])
 
 
 @pytest.mark.usefixtures("seeded")

@@ -274,6 +274,9 @@ class Settings(BaseModel):
     files_bucket: str | None = Field(
         None, description="the private bucket uploaded files go to (locally moto's)"
     )
+    files_queue_url: str | None = Field(
+        None, description="the files queue, where POST /v1/ai/sync queues its checks (locally moto's)"
+    )
     files_max_receives: int = Field(
         5,
         ge=1,

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from parley.store.idempotency_records import IdempotencyRecords
     from parley.store.responses import ResponseStore
     from parley.store.stream_logs import StreamLogs
+    from parley.store.sync_queue import SyncQueue
     from parley.store.usage import UsageStore
 
 
@@ -148,6 +149,14 @@ class Wiring:
 
         bucket = self.settings.files_bucket
         return FileStorage(bucket, clock=self.clock) if bucket else None
+
+    @cached_property
+    def sync_queue(self) -> SyncQueue:
+        from parley.store.sync_queue import SyncQueue
+
+        if not self.settings.files_queue_url:
+            raise ProviderNotConfigured("Folder sync is not configured: set FILES_QUEUE_URL.")
+        return SyncQueue(self.settings.files_queue_url)
 
     def required_files(self) -> FileStorage:
         if self.files is None:

@@ -28,6 +28,7 @@ from parley.rag.chunking import chunk_text
 from parley.rag.parsing import TEXT, UnreadableFile, parse
 from parley.rag.vectors import ChunkRecord, VectorStore
 from parley.store.documents import DocumentRegistry, RegistryChanged
+from parley.store.files import PREFIX as UPLOADS
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_INLINE_FILE_BYTES = 4 * 1024 * 1024  # content_base64, decoded: a Lambda request is at most 6 MB
@@ -283,8 +284,13 @@ def delete_document(
     removed = store.delete_document(
         brand_id, rag_scope, document_id, keys=record.store_keys if record else ()
     )
-    if record is not None and record.upload_key and remove_file is not None:
-        remove_file(record.upload_key)
+    if (
+        record is not None
+        and record.upload_key
+        and remove_file is not None
+        and record.upload_key.startswith(UPLOADS)
+    ):
+        remove_file(record.upload_key)  # an upload is Parley's; a synced folder's object is the brand's
     if record is not None:
         with contextlib.suppress(RegistryChanged):  # a newer version was written meanwhile: it stands
             registry.remove(record)

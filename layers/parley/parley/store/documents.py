@@ -109,6 +109,16 @@ class DocumentRegistry:
         last = found.get("LastEvaluatedKey")
         return records, (_scope_and_id(last) if last else None)
 
+    def all_records(self, brand_id: str, rag_scope: str) -> list[DocumentRecord]:
+        """Every document of the brand's scope, page after page (a folder reconcile reads them)."""
+        records: list[DocumentRecord] = []
+        after: tuple[str, str] | None = None
+        while True:
+            page, after = self.listing(brand_id, rag_scope, 100, after)
+            records += page
+            if after is None:
+                return records
+
     def current_keys(
         self, brand_id: str, documents: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], frozenset[str]]:

@@ -97,3 +97,43 @@ class FileStorage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def head(self, key: str) -> StoredObject | None:
+        """The object's ETag, size and type; None when there is none at `key`."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            found = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise StoreUnavailable("The file store could not be read; retry in a moment.") from error
+        except BotoCoreError as error:
+            raise StoreUnavailable("The file store could not be read; retry in a moment.") from error
+        return StoredObject(
+            key, found["ETag"].strip('"'), int(found["ContentLength"]), found.get("ContentType") or ""
+        )
+
+    def listing(self, prefix: str) -> dict[str, str]:
+        """key → ETag of every object under `prefix` (folder markers, keys ending in /, left out)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found: dict[str, str] = {}
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
+                for item in page.get("Contents", []):
+                    if not item["Key"].endswith("/"):
+                        found[item["Key"]] = item["ETag"].strip('"')
+        except (ClientError, BotoCoreError) as error:
+            raise StoreUnavailable("The file store could not be listed; retry in a moment.") from error
+        return found
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    etag: str
+    size: int
+    content_type: str

@@ -176,6 +176,26 @@ class FileAccepted(BaseModel):
     upload: Upload
 
 
+class SyncIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brand_id: str = Field(min_length=1, max_length=100)
+    rag_scope: str = Field(
+        min_length=1,
+        max_length=128,
+        description="The folder `sync/<brand_id>/<rag_scope>/` of the files bucket to reconcile.",
+    )
+
+
+class SyncAccepted(BaseModel):
+    brand_id: str
+    rag_scope: str
+    prefix: str = Field(description="The folder reconciled.")
+    add: int = Field(description="Objects never indexed: they will be.")
+    update: int = Field(description="Objects changed since they were indexed: they will be again.")
+    remove: int = Field(description="Documents whose objects are gone: they will be removed.")
+
+
 class DocumentStatus(BaseModel):
     document_id: str
     status: Literal["pending", "processing", "ready", "failed"]
