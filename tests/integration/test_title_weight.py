@@ -1,11 +1,12 @@
 """Field weighting: a word in a chunk's title counts at the store's title weight beside a word of
-its content (RAG_TITLE_WEIGHT), the same on both stores; 0 leaves titles out of the word search."""
+its content (RAG_TITLE_WEIGHT), the same on every store; 0 leaves titles out of the word search."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from local.opensearch_node import OpenSearchNode, wait_for_refresh
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.opensearch_index import opensearch_client
 from parley.rag.opensearch_store import OpenSearchVectorStore
+from tests.integration.s3vectors_stores import Stores
 from tests.integration.vector_chunks import EMBED, chunks
 
 pytestmark = pytest.mark.integration
@@ -20,13 +22,14 @@ pytestmark = pytest.mark.integration
 QUESTION = "refunds"
 
 
-@pytest.fixture(params=["local", "opensearch"])
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[LocalVectorStore | OpenSearchVectorStore]:
-    own: LocalVectorStore | OpenSearchVectorStore
+@pytest.fixture(params=["local", "opensearch", "s3vectors"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    own: Any
     if request.param == "local":
         own = LocalVectorStore(str(tmp_path / "titles.sqlite3"))
+    elif request.param == "s3vectors":
+        stack, server = request.getfixturevalue("local_stack"), request.getfixturevalue("s3vectors_server")
+        own = Stores(stack, server, tmp_path).container()
     else:
         node: OpenSearchNode = request.getfixturevalue("opensearch_node")
         own = OpenSearchVectorStore(
@@ -59,13 +62,13 @@ def store(
         own.client.indices.delete(index=own.index, ignore_unavailable=True)
 
 
-def matched(store: LocalVectorStore | OpenSearchVectorStore, title_weight: float) -> dict[str, float]:
+def matched(store: Any, title_weight: float) -> dict[str, float]:
     store.title_weight = title_weight
     hits = store.search("acme", "hr", EMBED.embed([QUESTION])[0], 10, 0.01, text=QUESTION)
     return {hit.document_id: hit.score for hit in hits}
 
 
-def test_a_titles_words_count_at_the_title_weight(store: LocalVectorStore | OpenSearchVectorStore) -> None:
+def test_a_titles_words_count_at_the_title_weight(store: Any) -> None:
     without, light, heavy = matched(store, 0.0), matched(store, 0.5), matched(store, 4.0)
 
     assert list(without) == ["body"]  # the title is not searched
