@@ -354,13 +354,17 @@ class S3VectorsState:
         )
         if not candidates.size:
             return {"vectors": [], "distanceMetric": index.metric}
-        matrix = snapshot.matrix[candidates]
-        if index.metric == "cosine":
-            norms = snapshot.norms[candidates] * numpy.linalg.norm(query)
-            distances = 1.0 - (matrix @ query) / norms
+        if index.metric == "cosine":  # over every vector, then the candidates: no copy of the matrix
+            products = snapshot.matrix @ query
+            distances = 1.0 - products[candidates] / (snapshot.norms[candidates] * numpy.linalg.norm(query))
         else:
-            distances = numpy.linalg.norm(matrix - query, axis=1)
-        order = numpy.lexsort((candidates, distances))[:top_k]
+            distances = numpy.linalg.norm(snapshot.matrix[candidates] - query, axis=1)
+        best = (
+            numpy.argpartition(distances, top_k - 1)[:top_k]
+            if distances.size > top_k
+            else numpy.arange(distances.size)
+        )
+        order = best[numpy.lexsort((candidates[best], distances[best]))]
         found = []
         for position in order:
             key, metadata = snapshot.keys[candidates[position]], snapshot.metadata[candidates[position]]

@@ -9,6 +9,7 @@ longer lists it is written, whatever the vector index still holds."""
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -45,6 +46,7 @@ class Lexicon:
         self.db.executescript(_SCHEMA.format(tokenizer=TOKENIZER))
         self._scorer: Fts5Scorer | None = None
         self._sizes: RowSizes | None = None
+        self._catalog: Catalog | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -100,7 +102,7 @@ class Lexicon:
             f"DELETE FROM {WORDS} WHERE rowid IN (SELECT rowid FROM chunks WHERE {where})", values
         )
         self.db.execute(f"DELETE FROM chunks WHERE {where}", values)
-        self._sizes = None
+        self._sizes = self._catalog = None
         return keys
 
     def _transaction(self) -> _Transaction:
@@ -112,16 +114,21 @@ class Lexicon:
 
     # Reads -------------------------------------------------------------------------------
 
-    def allowed(self, rag_scope: str | None, filters: Filters, now: float) -> dict[int, str]:
-        """rowid → key of every chunk a search may return: its scope, unexpired, its metadata
-        meeting the filters."""
+    def catalog(self, np: Any) -> Catalog:
+        """Every chunk's rowid, key, scope and expiry as arrays, read once per file version (the
+        cached lexicon a search reads is never written)."""
+        if self._catalog is None:
+            self._catalog = Catalog.read(self.db, np)
+        return self._catalog
+
+    def filtered_rowids(self, rag_scope: str | None, filters: Filters, np: Any) -> Any:
+        """The rowids of the chunks whose metadata meets the filters (SQL over the JSON)."""
         where, values = sql_filters(filters)
         scope, scope_values = ("rag_scope = ? AND ", [rag_scope]) if rag_scope is not None else ("", [])
         rows = self.db.execute(
-            f"SELECT rowid, key FROM chunks WHERE {scope}(expires IS NULL OR expires > ?) AND {where}",
-            [*scope_values, now, *values],
-        )
-        return {row[0]: row[1] for row in rows}
+            f"SELECT rowid FROM chunks WHERE {scope}{where}", [*scope_values, *values]
+        ).fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
     def word_scores(
         self, words: list[str], weights: list[float], title_weight: float, np: Any
@@ -164,3 +171,38 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
         self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+class Catalog:
+    """A lexicon's chunks as arrays in rowid order: what a search masks (scope, expiry) and how a
+    vector's key finds its row."""
+
+    def __init__(
+        self, rowids: Any, keys: list[str], scopes: Any, scope_codes: dict[str, int], expires: Any
+    ) -> None:
+        self.rowids, self.keys, self.scopes, self.expires = rowids, keys, scopes, expires
+        self._scope_codes = scope_codes
+        self.position = {key: n for n, key in enumerate(keys)}
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection, np: Any) -> Catalog:
+        rows = db.execute("SELECT rowid, key, rag_scope, expires FROM chunks ORDER BY rowid").fetchall()
+        codes: dict[str, int] = {}
+        return cls(
+            np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
+            [row[1] for row in rows],
+            np.fromiter(
+                (codes.setdefault(row[2], len(codes)) for row in rows), dtype=np.int32, count=len(rows)
+            ),
+            codes,
+            np.fromiter(
+                (math.inf if row[3] is None else row[3] for row in rows), dtype=np.float64, count=len(rows)
+            ),
+        )
+
+    def mask(self, np: Any, rag_scope: str | None, now: float) -> Any:
+        """The chunks of the scope (every scope: None) that have not expired."""
+        allowed = self.expires > now
+        if rag_scope is not None:
+            allowed &= self.scopes == self._scope_codes.get(rag_scope, -1)
+        return allowed

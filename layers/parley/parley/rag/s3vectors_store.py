@@ -28,7 +28,7 @@ from parley.models.filters import Filters
 from parley.rag.brand_vectors import best_positions, numpy_module
 from parley.rag.fusion import DEFAULT_LEXICAL_WEIGHT, DEFAULT_TITLE_WEIGHT, Fusion, fuse_arrays
 from parley.rag.lexical import fts5_query, query_terms
-from parley.rag.lexicon import Lexicon, epoch
+from parley.rag.lexicon import Catalog, Lexicon, epoch
 from parley.rag.lexicon_objects import LexiconObjects
 from parley.rag.s3vectors_metadata import NON_FILTERABLE, vector_filter, vector_metadata
 from parley.rag.vectors import ChunkRecord, ScoredChunk
@@ -213,32 +213,38 @@ class S3VectorsStore:
         if lexicon is None:
             return []  # the brand has no documents
         now = datetime.now(UTC).timestamp()
-        allowed = lexicon.allowed(rag_scope, filters, now)
-        if not allowed:
+        catalog = lexicon.catalog(np)
+        allowed = catalog.mask(np, rag_scope, now)
+        if filters:
+            allowed &= np.isin(catalog.rowids, lexicon.filtered_rowids(rag_scope, filters, np))
+        if not allowed.any():
             return []
         candidates = min(MAX_TOP_K, max(top_k * CANDIDATE_FACTOR, top_k))
-        cosines = self._nearest(brand_id, rag_scope, vector, candidates, filters, now)
-        rowid_of = {key: rowid for rowid, key in allowed.items()}
-        dense = {rowid_of[key]: cosine for key, cosine in cosines.items() if key in rowid_of}  # live only
-        lexical = self._word_scores(lexicon, text, expansion, allowed, np)
-        best_words = sorted(lexical, key=lambda rowid: (-lexical[rowid], rowid))[:candidates]
-        missing = [allowed[rowid] for rowid in best_words if rowid not in dense]
+        dense: dict[int, float] = {}  # position in the catalog → cosine
+        for key, cosine in self._nearest(brand_id, rag_scope, vector, candidates, filters, now).items():
+            position = catalog.position.get(key)
+            if position is not None and allowed[position]:  # live chunks only
+                dense[position] = cosine
+        lexical = self._word_scores(lexicon, catalog, text, expansion, allowed, np)
+        best_words = sorted(lexical, key=lambda position: (-lexical[position], position))[:candidates]
+        missing = [catalog.keys[position] for position in best_words if position not in dense]
         for key, cosine in self._cosines(missing, vector, np).items():
-            dense[rowid_of[key]] = cosine
+            dense[catalog.position[key]] = cosine
         if not dense:
             return []
         # The best word match is among the candidates, so BM25 is divided by the brand's best, as
         # in the local store.
-        rowids = sorted(dense)
+        positions = sorted(dense)
         fused = fuse_arrays(
-            np.array([dense[r] for r in rowids], dtype=np.float64),
-            np.array([lexical.get(r, 0.0) for r in rowids], dtype=np.float64),
-            np.array([r in lexical for r in rowids], dtype=bool),
+            np.array([dense[p] for p in positions], dtype=np.float64),
+            np.array([lexical.get(p, 0.0) for p in positions], dtype=np.float64),
+            np.array([p in lexical for p in positions], dtype=bool),
             self.fusion,
             self.lexical_weight,
         )
         chosen = best_positions(np, fused, top_k, threshold)
-        rows = lexicon.rows([rowids[i] for i in chosen])
+        rowids = [int(catalog.rowids[positions[i]]) for i in chosen]
+        rows = lexicon.rows(rowids)
         return [
             ScoredChunk(
                 id=f"{row[1]}:{row[2]}",
@@ -248,8 +254,8 @@ class S3VectorsStore:
                 score=float(fused[i]),
                 page=row[5],
             )
-            for i in chosen
-            if (row := rows.get(rowids[i])) is not None
+            for i, rowid in zip(chosen, rowids, strict=True)
+            if (row := rows.get(rowid)) is not None
         ]
 
     def _nearest(  # noqa: PLR0917 (the search's parts, passed on)
@@ -292,15 +298,16 @@ class S3VectorsStore:
                 )
         return cosines
 
-    def _word_scores(
+    def _word_scores(  # noqa: PLR0917 (the search's parts, passed on)
         self,
         lexicon: Lexicon,
+        catalog: Catalog,
         text: str | None,
         expansion: Mapping[str, float] | None,
-        allowed: Mapping[int, str],
+        allowed: Any,
         np: Any,
     ) -> dict[int, float]:
-        """rowid → BM25 of each allowed chunk the question's words (and the added ones) match."""
+        """position → BM25 of each allowed chunk the question's words (and the added ones) match."""
         words = query_terms(text) if text else []
         if not words:
             return {}
@@ -308,11 +315,17 @@ class S3VectorsStore:
         weights = [1.0] * len(words) + list(added.values())
         scored = lexicon.word_scores([*words, *added], weights, self.title_weight, np)
         if scored is not None:
-            pairs: Any = zip(scored[0].tolist(), scored[1].tolist(), strict=True)
+            rowids, scores = scored
         else:
             match = fts5_query(" ".join([*words, *added]))
             pairs = lexicon.bm25(match, self.title_weight) if match else []
-        return {int(rowid): float(score) for rowid, score in pairs if rowid in allowed}
+            rowids = np.array([r for r, _ in pairs], dtype=np.int64)
+            scores = np.array([v for _, v in pairs], dtype=np.float64)
+        if not len(rowids):
+            return {}
+        at = np.minimum(np.searchsorted(catalog.rowids, rowids), len(catalog.rowids) - 1)
+        hit = (catalog.rowids[at] == rowids) & allowed[at]
+        return dict(zip(at[hit].tolist(), scores[hit].tolist(), strict=True))
 
 
 def unavailable(error: Exception) -> StoreUnavailable | None:
