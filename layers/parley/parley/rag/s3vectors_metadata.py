@@ -1,14 +1,14 @@
 """What a chunk's vector carries in S3 Vectors, and Parley's filters in S3 Vectors' filter language.
 
-Filterable (S3 Vectors allows 2 KB of them per vector): `brand_id`, `rag_scope`, `expires`
-(epoch seconds; absent when the chunk never expires) and the document's metadata values, typed as
+Filterable (S3 Vectors allows 2 KB of them per vector): `brand_id`, `rag_scope`, `document_id`,
+`expires` (epoch seconds; absent when the chunk never expires) and the document's metadata values, typed as
 Parley's filters compare them: a string is stored as "s:<value>" and a boolean as "b:true" or
 "b:false" under `m.<key>`, so neither ever equals a number; a number as itself under the same key;
 a string that is a date also as epoch milliseconds under `d.<key>` (a key longer than 61
 characters is named by its hash). Lists and objects in the metadata are kept in the lexicon but
 are not filterable, as on the other stores.
-Non-filterable: the chunk's text, title, document id, position and page (five of the ten keys
-an index may declare).
+Non-filterable: the chunk's text, title, position and page (four of the ten keys an index may
+declare).
 
 A chunk beyond S3 Vectors' limits (2 KB filterable, 40 KB in all, 50 keys) is refused with a 400
 naming the limit before anything is written."""
@@ -25,7 +25,7 @@ from parley.models.filters import Filters, date_fields
 from parley.rag.lexicon import epoch
 from parley.rag.vectors import ChunkRecord
 
-NON_FILTERABLE = ("content", "title", "document_id", "chunk_index", "page")
+NON_FILTERABLE = ("content", "title", "chunk_index", "page")
 MAX_FILTERABLE_BYTES, MAX_METADATA_BYTES, MAX_KEYS = 2 * 1024, 40 * 1024, 50
 _KEY_ROOM = 63  # characters of a metadata key, as S3 Vectors' API names them
 
@@ -44,7 +44,11 @@ def _typed(value: Any) -> Any:
 
 
 def filterable(chunk: ChunkRecord) -> dict[str, Any]:
-    found: dict[str, Any] = {"brand_id": chunk.brand_id, "rag_scope": chunk.rag_scope}
+    found: dict[str, Any] = {
+        "brand_id": chunk.brand_id,
+        "rag_scope": chunk.rag_scope,
+        "document_id": chunk.document_id,
+    }
     expires = epoch(chunk.expires_at)
     if expires is not None:
         found["expires"] = expires
@@ -62,15 +66,14 @@ def vector_metadata(chunk: ChunkRecord) -> dict[str, Any]:
     size = _size(own)
     if size > MAX_FILTERABLE_BYTES:
         raise InvalidRequest(
-            f"On the s3vectors store a chunk's filterable metadata (brand, scope, expiry and the "
-            f"document's string, number, boolean and date values) is at most {MAX_FILTERABLE_BYTES} "
+            f"On the s3vectors store a chunk's filterable metadata (brand, scope, document id, expiry "
+            f"and the document's string, number, boolean and date values) is at most {MAX_FILTERABLE_BYTES} "
             f"bytes; document {chunk.document_id}'s is {size}.",
             param="metadata",
         )
     carried = {
         **own,
         "content": chunk.content,
-        "document_id": chunk.document_id,
         "chunk_index": chunk.chunk_index,
         **({"title": chunk.title} if chunk.title else {}),
         **({"page": chunk.page} if chunk.page is not None else {}),
