@@ -58,7 +58,8 @@ def run(report: Report, corpus: Corpus) -> None:
             embedder=model.name,
         )
         for size in SIZES:
-            store = OpenSearchVectorStore(client, f"bench-{size}", model.dimension)
+            # A bulk load: no wait for a refresh per document; one wait before the searches.
+            store = OpenSearchVectorStore(client, f"bench-{size}", model.dimension, wait_for_refresh=False)
             store.ensure_index()
             started = time.perf_counter()
             for document, chunks in corpus.documents(size):
