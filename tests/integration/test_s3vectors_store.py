@@ -5,6 +5,7 @@ containers, two ingestions of one brand at once, S3 Vectors' limits, and its fai
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,16 @@ from typing import Any
 
 import pytest
 
+from local.dynamodb import client
 from local.s3vectors_server import S3VectorsServer
+from parley.clock import SYSTEM_CLOCK
+from parley.config import Settings
 from parley.errors import InvalidRequest, StoreUnavailable
+from parley.logic.ingest import Source, index_sources
 from parley.models.filters import parse_filters
 from parley.rag.local_store import LocalVectorStore
 from parley.rag.s3vectors_store import S3VectorsStore
+from parley.store.documents import DocumentRegistry
 from tests.conftest import LocalStack
 from tests.integration.s3vectors_stores import Stores
 from tests.integration.vector_chunks import EMBED, chunks
@@ -231,3 +237,30 @@ def test_a_bulk_load_replaces_many_documents_with_one_lexicon_write(stores: Stor
     ]
     assert stores.vector_count() == 3  # a's old vector went
     assert len(writes) == 1
+
+
+def test_an_ingested_batch_writes_the_brands_lexicon_once(stores: Stores) -> None:
+    store = stores.container()
+    registry = DocumentRegistry(stores.stack.table_name, client(stores.stack.database.endpoint))
+    brand = f"batch-{uuid.uuid4().hex[:8]}"
+    writes = []
+    update = store.lexicons.update_object
+
+    def counted(*args: Any, **options: Any) -> Any:
+        writes.append(args[0])
+        return update(*args, **options)
+
+    store.lexicons.update_object = counted  # type: ignore[method-assign]
+    sources = [
+        Source(brand, "hr", f"doc-{n}", [f"policy number {n} text"], False, "text/plain", 20)
+        for n in range(5)
+    ]
+
+    ingested = index_sources(sources, store, EMBED, registry, config=Settings(), clock=SYSTEM_CLOCK)
+
+    assert [d.chunks for d in ingested] == [1] * 5
+    assert len(writes) == 1
+    assert sorted(h.document_id for h in search(store, brand, "hr", "policy text")) == [
+        f"doc-{n}" for n in range(5)
+    ]
+    assert {registry.get(brand, "hr", f"doc-{n}").status for n in range(5)} == {"ready"}  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from parley.models.domain import DocumentRecord, timestamp
 from parley.providers.embedders import Embedder
 from parley.rag.chunking import chunk_text
 from parley.rag.parsing import TEXT, UnreadableFile, parse
-from parley.rag.vectors import ChunkRecord, VectorStore
+from parley.rag.vectors import BulkReplacing, ChunkRecord, VectorStore
 from parley.store.documents import DocumentRegistry, RegistryChanged
 from parley.store.files import PREFIX as UPLOADS
 
@@ -151,39 +151,46 @@ def index_sources(
     ]
     texts = [text for chunks in pieces for text, _ in chunks]
     vectors = embed_within(texts, embed, deadline)
-    ingested, position = [], 0
+    records, position = [], 0
     for source, chunks in zip(sources, pieces, strict=True):
-        current = (
-            replaces(source)
-            if replaces
-            else registry.get(source.brand_id, source.rag_scope, source.document_id)
-        )
-        ingested.append(
-            _store_one(
-                source,
-                chunks,
-                vectors[position : position + len(chunks)],
-                store,
-                registry,
-                current=current,
-                updated_at=timestamp(clock.now()),
-            )
-        )
+        records.append(_chunk_records(source, chunks, vectors[position : position + len(chunks)]))
         position += len(chunks)
-    return ingested
+    written = _written_at_once(sources, records, store)
+    return [
+        _store_one(
+            source,
+            chunks,
+            store,
+            registry,
+            current=replaces(source)
+            if replaces
+            else registry.get(source.brand_id, source.rag_scope, source.document_id),
+            updated_at=timestamp(clock.now()),
+            written=written,
+        )
+        for source, chunks in zip(sources, records, strict=True)
+    ]
 
 
-def _store_one(
-    source: Source,
-    pieces: list[tuple[str, int | None]],
-    vectors: list[list[float]],
-    store: VectorStore,
-    registry: DocumentRegistry,
-    *,
-    current: DocumentRecord | None,
-    updated_at: str,
-) -> IngestedDocument:
-    chunks = [
+def _written_at_once(sources: list[Source], records: list[list[ChunkRecord]], store: VectorStore) -> bool:
+    """A batch of one brand's scope goes to a store that writes many documents at once in one
+    call (the S3 Vectors store rewrites the brand's lexicon once, not once a document); True
+    when it did."""
+    places = {(source.brand_id, source.rag_scope) for source in sources}
+    distinct = len({source.document_id for source in sources}) == len(sources)
+    if len(sources) < 2 or len(places) != 1 or not distinct or not isinstance(store, BulkReplacing):
+        return False
+    brand_id, rag_scope = next(iter(places))
+    store.replace_documents(
+        brand_id, rag_scope, [(s.document_id, chunks) for s, chunks in zip(sources, records, strict=True)]
+    )
+    return True
+
+
+def _chunk_records(
+    source: Source, pieces: list[tuple[str, int | None]], vectors: list[list[float]]
+) -> list[ChunkRecord]:
+    return [
         ChunkRecord(
             brand_id=source.brand_id,
             rag_scope=source.rag_scope,
@@ -198,9 +205,26 @@ def _store_one(
         )
         for index, ((text, page), vector) in enumerate(zip(pieces, vectors, strict=True))
     ]
+
+
+def _store_one(
+    source: Source,
+    chunks: list[ChunkRecord],
+    store: VectorStore,
+    registry: DocumentRegistry,
+    *,
+    current: DocumentRecord | None,
+    updated_at: str,
+    written: bool = False,
+) -> IngestedDocument:
+    """The document's chunks written (unless `written` already, with the batch) and its record."""
     brand_id, rag_scope, document_id = source.brand_id, source.rag_scope, source.document_id
-    keys = store.replace_document(
-        brand_id, rag_scope, document_id, chunks, previous=current.store_keys if current else ()
+    keys = (
+        []
+        if written
+        else store.replace_document(
+            brand_id, rag_scope, document_id, chunks, previous=current.store_keys if current else ()
+        )
     )
     pages = len(source.pages) if source.paginated else None
     for _ in range(REGISTRY_ATTEMPTS):

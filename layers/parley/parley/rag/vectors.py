@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from parley.models.filters import Filters
@@ -86,3 +86,17 @@ class VectorStore(Protocol):
         scoring at least `threshold`: by `vector` and, when given, by the words of `text`
         (hybrid), with `expansion`'s words added to them at their weights (those of `text`
         weigh 1). The store applies every filter inside its search, never to its results."""
+
+
+@runtime_checkable
+class BulkReplacing(Protocol):
+    """A store that writes many documents of one brand and scope in one go, and needs no keys
+    back (the S3 Vectors store: one write of the brand's lexicon for them all)."""
+
+    def replace_documents(
+        self,
+        brand_id: str,
+        rag_scope: str,
+        documents: Sequence[tuple[str, list[ChunkRecord]]],
+        previous: Sequence[str] = (),
+    ) -> None: ...
