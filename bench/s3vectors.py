@@ -11,8 +11,6 @@ from __future__ import annotations
 import tempfile
 import time
 
-import boto3
-
 from bench.rag import SIZES, Corpus, timed_searches
 from bench.report import Report
 from local.files_stack import BUCKET, FilesStack
@@ -30,13 +28,7 @@ def run(report: Report, corpus: Corpus) -> None:
     scratch = tempfile.TemporaryDirectory()
     try:
         server.state.create_vector_bucket({"vectorBucketName": "parley-bench"})
-        client = boto3.client(
-            "s3vectors",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        client = server.client()
         for size in SIZES:
             lexicons = LexiconObjects(
                 files.client("s3"), BUCKET, f"lexicons-{size}/", f"{scratch.name}/{size}"

@@ -504,6 +504,18 @@ class S3VectorsServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="s3vectors", daemon=True)
         self._thread.start()
 
+    def client(self) -> Any:
+        """boto3's own s3vectors client, signed with local credentials, pointed here."""
+        import boto3
+
+        return boto3.client(
+            "s3vectors",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()

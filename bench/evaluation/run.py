@@ -310,7 +310,6 @@ def on_s3vectors(
 ) -> None:
     """The same documents and vectors in the S3 Vectors store: the local S3 Vectors endpoint
     (exact search) and each brand's lexicon in moto's S3, the same retrieval and fusion."""
-    import boto3
 
     from local.files_stack import BUCKET, FilesStack
     from local.s3vectors_server import S3VectorsServer
@@ -321,13 +320,7 @@ def on_s3vectors(
     scratch = tempfile.TemporaryDirectory()
     try:
         server.state.create_vector_bucket({"vectorBucketName": "parley-eval"})
-        vectors = boto3.client(
-            "s3vectors",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        vectors = server.client()
         lexicons = LexiconObjects(files.client("s3"), BUCKET, "lexicons/", scratch.name)
         store = S3VectorsStore(vectors, "parley-eval", "parley-eval-minilm", model.dimension, lexicons)
         ingest(collection, store, model, "cisi into the S3 Vectors store (vectors reused)", out)

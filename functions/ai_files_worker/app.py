@@ -30,32 +30,19 @@ def handle_record(record: SQSRecord) -> None:
     attempt = int(record.attributes.approximate_receive_count or 1)
     for entry in notification.get("Records") or []:  # an s3:TestEvent has none
         key = unquote_plus(entry["s3"]["object"]["key"])  # S3 event keys are URL-encoded
+        parts = {
+            "registry": wiring.documents,
+            "storage": wiring.required_files(),
+            "store": wiring.vectors,
+            "embed": wiring.embedder,
+            "config": wiring.settings,
+            "clock": wiring.clock,
+            "attempt": attempt,
+        }
         if key.startswith(SYNC_PREFIX):  # created, overwritten or deleted: the object says which
-            synced = sync_object(
-                key,
-                registry=wiring.documents,
-                storage=wiring.required_files(),
-                store=wiring.vectors,
-                embed=wiring.embedder,
-                config=wiring.settings,
-                clock=wiring.clock,
-                attempt=attempt,
-            )
-            logger.info("synced object checked", extra={"outcome": synced})
-            continue
-        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        outcome = process_upload(
-            key,
-            registry=wiring.documents,
-            storage=wiring.required_files(),
-            store=wiring.vectors,
-            embed=wiring.embedder,
-            config=wiring.settings,
-            clock=wiring.clock,
-            attempt=attempt,
-        )
-        logger.info("upload processed", extra={"outcome": outcome})
+            logger.info("synced object checked", extra={"outcome": sync_object(key, **parts)})
+        elif str(entry.get("eventName", "")).startswith("ObjectCreated"):
+            logger.info("upload processed", extra={"outcome": process_upload(key, **parts)})
 
 
 @logger.inject_lambda_context

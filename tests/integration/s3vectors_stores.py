@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import boto3
-
 from local.files_stack import BUCKET
 from local.s3vectors_server import S3VectorsServer
 from parley.rag.lexicon_objects import LexiconObjects
@@ -23,13 +21,7 @@ class Stores:
         self.stack, self.server, self.root = stack, server, root
         self.index = f"test-{uuid.uuid4().hex[:10]}"
         self.prefix = f"lexicons-{uuid.uuid4().hex[:8]}/"
-        self.vectors = boto3.client(
-            "s3vectors",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        self.vectors = server.client()
 
     def container(self) -> S3VectorsStore:
         cache = self.root / uuid.uuid4().hex
