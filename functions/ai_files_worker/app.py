@@ -30,7 +30,7 @@ def handle_record(record: SQSRecord) -> None:
     attempt = int(record.attributes.approximate_receive_count or 1)
     for entry in notification.get("Records") or []:  # an s3:TestEvent has none
         key = unquote_plus(entry["s3"]["object"]["key"])  # S3 event keys are URL-encoded
-        parts = {
+        parts: dict[str, Any] = {
             "registry": wiring.documents,
             "storage": wiring.required_files(),
             "store": wiring.vectors,
